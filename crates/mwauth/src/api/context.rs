@@ -1,0 +1,211 @@
+//! The state of one API request as modules see it: parameters, session, user, the result
+//! being built, and the cookies to send.
+
+use super::error::{add_warning, ApiError, ApiMessage, ErrorFormat};
+use super::params::{split_multi, Params, MULTI_LIMIT};
+use super::request::ApiRequest;
+use super::result::Obj;
+use crate::auth::sessions;
+use crate::session::{token, Session, SetCookie};
+use crate::user::{rights, UserRecord};
+use crate::Services;
+
+pub struct Context<'a> {
+    pub services: &'a Services,
+    pub req: &'a ApiRequest,
+    pub params: Params,
+    pub session: Session,
+    pub user: Option<UserRecord>,
+    pub result: Obj,
+    pub errorformat: ErrorFormat,
+    pub formatversion: u8,
+    /// False for JSONP (`callback`), `origin=*` and `Treat-as-Untrusted` requests: they run as
+    /// anonymous and may not obtain tokens or log in.
+    pub same_origin: bool,
+    pub now: i64,
+    /// Cookies to send, in order.
+    pub cookies: Vec<SetCookie>,
+    /// Store the current session (and send its cookie if the client lacks it) at the end.
+    pub persist: bool,
+}
+
+impl<'a> Context<'a> {
+    pub fn warn(&mut self, module_path: &str, msg: ApiMessage) {
+        add_warning(&mut self.result, self.errorformat, module_path, &msg);
+    }
+
+    /// ApiBase::addDeprecation: the module's warning, then the main-module warning pointing
+    /// at the announcement list.
+    pub fn deprecation(&mut self, module_path: &str, msg: ApiMessage) {
+        self.warn(module_path, msg);
+        self.warn("main", ApiMessage::new("deprecation-help", "api-usage-mailinglist-ref", &[]));
+    }
+
+    pub fn is_anon(&self) -> bool {
+        self.user.is_none()
+    }
+
+    pub fn user_id(&self) -> u32 {
+        self.user.as_ref().map_or(0, |u| u.id)
+    }
+
+    /// The user's name, or the client's IP address for anonymous users.
+    pub fn user_name(&self) -> String {
+        match &self.user {
+            Some(u) => u.name.clone(),
+            None => self.req.client_ip.to_string(),
+        }
+    }
+
+    pub fn groups(&self) -> Vec<String> {
+        match &self.user {
+            Some(u) => rights::effective_groups(u.id, &u.groups),
+            None => rights::effective_groups(0, &[]),
+        }
+    }
+
+    /// The user's rights, limited by the bot password's grants in a bot-password session.
+    pub fn rights(&self) -> Vec<String> {
+        let grants = self.session.data.bot.as_ref().map(|b| b.grants.as_slice());
+        rights::rights(&self.groups(), grants)
+    }
+
+    pub fn has_right(&self, right: &str) -> bool {
+        self.rights().iter().any(|r| r == right)
+    }
+
+    /// ApiQueryTokens::getToken. Login and create-account tokens live in their own session
+    /// secrets and persist the session (even an anonymous one); every other type is the
+    /// user's edit token, which for an anonymous user is the constant `+\`.
+    pub fn token(&mut self, kind: &str) -> String {
+        let Some((key, salt)) = token_salt(kind) else { return String::new() };
+        if key != "default" {
+            self.persist = true;
+        } else if self.is_anon() {
+            return token::ANON_TOKEN.to_string();
+        }
+        let (secret, _) = self.session.token_secret(key);
+        token::token_at(&secret, salt, self.now)
+    }
+
+    /// Token::match against this session's token of `kind`.
+    pub fn check_token(&mut self, kind: &str, given: &str, max_age: Option<i64>) -> bool {
+        let Some((key, salt)) = token_salt(kind) else { return false };
+        if key == "default" && self.is_anon() {
+            return token::constant_time_eq(token::ANON_TOKEN, given);
+        }
+        if !self.session.has_secret(key) {
+            return false;
+        }
+        let (secret, _) = self.session.token_secret(key);
+        token::matches(&secret, salt, given, max_age, self.now)
+    }
+
+    /// ApiBase::requirePostedParameters: refuse the listed names if they came in the query
+    /// string.
+    pub fn require_posted(&self, names: &[&str]) -> Result<(), ApiError> {
+        let found: Vec<String> = names.iter().filter(|n| self.params.in_query(n)).map(|n| n.to_string()).collect();
+        if found.is_empty() {
+            return Ok(());
+        }
+        let count = found.len().to_string();
+        let list = super::messages::comma_list(&found);
+        Err(ApiError::new("mustpostparams", "apierror-mustpostparams", &[&list, &count]))
+    }
+
+    /// A multi-value enum parameter: unknown values are dropped with a warning, duplicates
+    /// are dropped silently.
+    pub fn multi_enum(&mut self, module_path: &str, name: &str, allowed: &[&str], default: &[&str]) -> Result<Vec<String>, ApiError> {
+        let Some(raw) = self.params.get(name).map(str::to_string) else {
+            return Ok(default.iter().map(|s| s.to_string()).collect());
+        };
+        let values = split_multi(&raw);
+        if values.len() > MULTI_LIMIT {
+            return Err(ApiError::from_msg(
+                ApiMessage::new("toomanyvalues", "paramvalidator-toomanyvalues", &[name, &MULTI_LIMIT.to_string()]).plaintext(),
+            ));
+        }
+        let mut good: Vec<String> = Vec::new();
+        let mut bad: Vec<String> = Vec::new();
+        for v in values {
+            if allowed.contains(&v.as_str()) {
+                if !good.contains(&v) {
+                    good.push(v);
+                }
+            } else if !bad.contains(&v) {
+                bad.push(v);
+            }
+        }
+        if !bad.is_empty() {
+            let data = Obj::new().with("values", super::result::List::of_strings("v", bad.clone()));
+            let list = super::messages::comma_list(&bad);
+            let count = bad.len().to_string();
+            let msg = ApiMessage::new("unrecognizedvalues", "paramvalidator-unrecognizedvalues", &[name, &raw, &list, &count])
+                .plaintext()
+                .with_data(data);
+            self.warn(module_path, msg);
+        }
+        Ok(good)
+    }
+
+    /// A single-value enum parameter: an unknown value is an error.
+    pub fn single_enum(&mut self, name: &str, allowed: &[&str], default: Option<&str>) -> Result<Option<String>, ApiError> {
+        match self.params.get(name).map(str::to_string) {
+            None => Ok(default.map(str::to_string)),
+            Some(v) if allowed.contains(&v.as_str()) => Ok(Some(v)),
+            Some(v) if v.starts_with('\u{1f}') => Err(ApiError::new("badvalue", "apierror-badvalue-notmultivalue", &[])),
+            Some(v) => Err(ApiError::from_msg(
+                ApiMessage::new("badvalue", "paramvalidator-badvalue-enumnotmulti", &[name, &v]).plaintext(),
+            )),
+        }
+    }
+
+    /// An integer parameter; MediaWiki clamps out-of-range values with a warning, and refuses
+    /// what is not an integer.
+    pub fn integer(&mut self, name: &str) -> Result<Option<i64>, ApiError> {
+        let Some(v) = self.params.get(name).map(str::to_string) else { return Ok(None) };
+        let t = v.trim();
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::from_msg(ApiMessage::new("badinteger", "paramvalidator-badinteger", &[name, &v]).plaintext()));
+        }
+        Ok(Some(t.parse::<i64>().unwrap_or(if t.starts_with('-') { i64::MIN } else { i64::MAX })))
+    }
+
+    /// Stores the current session now (if it must be) and sends its cookie if the client does
+    /// not have it yet. Called before a login replaces the session, and at the end.
+    pub async fn flush_session(&mut self) {
+        if !(self.persist || self.session.persisted) {
+            return;
+        }
+        // SessionBackend::renew: an idle session is written back once half its lifetime is
+        // used, so active clients stay logged in and idle ones expire.
+        let half_life = (self.services.config.session_expiry / 2) as i64;
+        let stale = self.session.expires - self.now < half_life;
+        if self.session.dirty || !self.session.persisted || stale {
+            sessions::save(self.services, &self.session, self.now).await;
+            self.session.dirty = false;
+        }
+        if !self.session.persisted {
+            self.cookies.push(sessions::id_cookie(&self.services.config, &self.session, self.req.https));
+            self.session.persisted = true;
+        }
+    }
+}
+
+/// ApiQueryTokens::getTokenTypeSalts: (session secret key, salt) per token type.
+pub fn token_salt(kind: &str) -> Option<(&'static str, &'static str)> {
+    Some(match kind {
+        "csrf" => ("default", ""),
+        "watch" => ("default", "watch"),
+        "patrol" => ("default", "patrol"),
+        "rollback" => ("default", "rollback"),
+        "userrights" => ("default", "userrights"),
+        "login" => ("login", ""),
+        "createaccount" => ("createaccount", ""),
+        _ => return None,
+    })
+}
+
+/// Token types in the order MediaWiki lists them (ksort).
+pub const TOKEN_TYPES: &[&str] = &["createaccount", "csrf", "login", "patrol", "rollback", "userrights", "watch"];

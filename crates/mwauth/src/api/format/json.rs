@@ -1,0 +1,150 @@
+//! ApiFormatJson: formatversion 1 applies MediaWiki's "BC" transformations (booleans as `""`,
+//! content under `*`) and escapes non-ASCII as `\uXXXX`; formatversion 2 writes booleans and
+//! UTF-8 as they are. Both leave `/`, `<`, `>` and `&` unescaped, as FormatJson does.
+
+use crate::api::result::{Obj, Value};
+
+#[derive(Debug, Clone, Copy)]
+pub struct JsonStyle {
+    pub formatversion: u8,
+    /// Escape every non-ASCII character (fv1 without `utf8`, fv2 with `ascii`).
+    pub ascii: bool,
+    pub pretty: bool,
+}
+
+pub fn write(root: &Obj, style: JsonStyle) -> String {
+    let mut out = String::with_capacity(256);
+    write_obj(&mut out, root, style, 0);
+    out
+}
+
+fn write_value(out: &mut String, v: &Value, style: JsonStyle, depth: usize) {
+    match v {
+        Value::Str(s) => write_str(out, s, style.ascii),
+        Value::Int(n) => out.push_str(&n.to_string()),
+        Value::Bool(b) if style.formatversion >= 2 => out.push_str(if *b { "true" } else { "false" }),
+        Value::Bool(_) => out.push_str("\"\""),
+        Value::Obj(o) => write_obj(out, o, style, depth),
+        Value::List(l) => {
+            if l.items.is_empty() {
+                out.push_str("[]");
+                return;
+            }
+            out.push('[');
+            for (i, item) in l.items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, style, depth + 1);
+                write_value(out, item, style, depth + 1);
+            }
+            newline(out, style, depth);
+            out.push(']');
+        }
+    }
+}
+
+fn write_obj(out: &mut String, o: &Obj, style: JsonStyle, depth: usize) {
+    let bc = style.formatversion < 2;
+    let mut items: Vec<(&str, &Value)> = Vec::with_capacity(o.entries.len() + 1);
+    let mut content: Option<&Value> = None;
+    for (k, v) in &o.entries {
+        if bc && o.content.as_deref() == Some(k.as_str()) {
+            content = Some(v);
+            continue;
+        }
+        // formatversion 1 leaves false booleans out entirely.
+        if bc && matches!(v, Value::Bool(false)) {
+            continue;
+        }
+        items.push((k, v));
+    }
+    if let Some(c) = content {
+        items.push(("*", c));
+    }
+    if items.is_empty() {
+        out.push_str("{}");
+        return;
+    }
+    out.push('{');
+    for (i, (k, v)) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        newline(out, style, depth + 1);
+        write_str(out, k, style.ascii);
+        out.push(':');
+        if style.pretty {
+            out.push(' ');
+        }
+        write_value(out, v, style, depth + 1);
+    }
+    newline(out, style, depth);
+    out.push('}');
+}
+
+fn newline(out: &mut String, style: JsonStyle, depth: usize) {
+    if style.pretty {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("    ");
+        }
+    }
+}
+
+fn write_str(out: &mut String, s: &str, ascii: bool) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            // FormatJson escapes these even in UTF-8 mode: JavaScript cannot hold them raw.
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if ascii && !c.is_ascii() => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{:04x}", unit));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::result::List;
+
+    fn fv(n: u8) -> JsonStyle {
+        JsonStyle { formatversion: n, ascii: n == 1, pretty: false }
+    }
+
+    #[test]
+    fn formatversion_1_applies_bc_transformations() {
+        let mut root = Obj::new().with("anon", true).with("hidden", false).with("id", 0i64);
+        root.set_content("docref", "See <a> & é/𝄞");
+        assert_eq!(write(&root, fv(1)), r#"{"anon":"","id":0,"*":"See <a> & \u00e9/\ud834\udd1e"}"#);
+        assert_eq!(write(&root, fv(2)), r#"{"anon":true,"hidden":false,"id":0,"docref":"See <a> & é/𝄞"}"#);
+    }
+
+    #[test]
+    fn empty_objects_and_lists() {
+        assert_eq!(write(&Obj::new(), fv(1)), "{}");
+        let root = Obj::new().with("g", List::of_strings("g", vec!["*".to_string()])).with("e", List::new("e"));
+        assert_eq!(write(&root, fv(2)), r#"{"g":["*"],"e":[]}"#);
+    }
+
+    #[test]
+    fn escapes_controls_and_token_suffix() {
+        let root = Obj::new().with("t", "+\\\u{1}\u{2028}");
+        assert_eq!(write(&root, fv(2)), r#"{"t":"+\\\u0001\u2028"}"#);
+    }
+}

@@ -1,0 +1,15 @@
+//! MediaWiki's Action API (`api.php`): the request pipeline, results, errors, formats and
+//! the modules mwauth serves.
+
+pub mod context;
+pub mod error;
+pub mod format;
+pub mod main;
+pub mod messages;
+pub mod modules;
+pub mod params;
+pub mod request;
+pub mod result;
+
+pub use main::execute;
+pub use request::{ApiRequest, ApiResponse};

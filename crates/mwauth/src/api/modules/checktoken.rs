@@ -1,0 +1,41 @@
+//! # action=checktoken (type, token, maxtokenage)
+//!
+//! - `valid` when the token matches this session's token of that type (and is young enough),
+//!   `expired` when only `maxtokenage` fails it, otherwise `invalid`.
+//! - `generated`: the ISO 8601 time the token claims, whenever it has a token's shape.
+//! - A token ending in ` \\` (a `+` that arrived unencoded and became a space) gets a warning
+//!   that the client's percent-encoding is broken.
+
+use crate::api::context::{Context, TOKEN_TYPES};
+use crate::api::error::{ApiError, ApiMessage};
+use crate::api::modules::ModuleInfo;
+use crate::api::result::Obj;
+use crate::session::token;
+use crate::time;
+
+pub const INFO: ModuleInfo = ModuleInfo { name: "checktoken", must_be_posted: false, needs_token: None, write_mode: false };
+
+pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+    let kind = ctx.single_enum("type", TOKEN_TYPES, None)?.ok_or_else(|| ApiError::missing_param("type"))?;
+    let given = ctx.params.get("token").map(str::to_string).ok_or_else(|| ApiError::missing_param("token"))?;
+    let max_age = ctx.integer("maxtokenage")?;
+    // MediaWiki tests for urldecode(Token::SUFFIX), which is " \\".
+    if given.ends_with(" \\") {
+        ctx.warn("checktoken", ApiMessage::new("checktoken-percentencoding", "apiwarn-checktoken-percentencoding", &[]));
+    }
+    let result = if ctx.check_token(&kind, &given, max_age) {
+        "valid"
+    } else if max_age.is_some() && ctx.check_token(&kind, &given, None) {
+        "expired"
+    } else {
+        "invalid"
+    };
+    let mut res = Obj::new().with("result", result);
+    if let Some(ts) = token::timestamp_of(&given) {
+        if ts != i64::MAX {
+            res.set("generated", time::ts_iso(ts));
+        }
+    }
+    ctx.result.set("checktoken", res);
+    Ok(())
+}

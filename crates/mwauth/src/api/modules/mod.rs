@@ -1,0 +1,27 @@
+//! One file per API module, named after it. Each reads like the behaviour it implements:
+//! validate, call the auth engine or the store, add to the result.
+
+pub mod checktoken;
+pub mod login;
+pub mod logout;
+pub mod query;
+pub mod tokens;
+pub mod userinfo;
+
+/// What the framework needs to know about a module before running it (ApiBase's
+/// mustBePosted, needsToken, isWriteMode).
+pub struct ModuleInfo {
+    pub name: &'static str,
+    pub must_be_posted: bool,
+    /// The token type the framework checks in the `token` parameter before the module runs.
+    pub needs_token: Option<&'static str>,
+    /// Needs the `writeapi` right.
+    pub write_mode: bool,
+}
+
+/// `action` values mwauth serves, in MediaWiki's (alphabetical) order.
+pub const ACTIONS: &[&ModuleInfo] = &[&checktoken::INFO, &login::INFO, &logout::INFO, &query::INFO];
+
+pub fn info(action: &str) -> Option<&'static ModuleInfo> {
+    ACTIONS.iter().copied().find(|m| m.name == action)
+}

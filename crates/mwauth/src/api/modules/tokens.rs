@@ -1,0 +1,26 @@
+//! # action=query&meta=tokens (type=csrf|watch|patrol|rollback|userrights|login|createaccount)
+//!
+//! - Each token is `hex(HMAC-MD5(secret, timestamp ++ salt))`, the hex timestamp and `+\`.
+//! - Anonymous users get `+\` for csrf-style tokens; login and createaccount tokens come
+//!   from their own session secrets and make the session persistent (sets the cookie).
+//! - Unknown types: an "Unrecognized value" warning. Requests that break the same-origin
+//!   policy (`origin=*`, JSONP) get a warning and no tokens.
+
+use crate::api::context::{Context, TOKEN_TYPES};
+use crate::api::error::{ApiError, ApiMessage};
+use crate::api::result::Obj;
+
+pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+    let types = ctx.multi_enum("query+tokens", "type", TOKEN_TYPES, &["csrf"])?;
+    if !ctx.same_origin {
+        ctx.warn("query+tokens", ApiMessage::new("tokens-origin", "apiwarn-tokens-origin", &[]));
+        return Ok(());
+    }
+    let mut tokens = Obj::new();
+    for kind in types {
+        let value = ctx.token(&kind);
+        tokens.set(&format!("{kind}token"), value);
+    }
+    ctx.result.obj_mut("query", false).set("tokens", tokens);
+    Ok(())
+}

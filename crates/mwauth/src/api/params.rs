@@ -1,0 +1,113 @@
+//! Request parameters as MediaWiki's WebRequest sees them: POST body and query string merged
+//! (the body wins), each name remembered as used or not so unknown ones can be reported.
+
+use super::request::ApiRequest;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Default)]
+pub struct Params {
+    values: HashMap<String, String>,
+    /// Names in the order `$_POST + $_GET` lists them.
+    order: Vec<String>,
+    in_query: HashSet<String>,
+    used: HashSet<String>,
+}
+
+/// ParamValidator's default limit on the number of values of a multi-value parameter.
+pub const MULTI_LIMIT: usize = 50;
+
+impl Params {
+    pub fn from_request(req: &ApiRequest) -> Params {
+        let mut p = Params::default();
+        // PHP keeps the last of repeated names within one source.
+        let mut post: Vec<(&str, &str)> = Vec::new();
+        for (k, v) in &req.body {
+            match post.iter_mut().find(|(n, _)| n == k) {
+                Some(slot) => slot.1 = v,
+                None => post.push((k, v)),
+            }
+        }
+        for (k, v) in &req.query {
+            p.in_query.insert(k.clone());
+            if !post.iter().any(|(n, _)| n == k) {
+                if !p.values.contains_key(k) {
+                    p.order.push(k.clone());
+                }
+                p.values.insert(k.clone(), v.clone());
+            }
+        }
+        let query_names = std::mem::take(&mut p.order);
+        for (k, v) in post {
+            p.order.push(k.to_string());
+            p.values.insert(k.to_string(), v.to_string());
+        }
+        p.order.extend(query_names);
+        p
+    }
+
+    /// The value of `name`, marking it used.
+    pub fn get(&mut self, name: &str) -> Option<&str> {
+        self.used.insert(name.to_string());
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Reads without marking the name used (for framework peeks such as `callback`).
+    pub fn peek(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    pub fn has(&mut self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Whether a name came in the query string (mustpostparams).
+    pub fn in_query(&self, name: &str) -> bool {
+        self.in_query.contains(name)
+    }
+
+    /// Boolean parameters are true when present, whatever the value (even empty), as in
+    /// MediaWiki.
+    pub fn flag(&mut self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn unused(&self) -> Vec<String> {
+        self.order.iter().filter(|n| !self.used.contains(*n)).cloned().collect()
+    }
+}
+
+/// ParamValidator::explodeMultiValue: `|`-separated, or U+001F-separated when the value
+/// starts with U+001F. An empty value is no values.
+pub fn split_multi(value: &str) -> Vec<String> {
+    if value.is_empty() {
+        return Vec::new();
+    }
+    if let Some(rest) = value.strip_prefix('\u{1f}') {
+        return rest.split('\u{1f}').map(str::to_string).collect();
+    }
+    value.split('|').map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_wins_and_order_is_post_then_get() {
+        let mut req = ApiRequest::new("POST");
+        req.query = vec![("a".into(), "q".into()), ("token".into(), "t1".into()), ("a".into(), "q2".into())];
+        req.body = vec![("token".into(), "t2".into()), ("b".into(), "1".into())];
+        let mut p = Params::from_request(&req);
+        assert_eq!(p.get("token"), Some("t2"));
+        assert_eq!(p.get("a"), Some("q2"));
+        assert!(p.in_query("token"));
+        assert_eq!(p.unused(), vec!["b".to_string()]);
+    }
+
+    #[test]
+    fn multi_values() {
+        assert_eq!(split_multi("a|b"), ["a", "b"]);
+        assert_eq!(split_multi("\u{1f}a|b\u{1f}c"), ["a|b", "c"]);
+        assert!(split_multi("").is_empty());
+    }
+}

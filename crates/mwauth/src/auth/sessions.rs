@@ -1,0 +1,171 @@
+//! Finding the session a request belongs to and writing sessions back, as MediaWiki's
+//! SessionManager does with its two providers:
+//!
+//! 1. `{prefix}_BPsession` (BotPasswordSessionProvider, higher priority): valid while the
+//!    bot password exists with the same `bp_token` and the client's IP passes its
+//!    restrictions.
+//! 2. `{prefix}_session` (CookieSessionProvider): valid while the user's `user_token` is
+//!    the one the session was made with.
+//! 3. `{prefix}UserID` + `{prefix}Token` (remember-me): a new session for that user.
+//! 4. Otherwise a new anonymous session, not stored until something needs it.
+//!
+//! An unknown or expired session id is never adopted: the new session gets a fresh id, so
+//! a planted cookie cannot fix the id of someone else's session.
+
+use crate::session::token::constant_time_eq;
+use crate::session::{is_valid_session_id, Provider, Session, SessionData, SetCookie};
+use crate::user::{botpassword, UserRecord};
+use crate::{Config, Services};
+use std::net::IpAddr;
+
+pub struct Loaded {
+    pub session: Session,
+    /// The session's user, when it is a registered one.
+    pub user: Option<UserRecord>,
+    /// Set when the session was made from remember-me cookies and must be stored and sent.
+    pub force_persist: bool,
+}
+
+fn cookie<'a>(cookies: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+pub fn session_cookie_name(config: &Config, provider: Provider) -> String {
+    match provider {
+        Provider::Cookie => format!("{}_session", config.cookie_prefix()),
+        Provider::BotPassword => format!("{}_BPsession", config.cookie_prefix()),
+    }
+}
+
+pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr) -> Loaded {
+    let config = &services.config;
+    if let Some(id) = cookie(cookies, &session_cookie_name(config, Provider::BotPassword)) {
+        if let Some((data, expires, user)) = load_bot_session(services, id, ip).await {
+            let session = Session { id: id.to_string(), provider: Provider::BotPassword, data, persisted: true, dirty: false, expires };
+            return Loaded { session, user: Some(user), force_persist: false };
+        }
+    }
+    if let Some(id) = cookie(cookies, &session_cookie_name(config, Provider::Cookie)) {
+        if let Some((data, expires, user)) = load_cookie_session(services, id).await {
+            let session = Session { id: id.to_string(), provider: Provider::Cookie, data, persisted: true, dirty: false, expires };
+            return Loaded { session, user, force_persist: false };
+        }
+    }
+    let prefix = config.cookie_prefix();
+    if let (Some(uid), Some(token)) = (cookie(cookies, &format!("{prefix}UserID")), cookie(cookies, &format!("{prefix}Token"))) {
+        if let Ok(uid) = uid.parse::<u32>() {
+            if let Ok(Some(user)) = services.users.user_by_id(uid).await {
+                if !user.token.is_empty() && constant_time_eq(&user.token, token) {
+                    let mut session = Session::new_anonymous();
+                    session.data = SessionData {
+                        user_id: user.id,
+                        user_name: user.name.clone(),
+                        user_token: user.token.clone(),
+                        remember: true,
+                        ..SessionData::default()
+                    };
+                    session.dirty = true;
+                    return Loaded { session, user: Some(user), force_persist: true };
+                }
+            }
+        }
+    }
+    Loaded { session: Session::new_anonymous(), user: None, force_persist: false }
+}
+
+async fn load_stored(services: &Services, id: &str) -> Option<(SessionData, i64)> {
+    if !is_valid_session_id(id) {
+        return None;
+    }
+    match services.sessions.load(id).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!("session store failed: {e}");
+            None
+        }
+    }
+}
+
+async fn load_bot_session(services: &Services, id: &str, ip: IpAddr) -> Option<(SessionData, i64, UserRecord)> {
+    let (data, expires) = load_stored(services, id).await?;
+    let grant = data.bot.as_ref()?;
+    let user = services.users.user_by_id(data.user_id).await.ok()??;
+    let bp = services.users.bot_password(user.id, &grant.app_id).await.ok()??;
+    if !constant_time_eq(&bp.token, &grant.token) || !botpassword::ip_allowed(&bp.restrictions, ip) {
+        return None;
+    }
+    Some((data, expires, user))
+}
+
+async fn load_cookie_session(services: &Services, id: &str) -> Option<(SessionData, i64, Option<UserRecord>)> {
+    let (data, expires) = load_stored(services, id).await?;
+    if data.bot.is_some() {
+        return None;
+    }
+    if data.user_id == 0 {
+        return Some((data, expires, None));
+    }
+    let user = services.users.user_by_id(data.user_id).await.ok()??;
+    if !constant_time_eq(&user.token, &data.user_token) {
+        return None;
+    }
+    Some((data, expires, Some(user)))
+}
+
+/// Writes the session with a fresh idle expiry.
+pub async fn save(services: &Services, session: &Session, now: i64) {
+    let expires = now + services.config.session_expiry as i64;
+    if let Err(e) = services.sessions.save(&session.id, &session.data, expires).await {
+        tracing::error!("session store failed: {e}");
+    }
+}
+
+pub async fn delete(services: &Services, id: &str) {
+    if let Err(e) = services.sessions.delete(id).await {
+        tracing::error!("session store failed: {e}");
+    }
+}
+
+fn secure(config: &Config, https: bool) -> bool {
+    config.cookie_secure.unwrap_or(https)
+}
+
+/// The cookie that carries a session id (no expiry: it lives as long as the browser).
+pub fn id_cookie(config: &Config, session: &Session, https: bool) -> SetCookie {
+    SetCookie {
+        name: session_cookie_name(config, session.provider),
+        value: session.id.clone(),
+        max_age: None,
+        secure: secure(config, https),
+        samesite: config.cookie_samesite.clone(),
+    }
+}
+
+/// CookieSessionProvider's user cookies after a login that asked to be remembered.
+pub fn remember_cookies(config: &Config, user: &UserRecord, https: bool) -> Vec<SetCookie> {
+    let prefix = config.cookie_prefix();
+    let make = |name: &str, value: String| SetCookie {
+        name: format!("{prefix}{name}"),
+        value,
+        max_age: Some(config.remember_expiry as i64),
+        secure: secure(config, https),
+        samesite: config.cookie_samesite.clone(),
+    };
+    vec![make("UserID", user.id.to_string()), make("UserName", user.name.clone()), make("Token", user.token.clone())]
+}
+
+/// `NAME=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly`.
+pub fn clear_cookie(config: &Config, name: String, https: bool) -> SetCookie {
+    SetCookie { name, value: "deleted".into(), max_age: Some(0), secure: secure(config, https), samesite: config.cookie_samesite.clone() }
+}
+
+/// What logging out of a normal session clears (CookieSessionProvider::unpersistSession):
+/// the session cookie, `UserID` and `Token`, but not `UserName`.
+pub fn logout_cookies(config: &Config, https: bool) -> Vec<SetCookie> {
+    let prefix = config.cookie_prefix();
+    vec![
+        clear_cookie(config, session_cookie_name(config, Provider::Cookie), https),
+        clear_cookie(config, format!("{prefix}UserID"), https),
+        clear_cookie(config, format!("{prefix}Token"), https),
+    ]
+}

@@ -1,0 +1,97 @@
+//! Set-Cookie lines exactly as MediaWiki's WebResponse::setCookie writes them:
+//! `NAME=VALUE; expires=…; Max-Age=N; path=/; secure; HttpOnly; SameSite=…`.
+
+/// One cookie to set or clear.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetCookie {
+    pub name: String,
+    pub value: String,
+    /// Lifetime in seconds; `None` makes a browser-session cookie. `Some(0)` with the value
+    /// `deleted` clears the cookie.
+    pub max_age: Option<i64>,
+    pub secure: bool,
+    pub samesite: Option<String>,
+}
+
+impl SetCookie {
+    pub fn header_value(&self, now: i64) -> String {
+        let mut s = format!("{}={}", self.name, encode_value(&self.value));
+        match self.max_age {
+            Some(0) => s.push_str("; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0"),
+            Some(age) => {
+                let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs((now + age).max(0) as u64);
+                s.push_str(&format!("; expires={}; Max-Age={age}", httpdate::fmt_http_date(when)));
+            }
+            None => {}
+        }
+        s.push_str("; path=/");
+        if self.secure {
+            s.push_str("; secure");
+        }
+        s.push_str("; HttpOnly");
+        if let Some(ss) = &self.samesite {
+            s.push_str("; SameSite=");
+            s.push_str(ss);
+        }
+        s
+    }
+}
+
+/// PHP's setcookie() urlencodes the value (rawurlencode-like, spaces as `%20`).
+fn encode_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Parses a Cookie request header into (name, value) pairs, percent-decoding values as PHP
+/// does for `$_COOKIE`.
+pub fn parse_cookie_header(header: &str, out: &mut Vec<(String, String)>) {
+    for part in header.split(';') {
+        let part = part.trim();
+        if let Some((name, value)) = part.split_once('=') {
+            let value: String = form_urlencoded::parse(format!("v={}", value.replace('+', "%2B")).as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            out.push((name.trim().to_string(), value));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleared_cookie_is_written_as_mediawiki_writes_it() {
+        let c = SetCookie { name: "w_session".into(), value: "deleted".into(), max_age: Some(0), secure: false, samesite: None };
+        assert_eq!(
+            c.header_value(1_700_000_000),
+            "w_session=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly"
+        );
+    }
+
+    #[test]
+    fn long_lived_cookie_has_expires_and_max_age() {
+        let c = SetCookie { name: "wUserName".into(), value: "Ali ce".into(), max_age: Some(15552000), secure: true, samesite: Some("Lax".into()) };
+        assert_eq!(
+            c.header_value(1_700_000_000),
+            "wUserName=Ali%20ce; expires=Sun, 12 May 2024 22:13:20 GMT; Max-Age=15552000; path=/; secure; HttpOnly; SameSite=Lax"
+        );
+    }
+
+    #[test]
+    fn parses_cookie_header() {
+        let mut v = Vec::new();
+        parse_cookie_header("a=1; w_session=abc; n=Ali%20ce; p=a+b", &mut v);
+        assert_eq!(v[2], ("n".to_string(), "Ali ce".to_string()));
+        assert_eq!(v[3].1, "a+b");
+    }
+}

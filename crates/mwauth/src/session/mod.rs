@@ -1,0 +1,176 @@
+//! Sessions as MediaWiki keeps them (includes/session/): an id in a cookie, data on the
+//! server, one token secret per purpose (`wsTokenSecrets`), and two providers — the normal
+//! cookie session and the bot-password session on its own `…_BPsession` cookie.
+
+pub mod cookie;
+pub mod token;
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub use cookie::SetCookie;
+
+/// Which provider owns the session (MediaWiki's CookieSessionProvider or
+/// BotPasswordSessionProvider); it decides the cookie name and what logout clears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Provider {
+    Cookie,
+    BotPassword,
+}
+
+/// What a bot-password session carries about the bot password that created it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BotGrant {
+    pub app_id: String,
+    pub grants: Vec<String>,
+    /// `bp_token` at login; a changed token (password reset, deletion) ends the session.
+    pub token: String,
+}
+
+/// The server-side half of a session.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SessionData {
+    /// 0 for an anonymous session.
+    pub user_id: u32,
+    pub user_name: String,
+    /// `wsTokenSecrets`: key (`default`, `login`, `createaccount`) → 32 hex digits.
+    #[serde(default)]
+    pub token_secrets: BTreeMap<String, String>,
+    #[serde(default)]
+    pub bot: Option<BotGrant>,
+    /// `user_token` at login; a changed user_token (password change) ends the session.
+    #[serde(default)]
+    pub user_token: String,
+    #[serde(default)]
+    pub remember: bool,
+}
+
+/// A session as one request sees it: loaded from a cookie, or new and not yet persisted.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub provider: Provider,
+    pub data: SessionData,
+    /// True when the client holds a cookie for this id (MediaWiki's "persistent").
+    pub persisted: bool,
+    /// True when `data` changed and must be written back.
+    pub dirty: bool,
+    /// When the stored copy expires (unix seconds); 0 for a session not stored yet.
+    pub expires: i64,
+}
+
+impl Session {
+    pub fn new_anonymous() -> Session {
+        Session {
+            id: new_session_id(),
+            provider: Provider::Cookie,
+            data: SessionData::default(),
+            persisted: false,
+            dirty: false,
+            expires: 0,
+        }
+    }
+
+    pub fn is_anon(&self) -> bool {
+        self.data.user_id == 0
+    }
+
+    /// Session::getToken's secret half: the secret for `key`, made on first use. Returns the
+    /// secret and whether it was new (a new login secret means the client's login token
+    /// cannot match: MediaWiki answers "sessionlost" then).
+    pub fn token_secret(&mut self, key: &str) -> (String, bool) {
+        if let Some(s) = self.data.token_secrets.get(key) {
+            return (s.clone(), false);
+        }
+        let secret = random_hex(32);
+        self.data.token_secrets.insert(key.to_string(), secret.clone());
+        self.dirty = true;
+        (secret, true)
+    }
+
+    pub fn has_secret(&self, key: &str) -> bool {
+        self.data.token_secrets.contains_key(key)
+    }
+}
+
+pub fn random_hex(len: usize) -> String {
+    let mut bytes = vec![0u8; len.div_ceil(2)];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let mut s = hex::encode(bytes);
+    s.truncate(len);
+    s
+}
+
+/// SessionManager::generateSessionId: 40 random hex digits rewritten in base 32 (`0-9a-v`),
+/// zero-padded to 32 characters.
+pub fn new_session_id() -> String {
+    let mut bytes = [0u8; 20];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base32_of_160_bits(&bytes)
+}
+
+fn base32_of_160_bits(bytes: &[u8; 20]) -> String {
+    const DIGITS: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
+    let mut out = String::with_capacity(32);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for &b in bytes {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(DIGITS[((acc >> bits) & 31) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Whether a cookie value can be a session id at all; anything else is ignored, as
+/// SessionManager ignores ids that fail its `^[a-zA-Z0-9_-]{32,}$` check.
+pub fn is_valid_session_id(id: &str) -> bool {
+    id.len() >= 32 && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_32_base32_digits() {
+        for _ in 0..100 {
+            let id = new_session_id();
+            assert_eq!(id.len(), 32);
+            assert!(id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'v')), "{id}");
+            assert!(is_valid_session_id(&id));
+        }
+        assert_ne!(new_session_id(), new_session_id());
+    }
+
+    #[test]
+    fn base32_matches_wikimedia_base_convert() {
+        // Wikimedia\base_convert('ffffffffffffffffffffffffffffffffffffffff', 16, 32, 32)
+        assert_eq!(base32_of_160_bits(&[0xff; 20]), "v".repeat(32));
+        let mut one = [0u8; 20];
+        one[19] = 33;
+        assert_eq!(base32_of_160_bits(&one), format!("{}11", "0".repeat(30)));
+    }
+
+    #[test]
+    fn token_secret_is_made_once_per_key() {
+        let mut s = Session::new_anonymous();
+        let (a, new_a) = s.token_secret("login");
+        let (b, new_b) = s.token_secret("login");
+        let (c, _) = s.token_secret("default");
+        assert!(new_a && !new_b);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn rejects_malformed_session_ids() {
+        assert!(!is_valid_session_id("short"));
+        assert!(!is_valid_session_id(&"a;".repeat(20)));
+    }
+}

@@ -1,0 +1,59 @@
+//! The two storage traits and their backends. Nothing above this module knows which backend
+//! runs: the embedded default keeps users and sessions in one SQLite file.
+
+pub mod sqlite;
+
+use crate::session::SessionData;
+use crate::user::{BotPasswordRecord, UserRecord};
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Db(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Users and bot passwords, in MediaWiki's `user`, `user_groups`, `actor` and
+/// `bot_passwords` tables.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_id(&self, id: u32) -> StoreResult<Option<UserRecord>>;
+    /// Creates an account; `Conflict` when the name is taken. Returns the new user id.
+    async fn create_user(&self, name: &str, password_hash: &str, groups: &[String]) -> StoreResult<u32>;
+    /// `reset_token` also replaces `user_token`, ending every session and remember-me cookie
+    /// of the user (what a password change does; a rehash at login must not).
+    async fn set_password(&self, id: u32, password_hash: &str, reset_token: bool) -> StoreResult<()>;
+    async fn set_user_token(&self, id: u32, token: &str) -> StoreResult<()>;
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
+
+    async fn bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<Option<BotPasswordRecord>>;
+    /// `Conflict` when this user already has a bot password of that name.
+    async fn create_bot_password(&self, bp: &BotPasswordRecord) -> StoreResult<()>;
+    async fn set_bot_password_hash(&self, user_id: u32, app_id: &str, hash: &str) -> StoreResult<()>;
+    async fn list_bot_passwords(&self, user_id: u32) -> StoreResult<Vec<BotPasswordRecord>>;
+    /// Returns whether a row was deleted.
+    async fn delete_bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<bool>;
+}
+
+/// Session data and throttle counters, both keyed and expiring.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// The data and its expiry (unix seconds), when the session exists and has not expired.
+    async fn load(&self, id: &str) -> StoreResult<Option<(SessionData, i64)>>;
+    async fn save(&self, id: &str, data: &SessionData, expires: i64) -> StoreResult<()>;
+    async fn delete(&self, id: &str) -> StoreResult<()>;
+    /// Adds one to a counter that lives `ttl` seconds from its first hit; returns the count.
+    async fn throttle_hit(&self, key: &str, ttl: u64) -> StoreResult<u64>;
+    async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
+}

@@ -1,0 +1,124 @@
+//! Groups and rights: 1.39's default `$wgGroupPermissions`, and `$wgGrantPermissions` for
+//! what a bot-password session may use of its user's rights.
+
+/// `$wgGroupPermissions` defaults, in MediaWiki's order (the order userinfo lists rights in).
+const GROUP_PERMISSIONS: &[(&str, &[&str])] = &[
+    ("*", &["createaccount", "read", "edit", "createpage", "createtalk", "writeapi", "viewmywatchlist", "editmywatchlist", "viewmyprivateinfo", "editmyprivateinfo", "editmyoptions"]),
+    ("user", &["move", "move-subpages", "move-rootuserpages", "move-categorypages", "movefile", "read", "edit", "createpage", "createtalk", "writeapi", "upload", "reupload", "reupload-shared", "minoredit", "editmyusercss", "editmyuserjson", "editmyuserjs", "editmyuserjsredirect", "purge", "sendemail", "applychangetags", "changetags", "editcontentmodel"]),
+    ("autoconfirmed", &["autoconfirmed", "editsemiprotected"]),
+    ("bot", &["bot", "autoconfirmed", "editsemiprotected", "nominornewtalk", "autopatrol", "suppressredirect", "apihighlimits", "writeapi"]),
+    ("sysop", &["block", "createaccount", "delete", "bigdelete", "deletedhistory", "deletedtext", "undelete", "editinterface", "editsitejson", "edituserjson", "import", "importupload", "move", "move-subpages", "move-rootuserpages", "move-categorypages", "patrol", "autopatrol", "protect", "editprotected", "rollback", "upload", "reupload", "reupload-shared", "unwatchedpages", "autoconfirmed", "editsemiprotected", "ipblock-exempt", "blockemail", "markbotedits", "apihighlimits", "browsearchive", "noratelimit", "movefile", "unblockself", "suppressredirect", "mergehistory", "managechangetags", "deletechangetags"]),
+    ("interface-admin", &["editinterface", "editsitecss", "editsitejson", "editsitejs", "editusercss", "edituserjson", "edituserjs"]),
+    ("bureaucrat", &["userrights", "noratelimit"]),
+    ("suppress", &["hideuser", "suppressrevision", "viewsuppressed", "suppressionlog", "deleterevision", "deletelogentry"]),
+];
+
+/// `$wgGrantPermissions` defaults.
+const GRANT_PERMISSIONS: &[(&str, &[&str])] = &[
+    ("basic", &["autocreateaccount", "autoconfirmed", "autopatrol", "editsemiprotected", "ipblock-exempt", "nominornewtalk", "patrolmarks", "purge", "read", "writeapi", "unwatchedpages"]),
+    ("highvolume", &["bot", "apihighlimits", "noratelimit", "markbotedits"]),
+    ("import", &["import", "importupload"]),
+    ("editpage", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel"]),
+    ("editprotected", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editprotected"]),
+    ("editmycssjs", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editmyusercss", "editmyuserjson", "editmyuserjs"]),
+    ("editmyoptions", &["editmyoptions", "editmyuserjson"]),
+    ("editinterface", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editinterface", "edituserjson", "editsitejson"]),
+    ("editsiteconfig", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editinterface", "edituserjson", "editsitejson", "editusercss", "edituserjs", "editsitecss", "editsitejs"]),
+    ("createeditmovepage", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "createpage", "createtalk", "delete-redirect", "move", "move-rootuserpages", "move-subpages", "move-categorypages", "suppressredirect"]),
+    ("uploadfile", &["upload", "reupload-own"]),
+    ("uploadeditmovefile", &["upload", "reupload-own", "reupload", "reupload-shared", "upload_by_url", "movefile", "suppressredirect"]),
+    ("patrol", &["patrol"]),
+    ("rollback", &["rollback"]),
+    ("blockusers", &["block", "blockemail"]),
+    ("viewdeleted", &["browsearchive", "deletedhistory", "deletedtext"]),
+    ("viewrestrictedlogs", &["suppressionlog"]),
+    ("delete", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "browsearchive", "deletedhistory", "deletedtext", "delete", "bigdelete", "deletelogentry", "deleterevision", "undelete"]),
+    ("oversight", &["suppressrevision", "viewsuppressed"]),
+    ("protect", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editprotected", "protect"]),
+    ("viewmywatchlist", &["viewmywatchlist"]),
+    ("editmywatchlist", &["editmywatchlist"]),
+    ("sendemail", &["sendemail"]),
+    ("createaccount", &["createaccount"]),
+    ("privateinfo", &["viewmyprivateinfo"]),
+    ("mergehistory", &["mergehistory"]),
+];
+
+/// Groups a user may be put in with `mwauth user create --groups`.
+pub fn is_known_group(group: &str) -> bool {
+    GROUP_PERMISSIONS.iter().any(|(g, _)| *g == group) && !matches!(group, "*" | "user" | "autoconfirmed")
+}
+
+pub fn is_known_grant(grant: &str) -> bool {
+    GRANT_PERMISSIONS.iter().any(|(g, _)| *g == grant)
+}
+
+/// UserGroupManager::getUserEffectiveGroups: `*`, then for a registered user `user`, the
+/// explicit groups and the automatic `autoconfirmed` ($wgAutoConfirmAge and
+/// $wgAutoConfirmCount are 0 by default, so every account qualifies).
+pub fn effective_groups(user_id: u32, explicit: &[String]) -> Vec<String> {
+    let mut groups = vec!["*".to_string()];
+    if user_id != 0 {
+        groups.push("user".into());
+        for g in explicit {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+        if !groups.iter().any(|g| g == "autoconfirmed") {
+            groups.push("autoconfirmed".into());
+        }
+    }
+    groups
+}
+
+/// The rights of a set of groups, first occurrence first. A bot-password session only keeps
+/// the rights its grants allow (`grants = Some(..)`).
+pub fn rights(groups: &[String], grants: Option<&[String]>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for g in groups {
+        if let Some((_, rs)) = GROUP_PERMISSIONS.iter().find(|(name, _)| name == g) {
+            for r in *rs {
+                if !out.iter().any(|x| x == r) {
+                    out.push((*r).to_string());
+                }
+            }
+        }
+    }
+    if let Some(grants) = grants {
+        out.retain(|r| {
+            grants.iter().any(|grant| {
+                GRANT_PERMISSIONS.iter().any(|(name, rs)| name == grant && rs.contains(&r.as_str()))
+            })
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bot_password_with_basic_and_highvolume_sees_what_mediawiki_shows() {
+        let groups = effective_groups(3, &[]);
+        assert_eq!(groups, ["*", "user", "autoconfirmed"]);
+        let grants = vec!["basic".to_string(), "highvolume".to_string()];
+        assert_eq!(rights(&groups, Some(&grants)), ["read", "writeapi", "purge", "autoconfirmed", "editsemiprotected"]);
+    }
+
+    #[test]
+    fn anonymous_has_only_star_rights() {
+        let groups = effective_groups(0, &["sysop".to_string()]);
+        assert_eq!(groups, ["*"]);
+        assert_eq!(rights(&groups, None).len(), 11);
+    }
+
+    #[test]
+    fn explicit_groups_come_before_autoconfirmed() {
+        let g = effective_groups(1, &["sysop".to_string(), "bureaucrat".to_string()]);
+        assert_eq!(g, ["*", "user", "sysop", "bureaucrat", "autoconfirmed"]);
+        assert!(rights(&g, None).contains(&"userrights".to_string()));
+        assert!(!is_known_group("user"));
+        assert!(is_known_group("sysop"));
+    }
+}
