@@ -1,1 +1,98 @@
-fn main(){}
+//! `mwauth`: serve the Action API, and administer accounts and bot passwords.
+
+mod cli;
+mod config;
+mod http;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "mwauth",
+    version,
+    about = "A MediaWiki-compatible login, token and session server"
+)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "MWAUTH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the SQLite file (created on first start).
+    #[arg(long, global = true, env = "MWAUTH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Wiki id ($wgDBname); the cookie prefix derives from it.
+    #[arg(long, global = true, env = "MWAUTH_WIKI_ID")]
+    wiki_id: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve /w/api.php and /api.php.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "MWAUTH_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: cli::UserCommand,
+    },
+    /// Manage bot passwords.
+    Botpassword {
+        #[command(subcommand)]
+        command: cli::BotCommand,
+    },
+}
+
+pub struct Settings {
+    pub file: config::FileConfig,
+    pub data_dir: PathBuf,
+}
+
+fn settings(cli: &Cli) -> anyhow::Result<Settings> {
+    let mut file = config::load(cli.config.as_deref())?;
+    if let Some(id) = &cli.wiki_id {
+        file.wiki.wiki_id = id.clone();
+    }
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .or_else(|| file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("./mwauth-data"));
+    Ok(Settings { file, data_dir })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mwauth: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let settings = settings(&cli)?;
+        match cli.command {
+            Command::Serve { listen } => serve::run(settings, listen).await,
+            Command::User { command } => cli::user(settings, command).await,
+            Command::Botpassword { command } => cli::botpassword(settings, command).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mwauth: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

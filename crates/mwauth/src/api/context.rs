@@ -38,7 +38,10 @@ impl<'a> Context<'a> {
     /// at the announcement list.
     pub fn deprecation(&mut self, module_path: &str, msg: ApiMessage) {
         self.warn(module_path, msg);
-        self.warn("main", ApiMessage::new("deprecation-help", "api-usage-mailinglist-ref", &[]));
+        self.warn(
+            "main",
+            ApiMessage::new("deprecation-help", "api-usage-mailinglist-ref", &[]),
+        );
     }
 
     pub fn is_anon(&self) -> bool {
@@ -78,7 +81,9 @@ impl<'a> Context<'a> {
     /// secrets and persist the session (even an anonymous one); every other type is the
     /// user's edit token, which for an anonymous user is the constant `+\`.
     pub fn token(&mut self, kind: &str) -> String {
-        let Some((key, salt)) = token_salt(kind) else { return String::new() };
+        let Some((key, salt)) = token_salt(kind) else {
+            return String::new();
+        };
         if key != "default" {
             self.persist = true;
         } else if self.is_anon() {
@@ -90,7 +95,9 @@ impl<'a> Context<'a> {
 
     /// Token::match against this session's token of `kind`.
     pub fn check_token(&mut self, kind: &str, given: &str, max_age: Option<i64>) -> bool {
-        let Some((key, salt)) = token_salt(kind) else { return false };
+        let Some((key, salt)) = token_salt(kind) else {
+            return false;
+        };
         if key == "default" && self.is_anon() {
             return token::constant_time_eq(token::ANON_TOKEN, given);
         }
@@ -104,25 +111,44 @@ impl<'a> Context<'a> {
     /// ApiBase::requirePostedParameters: refuse the listed names if they came in the query
     /// string.
     pub fn require_posted(&self, names: &[&str]) -> Result<(), ApiError> {
-        let found: Vec<String> = names.iter().filter(|n| self.params.in_query(n)).map(|n| n.to_string()).collect();
+        let found: Vec<String> = names
+            .iter()
+            .filter(|n| self.params.in_query(n))
+            .map(|n| n.to_string())
+            .collect();
         if found.is_empty() {
             return Ok(());
         }
         let count = found.len().to_string();
         let list = super::messages::comma_list(&found);
-        Err(ApiError::new("mustpostparams", "apierror-mustpostparams", &[&list, &count]))
+        Err(ApiError::new(
+            "mustpostparams",
+            "apierror-mustpostparams",
+            &[&list, &count],
+        ))
     }
 
     /// A multi-value enum parameter: unknown values are dropped with a warning, duplicates
     /// are dropped silently.
-    pub fn multi_enum(&mut self, module_path: &str, name: &str, allowed: &[&str], default: &[&str]) -> Result<Vec<String>, ApiError> {
+    pub fn multi_enum(
+        &mut self,
+        module_path: &str,
+        name: &str,
+        allowed: &[&str],
+        default: &[&str],
+    ) -> Result<Vec<String>, ApiError> {
         let Some(raw) = self.params.get(name).map(str::to_string) else {
             return Ok(default.iter().map(|s| s.to_string()).collect());
         };
         let values = split_multi(&raw);
         if values.len() > MULTI_LIMIT {
             return Err(ApiError::from_msg(
-                ApiMessage::new("toomanyvalues", "paramvalidator-toomanyvalues", &[name, &MULTI_LIMIT.to_string()]).plaintext(),
+                ApiMessage::new(
+                    "toomanyvalues",
+                    "paramvalidator-toomanyvalues",
+                    &[name, &MULTI_LIMIT.to_string()],
+                )
+                .plaintext(),
             ));
         }
         let mut good: Vec<String> = Vec::new();
@@ -140,22 +166,40 @@ impl<'a> Context<'a> {
             let data = Obj::new().with("values", super::result::List::of_strings("v", bad.clone()));
             let list = super::messages::comma_list(&bad);
             let count = bad.len().to_string();
-            let msg = ApiMessage::new("unrecognizedvalues", "paramvalidator-unrecognizedvalues", &[name, &raw, &list, &count])
-                .plaintext()
-                .with_data(data);
+            let msg = ApiMessage::new(
+                "unrecognizedvalues",
+                "paramvalidator-unrecognizedvalues",
+                &[name, &raw, &list, &count],
+            )
+            .plaintext()
+            .with_data(data);
             self.warn(module_path, msg);
         }
         Ok(good)
     }
 
     /// A single-value enum parameter: an unknown value is an error.
-    pub fn single_enum(&mut self, name: &str, allowed: &[&str], default: Option<&str>) -> Result<Option<String>, ApiError> {
+    pub fn single_enum(
+        &mut self,
+        name: &str,
+        allowed: &[&str],
+        default: Option<&str>,
+    ) -> Result<Option<String>, ApiError> {
         match self.params.get(name).map(str::to_string) {
             None => Ok(default.map(str::to_string)),
             Some(v) if allowed.contains(&v.as_str()) => Ok(Some(v)),
-            Some(v) if v.starts_with('\u{1f}') => Err(ApiError::new("badvalue", "apierror-badvalue-notmultivalue", &[])),
+            Some(v) if v.starts_with('\u{1f}') => Err(ApiError::new(
+                "badvalue",
+                "apierror-badvalue-notmultivalue",
+                &[],
+            )),
             Some(v) => Err(ApiError::from_msg(
-                ApiMessage::new("badvalue", "paramvalidator-badvalue-enumnotmulti", &[name, &v]).plaintext(),
+                ApiMessage::new(
+                    "badvalue",
+                    "paramvalidator-badvalue-enumnotmulti",
+                    &[name, &v],
+                )
+                .plaintext(),
             )),
         }
     }
@@ -163,13 +207,21 @@ impl<'a> Context<'a> {
     /// An integer parameter; MediaWiki clamps out-of-range values with a warning, and refuses
     /// what is not an integer.
     pub fn integer(&mut self, name: &str) -> Result<Option<i64>, ApiError> {
-        let Some(v) = self.params.get(name).map(str::to_string) else { return Ok(None) };
+        let Some(v) = self.params.get(name).map(str::to_string) else {
+            return Ok(None);
+        };
         let t = v.trim();
         let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::from_msg(ApiMessage::new("badinteger", "paramvalidator-badinteger", &[name, &v]).plaintext()));
+            return Err(ApiError::from_msg(
+                ApiMessage::new("badinteger", "paramvalidator-badinteger", &[name, &v]).plaintext(),
+            ));
         }
-        Ok(Some(t.parse::<i64>().unwrap_or(if t.starts_with('-') { i64::MIN } else { i64::MAX })))
+        Ok(Some(t.parse::<i64>().unwrap_or(if t.starts_with('-') {
+            i64::MIN
+        } else {
+            i64::MAX
+        })))
     }
 
     /// Stores the current session now (if it must be) and sends its cookie if the client does
@@ -187,7 +239,11 @@ impl<'a> Context<'a> {
             self.session.dirty = false;
         }
         if !self.session.persisted {
-            self.cookies.push(sessions::id_cookie(&self.services.config, &self.session, self.req.https));
+            self.cookies.push(sessions::id_cookie(
+                &self.services.config,
+                &self.session,
+                self.req.https,
+            ));
             self.session.persisted = true;
         }
     }
@@ -208,4 +264,12 @@ pub fn token_salt(kind: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// Token types in the order MediaWiki lists them (ksort).
-pub const TOKEN_TYPES: &[&str] = &["createaccount", "csrf", "login", "patrol", "rollback", "userrights", "watch"];
+pub const TOKEN_TYPES: &[&str] = &[
+    "createaccount",
+    "csrf",
+    "login",
+    "patrol",
+    "rollback",
+    "userrights",
+    "watch",
+];

@@ -50,18 +50,22 @@ impl ApiMessage {
 /// (MediaWiki answers API errors with 200 unless it says otherwise).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
-    pub msg: ApiMessage,
+    pub msg: Box<ApiMessage>,
     pub module: Option<String>,
     pub status: u16,
 }
 
 impl ApiError {
     pub fn new(code: &str, key: &'static str, params: &[&str]) -> ApiError {
-        ApiError { msg: ApiMessage::new(code, key, params), module: None, status: 200 }
+        ApiError::from_msg(ApiMessage::new(code, key, params))
     }
 
     pub fn from_msg(msg: ApiMessage) -> ApiError {
-        ApiError { msg, module: None, status: 200 }
+        ApiError {
+            msg: Box::new(msg),
+            module: None,
+            status: 200,
+        }
     }
 
     pub fn in_module(mut self, path: &str) -> Self {
@@ -77,7 +81,9 @@ impl ApiError {
     }
 
     pub fn missing_param(name: &str) -> ApiError {
-        ApiError::from_msg(ApiMessage::new("missingparam", "paramvalidator-missingparam", &[name]).plaintext())
+        ApiError::from_msg(
+            ApiMessage::new("missingparam", "paramvalidator-missingparam", &[name]).plaintext(),
+        )
     }
 
     pub fn bad_token() -> ApiError {
@@ -203,7 +209,9 @@ pub fn error_result(old: &mut Obj, fmt: ErrorFormat, err: &ApiError, docref: &st
         root.set("warnings", w);
     }
     if fmt == ErrorFormat::Bc {
-        let mut e = Obj::new().with("code", err.msg.code.as_str()).with("info", err.msg.text());
+        let mut e = Obj::new()
+            .with("code", err.msg.code.as_str())
+            .with("info", err.msg.text());
         if let Some(data) = &err.msg.data {
             for (k, v) in &data.entries {
                 e.set(k, v.clone());
@@ -229,8 +237,16 @@ mod tests {
     use super::*;
     use crate::api::format::json::{write, JsonStyle};
 
-    const FV1: JsonStyle = JsonStyle { formatversion: 1, ascii: true, pretty: false };
-    const FV2: JsonStyle = JsonStyle { formatversion: 2, ascii: false, pretty: false };
+    const FV1: JsonStyle = JsonStyle {
+        formatversion: 1,
+        ascii: true,
+        pretty: false,
+    };
+    const FV2: JsonStyle = JsonStyle {
+        formatversion: 2,
+        ascii: false,
+        pretty: false,
+    };
 
     #[test]
     fn bc_warnings_join_per_module_and_skip_repeats() {
@@ -238,7 +254,12 @@ mod tests {
         let m = ApiMessage::new("x", "apiwarn-tokens-origin", &[]);
         add_warning(&mut root, ErrorFormat::Bc, "query+tokens", &m);
         add_warning(&mut root, ErrorFormat::Bc, "query+tokens", &m);
-        add_warning(&mut root, ErrorFormat::Bc, "query+tokens", &ApiMessage::new("y", "apierror-badtoken", &[]));
+        add_warning(
+            &mut root,
+            ErrorFormat::Bc,
+            "query+tokens",
+            &ApiMessage::new("y", "apierror-badtoken", &[]),
+        );
         assert_eq!(
             write(&root, FV1),
             r#"{"warnings":{"tokens":{"*":"Tokens may not be obtained when the same-origin policy is not applied.\nInvalid CSRF token."}}}"#

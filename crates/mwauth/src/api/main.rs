@@ -18,8 +18,22 @@ use crate::{time, Services};
 
 /// Parameters ApiMain itself reads.
 const MAIN_PARAMS: &[&str] = &[
-    "action", "format", "maxlag", "smaxage", "maxage", "assert", "assertuser", "requestid", "servedby",
-    "curtimestamp", "responselanginfo", "origin", "uselang", "variant", "errorformat", "errorlang",
+    "action",
+    "format",
+    "maxlag",
+    "smaxage",
+    "maxage",
+    "assert",
+    "assertuser",
+    "requestid",
+    "servedby",
+    "curtimestamp",
+    "responselanginfo",
+    "origin",
+    "uselang",
+    "variant",
+    "errorformat",
+    "errorlang",
     "errorsuselocal",
 ];
 
@@ -51,7 +65,11 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         let mut headers = vec![("X-Content-Type-Options".to_string(), "nosniff".to_string())];
         headers.push(("Content-Type".into(), "text/html; charset=UTF-8".into()));
         headers.extend(extra_headers);
-        return ApiResponse { status: 200, headers, body: Vec::new() };
+        return ApiResponse {
+            status: 200,
+            headers,
+            body: Vec::new(),
+        };
     }
 
     // The printer is chosen before anything can fail, so errors come out in the asked format.
@@ -60,10 +78,19 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         Some(f) => (f, false),
         None => (Format::Html(HtmlOf::Json), true),
     };
-    let mut out = Output { format: fmt, formatversion: 1, ascii: false, callback: None };
+    let mut out = Output {
+        format: fmt,
+        formatversion: 1,
+        ascii: false,
+        callback: None,
+    };
     let mut early_error: Option<ApiError> = None;
     if bad_format {
-        early_error = Some(ApiError::new("unknown_format", "apierror-unknownformat", &[&format_name]));
+        early_error = Some(ApiError::new(
+            "unknown_format",
+            "apierror-unknownformat",
+            &[&format_name],
+        ));
     }
     read_format_params(&mut params, &mut out, &mut early_error);
     let errorformat = match params.get("errorformat") {
@@ -79,7 +106,11 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         sessions::load(services, &req.cookies, req.client_ip).await
     } else {
         // ApiMain strips the user's credentials when the same-origin policy is not applied.
-        sessions::Loaded { session: Session::new_anonymous(), user: None, force_persist: false }
+        sessions::Loaded {
+            session: Session::new_anonymous(),
+            user: None,
+            force_persist: false,
+        }
     };
     let mut ctx = Context {
         services,
@@ -104,12 +135,22 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
 }
 
 fn bad_enum(name: &str, value: &str, _allowed: &[&str]) -> ApiError {
-    ApiError::from_msg(ApiMessage::new("badvalue", "paramvalidator-badvalue-enumnotmulti", &[name, value]).plaintext())
+    ApiError::from_msg(
+        ApiMessage::new(
+            "badvalue",
+            "paramvalidator-badvalue-enumnotmulti",
+            &[name, value],
+        )
+        .plaintext(),
+    )
 }
 
 /// The format module's own parameters (ApiFormatJson: formatversion, utf8, ascii, callback).
 fn read_format_params(params: &mut Params, out: &mut Output, err: &mut Option<ApiError>) {
-    if !matches!(out.format, Format::Json | Format::Php | Format::Xml | Format::Html(_)) {
+    if !matches!(
+        out.format,
+        Format::Json | Format::Php | Format::Xml | Format::Html(_)
+    ) {
         return;
     }
     match params.get("formatversion") {
@@ -126,7 +167,10 @@ fn read_format_params(params: &mut Params, out: &mut Output, err: &mut Option<Ap
         out.ascii = if out.formatversion == 1 { !utf8 } else { ascii };
         if let Some(cb) = params.get("callback") {
             // ApiFormatJson keeps only characters safe in a JavaScript identifier path.
-            let clean: String = cb.chars().filter(|c| c.is_ascii_alphanumeric() || "[].'\"_".contains(*c)).collect();
+            let clean: String = cb
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "[].'\"_".contains(*c))
+                .collect();
             out.callback = Some(clean);
         }
     }
@@ -143,22 +187,31 @@ fn handle_cors(req: &ApiRequest, headers: &mut Vec<(String, String)>) -> Option<
     if origin_param == "*" {
         headers.push(("Access-Control-Allow-Origin".into(), "*".into()));
         headers.push(("Access-Control-Allow-Credentials".into(), "false".into()));
-        let preflight = req.method == "OPTIONS" && req.header("access-control-request-method").is_some();
+        let preflight =
+            req.method == "OPTIONS" && req.header("access-control-request-method").is_some();
         if preflight {
-            headers.push(("Access-Control-Allow-Methods".into(), "POST, GET, HEAD".into()));
+            headers.push((
+                "Access-Control-Allow-Methods".into(),
+                "POST, GET, HEAD".into(),
+            ));
         } else {
             headers.push((
                 "Access-Control-Expose-Headers".into(),
-                "MediaWiki-API-Error, Retry-After, X-Database-Lag, MediaWiki-Login-Suppressed".into(),
+                "MediaWiki-API-Error, Retry-After, X-Database-Lag, MediaWiki-Login-Suppressed"
+                    .into(),
             ));
         }
         return None;
     }
-    let origins: Vec<&str> = req.header("origin").map(|h| h.split_whitespace().collect()).unwrap_or_default();
+    let origins: Vec<&str> = req
+        .header("origin")
+        .map(|h| h.split_whitespace().collect())
+        .unwrap_or_default();
     if !origins.contains(&origin_param) {
         return Some(ApiResponse {
             status: 403,
             headers: vec![
+                ("X-Content-Type-Options".into(), "nosniff".into()),
                 ("Cache-Control".into(), "no-cache".into()),
                 ("Content-Type".into(), "text/html; charset=UTF-8".into()),
             ],
@@ -184,7 +237,11 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     check_asserts(ctx)?;
     setup_module(ctx, module).map_err(|e| e.in_module(module.name))?;
     if module.write_mode && !ctx.has_right("writeapi") {
-        return Err(ApiError::new("writeapidenied", "apierror-writeapidenied", &[]));
+        return Err(ApiError::new(
+            "writeapidenied",
+            "apierror-writeapidenied",
+            &[],
+        ));
     }
     if ctx.integer("maxlag")?.is_some() {
         // The lag of mwauth's stores is not measured; 0 never exceeds any maxlag.
@@ -193,7 +250,10 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         return Err(ApiError::new("invalidmethod", "apierror-invalidmethod", &[]).status(405));
     }
     if module.must_be_posted && !ctx.req.was_posted() {
-        return Err(ApiError::new("mustbeposted", "apierror-mustbeposted", &[module.name]).in_module(module.name));
+        return Err(
+            ApiError::new("mustbeposted", "apierror-mustbeposted", &[module.name])
+                .in_module(module.name),
+        );
     }
     let result = match module.name {
         "checktoken" => modules::checktoken::execute(ctx).await,
@@ -208,8 +268,14 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
 
 /// ApiMain::setupModule: the token check of modules that need one.
 fn setup_module(ctx: &mut Context<'_>, module: &ModuleInfo) -> Result<(), ApiError> {
-    let Some(kind) = module.needs_token else { return Ok(()) };
-    let token = ctx.params.get("token").map(str::to_string).ok_or_else(|| ApiError::missing_param("token"))?;
+    let Some(kind) = module.needs_token else {
+        return Ok(());
+    };
+    let token = ctx
+        .params
+        .get("token")
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::missing_param("token"))?;
     ctx.require_posted(&["token"])?;
     if !ctx.check_token(kind, &token, None) {
         return Err(ApiError::bad_token());
@@ -236,13 +302,32 @@ fn check_asserts(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     if let Some(name) = ctx.params.get("assertuser").map(str::to_string) {
         let wanted = crate::user::name::canonical(&name).unwrap_or(name.clone());
         if ctx.is_anon() || ctx.user_name() != wanted {
-            return Err(ApiError::new("assertnameduserfailed", "apierror-assertnameduserfailed", &[&name]));
+            return Err(ApiError::new(
+                "assertnameduserfailed",
+                "apierror-assertnameduserfailed",
+                &[&name],
+            ));
         }
     }
-    match ctx.single_enum("assert", &["anon", "bot", "user"], None)?.as_deref() {
-        Some("user") if ctx.is_anon() => Err(ApiError::new("assertuserfailed", "apierror-assertuserfailed", &[])),
-        Some("anon") if !ctx.is_anon() => Err(ApiError::new("assertanonfailed", "apierror-assertanonfailed", &[])),
-        Some("bot") if !ctx.has_right("bot") => Err(ApiError::new("assertbotfailed", "apierror-assertbotfailed", &[])),
+    match ctx
+        .single_enum("assert", &["anon", "bot", "user"], None)?
+        .as_deref()
+    {
+        Some("user") if ctx.is_anon() => Err(ApiError::new(
+            "assertuserfailed",
+            "apierror-assertuserfailed",
+            &[],
+        )),
+        Some("anon") if !ctx.is_anon() => Err(ApiError::new(
+            "assertanonfailed",
+            "apierror-assertanonfailed",
+            &[],
+        )),
+        Some("bot") if !ctx.has_right("bot") => Err(ApiError::new(
+            "assertbotfailed",
+            "apierror-assertbotfailed",
+            &[],
+        )),
         _ => Ok(()),
     }
 }
@@ -254,14 +339,24 @@ fn report_unused_params(ctx: &mut Context<'_>) {
     }
     let list = messages::comma_list(&unused);
     let count = unused.len().to_string();
-    ctx.warn("main", ApiMessage::new("unrecognizedparams", "apierror-unrecognizedparams", &[&list, &count]));
+    ctx.warn(
+        "main",
+        ApiMessage::new(
+            "unrecognizedparams",
+            "apierror-unrecognizedparams",
+            &[&list, &count],
+        ),
+    );
 }
 
 fn docref(services: &Services, req: &ApiRequest) -> String {
     let link = api_url(services, req);
     format!(
         "{} {}",
-        messages::fill(messages::raw("api-usage-docref").unwrap_or_default(), &[link]),
+        messages::fill(
+            messages::raw("api-usage-docref").unwrap_or_default(),
+            &[link]
+        ),
         messages::raw("api-usage-mailinglist-ref").unwrap_or_default()
     )
 }
@@ -270,14 +365,24 @@ fn docref(services: &Services, req: &ApiRequest) -> String {
 pub fn api_url(services: &Services, req: &ApiRequest) -> String {
     let config = &services.config;
     let server = if config.server.is_empty() {
-        format!("{}://{}", if req.https { "https" } else { "http" }, req.host)
+        format!(
+            "{}://{}",
+            if req.https { "https" } else { "http" },
+            req.host
+        )
     } else {
         config.server.trim_end_matches('/').to_string()
     };
     format!("{server}{}/api.php", config.script_path)
 }
 
-fn respond(services: &Services, mut ctx: Context<'_>, outcome: Result<(), ApiError>, out: Output, extra: Vec<(String, String)>) -> ApiResponse {
+fn respond(
+    services: &Services,
+    mut ctx: Context<'_>,
+    outcome: Result<(), ApiError>,
+    out: Output,
+    extra: Vec<(String, String)>,
+) -> ApiResponse {
     let req = ctx.req;
     let mut status = 200;
     let mut error_code = None;
@@ -298,29 +403,54 @@ fn respond(services: &Services, mut ctx: Context<'_>, outcome: Result<(), ApiErr
         }
     };
     let body = render(&result, &out, services);
-    let mut headers: Vec<(String, String)> = vec![("X-Content-Type-Options".into(), "nosniff".into())];
+    let mut headers: Vec<(String, String)> =
+        vec![("X-Content-Type-Options".into(), "nosniff".into())];
     if let Some(code) = error_code {
         headers.push(("MediaWiki-API-Error".into(), code));
     }
-    headers.push(("Content-Type".into(), out.format.content_type(out.callback.is_some()).into()));
+    headers.push((
+        "Content-Type".into(),
+        out.format.content_type(out.callback.is_some()).into(),
+    ));
     headers.push(("X-Frame-Options".into(), "DENY".into()));
     match out.format.filename() {
-        Some(f) => headers.push(("Content-Disposition".into(), format!("inline; filename={f}"))),
+        Some(f) => headers.push((
+            "Content-Disposition".into(),
+            format!("inline; filename={f}"),
+        )),
         None => {
-            headers.push(("Content-Disposition".into(), "inline; filename=api-result.html".into()));
+            headers.push((
+                "Content-Disposition".into(),
+                "inline; filename=api-result.html".into(),
+            ));
             headers.push(("Vary".into(), "Accept-Encoding, Cookie".into()));
         }
     }
-    headers.push(("Cache-Control".into(), "private, must-revalidate, max-age=0".into()));
+    headers.push((
+        "Cache-Control".into(),
+        "private, must-revalidate, max-age=0".into(),
+    ));
     headers.extend(extra);
     for c in &ctx.cookies {
         headers.push(("Set-Cookie".into(), c.header_value(ctx.now)));
     }
-    ApiResponse { status, headers, body: if req.method == "HEAD" { Vec::new() } else { body } }
+    ApiResponse {
+        status,
+        headers,
+        body: if req.method == "HEAD" {
+            Vec::new()
+        } else {
+            body
+        },
+    }
 }
 
 fn render(result: &Obj, out: &Output, services: &Services) -> Vec<u8> {
-    let style = JsonStyle { formatversion: out.formatversion, ascii: out.ascii, pretty: false };
+    let style = JsonStyle {
+        formatversion: out.formatversion,
+        ascii: out.ascii,
+        pretty: false,
+    };
     match out.format {
         Format::Json => {
             let json = format::json::write(result, style);
@@ -334,12 +464,25 @@ fn render(result: &Obj, out: &Output, services: &Services) -> Vec<u8> {
         Format::None => Vec::new(),
         Format::Html(of) => {
             let text = match of {
-                HtmlOf::Json | HtmlOf::Raw => format::json::write(result, JsonStyle { pretty: true, ..style }),
+                HtmlOf::Json | HtmlOf::Raw => format::json::write(
+                    result,
+                    JsonStyle {
+                        pretty: true,
+                        ..style
+                    },
+                ),
                 HtmlOf::Xml => format::xml::write(result),
                 HtmlOf::Php => format::php::write(result, out.formatversion),
             };
-            html_page(&services.config.sitename, "MediaWiki API result", &format!("<pre class=\"api-pretty-content\">{}</pre>", format::html_escape(&text)))
-                .into_bytes()
+            html_page(
+                &services.config.sitename,
+                "MediaWiki API result",
+                &format!(
+                    "<pre class=\"api-pretty-content\">{}</pre>",
+                    format::html_escape(&text)
+                ),
+            )
+            .into_bytes()
         }
     }
 }
@@ -354,8 +497,16 @@ fn html_page(sitename: &str, title: &str, body: &str) -> String {
 }
 
 /// api.php without an action: the help page.
-fn help_page(services: &Services, req: &ApiRequest, ctx: &Context<'_>, extra: Vec<(String, String)>) -> ApiResponse {
-    let actions: Vec<String> = modules::ACTIONS.iter().map(|m| format!("<li><code>action={}</code></li>", m.name)).collect();
+fn help_page(
+    services: &Services,
+    req: &ApiRequest,
+    ctx: &Context<'_>,
+    extra: Vec<(String, String)>,
+) -> ApiResponse {
+    let actions: Vec<String> = modules::ACTIONS
+        .iter()
+        .map(|m| format!("<li><code>action={}</code></li>", m.name))
+        .collect();
     let body = format!(
         "<h1>MediaWiki API help</h1>\n<p>This is the Action API of {} served by mwauth: login, logout, tokens and user information, as MediaWiki 1.39 answers them.</p>\n<ul>{}</ul>\n<p>Endpoint: <code>{}</code></p>",
         format::html_escape(&services.config.sitename),
@@ -367,12 +518,23 @@ fn help_page(services: &Services, req: &ApiRequest, ctx: &Context<'_>, extra: Ve
         ("Content-Type".into(), "text/html; charset=utf-8".into()),
         ("X-Frame-Options".into(), "DENY".into()),
         ("Vary".into(), "Accept-Encoding, Cookie".into()),
-        ("Cache-Control".into(), "private, must-revalidate, max-age=0".into()),
+        (
+            "Cache-Control".into(),
+            "private, must-revalidate, max-age=0".into(),
+        ),
     ];
     headers.extend(extra);
     for c in &ctx.cookies {
         headers.push(("Set-Cookie".into(), c.header_value(ctx.now)));
     }
     let page = html_page(&services.config.sitename, "MediaWiki API help", &body);
-    ApiResponse { status: 200, headers, body: if req.method == "HEAD" { Vec::new() } else { page.into_bytes() } }
+    ApiResponse {
+        status: 200,
+        headers,
+        body: if req.method == "HEAD" {
+            Vec::new()
+        } else {
+            page.into_bytes()
+        },
+    }
 }

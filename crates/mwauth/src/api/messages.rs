@@ -53,14 +53,20 @@ pub fn raw(key: &str) -> Option<&'static str> {
 pub fn fill(template: &str, params: &[String]) -> String {
     let mut out = template.to_string();
     while let Some(start) = out.find("{{") {
-        let Some(len) = out[start..].find("}}") else { break };
+        let Some(len) = out[start..].find("}}") else {
+            break;
+        };
         let inner = &out[start + 2..start + len];
         let replacement = if let Some(rest) = inner.strip_prefix("PLURAL:") {
             let mut forms = rest.split('|');
             let n = substitute(forms.next().unwrap_or(""), params);
             let forms: Vec<&str> = forms.collect();
             let one = n.trim().parse::<f64>().map(|v| v == 1.0).unwrap_or(false);
-            let pick = if one { forms.first() } else { forms.get(1).or(forms.first()) };
+            let pick = if one {
+                forms.first()
+            } else {
+                forms.get(1).or(forms.first())
+            };
             pick.copied().unwrap_or("").to_string()
         } else if let Some(rest) = inner.strip_prefix("GENDER:") {
             rest.rsplit('|').next().unwrap_or("").to_string()
@@ -102,7 +108,9 @@ fn substitute(s: &str, params: &[String]) -> String {
 pub fn strip_markup(text: &str) -> String {
     let mut s = text.to_string();
     for tag in ["var", "kbd", "samp", "code"] {
-        s = s.replace(&format!("<{tag}>"), "\"").replace(&format!("</{tag}>"), "\"");
+        s = s
+            .replace(&format!("<{tag}>"), "\"")
+            .replace(&format!("</{tag}>"), "\"");
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s.as_str();
@@ -150,12 +158,18 @@ mod tests {
         let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(text("apierror-mustpostparams", &p(&["token", "1"])), "The following parameter was found in the query string, but must be in the POST body: token.");
         assert_eq!(text("apierror-mustpostparams", &p(&["a, b", "2"])), "The following parameters were found in the query string, but must be in the POST body: a, b.");
-        assert_eq!(text("apierror-mustbeposted", &p(&["login"])), "The \"login\" module requires a POST request.");
+        assert_eq!(
+            text("apierror-mustbeposted", &p(&["login"])),
+            "The \"login\" module requires a POST request."
+        );
     }
 
     #[test]
     fn strip_markup_matches_the_golden_texts() {
-        assert_eq!(text("wrongpassword", &[]), "Incorrect username or password entered. Please try again.");
+        assert_eq!(
+            text("wrongpassword", &[]),
+            "Incorrect username or password entered. Please try again."
+        );
         assert_eq!(
             text("api-usage-mailinglist-ref", &[]),
             "Subscribe to the mediawiki-api-announce mailing list at <https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/> for notice of API deprecations and breaking changes."
@@ -164,6 +178,9 @@ mod tests {
             text("apiwarn-deprecation-login-token", &[]),
             "Fetching a token via \"action=login\" is deprecated. Use \"action=query&meta=tokens&type=login\" instead."
         );
-        assert_eq!(text("apierror-assertbotfailed", &[]), "You do not have the \"bot\" right, so the action could not be completed.");
+        assert_eq!(
+            text("apierror-assertbotfailed", &[]),
+            "You do not have the \"bot\" right, so the action could not be completed."
+        );
     }
 }

@@ -72,7 +72,11 @@ impl Params {
     }
 
     pub fn unused(&self) -> Vec<String> {
-        self.order.iter().filter(|n| !self.used.contains(*n)).cloned().collect()
+        self.order
+            .iter()
+            .filter(|n| !self.used.contains(*n))
+            .cloned()
+            .collect()
     }
 }
 
@@ -95,7 +99,11 @@ mod tests {
     #[test]
     fn body_wins_and_order_is_post_then_get() {
         let mut req = ApiRequest::new("POST");
-        req.query = vec![("a".into(), "q".into()), ("token".into(), "t1".into()), ("a".into(), "q2".into())];
+        req.query = vec![
+            ("a".into(), "q".into()),
+            ("token".into(), "t1".into()),
+            ("a".into(), "q2".into()),
+        ];
         req.body = vec![("token".into(), "t2".into()), ("b".into(), "1".into())];
         let mut p = Params::from_request(&req);
         assert_eq!(p.get("token"), Some("t2"));

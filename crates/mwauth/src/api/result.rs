@@ -117,7 +117,10 @@ impl Obj {
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
     /// The object under `key`, created (at the end, or on top) when missing.
@@ -147,11 +150,17 @@ impl Obj {
 
 impl List {
     pub fn new(element: &str) -> List {
-        List { items: Vec::new(), element: element.to_string() }
+        List {
+            items: Vec::new(),
+            element: element.to_string(),
+        }
     }
 
     pub fn of_strings(element: &str, items: impl IntoIterator<Item = String>) -> List {
-        List { items: items.into_iter().map(Value::Str).collect(), element: element.to_string() }
+        List {
+            items: items.into_iter().map(Value::Str).collect(),
+            element: element.to_string(),
+        }
     }
 
     pub fn push(&mut self, v: impl Into<Value>) {

@@ -19,16 +19,22 @@ pub struct Refusal {
 
 impl Refusal {
     fn new(key: &'static str) -> Refusal {
-        Refusal { key, params: Vec::new() }
+        Refusal {
+            key,
+            params: Vec::new(),
+        }
     }
 
     fn throttled(wait: u64) -> Refusal {
-        Refusal { key: "login-throttled", params: vec![throttle::format_duration(wait)] }
+        Refusal {
+            key: "login-throttled",
+            params: vec![throttle::format_duration(wait)],
+        }
     }
 }
 
 pub enum BotLogin {
-    Success(UserRecord, BotPasswordRecord),
+    Success(Box<(UserRecord, BotPasswordRecord)>),
     /// Failures ApiLogin reports as they are (throttled, must be reset, locked).
     Refused(Refusal),
     /// Any other failure: ApiLogin goes on to try a main-account login with the same data.
@@ -39,7 +45,12 @@ pub enum BotLogin {
 const DUMMY_HASH: &str = ":pbkdf2:sha512:30000:64:AAAAAAAAAAAAAAAAAAAAAA==:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
 
 /// BotPassword::login for `User@bot` and a password already shaped like a bot password.
-pub async fn bot_password_login(services: &Services, login_name: &str, pw: &str, ip: IpAddr) -> BotLogin {
+pub async fn bot_password_login(
+    services: &Services,
+    login_name: &str,
+    pw: &str,
+    ip: IpAddr,
+) -> BotLogin {
     let config = &services.config;
     if !config.enable_bot_passwords {
         return BotLogin::NotBotLogin;
@@ -94,22 +105,41 @@ pub async fn bot_password_login(services: &Services, login_name: &str, pw: &str,
     if !services.hasher.verify(&bp.password, pw).await {
         return BotLogin::NotBotLogin;
     }
-    throttle::clear(services.sessions.as_ref(), "botpassword", &config.password_attempt_throttle, Some(&user.name), &ip_text).await;
+    throttle::clear(
+        services.sessions.as_ref(),
+        "botpassword",
+        &config.password_attempt_throttle,
+        Some(&user.name),
+        &ip_text,
+    )
+    .await;
     if password::needs_rehash(&bp.password) {
         if let Some(h) = services.hasher.hash(pw).await {
-            let _ = services.users.set_bot_password_hash(user.id, &bp.app_id, &h).await;
+            let _ = services
+                .users
+                .set_bot_password_hash(user.id, &bp.app_id, &h)
+                .await;
         }
     }
-    BotLogin::Success(user, bp)
+    BotLogin::Success(Box::new((user, bp)))
 }
 
 /// AuthManager::beginAuthentication with the throttle and local password providers.
-pub async fn password_login(services: &Services, raw_name: &str, pw: &str, ip: IpAddr) -> Result<UserRecord, Refusal> {
+pub async fn password_login(
+    services: &Services,
+    raw_name: &str,
+    pw: &str,
+    ip: IpAddr,
+) -> Result<UserRecord, Refusal> {
     let config = &services.config;
     let canonical = name::canonical(raw_name);
     let ip_text = ip.to_string();
     // ThrottlePreAuthenticationProvider counts every attempt, by name when there is one.
-    let throttle_name = if raw_name.is_empty() { None } else { Some(canonical.clone().unwrap_or_else(|| raw_name.to_string())) };
+    let throttle_name = if raw_name.is_empty() {
+        None
+    } else {
+        Some(canonical.clone().unwrap_or_else(|| raw_name.to_string()))
+    };
     if let Some(wait) = throttle::increase(
         services.sessions.as_ref(),
         "password",
@@ -123,7 +153,9 @@ pub async fn password_login(services: &Services, raw_name: &str, pw: &str, ip: I
     }
     // The password provider abstains on an unusable name or an empty password, and with no
     // provider left AuthManager answers "authmanager-authn-no-primary".
-    let Some(user_name) = canonical else { return Err(Refusal::new("authmanager-authn-no-primary")) };
+    let Some(user_name) = canonical else {
+        return Err(Refusal::new("authmanager-authn-no-primary"));
+    };
     if pw.is_empty() {
         return Err(Refusal::new("authmanager-authn-no-primary"));
     }
@@ -141,7 +173,14 @@ pub async fn password_login(services: &Services, raw_name: &str, pw: &str, ip: I
     if !services.hasher.verify(&user.password, pw).await {
         return Err(Refusal::new("wrongpassword"));
     }
-    throttle::clear(services.sessions.as_ref(), "password", &config.password_attempt_throttle, throttle_name.as_deref(), &ip_text).await;
+    throttle::clear(
+        services.sessions.as_ref(),
+        "password",
+        &config.password_attempt_throttle,
+        throttle_name.as_deref(),
+        &ip_text,
+    )
+    .await;
     if password::needs_rehash(&user.password) {
         if let Some(h) = services.hasher.hash(pw).await {
             let _ = services.users.set_password(user.id, &h, false).await;

@@ -18,7 +18,9 @@ pub struct HashPool {
 
 impl HashPool {
     pub fn new(limit: usize) -> HashPool {
-        HashPool { permits: Arc::new(Semaphore::new(limit.max(1))) }
+        HashPool {
+            permits: Arc::new(Semaphore::new(limit.max(1))),
+        }
     }
 
     /// Runs `f` on the pool; `None` if the task could not run (it panicked or the pool is
@@ -34,18 +36,23 @@ impl HashPool {
 
     pub async fn verify(&self, stored: &str, password: &str) -> bool {
         let (stored, password) = (stored.to_string(), password.to_string());
-        self.run(move || crate::user::password::verify(&stored, &password)).await.unwrap_or(false)
+        self.run(move || crate::user::password::verify(&stored, &password))
+            .await
+            .unwrap_or(false)
     }
 
     pub async fn hash(&self, password: &str) -> Option<String> {
         let password = password.to_string();
-        self.run(move || crate::user::password::hash(&password)).await
+        self.run(move || crate::user::password::hash(&password))
+            .await
     }
 }
 
 impl Default for HashPool {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         HashPool::new(cores)
     }
 }

@@ -27,7 +27,10 @@ pub struct Loaded {
 }
 
 fn cookie<'a>(cookies: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    cookies
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 pub fn session_cookie_name(config: &Config, provider: Provider) -> String {
@@ -41,18 +44,43 @@ pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr)
     let config = &services.config;
     if let Some(id) = cookie(cookies, &session_cookie_name(config, Provider::BotPassword)) {
         if let Some((data, expires, user)) = load_bot_session(services, id, ip).await {
-            let session = Session { id: id.to_string(), provider: Provider::BotPassword, data, persisted: true, dirty: false, expires };
-            return Loaded { session, user: Some(user), force_persist: false };
+            let session = Session {
+                id: id.to_string(),
+                provider: Provider::BotPassword,
+                data,
+                persisted: true,
+                dirty: false,
+                expires,
+            };
+            return Loaded {
+                session,
+                user: Some(user),
+                force_persist: false,
+            };
         }
     }
     if let Some(id) = cookie(cookies, &session_cookie_name(config, Provider::Cookie)) {
         if let Some((data, expires, user)) = load_cookie_session(services, id).await {
-            let session = Session { id: id.to_string(), provider: Provider::Cookie, data, persisted: true, dirty: false, expires };
-            return Loaded { session, user, force_persist: false };
+            let session = Session {
+                id: id.to_string(),
+                provider: Provider::Cookie,
+                data,
+                persisted: true,
+                dirty: false,
+                expires,
+            };
+            return Loaded {
+                session,
+                user,
+                force_persist: false,
+            };
         }
     }
     let prefix = config.cookie_prefix();
-    if let (Some(uid), Some(token)) = (cookie(cookies, &format!("{prefix}UserID")), cookie(cookies, &format!("{prefix}Token"))) {
+    if let (Some(uid), Some(token)) = (
+        cookie(cookies, &format!("{prefix}UserID")),
+        cookie(cookies, &format!("{prefix}Token")),
+    ) {
         if let Ok(uid) = uid.parse::<u32>() {
             if let Ok(Some(user)) = services.users.user_by_id(uid).await {
                 if !user.token.is_empty() && constant_time_eq(&user.token, token) {
@@ -65,12 +93,20 @@ pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr)
                         ..SessionData::default()
                     };
                     session.dirty = true;
-                    return Loaded { session, user: Some(user), force_persist: true };
+                    return Loaded {
+                        session,
+                        user: Some(user),
+                        force_persist: true,
+                    };
                 }
             }
         }
     }
-    Loaded { session: Session::new_anonymous(), user: None, force_persist: false }
+    Loaded {
+        session: Session::new_anonymous(),
+        user: None,
+        force_persist: false,
+    }
 }
 
 async fn load_stored(services: &Services, id: &str) -> Option<(SessionData, i64)> {
@@ -86,18 +122,30 @@ async fn load_stored(services: &Services, id: &str) -> Option<(SessionData, i64)
     }
 }
 
-async fn load_bot_session(services: &Services, id: &str, ip: IpAddr) -> Option<(SessionData, i64, UserRecord)> {
+async fn load_bot_session(
+    services: &Services,
+    id: &str,
+    ip: IpAddr,
+) -> Option<(SessionData, i64, UserRecord)> {
     let (data, expires) = load_stored(services, id).await?;
     let grant = data.bot.as_ref()?;
     let user = services.users.user_by_id(data.user_id).await.ok()??;
-    let bp = services.users.bot_password(user.id, &grant.app_id).await.ok()??;
-    if !constant_time_eq(&bp.token, &grant.token) || !botpassword::ip_allowed(&bp.restrictions, ip) {
+    let bp = services
+        .users
+        .bot_password(user.id, &grant.app_id)
+        .await
+        .ok()??;
+    if !constant_time_eq(&bp.token, &grant.token) || !botpassword::ip_allowed(&bp.restrictions, ip)
+    {
         return None;
     }
     Some((data, expires, user))
 }
 
-async fn load_cookie_session(services: &Services, id: &str) -> Option<(SessionData, i64, Option<UserRecord>)> {
+async fn load_cookie_session(
+    services: &Services,
+    id: &str,
+) -> Option<(SessionData, i64, Option<UserRecord>)> {
     let (data, expires) = load_stored(services, id).await?;
     if data.bot.is_some() {
         return None;
@@ -115,7 +163,11 @@ async fn load_cookie_session(services: &Services, id: &str) -> Option<(SessionDa
 /// Writes the session with a fresh idle expiry.
 pub async fn save(services: &Services, session: &Session, now: i64) {
     let expires = now + services.config.session_expiry as i64;
-    if let Err(e) = services.sessions.save(&session.id, &session.data, expires).await {
+    if let Err(e) = services
+        .sessions
+        .save(&session.id, &session.data, expires)
+        .await
+    {
         tracing::error!("session store failed: {e}");
     }
 }
@@ -151,12 +203,22 @@ pub fn remember_cookies(config: &Config, user: &UserRecord, https: bool) -> Vec<
         secure: secure(config, https),
         samesite: config.cookie_samesite.clone(),
     };
-    vec![make("UserID", user.id.to_string()), make("UserName", user.name.clone()), make("Token", user.token.clone())]
+    vec![
+        make("UserID", user.id.to_string()),
+        make("UserName", user.name.clone()),
+        make("Token", user.token.clone()),
+    ]
 }
 
 /// `NAME=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly`.
 pub fn clear_cookie(config: &Config, name: String, https: bool) -> SetCookie {
-    SetCookie { name, value: "deleted".into(), max_age: Some(0), secure: secure(config, https), samesite: config.cookie_samesite.clone() }
+    SetCookie {
+        name,
+        value: "deleted".into(),
+        max_age: Some(0),
+        secure: secure(config, https),
+        samesite: config.cookie_samesite.clone(),
+    }
 }
 
 /// What logging out of a normal session clears (CookieSessionProvider::unpersistSession):

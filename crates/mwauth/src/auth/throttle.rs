@@ -12,12 +12,17 @@ pub async fn increase(
     user: Option<&str>,
     ip: &str,
 ) -> Option<u64> {
-    let user_key = user.filter(|u| !u.is_empty()).map(|u| hex::encode(<md5::Md5 as md5::Digest>::digest(u.as_bytes())));
+    let user_key = user
+        .filter(|u| !u.is_empty())
+        .map(|u| hex::encode(<md5::Md5 as md5::Digest>::digest(u.as_bytes())));
     for (index, (count, seconds)) in windows.iter().enumerate() {
         if *count == 0 {
             continue;
         }
-        let key = format!("throttler:{kind}:{index}:{ip}:{}", user_key.as_deref().unwrap_or(""));
+        let key = format!(
+            "throttler:{kind}:{index}:{ip}:{}",
+            user_key.as_deref().unwrap_or("")
+        );
         // The store counts this hit; a hit past the limit is refused (and does not matter).
         match store.throttle_hit(&key, *seconds).await {
             Ok(n) if n > u64::from(*count) => return Some(*seconds),
@@ -33,10 +38,21 @@ pub async fn increase(
 }
 
 /// Throttler::clear after a successful login.
-pub async fn clear(store: &dyn SessionStore, kind: &str, windows: &[(u32, u64)], user: Option<&str>, ip: &str) {
-    let user_key = user.filter(|u| !u.is_empty()).map(|u| hex::encode(<md5::Md5 as md5::Digest>::digest(u.as_bytes())));
+pub async fn clear(
+    store: &dyn SessionStore,
+    kind: &str,
+    windows: &[(u32, u64)],
+    user: Option<&str>,
+    ip: &str,
+) {
+    let user_key = user
+        .filter(|u| !u.is_empty())
+        .map(|u| hex::encode(<md5::Md5 as md5::Digest>::digest(u.as_bytes())));
     for index in 0..windows.len() {
-        let key = format!("throttler:{kind}:{index}:{ip}:{}", user_key.as_deref().unwrap_or(""));
+        let key = format!(
+            "throttler:{kind}:{index}:{ip}:{}",
+            user_key.as_deref().unwrap_or("")
+        );
         if let Err(e) = store.throttle_clear(&key).await {
             tracing::error!("throttle store failed: {e}");
         }

@@ -19,8 +19,12 @@ impl SetCookie {
         match self.max_age {
             Some(0) => s.push_str("; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0"),
             Some(age) => {
-                let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs((now + age).max(0) as u64);
-                s.push_str(&format!("; expires={}; Max-Age={age}", httpdate::fmt_http_date(when)));
+                let when = std::time::UNIX_EPOCH
+                    + std::time::Duration::from_secs((now + age).max(0) as u64);
+                s.push_str(&format!(
+                    "; expires={}; Max-Age={age}",
+                    httpdate::fmt_http_date(when)
+                ));
             }
             None => {}
         }
@@ -56,10 +60,11 @@ pub fn parse_cookie_header(header: &str, out: &mut Vec<(String, String)>) {
     for part in header.split(';') {
         let part = part.trim();
         if let Some((name, value)) = part.split_once('=') {
-            let value: String = form_urlencoded::parse(format!("v={}", value.replace('+', "%2B")).as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
+            let value: String =
+                form_urlencoded::parse(format!("v={}", value.replace('+', "%2B")).as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
             out.push((name.trim().to_string(), value));
         }
     }
@@ -71,7 +76,13 @@ mod tests {
 
     #[test]
     fn cleared_cookie_is_written_as_mediawiki_writes_it() {
-        let c = SetCookie { name: "w_session".into(), value: "deleted".into(), max_age: Some(0), secure: false, samesite: None };
+        let c = SetCookie {
+            name: "w_session".into(),
+            value: "deleted".into(),
+            max_age: Some(0),
+            secure: false,
+            samesite: None,
+        };
         assert_eq!(
             c.header_value(1_700_000_000),
             "w_session=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly"
@@ -80,7 +91,13 @@ mod tests {
 
     #[test]
     fn long_lived_cookie_has_expires_and_max_age() {
-        let c = SetCookie { name: "wUserName".into(), value: "Ali ce".into(), max_age: Some(15552000), secure: true, samesite: Some("Lax".into()) };
+        let c = SetCookie {
+            name: "wUserName".into(),
+            value: "Ali ce".into(),
+            max_age: Some(15552000),
+            secure: true,
+            samesite: Some("Lax".into()),
+        };
         assert_eq!(
             c.header_value(1_700_000_000),
             "wUserName=Ali%20ce; expires=Sun, 12 May 2024 22:13:20 GMT; Max-Age=15552000; path=/; secure; HttpOnly; SameSite=Lax"

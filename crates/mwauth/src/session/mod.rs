@@ -84,7 +84,9 @@ impl Session {
             return (s.clone(), false);
         }
         let secret = random_hex(32);
-        self.data.token_secrets.insert(key.to_string(), secret.clone());
+        self.data
+            .token_secrets
+            .insert(key.to_string(), secret.clone());
         self.dirty = true;
         (secret, true)
     }
@@ -129,7 +131,11 @@ fn base32_of_160_bits(bytes: &[u8; 20]) -> String {
 /// Whether a cookie value can be a session id at all; anything else is ignored, as
 /// SessionManager ignores ids that fail its `^[a-zA-Z0-9_-]{32,}$` check.
 pub fn is_valid_session_id(id: &str) -> bool {
-    id.len() >= 32 && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    id.len() >= 32
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]
@@ -141,7 +147,10 @@ mod tests {
         for _ in 0..100 {
             let id = new_session_id();
             assert_eq!(id.len(), 32);
-            assert!(id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'v')), "{id}");
+            assert!(
+                id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'v')),
+                "{id}"
+            );
             assert!(is_valid_session_id(&id));
         }
         assert_ne!(new_session_id(), new_session_id());

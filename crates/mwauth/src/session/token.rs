@@ -86,12 +86,21 @@ mod tests {
         assert!(!matches("other", "patrol", &t, None, 2000));
         assert!(!matches("s3cret", "patrol", &t, Some(100), 2000));
         assert!(!matches("s3cret", "patrol", "+\\", None, 2000));
-        assert!(!matches("s3cret", "patrol", &t.replace("+\\", "%2B%5C"), None, 2000));
+        assert!(!matches(
+            "s3cret",
+            "patrol",
+            &t.replace("+\\", "%2B%5C"),
+            None,
+            2000
+        ));
     }
 
     #[test]
     fn timestamp_needs_mediawiki_shape() {
-        assert_eq!(timestamp_of("0123456789abcdef0123456789abcdef10+\\"), Some(16));
+        assert_eq!(
+            timestamp_of("0123456789abcdef0123456789abcdef10+\\"),
+            Some(16)
+        );
         assert_eq!(timestamp_of("0123456789abcdef0123456789abcdef+\\"), None);
         assert_eq!(timestamp_of("0123456789ABCDEF0123456789abcdef10+\\"), None);
         assert_eq!(timestamp_of("abc+\\"), None);

@@ -30,17 +30,36 @@ pub trait UserStore: Send + Sync {
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>>;
     async fn user_by_id(&self, id: u32) -> StoreResult<Option<UserRecord>>;
     /// Creates an account; `Conflict` when the name is taken. Returns the new user id.
-    async fn create_user(&self, name: &str, password_hash: &str, groups: &[String]) -> StoreResult<u32>;
+    async fn create_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        groups: &[String],
+    ) -> StoreResult<u32>;
     /// `reset_token` also replaces `user_token`, ending every session and remember-me cookie
     /// of the user (what a password change does; a rehash at login must not).
-    async fn set_password(&self, id: u32, password_hash: &str, reset_token: bool) -> StoreResult<()>;
+    async fn set_password(
+        &self,
+        id: u32,
+        password_hash: &str,
+        reset_token: bool,
+    ) -> StoreResult<()>;
     async fn set_user_token(&self, id: u32, token: &str) -> StoreResult<()>;
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
 
-    async fn bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<Option<BotPasswordRecord>>;
+    async fn bot_password(
+        &self,
+        user_id: u32,
+        app_id: &str,
+    ) -> StoreResult<Option<BotPasswordRecord>>;
     /// `Conflict` when this user already has a bot password of that name.
     async fn create_bot_password(&self, bp: &BotPasswordRecord) -> StoreResult<()>;
-    async fn set_bot_password_hash(&self, user_id: u32, app_id: &str, hash: &str) -> StoreResult<()>;
+    async fn set_bot_password_hash(
+        &self,
+        user_id: u32,
+        app_id: &str,
+        hash: &str,
+    ) -> StoreResult<()>;
     async fn list_bot_passwords(&self, user_id: u32) -> StoreResult<Vec<BotPasswordRecord>>;
     /// Returns whether a row was deleted.
     async fn delete_bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<bool>;

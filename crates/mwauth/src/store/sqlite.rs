@@ -7,7 +7,9 @@ use crate::session::SessionData;
 use crate::time;
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::Row;
 use std::path::Path;
 use std::str::FromStr;
@@ -114,8 +116,14 @@ impl SqliteStore {
     /// Deletes expired sessions and throttle counters; run from time to time.
     pub async fn purge_expired(&self) -> StoreResult<u64> {
         let now = time::now();
-        let a = sqlx::query("DELETE FROM mwauth_session WHERE ms_expires < ?").bind(now).execute(&self.pool).await?;
-        let b = sqlx::query("DELETE FROM mwauth_throttle WHERE mt_expires < ?").bind(now).execute(&self.pool).await?;
+        let a = sqlx::query("DELETE FROM mwauth_session WHERE ms_expires < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        let b = sqlx::query("DELETE FROM mwauth_throttle WHERE mt_expires < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         Ok(a.rows_affected() + b.rows_affected())
     }
 
@@ -131,14 +139,20 @@ impl SqliteStore {
         Ok(rows.iter().map(|r| r.get::<String, _>("g")).collect())
     }
 
-    async fn user_where(&self, clause: &str, bind: either::Either<&str, u32>) -> StoreResult<Option<UserRecord>> {
+    async fn user_where(
+        &self,
+        clause: &str,
+        bind: either::Either<&str, u32>,
+    ) -> StoreResult<Option<UserRecord>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM \"user\" WHERE {clause}");
         let q = sqlx::query(&sql);
         let q = match bind {
             either::Either::Left(s) => q.bind(s.to_string()),
             either::Either::Right(n) => q.bind(n),
         };
-        let Some(row) = q.fetch_optional(&self.pool).await? else { return Ok(None) };
+        let Some(row) = q.fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
         let mut user = user_from_row(&row);
         user.groups = self.groups_of(user.id).await?;
         Ok(Some(user))
@@ -183,15 +197,24 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
-        self.user_where("user_name = CAST(?1 AS BLOB) OR user_name = ?1", either::Either::Left(name))
-            .await
+        self.user_where(
+            "user_name = CAST(?1 AS BLOB) OR user_name = ?1",
+            either::Either::Left(name),
+        )
+        .await
     }
 
     async fn user_by_id(&self, id: u32) -> StoreResult<Option<UserRecord>> {
-        self.user_where("user_id = ?", either::Either::Right(id)).await
+        self.user_where("user_id = ?", either::Either::Right(id))
+            .await
     }
 
-    async fn create_user(&self, name: &str, password_hash: &str, groups: &[String]) -> StoreResult<u32> {
+    async fn create_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        groups: &[String],
+    ) -> StoreResult<u32> {
         let now = time::ts_mw(time::now());
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
@@ -208,7 +231,9 @@ impl UserStore for SqliteStore {
         let id = match res {
             Ok(r) => r.last_insert_rowid() as u32,
             Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(format!("user \"{name}\" already exists")))
+                return Err(StoreError::Conflict(format!(
+                    "user \"{name}\" already exists"
+                )))
             }
             Err(e) => return Err(e.into()),
         };
@@ -229,7 +254,12 @@ impl UserStore for SqliteStore {
         Ok(id)
     }
 
-    async fn set_password(&self, id: u32, password_hash: &str, reset_token: bool) -> StoreResult<()> {
+    async fn set_password(
+        &self,
+        id: u32,
+        password_hash: &str,
+        reset_token: bool,
+    ) -> StoreResult<()> {
         // A password change also gets a new user_token, as MediaWiki's does, so sessions and
         // remember-me cookies issued before it stop working.
         let sql = if reset_token {
@@ -257,9 +287,11 @@ impl UserStore for SqliteStore {
     }
 
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
-        let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM \"user\" ORDER BY user_id"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM \"user\" ORDER BY user_id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut u = user_from_row(row);
@@ -269,7 +301,11 @@ impl UserStore for SqliteStore {
         Ok(out)
     }
 
-    async fn bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<Option<BotPasswordRecord>> {
+    async fn bot_password(
+        &self,
+        user_id: u32,
+        app_id: &str,
+    ) -> StoreResult<Option<BotPasswordRecord>> {
         let row = sqlx::query(&format!(
             "SELECT {BP_COLUMNS} FROM bot_passwords WHERE bp_user = ? AND (bp_app_id = CAST(? AS BLOB) OR bp_app_id = ?)"
         ))
@@ -283,7 +319,10 @@ impl UserStore for SqliteStore {
 
     async fn create_bot_password(&self, bp: &BotPasswordRecord) -> StoreResult<()> {
         if self.bot_password(bp.user_id, &bp.app_id).await?.is_some() {
-            return Err(StoreError::Conflict(format!("bot password \"{}\" already exists", bp.app_id)));
+            return Err(StoreError::Conflict(format!(
+                "bot password \"{}\" already exists",
+                bp.app_id
+            )));
         }
         let res = sqlx::query(
             "INSERT INTO bot_passwords (bp_user, bp_app_id, bp_password, bp_token, bp_restrictions, bp_grants) \
@@ -299,14 +338,20 @@ impl UserStore for SqliteStore {
         .await;
         match res {
             Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => {
-                Err(StoreError::Conflict(format!("bot password \"{}\" already exists", bp.app_id)))
-            }
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "bot password \"{}\" already exists",
+                bp.app_id
+            ))),
             Err(e) => Err(e.into()),
         }
     }
 
-    async fn set_bot_password_hash(&self, user_id: u32, app_id: &str, hash: &str) -> StoreResult<()> {
+    async fn set_bot_password_hash(
+        &self,
+        user_id: u32,
+        app_id: &str,
+        hash: &str,
+    ) -> StoreResult<()> {
         sqlx::query("UPDATE bot_passwords SET bp_password = ? WHERE bp_user = ? AND CAST(bp_app_id AS TEXT) = ?")
             .bind(hash)
             .bind(user_id)
@@ -317,19 +362,23 @@ impl UserStore for SqliteStore {
     }
 
     async fn list_bot_passwords(&self, user_id: u32) -> StoreResult<Vec<BotPasswordRecord>> {
-        let rows = sqlx::query(&format!("SELECT {BP_COLUMNS} FROM bot_passwords WHERE bp_user = ? ORDER BY app_id"))
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {BP_COLUMNS} FROM bot_passwords WHERE bp_user = ? ORDER BY app_id"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.iter().map(bp_from_row).collect())
     }
 
     async fn delete_bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<bool> {
-        let r = sqlx::query("DELETE FROM bot_passwords WHERE bp_user = ? AND CAST(bp_app_id AS TEXT) = ?")
-            .bind(user_id)
-            .bind(app_id)
-            .execute(&self.pool)
-            .await?;
+        let r = sqlx::query(
+            "DELETE FROM bot_passwords WHERE bp_user = ? AND CAST(bp_app_id AS TEXT) = ?",
+        )
+        .bind(user_id)
+        .bind(app_id)
+        .execute(&self.pool)
+        .await?;
         Ok(r.rows_affected() > 0)
     }
 }
@@ -337,15 +386,19 @@ impl UserStore for SqliteStore {
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn load(&self, id: &str) -> StoreResult<Option<(SessionData, i64)>> {
-        let row = sqlx::query("SELECT ms_data, ms_expires FROM mwauth_session WHERE ms_id = ? AND ms_expires >= ?")
-            .bind(id)
-            .bind(time::now())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT ms_data, ms_expires FROM mwauth_session WHERE ms_id = ? AND ms_expires >= ?",
+        )
+        .bind(id)
+        .bind(time::now())
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let data: String = row.get("ms_data");
         // Data we cannot read is treated as no session, never as an error page.
-        Ok(serde_json::from_str(&data).ok().map(|d| (d, row.get("ms_expires"))))
+        Ok(serde_json::from_str(&data)
+            .ok()
+            .map(|d| (d, row.get("ms_expires"))))
     }
 
     async fn save(&self, id: &str, data: &SessionData, expires: i64) -> StoreResult<()> {
@@ -363,7 +416,10 @@ impl SessionStore for SqliteStore {
     }
 
     async fn delete(&self, id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM mwauth_session WHERE ms_id = ?").bind(id).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM mwauth_session WHERE ms_id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -386,7 +442,10 @@ impl SessionStore for SqliteStore {
     }
 
     async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM mwauth_throttle WHERE mt_key = ?").bind(key).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM mwauth_throttle WHERE mt_key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }
@@ -397,20 +456,31 @@ mod tests {
 
     async fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(&dir.path().join("wiki.sqlite")).await.unwrap();
+        let s = SqliteStore::open(&dir.path().join("wiki.sqlite"))
+            .await
+            .unwrap();
         (dir, s)
     }
 
     #[tokio::test]
     async fn users_round_trip_in_mediawiki_tables() {
         let (_d, s) = store().await;
-        let id = s.create_user("Alice", ":A:x", &["sysop".into()]).await.unwrap();
+        let id = s
+            .create_user("Alice", ":A:x", &["sysop".into()])
+            .await
+            .unwrap();
         assert_eq!(id, 1);
         let u = s.user_by_name("Alice").await.unwrap().unwrap();
-        assert_eq!((u.id, u.password.as_str(), u.groups.clone()), (1, ":A:x", vec!["sysop".to_string()]));
+        assert_eq!(
+            (u.id, u.password.as_str(), u.groups.clone()),
+            (1, ":A:x", vec!["sysop".to_string()])
+        );
         assert_eq!(u.registration.len(), 14);
         assert_eq!(u.token.len(), 32);
-        assert!(matches!(s.create_user("Alice", "", &[]).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            s.create_user("Alice", "", &[]).await,
+            Err(StoreError::Conflict(_))
+        ));
         assert!(s.user_by_name("alice").await.unwrap().is_none());
         assert_eq!(s.user_by_id(1).await.unwrap().unwrap().name, "Alice");
     }
@@ -428,7 +498,11 @@ mod tests {
     #[tokio::test]
     async fn sessions_expire_and_delete() {
         let (_d, s) = store().await;
-        let data = SessionData { user_id: 3, user_name: "Alice".into(), ..Default::default() };
+        let data = SessionData {
+            user_id: 3,
+            user_name: "Alice".into(),
+            ..Default::default()
+        };
         s.save("a", &data, time::now() + 60).await.unwrap();
         s.save("old", &data, time::now() - 1).await.unwrap();
         assert_eq!(s.load("a").await.unwrap().unwrap().0, data);
@@ -450,9 +524,19 @@ mod tests {
     #[tokio::test]
     async fn bot_passwords_round_trip() {
         let (_d, s) = store().await;
-        let bp = BotPasswordRecord { user_id: 1, app_id: "bot".into(), password: ":A:x".into(), token: "t".into(), restrictions: "{}".into(), grants: vec!["basic".into()] };
+        let bp = BotPasswordRecord {
+            user_id: 1,
+            app_id: "bot".into(),
+            password: ":A:x".into(),
+            token: "t".into(),
+            restrictions: "{}".into(),
+            grants: vec!["basic".into()],
+        };
         s.create_bot_password(&bp).await.unwrap();
-        assert!(matches!(s.create_bot_password(&bp).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            s.create_bot_password(&bp).await,
+            Err(StoreError::Conflict(_))
+        ));
         assert_eq!(s.bot_password(1, "bot").await.unwrap().unwrap(), bp);
         assert_eq!(s.list_bot_passwords(1).await.unwrap().len(), 1);
         assert!(s.delete_bot_password(1, "bot").await.unwrap());

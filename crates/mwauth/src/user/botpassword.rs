@@ -13,7 +13,9 @@ pub const SEPARATOR: char = '@';
 /// `bot@password` are accepted, as in MediaWiki. The length check comes first so timing
 /// reveals little about the password.
 pub fn canonicalize_login_data(username: &str, password: &str) -> Option<(String, String)> {
-    let looks_generated = |p: &str| p.len() >= PASSWORD_MINLENGTH && p.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'w'));
+    let looks_generated = |p: &str| {
+        p.len() >= PASSWORD_MINLENGTH && p.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'w'))
+    };
     if password.len() >= PASSWORD_MINLENGTH && username.contains(SEPARATOR) {
         if looks_generated(password) {
             return Some((username.to_string(), password.to_string()));
@@ -32,7 +34,9 @@ pub fn generate_password() -> String {
     use rand::Rng;
     const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuv";
     let mut rng = rand::thread_rng();
-    (0..PASSWORD_MINLENGTH).map(|_| DIGITS[rng.gen_range(0..32)] as char).collect()
+    (0..PASSWORD_MINLENGTH)
+        .map(|_| DIGITS[rng.gen_range(0..32)] as char)
+        .collect()
 }
 
 /// Default `bp_restrictions`: any address.
@@ -41,10 +45,19 @@ pub const DEFAULT_RESTRICTIONS: &str = r#"{"IPAddresses":["0.0.0.0/0","::/0"]}"#
 /// MWRestrictions::check for the IP part: the client address must be inside one of the
 /// listed ranges. A restriction we cannot read refuses the login (fail closed).
 pub fn ip_allowed(restrictions_json: &str, ip: IpAddr) -> bool {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(restrictions_json) else { return false };
-    let Some(ranges) = v.get("IPAddresses") else { return true };
-    let Some(ranges) = ranges.as_array() else { return false };
-    ranges.iter().filter_map(|r| r.as_str()).any(|r| in_cidr(ip, r))
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(restrictions_json) else {
+        return false;
+    };
+    let Some(ranges) = v.get("IPAddresses") else {
+        return true;
+    };
+    let Some(ranges) = ranges.as_array() else {
+        return false;
+    };
+    ranges
+        .iter()
+        .filter_map(|r| r.as_str())
+        .any(|r| in_cidr(ip, r))
 }
 
 fn in_cidr(ip: IpAddr, cidr: &str) -> bool {
@@ -52,7 +65,9 @@ fn in_cidr(ip: IpAddr, cidr: &str) -> bool {
         Some((n, b)) => (n, b.parse::<u32>().ok()),
         None => (cidr, None),
     };
-    let Ok(net) = net.parse::<IpAddr>() else { return false };
+    let Ok(net) = net.parse::<IpAddr>() else {
+        return false;
+    };
     let ip = match (ip, net) {
         (IpAddr::V6(v6), IpAddr::V4(_)) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         _ => ip,
@@ -60,12 +75,20 @@ fn in_cidr(ip: IpAddr, cidr: &str) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
             let bits = bits.unwrap_or(32).min(32);
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(a) & mask == u32::from(n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
             let bits = bits.unwrap_or(128).min(128);
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(a) & mask == u128::from(n) & mask
         }
         _ => false,
@@ -79,11 +102,20 @@ mod tests {
     #[test]
     fn recognises_both_login_forms() {
         let pw = "alicebotpasswordalicebotpass0001";
-        assert_eq!(canonicalize_login_data("Alice@testbot", pw), Some(("Alice@testbot".into(), pw.into())));
-        assert_eq!(canonicalize_login_data("Alice", &format!("testbot@{pw}")), Some(("Alice@testbot".into(), pw.into())));
+        assert_eq!(
+            canonicalize_login_data("Alice@testbot", pw),
+            Some(("Alice@testbot".into(), pw.into()))
+        );
+        assert_eq!(
+            canonicalize_login_data("Alice", &format!("testbot@{pw}")),
+            Some(("Alice@testbot".into(), pw.into()))
+        );
         assert_eq!(canonicalize_login_data("Alice", pw), None);
         assert_eq!(canonicalize_login_data("Alice@testbot", "short"), None);
-        assert_eq!(canonicalize_login_data("Alice@testbot", "Alice-pass-12345-but-quite-long-now"), None);
+        assert_eq!(
+            canonicalize_login_data("Alice@testbot", "Alice-pass-12345-but-quite-long-now"),
+            None
+        );
     }
 
     #[test]
@@ -99,7 +131,10 @@ mod tests {
         assert!(ip_allowed(DEFAULT_RESTRICTIONS, local));
         assert!(ip_allowed(r#"{"IPAddresses":["127.0.0.0/8"]}"#, local));
         assert!(!ip_allowed(r#"{"IPAddresses":["10.0.0.0/8"]}"#, local));
-        assert!(ip_allowed(r#"{"IPAddresses":["::1/128"]}"#, "::1".parse().unwrap()));
+        assert!(ip_allowed(
+            r#"{"IPAddresses":["::1/128"]}"#,
+            "::1".parse().unwrap()
+        ));
         assert!(!ip_allowed("not json", local));
     }
 }

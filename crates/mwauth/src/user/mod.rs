@@ -3,6 +3,7 @@
 pub mod botpassword;
 pub mod name;
 pub mod password;
+pub mod policy;
 pub mod rights;
 
 /// A row of MediaWiki's `user` table, as much of it as mwauth uses.

@@ -12,13 +12,33 @@ const INVALID_NEW_NAME: &[char] = &['@', ':', '>', '='];
 
 /// Namespace names and aliases of an English wiki; `Talk:Foo` is not a user name.
 const NAMESPACES: &[&str] = &[
-    "media", "special", "talk", "user", "user talk", "project", "project talk", "file",
-    "file talk", "image", "image talk", "mediawiki", "mediawiki talk", "template",
-    "template talk", "help", "help talk", "category", "category talk",
+    "media",
+    "special",
+    "talk",
+    "user",
+    "user talk",
+    "project",
+    "project talk",
+    "file",
+    "file talk",
+    "image",
+    "image talk",
+    "mediawiki",
+    "mediawiki talk",
+    "template",
+    "template talk",
+    "help",
+    "help talk",
+    "category",
+    "category talk",
 ];
 
 fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '_' | '\u{A0}' | '\u{1680}' | '\u{180E}' | '\u{2000}'..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
+    matches!(
+        c,
+        ' ' | '_' | '\u{A0}' | '\u{1680}' | '\u{180E}' | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+    )
 }
 
 /// Title-style cleanup: directional marks removed, space runs collapsed, trimmed, first
@@ -126,15 +146,21 @@ pub fn is_creatable(name: &str) -> bool {
 
 fn has_percent_escape(s: &str) -> bool {
     let b = s.as_bytes();
-    b.windows(3).any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+    b.windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
 }
 
 fn has_html_entity(s: &str) -> bool {
     let mut rest = s;
     while let Some(i) = rest.find('&') {
         let after = &rest[i + 1..];
-        let n = after.chars().take_while(|c| c.is_alphanumeric() || *c == '#').count();
-        if n > 0 && after[after.char_indices().nth(n).map_or(after.len(), |(j, _)| j)..].starts_with(';') {
+        let n = after
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '#')
+            .count();
+        if n > 0
+            && after[after.char_indices().nth(n).map_or(after.len(), |(j, _)| j)..].starts_with(';')
+        {
             return true;
         }
         rest = after;
@@ -149,14 +175,31 @@ mod tests {
     #[test]
     fn normalises_like_mediawiki() {
         assert_eq!(canonical("alice").as_deref(), Some("Alice"));
-        assert_eq!(canonical("  alice__smith_ ").as_deref(), Some("Alice smith"));
+        assert_eq!(
+            canonical("  alice__smith_ ").as_deref(),
+            Some("Alice smith")
+        );
         assert_eq!(canonical("User:bob").as_deref(), Some("Bob"));
         assert_eq!(canonical("élan").as_deref(), Some("Élan"));
     }
 
     #[test]
     fn refuses_names_that_cannot_be_users() {
-        for bad in ["", "   ", "127.0.0.1", "::1", "a/b", "a#b", "a[b]", "a|b", "Talk:Foo", "a%41", "a&amp;b", "x\u{0}y", &"x".repeat(256)] {
+        for bad in [
+            "",
+            "   ",
+            "127.0.0.1",
+            "::1",
+            "a/b",
+            "a#b",
+            "a[b]",
+            "a|b",
+            "Talk:Foo",
+            "a%41",
+            "a&amp;b",
+            "x\u{0}y",
+            &"x".repeat(256),
+        ] {
             assert_eq!(canonical(bad), None, "{bad:?}");
         }
     }

@@ -26,7 +26,11 @@ pub fn hash(password: &str) -> String {
 pub fn hash_with_salt(password: &str, salt: &[u8], rounds: u32) -> String {
     let mut out = [0u8; 64];
     pbkdf2::pbkdf2_hmac::<sha2::Sha512>(password.as_bytes(), salt, rounds, &mut out);
-    format!(":pbkdf2:sha512:{rounds}:64:{}:{}", B64.encode(salt), B64.encode(out))
+    format!(
+        ":pbkdf2:sha512:{rounds}:64:{}:{}",
+        B64.encode(salt),
+        B64.encode(out)
+    )
 }
 
 /// Whether `password` matches `stored`. Unknown or malformed formats never match.
@@ -37,7 +41,9 @@ pub fn verify(stored: &str, password: &str) -> bool {
     }
     if let Some(rest) = stored.strip_prefix(":B:") {
         // MWSaltedPassword: md5(salt . '-' . md5(password))
-        let Some((salt, want)) = rest.split_once(':') else { return false };
+        let Some((salt, want)) = rest.split_once(':') else {
+            return false;
+        };
         let inner = hex::encode(Md5::digest(password.as_bytes()));
         let got = hex::encode(Md5::digest(format!("{salt}-{inner}").as_bytes()));
         return eq(got.as_bytes(), want.as_bytes());
@@ -56,9 +62,15 @@ pub fn needs_rehash(stored: &str) -> bool {
 
 fn verify_pbkdf2(rest: &str, password: &str) -> bool {
     let parts: Vec<&str> = rest.split(':').collect();
-    let [algo, rounds, len, salt, want] = parts[..] else { return false };
-    let (Ok(rounds), Ok(len)) = (rounds.parse::<u32>(), len.parse::<usize>()) else { return false };
-    let (Ok(salt), Ok(want)) = (B64.decode(salt), B64.decode(want)) else { return false };
+    let [algo, rounds, len, salt, want] = parts[..] else {
+        return false;
+    };
+    let (Ok(rounds), Ok(len)) = (rounds.parse::<u32>(), len.parse::<usize>()) else {
+        return false;
+    };
+    let (Ok(salt), Ok(want)) = (B64.decode(salt), B64.decode(want)) else {
+        return false;
+    };
     if rounds == 0 || rounds > MAX_ROUNDS || len == 0 || len > 1024 || want.len() != len {
         return false;
     }
@@ -116,7 +128,14 @@ mod tests {
 
     #[test]
     fn malformed_hashes_never_match() {
-        for bad in ["", ":pbkdf2:", ":pbkdf2:md4:1:64:AA==:AA==", ":pbkdf2:sha512:999999999:64:AA==:AA==", "plain", ":B:nocolon"] {
+        for bad in [
+            "",
+            ":pbkdf2:",
+            ":pbkdf2:md4:1:64:AA==:AA==",
+            ":pbkdf2:sha512:999999999:64:AA==:AA==",
+            "plain",
+            ":B:nocolon",
+        ] {
             assert!(!verify(bad, ""), "{bad}");
             assert!(!verify(bad, "x"), "{bad}");
         }

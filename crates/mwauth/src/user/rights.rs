@@ -3,38 +3,292 @@
 
 /// `$wgGroupPermissions` defaults, in MediaWiki's order (the order userinfo lists rights in).
 const GROUP_PERMISSIONS: &[(&str, &[&str])] = &[
-    ("*", &["createaccount", "read", "edit", "createpage", "createtalk", "writeapi", "viewmywatchlist", "editmywatchlist", "viewmyprivateinfo", "editmyprivateinfo", "editmyoptions"]),
-    ("user", &["move", "move-subpages", "move-rootuserpages", "move-categorypages", "movefile", "read", "edit", "createpage", "createtalk", "writeapi", "upload", "reupload", "reupload-shared", "minoredit", "editmyusercss", "editmyuserjson", "editmyuserjs", "editmyuserjsredirect", "purge", "sendemail", "applychangetags", "changetags", "editcontentmodel"]),
+    (
+        "*",
+        &[
+            "createaccount",
+            "read",
+            "edit",
+            "createpage",
+            "createtalk",
+            "writeapi",
+            "viewmywatchlist",
+            "editmywatchlist",
+            "viewmyprivateinfo",
+            "editmyprivateinfo",
+            "editmyoptions",
+        ],
+    ),
+    (
+        "user",
+        &[
+            "move",
+            "move-subpages",
+            "move-rootuserpages",
+            "move-categorypages",
+            "movefile",
+            "read",
+            "edit",
+            "createpage",
+            "createtalk",
+            "writeapi",
+            "upload",
+            "reupload",
+            "reupload-shared",
+            "minoredit",
+            "editmyusercss",
+            "editmyuserjson",
+            "editmyuserjs",
+            "editmyuserjsredirect",
+            "purge",
+            "sendemail",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+        ],
+    ),
     ("autoconfirmed", &["autoconfirmed", "editsemiprotected"]),
-    ("bot", &["bot", "autoconfirmed", "editsemiprotected", "nominornewtalk", "autopatrol", "suppressredirect", "apihighlimits", "writeapi"]),
-    ("sysop", &["block", "createaccount", "delete", "bigdelete", "deletedhistory", "deletedtext", "undelete", "editinterface", "editsitejson", "edituserjson", "import", "importupload", "move", "move-subpages", "move-rootuserpages", "move-categorypages", "patrol", "autopatrol", "protect", "editprotected", "rollback", "upload", "reupload", "reupload-shared", "unwatchedpages", "autoconfirmed", "editsemiprotected", "ipblock-exempt", "blockemail", "markbotedits", "apihighlimits", "browsearchive", "noratelimit", "movefile", "unblockself", "suppressredirect", "mergehistory", "managechangetags", "deletechangetags"]),
-    ("interface-admin", &["editinterface", "editsitecss", "editsitejson", "editsitejs", "editusercss", "edituserjson", "edituserjs"]),
+    (
+        "bot",
+        &[
+            "bot",
+            "autoconfirmed",
+            "editsemiprotected",
+            "nominornewtalk",
+            "autopatrol",
+            "suppressredirect",
+            "apihighlimits",
+            "writeapi",
+        ],
+    ),
+    (
+        "sysop",
+        &[
+            "block",
+            "createaccount",
+            "delete",
+            "bigdelete",
+            "deletedhistory",
+            "deletedtext",
+            "undelete",
+            "editinterface",
+            "editsitejson",
+            "edituserjson",
+            "import",
+            "importupload",
+            "move",
+            "move-subpages",
+            "move-rootuserpages",
+            "move-categorypages",
+            "patrol",
+            "autopatrol",
+            "protect",
+            "editprotected",
+            "rollback",
+            "upload",
+            "reupload",
+            "reupload-shared",
+            "unwatchedpages",
+            "autoconfirmed",
+            "editsemiprotected",
+            "ipblock-exempt",
+            "blockemail",
+            "markbotedits",
+            "apihighlimits",
+            "browsearchive",
+            "noratelimit",
+            "movefile",
+            "unblockself",
+            "suppressredirect",
+            "mergehistory",
+            "managechangetags",
+            "deletechangetags",
+        ],
+    ),
+    (
+        "interface-admin",
+        &[
+            "editinterface",
+            "editsitecss",
+            "editsitejson",
+            "editsitejs",
+            "editusercss",
+            "edituserjson",
+            "edituserjs",
+        ],
+    ),
     ("bureaucrat", &["userrights", "noratelimit"]),
-    ("suppress", &["hideuser", "suppressrevision", "viewsuppressed", "suppressionlog", "deleterevision", "deletelogentry"]),
+    (
+        "suppress",
+        &[
+            "hideuser",
+            "suppressrevision",
+            "viewsuppressed",
+            "suppressionlog",
+            "deleterevision",
+            "deletelogentry",
+        ],
+    ),
 ];
 
 /// `$wgGrantPermissions` defaults.
 const GRANT_PERMISSIONS: &[(&str, &[&str])] = &[
-    ("basic", &["autocreateaccount", "autoconfirmed", "autopatrol", "editsemiprotected", "ipblock-exempt", "nominornewtalk", "patrolmarks", "purge", "read", "writeapi", "unwatchedpages"]),
-    ("highvolume", &["bot", "apihighlimits", "noratelimit", "markbotedits"]),
+    (
+        "basic",
+        &[
+            "autocreateaccount",
+            "autoconfirmed",
+            "autopatrol",
+            "editsemiprotected",
+            "ipblock-exempt",
+            "nominornewtalk",
+            "patrolmarks",
+            "purge",
+            "read",
+            "writeapi",
+            "unwatchedpages",
+        ],
+    ),
+    (
+        "highvolume",
+        &["bot", "apihighlimits", "noratelimit", "markbotedits"],
+    ),
     ("import", &["import", "importupload"]),
-    ("editpage", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel"]),
-    ("editprotected", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editprotected"]),
-    ("editmycssjs", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editmyusercss", "editmyuserjson", "editmyuserjs"]),
+    (
+        "editpage",
+        &[
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+        ],
+    ),
+    (
+        "editprotected",
+        &[
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+            "editprotected",
+        ],
+    ),
+    (
+        "editmycssjs",
+        &[
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+            "editmyusercss",
+            "editmyuserjson",
+            "editmyuserjs",
+        ],
+    ),
     ("editmyoptions", &["editmyoptions", "editmyuserjson"]),
-    ("editinterface", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editinterface", "edituserjson", "editsitejson"]),
-    ("editsiteconfig", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editinterface", "edituserjson", "editsitejson", "editusercss", "edituserjs", "editsitecss", "editsitejs"]),
-    ("createeditmovepage", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "createpage", "createtalk", "delete-redirect", "move", "move-rootuserpages", "move-subpages", "move-categorypages", "suppressredirect"]),
+    (
+        "editinterface",
+        &[
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+            "editinterface",
+            "edituserjson",
+            "editsitejson",
+        ],
+    ),
+    (
+        "editsiteconfig",
+        &[
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+            "editinterface",
+            "edituserjson",
+            "editsitejson",
+            "editusercss",
+            "edituserjs",
+            "editsitecss",
+            "editsitejs",
+        ],
+    ),
+    (
+        "createeditmovepage",
+        &[
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+            "createpage",
+            "createtalk",
+            "delete-redirect",
+            "move",
+            "move-rootuserpages",
+            "move-subpages",
+            "move-categorypages",
+            "suppressredirect",
+        ],
+    ),
     ("uploadfile", &["upload", "reupload-own"]),
-    ("uploadeditmovefile", &["upload", "reupload-own", "reupload", "reupload-shared", "upload_by_url", "movefile", "suppressredirect"]),
+    (
+        "uploadeditmovefile",
+        &[
+            "upload",
+            "reupload-own",
+            "reupload",
+            "reupload-shared",
+            "upload_by_url",
+            "movefile",
+            "suppressredirect",
+        ],
+    ),
     ("patrol", &["patrol"]),
     ("rollback", &["rollback"]),
     ("blockusers", &["block", "blockemail"]),
-    ("viewdeleted", &["browsearchive", "deletedhistory", "deletedtext"]),
+    (
+        "viewdeleted",
+        &["browsearchive", "deletedhistory", "deletedtext"],
+    ),
     ("viewrestrictedlogs", &["suppressionlog"]),
-    ("delete", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "browsearchive", "deletedhistory", "deletedtext", "delete", "bigdelete", "deletelogentry", "deleterevision", "undelete"]),
+    (
+        "delete",
+        &[
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+            "browsearchive",
+            "deletedhistory",
+            "deletedtext",
+            "delete",
+            "bigdelete",
+            "deletelogentry",
+            "deleterevision",
+            "undelete",
+        ],
+    ),
     ("oversight", &["suppressrevision", "viewsuppressed"]),
-    ("protect", &["edit", "minoredit", "applychangetags", "changetags", "editcontentmodel", "editprotected", "protect"]),
+    (
+        "protect",
+        &[
+            "edit",
+            "minoredit",
+            "applychangetags",
+            "changetags",
+            "editcontentmodel",
+            "editprotected",
+            "protect",
+        ],
+    ),
     ("viewmywatchlist", &["viewmywatchlist"]),
     ("editmywatchlist", &["editmywatchlist"]),
     ("sendemail", &["sendemail"]),
@@ -45,7 +299,8 @@ const GRANT_PERMISSIONS: &[(&str, &[&str])] = &[
 
 /// Groups a user may be put in with `mwauth user create --groups`.
 pub fn is_known_group(group: &str) -> bool {
-    GROUP_PERMISSIONS.iter().any(|(g, _)| *g == group) && !matches!(group, "*" | "user" | "autoconfirmed")
+    GROUP_PERMISSIONS.iter().any(|(g, _)| *g == group)
+        && !matches!(group, "*" | "user" | "autoconfirmed")
 }
 
 pub fn is_known_grant(grant: &str) -> bool {
@@ -87,7 +342,9 @@ pub fn rights(groups: &[String], grants: Option<&[String]>) -> Vec<String> {
     if let Some(grants) = grants {
         out.retain(|r| {
             grants.iter().any(|grant| {
-                GRANT_PERMISSIONS.iter().any(|(name, rs)| name == grant && rs.contains(&r.as_str()))
+                GRANT_PERMISSIONS
+                    .iter()
+                    .any(|(name, rs)| name == grant && rs.contains(&r.as_str()))
             })
         });
     }
@@ -103,7 +360,16 @@ mod tests {
         let groups = effective_groups(3, &[]);
         assert_eq!(groups, ["*", "user", "autoconfirmed"]);
         let grants = vec!["basic".to_string(), "highvolume".to_string()];
-        assert_eq!(rights(&groups, Some(&grants)), ["read", "writeapi", "purge", "autoconfirmed", "editsemiprotected"]);
+        assert_eq!(
+            rights(&groups, Some(&grants)),
+            [
+                "read",
+                "writeapi",
+                "purge",
+                "autoconfirmed",
+                "editsemiprotected"
+            ]
+        );
     }
 
     #[test]

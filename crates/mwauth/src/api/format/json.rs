@@ -22,7 +22,9 @@ fn write_value(out: &mut String, v: &Value, style: JsonStyle, depth: usize) {
     match v {
         Value::Str(s) => write_str(out, s, style.ascii),
         Value::Int(n) => out.push_str(&n.to_string()),
-        Value::Bool(b) if style.formatversion >= 2 => out.push_str(if *b { "true" } else { "false" }),
+        Value::Bool(b) if style.formatversion >= 2 => {
+            out.push_str(if *b { "true" } else { "false" })
+        }
         Value::Bool(_) => out.push_str("\"\""),
         Value::Obj(o) => write_obj(out, o, style, depth),
         Value::List(l) => {
@@ -124,21 +126,36 @@ mod tests {
     use crate::api::result::List;
 
     fn fv(n: u8) -> JsonStyle {
-        JsonStyle { formatversion: n, ascii: n == 1, pretty: false }
+        JsonStyle {
+            formatversion: n,
+            ascii: n == 1,
+            pretty: false,
+        }
     }
 
     #[test]
     fn formatversion_1_applies_bc_transformations() {
-        let mut root = Obj::new().with("anon", true).with("hidden", false).with("id", 0i64);
+        let mut root = Obj::new()
+            .with("anon", true)
+            .with("hidden", false)
+            .with("id", 0i64);
         root.set_content("docref", "See <a> & é/𝄞");
-        assert_eq!(write(&root, fv(1)), r#"{"anon":"","id":0,"*":"See <a> & \u00e9/\ud834\udd1e"}"#);
-        assert_eq!(write(&root, fv(2)), r#"{"anon":true,"hidden":false,"id":0,"docref":"See <a> & é/𝄞"}"#);
+        assert_eq!(
+            write(&root, fv(1)),
+            r#"{"anon":"","id":0,"*":"See <a> & \u00e9/\ud834\udd1e"}"#
+        );
+        assert_eq!(
+            write(&root, fv(2)),
+            r#"{"anon":true,"hidden":false,"id":0,"docref":"See <a> & é/𝄞"}"#
+        );
     }
 
     #[test]
     fn empty_objects_and_lists() {
         assert_eq!(write(&Obj::new(), fv(1)), "{}");
-        let root = Obj::new().with("g", List::of_strings("g", vec!["*".to_string()])).with("e", List::new("e"));
+        let root = Obj::new()
+            .with("g", List::of_strings("g", vec!["*".to_string()]))
+            .with("e", List::new("e"));
         assert_eq!(write(&root, fv(2)), r#"{"g":["*"],"e":[]}"#);
     }
 

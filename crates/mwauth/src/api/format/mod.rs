@@ -23,7 +23,9 @@ pub enum HtmlOf {
     Raw,
 }
 
-pub const FORMAT_NAMES: &[&str] = &["json", "jsonfm", "none", "php", "phpfm", "rawfm", "xml", "xmlfm"];
+pub const FORMAT_NAMES: &[&str] = &[
+    "json", "jsonfm", "none", "php", "phpfm", "rawfm", "xml", "xmlfm",
+];
 
 impl Format {
     pub fn parse(name: &str) -> Option<Format> {

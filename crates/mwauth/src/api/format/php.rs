@@ -38,7 +38,10 @@ fn write_obj(out: &mut String, o: &Obj, fv: u8) {
 fn write_key(out: &mut String, k: &str) {
     let is_int = !k.is_empty()
         && (k == "0" || (!k.starts_with('0') && !k.starts_with("-0")))
-        && k.strip_prefix('-').unwrap_or(k).bytes().all(|b| b.is_ascii_digit())
+        && k.strip_prefix('-')
+            .unwrap_or(k)
+            .bytes()
+            .all(|b| b.is_ascii_digit())
         && k.parse::<i64>().is_ok();
     if is_int {
         out.push_str(&format!("i:{k};"));
@@ -75,13 +78,17 @@ mod tests {
 
     #[test]
     fn serializes_like_php() {
-        let root = Obj::new()
-            .with("batchcomplete", true)
-            .with("query", Obj::new().with("tokens", Obj::new().with("csrftoken", "+\\")));
+        let root = Obj::new().with("batchcomplete", true).with(
+            "query",
+            Obj::new().with("tokens", Obj::new().with("csrftoken", "+\\")),
+        );
         assert_eq!(
             write(&root, 1),
             r#"a:2:{s:13:"batchcomplete";s:0:"";s:5:"query";a:1:{s:6:"tokens";a:1:{s:9:"csrftoken";s:2:"+\";}}}"#
         );
-        assert_eq!(write(&Obj::new().with("é", 3i64).with("7", true), 2), r#"a:2:{s:2:"é";i:3;i:7;b:1;}"#);
+        assert_eq!(
+            write(&Obj::new().with("é", 3i64).with("7", true), 2),
+            r#"a:2:{s:2:"é";i:3;i:7;b:1;}"#
+        );
     }
 }

@@ -100,7 +100,9 @@ fn push_attr(attrs: &mut String, k: &str, v: &str) {
 }
 
 fn escape_text(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -110,11 +112,17 @@ mod tests {
 
     #[test]
     fn writes_like_the_golden_transcripts() {
-        let root = Obj::new()
-            .with("batchcomplete", true)
-            .with("query", Obj::new().with("tokens", Obj::new().with("csrftoken", "+\\")));
-        assert_eq!(write(&root), r#"<?xml version="1.0"?><api batchcomplete=""><query><tokens csrftoken="+\" /></query></api>"#);
-        let mut err = Obj::new().with("code", "missingparam").with("info", "The \"token\" parameter");
+        let root = Obj::new().with("batchcomplete", true).with(
+            "query",
+            Obj::new().with("tokens", Obj::new().with("csrftoken", "+\\")),
+        );
+        assert_eq!(
+            write(&root),
+            r#"<?xml version="1.0"?><api batchcomplete=""><query><tokens csrftoken="+\" /></query></api>"#
+        );
+        let mut err = Obj::new()
+            .with("code", "missingparam")
+            .with("info", "The \"token\" parameter");
         err.set_content("docref", "See &lt;x&gt;");
         let root = Obj::new().with("error", err);
         assert_eq!(
@@ -125,7 +133,13 @@ mod tests {
 
     #[test]
     fn lists_use_their_element_name() {
-        let root = Obj::new().with("groups", List::of_strings("g", vec!["*".into(), "user".into()]));
-        assert_eq!(write(&root), r#"<?xml version="1.0"?><api><groups><g>*</g><g>user</g></groups></api>"#);
+        let root = Obj::new().with(
+            "groups",
+            List::of_strings("g", vec!["*".into(), "user".into()]),
+        );
+        assert_eq!(
+            write(&root),
+            r#"<?xml version="1.0"?><api><groups><g>*</g><g>user</g></groups></api>"#
+        );
     }
 }

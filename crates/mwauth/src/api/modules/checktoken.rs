@@ -13,15 +13,33 @@ use crate::api::result::Obj;
 use crate::session::token;
 use crate::time;
 
-pub const INFO: ModuleInfo = ModuleInfo { name: "checktoken", must_be_posted: false, needs_token: None, write_mode: false };
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "checktoken",
+    must_be_posted: false,
+    needs_token: None,
+    write_mode: false,
+};
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let kind = ctx.single_enum("type", TOKEN_TYPES, None)?.ok_or_else(|| ApiError::missing_param("type"))?;
-    let given = ctx.params.get("token").map(str::to_string).ok_or_else(|| ApiError::missing_param("token"))?;
+    let kind = ctx
+        .single_enum("type", TOKEN_TYPES, None)?
+        .ok_or_else(|| ApiError::missing_param("type"))?;
+    let given = ctx
+        .params
+        .get("token")
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::missing_param("token"))?;
     let max_age = ctx.integer("maxtokenage")?;
     // MediaWiki tests for urldecode(Token::SUFFIX), which is " \\".
     if given.ends_with(" \\") {
-        ctx.warn("checktoken", ApiMessage::new("checktoken-percentencoding", "apiwarn-checktoken-percentencoding", &[]));
+        ctx.warn(
+            "checktoken",
+            ApiMessage::new(
+                "checktoken-percentencoding",
+                "apiwarn-checktoken-percentencoding",
+                &[],
+            ),
+        );
     }
     let result = if ctx.check_token(&kind, &given, max_age) {
         "valid"

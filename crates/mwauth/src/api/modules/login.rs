@@ -22,7 +22,12 @@ use crate::auth::sessions;
 use crate::session::{random_hex, BotGrant, Provider, Session, SessionData};
 use crate::user::{botpassword, UserRecord};
 
-pub const INFO: ModuleInfo = ModuleInfo { name: "login", must_be_posted: true, needs_token: None, write_mode: true };
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "login",
+    must_be_posted: true,
+    needs_token: None,
+    write_mode: true,
+};
 
 enum Outcome {
     Success(UserRecord),
@@ -34,7 +39,10 @@ enum Outcome {
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     if !ctx.same_origin {
         let reason = messages::text("api-login-fail-sameorigin", &[]);
-        ctx.result.set("login", Obj::new().with("result", "Aborted").with("reason", reason));
+        ctx.result.set(
+            "login",
+            Obj::new().with("result", "Aborted").with("reason", reason),
+        );
         return Ok(());
     }
     ctx.require_posted(&["lgpassword", "lgtoken"])?;
@@ -65,7 +73,10 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         Outcome::NeedToken(t) => {
             res.set("result", "NeedToken");
             res.set("token", t);
-            ctx.deprecation("login", ApiMessage::new("deprecation", "apiwarn-deprecation-login-token", &[]));
+            ctx.deprecation(
+                "login",
+                ApiMessage::new("deprecation", "apiwarn-deprecation-login-token", &[]),
+            );
         }
         Outcome::WrongToken => res.set("result", "WrongToken"),
         Outcome::Failed(reason) => {
@@ -85,7 +96,8 @@ async fn authenticate(ctx: &mut Context<'_>, name: &str, password: &str) -> Outc
     let ip = ctx.req.client_ip;
     if let Some((bot_name, bot_password)) = botpassword::canonicalize_login_data(name, password) {
         match bot_password_login(ctx.services, &bot_name, &bot_password, ip).await {
-            BotLogin::Success(user, bp) => {
+            BotLogin::Success(found) => {
+                let (user, bp) = *found;
                 start_bot_session(ctx, &user, bp.app_id, bp.grants, bp.token).await;
                 return Outcome::Success(user);
             }
@@ -110,14 +122,24 @@ async fn authenticate(ctx: &mut Context<'_>, name: &str, password: &str) -> Outc
 
 /// BotPasswordSessionProvider::newSessionForRequest: a separate session; the cookie
 /// session the client already has stays as it is.
-async fn start_bot_session(ctx: &mut Context<'_>, user: &UserRecord, app_id: String, grants: Vec<String>, token: String) {
+async fn start_bot_session(
+    ctx: &mut Context<'_>,
+    user: &UserRecord,
+    app_id: String,
+    grants: Vec<String>,
+    token: String,
+) {
     ctx.flush_session().await;
     let mut session = Session::new_anonymous();
     session.provider = Provider::BotPassword;
     session.data = SessionData {
         user_id: user.id,
         user_name: user.name.clone(),
-        bot: Some(BotGrant { app_id, grants, token }),
+        bot: Some(BotGrant {
+            app_id,
+            grants,
+            token,
+        }),
         user_token: user.token.clone(),
         ..SessionData::default()
     };
@@ -135,7 +157,11 @@ async fn start_user_session(ctx: &mut Context<'_>, mut user: UserRecord) {
     }
     if user.token.is_empty() {
         user.token = random_hex(32);
-        let _ = ctx.services.users.set_user_token(user.id, &user.token).await;
+        let _ = ctx
+            .services
+            .users
+            .set_user_token(user.id, &user.token)
+            .await;
     }
     let mut session = Session::new_anonymous();
     session.data = SessionData {
@@ -150,6 +176,7 @@ async fn start_user_session(ctx: &mut Context<'_>, mut user: UserRecord) {
     ctx.persist = true;
     ctx.flush_session().await;
     let config = ctx.services.config.clone();
-    ctx.cookies.extend(sessions::remember_cookies(&config, &user, ctx.req.https));
+    ctx.cookies
+        .extend(sessions::remember_cookies(&config, &user, ctx.req.https));
     ctx.user = Some(user);
 }

@@ -17,7 +17,12 @@ use crate::api::modules::ModuleInfo;
 use crate::auth::sessions;
 use crate::session::{Provider, Session};
 
-pub const INFO: ModuleInfo = ModuleInfo { name: "logout", must_be_posted: true, needs_token: Some("csrf"), write_mode: false };
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "logout",
+    must_be_posted: true,
+    needs_token: Some("csrf"),
+    write_mode: false,
+};
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let config = ctx.services.config.clone();
@@ -26,7 +31,8 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         Provider::BotPassword => {
             sessions::delete(ctx.services, &ctx.session.id).await;
             let name = sessions::session_cookie_name(&config, Provider::BotPassword);
-            ctx.cookies.push(sessions::clear_cookie(&config, name, https));
+            ctx.cookies
+                .push(sessions::clear_cookie(&config, name, https));
         }
         // Session::unpersist does nothing for a session the client holds no cookie for.
         Provider::Cookie if ctx.session.persisted => {

@@ -8,7 +8,12 @@ use super::{tokens, userinfo, ModuleInfo};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 
-pub const INFO: ModuleInfo = ModuleInfo { name: "query", must_be_posted: false, needs_token: None, write_mode: false };
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "query",
+    must_be_posted: false,
+    needs_token: None,
+    write_mode: false,
+};
 
 const META: &[&str] = &["tokens", "userinfo"];
 
@@ -16,8 +21,12 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let metas = ctx.multi_enum("query", "meta", META, &[])?;
     for meta in metas {
         match meta.as_str() {
-            "tokens" => tokens::execute(ctx).await.map_err(|e| e.in_module("query+tokens"))?,
-            "userinfo" => userinfo::execute(ctx).await.map_err(|e| e.in_module("query+userinfo"))?,
+            "tokens" => tokens::execute(ctx)
+                .await
+                .map_err(|e| e.in_module("query+tokens"))?,
+            "userinfo" => userinfo::execute(ctx)
+                .await
+                .map_err(|e| e.in_module("query+userinfo"))?,
             _ => {}
         }
     }

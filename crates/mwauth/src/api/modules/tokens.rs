@@ -13,7 +13,10 @@ use crate::api::result::Obj;
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let types = ctx.multi_enum("query+tokens", "type", TOKEN_TYPES, &["csrf"])?;
     if !ctx.same_origin {
-        ctx.warn("query+tokens", ApiMessage::new("tokens-origin", "apiwarn-tokens-origin", &[]));
+        ctx.warn(
+            "query+tokens",
+            ApiMessage::new("tokens-origin", "apiwarn-tokens-origin", &[]),
+        );
         return Ok(());
     }
     let mut tokens = Obj::new();

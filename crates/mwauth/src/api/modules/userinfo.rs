@@ -12,15 +12,32 @@ use crate::time;
 use crate::user::rights;
 
 const PROPS: &[&str] = &[
-    "blockinfo", "hasmsg", "groups", "groupmemberships", "implicitgroups", "rights", "changeablegroups", "options",
-    "editcount", "ratelimits", "theoreticalratelimits", "email", "realname", "acceptlang", "registrationdate",
-    "unreadcount", "centralids", "latestcontrib",
+    "blockinfo",
+    "hasmsg",
+    "groups",
+    "groupmemberships",
+    "implicitgroups",
+    "rights",
+    "changeablegroups",
+    "options",
+    "editcount",
+    "ratelimits",
+    "theoreticalratelimits",
+    "email",
+    "realname",
+    "acceptlang",
+    "registrationdate",
+    "unreadcount",
+    "centralids",
+    "latestcontrib",
 ];
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let props = ctx.multi_enum("query+userinfo", "uiprop", PROPS, &[])?;
     let has = |p: &str| props.iter().any(|x| x == p);
-    let mut info = Obj::new().with("id", ctx.user_id()).with("name", ctx.user_name());
+    let mut info = Obj::new()
+        .with("id", ctx.user_id())
+        .with("name", ctx.user_name());
     if ctx.is_anon() {
         info.set("anon", true);
     }
@@ -32,7 +49,12 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     }
     if has("groupmemberships") {
         let mut list = List::new("groupmembership");
-        for g in ctx.user.as_ref().map(|u| u.groups.clone()).unwrap_or_default() {
+        for g in ctx
+            .user
+            .as_ref()
+            .map(|u| u.groups.clone())
+            .unwrap_or_default()
+        {
             list.push(Obj::new().with("group", g).with("expiry", "infinity"));
         }
         info.set("groupmemberships", list);
@@ -45,7 +67,10 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         info.set("rights", List::of_strings("r", ctx.rights()));
     }
     if has("editcount") {
-        info.set("editcount", ctx.user.as_ref().map_or(0, |u| u.editcount as i64));
+        info.set(
+            "editcount",
+            ctx.user.as_ref().map_or(0, |u| u.editcount as i64),
+        );
     }
     if has("realname") && !ctx.is_anon() {
         info.set("realname", "");
@@ -54,7 +79,11 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         info.set("email", "");
     }
     if has("registrationdate") {
-        if let Some(iso) = ctx.user.as_ref().and_then(|u| time::mw_to_iso(&u.registration)) {
+        if let Some(iso) = ctx
+            .user
+            .as_ref()
+            .and_then(|u| time::mw_to_iso(&u.registration))
+        {
             info.set("registrationdate", iso);
         }
     }

@@ -1,0 +1,181 @@
+//! The HTTP adapter: bytes and headers in, an ApiRequest to the core, bytes and headers out.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use mwauth::api::{self, ApiRequest};
+use mwauth::session::cookie::parse_cookie_header;
+use mwauth::Services;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub max_body_bytes: usize,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/w/api.php", any(api_php))
+        .route("/api.php", any(api_php))
+        .route("/healthz", any(|| async { "ok\n" }))
+        .with_state(Arc::new(state))
+}
+
+async fn api_php(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let body = match to_bytes(body, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return too_large(),
+    };
+    let api_req = build_request(
+        &state,
+        peer,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        &body,
+    )
+    .await;
+    let action = api_req
+        .query
+        .iter()
+        .chain(api_req.body.iter())
+        .find(|(k, _)| k == "action")
+        .map(|(_, v)| v.clone());
+    let client = api_req.client_ip;
+    let res = api::execute(&state.services, &api_req).await;
+    tracing::info!(
+        method = %method,
+        path = parts.uri.path(),
+        action = action.as_deref().unwrap_or("-"),
+        status = res.status,
+        client = %client,
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    to_http(res)
+}
+
+fn too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [("content-type", "text/plain; charset=utf-8")],
+        "Request body too large\n",
+    )
+        .into_response()
+}
+
+async fn build_request(
+    state: &AppState,
+    peer: SocketAddr,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiRequest {
+    let mut req = ApiRequest::new(method.as_str());
+    if let Some(q) = uri.query() {
+        req.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
+    }
+    for (name, value) in headers {
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == "cookie" {
+            parse_cookie_header(&v, &mut req.cookies);
+        }
+        req.headers.push((name.as_str().to_string(), v));
+    }
+    let ctype = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if method == Method::POST {
+        if ctype.starts_with("application/x-www-form-urlencoded") {
+            req.body = form_urlencoded::parse(body).into_owned().collect();
+        } else if ctype.starts_with("multipart/form-data") {
+            req.body = parse_multipart(&ctype, body).await;
+        }
+    }
+    let config = &state.services.config;
+    let trusted = config
+        .trusted_proxies
+        .iter()
+        .any(|p| p.parse::<IpAddr>().ok() == Some(peer.ip()));
+    req.client_ip = peer.ip();
+    if trusted {
+        if let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+        {
+            req.client_ip = ip;
+        }
+        req.https = headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            == Some("https");
+    }
+    req.host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    req
+}
+
+/// Form fields of a multipart body; file parts are read as text like any other field.
+/// A broken body yields the fields read so far, as PHP does.
+async fn parse_multipart(ctype: &str, body: &[u8]) -> Vec<(String, String)> {
+    let Ok(boundary) = multer::parse_boundary(ctype) else {
+        return Vec::new();
+    };
+    let stream = futures_util::stream::once({
+        let b = bytes::Bytes::copy_from_slice(body);
+        async move { Ok::<_, std::io::Error>(b) }
+    });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut out = Vec::new();
+    while let Ok(Some(field)) = mp.next_field().await {
+        let name = field.name().unwrap_or("").to_string();
+        match field.bytes().await {
+            Ok(b) => out.push((name, String::from_utf8_lossy(&b).into_owned())),
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+fn to_http(res: api::ApiResponse) -> Response {
+    let mut builder =
+        Response::builder().status(StatusCode::from_u16(res.status).unwrap_or(StatusCode::OK));
+    if let Some(h) = builder.headers_mut() {
+        for (k, v) in &res.headers {
+            if let (Ok(name), Ok(value)) =
+                (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v))
+            {
+                h.append(name, value);
+            }
+        }
+        h.insert(
+            "x-request-id",
+            HeaderValue::from_str(&mwauth::session::random_hex(24))
+                .unwrap_or(HeaderValue::from_static("-")),
+        );
+    }
+    builder
+        .body(Body::from(res.body))
+        .unwrap_or_else(|_| (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
+}

@@ -1,0 +1,94 @@
+//! `mwauth serve`: open the stores, listen, log one line per request, stop cleanly on
+//! SIGINT or SIGTERM.
+
+use crate::{config, http, Settings};
+use anyhow::Context as _;
+use mwauth::auth::HashPool;
+use mwauth::store::sqlite::SqliteStore;
+use mwauth::Services;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn open_services(settings: &Settings) -> anyhow::Result<(Services, SqliteStore)> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let path = config::database_path(&settings.data_dir);
+    let store = SqliteStore::open(&path)
+        .await
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+    let services = Services {
+        config: Arc::new(settings.file.wiki.clone()),
+        users: Arc::new(store.clone()),
+        sessions: Arc::new(store.clone()),
+        hasher: HashPool::default(),
+    };
+    Ok((services, store))
+}
+
+pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MWAUTH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .init();
+    let addr = listen
+        .or(settings.file.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let (services, store) = open_services(&settings).await?;
+    let purge_store = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = purge_store.purge_expired().await {
+                tracing::warn!("purging expired sessions failed: {e}");
+            }
+        }
+    });
+    let app = http::router(http::AppState {
+        services,
+        max_body_bytes: settings.file.max_body_bytes,
+    });
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(
+        "mwauth listening on http://{}/w/api.php (wiki id {}, data {})",
+        listener.local_addr()?,
+        settings.file.wiki.wiki_id,
+        settings.data_dir.display()
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("mwauth stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
