@@ -1,11 +1,7 @@
 //! `mwauth`: serve the Action API, and administer accounts and bot passwords.
 
-mod cli;
-mod config;
-mod http;
-mod serve;
-
 use clap::{Parser, Subcommand};
+use mwauth_server::{cli, config, serve, Settings};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,11 +44,6 @@ enum Command {
         #[command(subcommand)]
         command: cli::BotCommand,
     },
-}
-
-pub struct Settings {
-    pub file: config::FileConfig,
-    pub data_dir: PathBuf,
 }
 
 fn settings(cli: &Cli) -> anyhow::Result<Settings> {

@@ -92,3 +92,55 @@ async fn shutdown_signal() {
         _ = term => {},
     }
 }
+
+/// A server on an ephemeral loopback port, for tests and benchmarks. Dropping the returned
+/// handle's sender stops it.
+pub struct Spawned {
+    pub addr: SocketAddr,
+    pub services: Services,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Spawned {
+    pub fn api_url(&self) -> String {
+        format!("http://{}/w/api.php", self.addr)
+    }
+
+    /// Stops accepting, finishes open requests, and waits for the server to end.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+pub async fn spawn(settings: &Settings) -> anyhow::Result<Spawned> {
+    let (services, _) = open_services(settings).await?;
+    let app = http::router(http::AppState {
+        services: services.clone(),
+        max_body_bytes: settings.file.max_body_bytes,
+    });
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    Ok(Spawned {
+        addr,
+        services,
+        stop: Some(tx),
+        task: Some(task),
+    })
+}

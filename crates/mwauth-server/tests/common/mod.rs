@@ -1,0 +1,66 @@
+//! Shared by the integration tests: an mwauth server on a loopback port with the reference
+//! wiki's accounts (same names, ids, groups and password hashes as `../shared/oracle`'s
+//! MediaWiki), so transcripts can be compared with the goldens recorded there.
+#![allow(dead_code)]
+
+use mwauth::user::BotPasswordRecord;
+use mwauth_server::config::FileConfig;
+use mwauth_server::serve::{spawn, Spawned};
+use mwauth_server::Settings;
+
+/// (name, password hash written by MediaWiki's installer, groups), in user-id order.
+pub const ORACLE_USERS: &[(&str, &str, &[&str])] = &[
+    ("Admin", ":pbkdf2:sha512:30000:64:sFrgfZRje0a2m2W3CncuJg==:uDrYzAND1V10Lvy8cRe+sZUep7IyknvMOcTjeJJ+GSZGczCsI1CX1asfHdQz0Lbts9tTPydPtUmXSFkS3yt17A==", &["sysop", "bureaucrat", "interface-admin"]),
+    ("MediaWiki default", "", &[]),
+    ("Alice", ":pbkdf2:sha512:30000:64:paNT+3NiHjBp94TlYrJjhw==:mEIAxxJAM2c2ZdTQ5t6n0RFmcQfEECcglUdJHfbBg6+eim1tkYT77iLDFB6p42CghF2z8CFwiRhdfNkGU/5XrQ==", &[]),
+    ("Bob", ":pbkdf2:sha512:30000:64:tPqdv2rBb5sNPRYhGKQvJg==:25rYYhJ1RhZfDwlb9URfgb8CBFUuYluHDvMcohGRtvZ5NF53GyuuMj7/yUcuoSHEpsV1VtEhxo2FUggkUN+EyQ==", &[]),
+    ("Mallory", ":pbkdf2:sha512:30000:64:ClFIqbiULIZWgydobXBkAA==:IxhddfJJaVvMi/OQVHBJh0d9o+hjVQSXqmHPVU3iFdGDMSD87qLMgiMNJ1rEGJGM/loIV4uUEgnxzGH7WuJhOg==", &[]),
+];
+
+/// (user id, bot name, password hash, grants).
+pub const ORACLE_BOT_PASSWORDS: &[(u32, &str, &str, &[&str])] = &[
+    (3, "testbot", ":pbkdf2:sha512:30000:64:YQCZinBa0BigUR/Iu8jpwQ==:yT7Mj4h5mf0rqzKBvcUIHhTENJ3QJICfk1rfuLFbEFsjho5rX7eMT6aLiMuHUR/LcMigUMbay7u29FXyy52IGw==", &["basic", "highvolume"]),
+    (4, "bobbot", ":pbkdf2:sha512:30000:64:y6WqwoOYZUXo8QVeACNKAA==:icta7wWFbPbECpQhtaXZLWNFrOuAFV1Mfb+Jz2uVzXKNHzfR2+PQ3ubBv8HWMGc0p5bTAi1jMyC6AXqag9nQpA==", &["basic"]),
+];
+
+pub const ALICE_BOT: (&str, &str) = ("Alice@testbot", "alicebotpasswordalicebotpass0001");
+pub const BOB_BOT: (&str, &str) = ("Bob@bobbot", "bobbotpasswordbobbotpasswordbob1");
+
+pub struct TestServer {
+    pub server: Spawned,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub fn api_url(&self) -> String {
+        self.server.api_url()
+    }
+}
+
+/// A fresh server with wiki id `oraclewiki`, site name `OracleWiki` and the reference
+/// accounts, its SQLite file in a temporary directory.
+pub async fn oracle_server() -> TestServer {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut file = FileConfig::default();
+    file.wiki.wiki_id = "oraclewiki".into();
+    file.wiki.sitename = "OracleWiki".into();
+    let settings = Settings { file, data_dir: dir.path().to_path_buf() };
+    let server = spawn(&settings).await.expect("server starts");
+    let users = &server.services.users;
+    for (name, hash, groups) in ORACLE_USERS {
+        let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+        users.create_user(name, hash, &groups).await.expect("create user");
+    }
+    for (user_id, app_id, hash, grants) in ORACLE_BOT_PASSWORDS {
+        let bp = BotPasswordRecord {
+            user_id: *user_id,
+            app_id: app_id.to_string(),
+            password: hash.to_string(),
+            token: mwauth::session::random_hex(32),
+            restrictions: mwauth::user::botpassword::DEFAULT_RESTRICTIONS.to_string(),
+            grants: grants.iter().map(|g| g.to_string()).collect(),
+        };
+        users.create_bot_password(&bp).await.expect("create bot password");
+    }
+    TestServer { server, dir }
+}
