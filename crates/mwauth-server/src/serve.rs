@@ -37,6 +37,8 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let addr = listen
         .or(settings.file.listen)

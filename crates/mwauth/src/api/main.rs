@@ -86,11 +86,9 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
     };
     let mut early_error: Option<ApiError> = None;
     if bad_format {
-        early_error = Some(ApiError::new(
-            "unknown_format",
-            "apierror-unknownformat",
-            &[&format_name],
-        ));
+        // The format is an enum parameter: an unknown one fails validation, and the error
+        // is shown by the default printer, jsonfm.
+        early_error = Some(bad_enum("format", &format_name, &[]));
     }
     read_format_params(&mut params, &mut out, &mut early_error);
     let errorformat = match params.get("errorformat") {

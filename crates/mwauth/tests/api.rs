@@ -1,0 +1,600 @@
+//! The Action API core without a socket: ApiRequest in, ApiResponse out, against a real
+//! SQLite file. One test per behaviour; the HTTP-level and transcript tests live in
+//! mwauth-server's tests.
+
+use mwauth::api::{execute, ApiRequest, ApiResponse};
+use mwauth::auth::HashPool;
+use mwauth::session::token;
+use mwauth::store::sqlite::SqliteStore;
+use mwauth::user::{botpassword, BotPasswordRecord};
+use mwauth::{Config, Services};
+use serde_json::Value;
+use std::sync::Arc;
+
+struct Wiki {
+    services: Services,
+    _dir: tempfile::TempDir,
+}
+
+// A cheap hash (1 round) keeps these tests fast; the format is MediaWiki's own.
+fn quick_hash(pw: &str) -> String {
+    mwauth::user::password::hash_with_salt(pw, b"0123456789abcdef", 1)
+}
+
+async fn wiki() -> Wiki {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("w.sqlite"))
+        .await
+        .unwrap();
+    let config = Config {
+        wiki_id: "testwiki".into(),
+        ..Config::default()
+    };
+    let services = Services {
+        config: Arc::new(config),
+        users: Arc::new(store.clone()),
+        sessions: Arc::new(store),
+        hasher: HashPool::new(2),
+    };
+    services
+        .users
+        .create_user("Alice", &quick_hash("Alice-pass-12345"), &[])
+        .await
+        .unwrap();
+    services
+        .users
+        .create_user("Admin", &quick_hash("Admin-pass-12345"), &["sysop".into()])
+        .await
+        .unwrap();
+    let bp = BotPasswordRecord {
+        user_id: 1,
+        app_id: "bot".into(),
+        password: quick_hash("abcdefghijklmnopqrstuvw012345678"),
+        token: "bptoken".into(),
+        restrictions: botpassword::DEFAULT_RESTRICTIONS.into(),
+        grants: vec!["basic".into()],
+    };
+    services.users.create_bot_password(&bp).await.unwrap();
+    Wiki {
+        services,
+        _dir: dir,
+    }
+}
+
+/// A client with a cookie jar, as a browser or `requests.Session` keeps one.
+struct Client<'a> {
+    wiki: &'a Wiki,
+    jar: Vec<(String, String)>,
+}
+
+impl<'a> Client<'a> {
+    fn new(wiki: &'a Wiki) -> Self {
+        Client {
+            wiki,
+            jar: Vec::new(),
+        }
+    }
+
+    async fn send(
+        &mut self,
+        method: &str,
+        query: &[(&str, &str)],
+        body: &[(&str, &str)],
+    ) -> ApiResponse {
+        let mut req = ApiRequest::new(method);
+        req.query = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        req.body = body
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        req.cookies = self.jar.clone();
+        let res = execute(&self.wiki.services, &req).await;
+        for line in res.set_cookies() {
+            let (pair, attrs) = line.split_once(';').unwrap_or((line, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            self.jar.retain(|(n, _)| n != name);
+            if !attrs.contains("Max-Age=0") {
+                self.jar.push((name.to_string(), value.to_string()));
+            }
+        }
+        res
+    }
+
+    async fn get(&mut self, query: &[(&str, &str)]) -> Value {
+        let res = self.send("GET", query, &[]).await;
+        serde_json::from_slice(&res.body).unwrap()
+    }
+
+    async fn post(&mut self, body: &[(&str, &str)]) -> (ApiResponse, Value) {
+        let res = self.send("POST", &[], body).await;
+        let v = serde_json::from_slice(&res.body).unwrap_or(Value::Null);
+        (res, v)
+    }
+
+    async fn token(&mut self, kind: &str) -> String {
+        let v = self
+            .get(&[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("type", kind),
+                ("format", "json"),
+            ])
+            .await;
+        v["query"]["tokens"][format!("{kind}token")]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn bot_login(&mut self) -> Value {
+        let lt = self.token("login").await;
+        let body = [
+            ("action", "login"),
+            ("lgname", "Alice@bot"),
+            ("lgpassword", "abcdefghijklmnopqrstuvw012345678"),
+            ("lgtoken", &lt),
+            ("format", "json"),
+        ];
+        self.post(&body).await.1
+    }
+
+    async fn main_login(&mut self) -> Value {
+        let lt = self.token("login").await;
+        let body = [
+            ("action", "login"),
+            ("lgname", "Alice"),
+            ("lgpassword", "Alice-pass-12345"),
+            ("lgtoken", &lt),
+            ("format", "json"),
+        ];
+        self.post(&body).await.1
+    }
+
+    async fn whoami(&mut self) -> Value {
+        self.get(&[
+            ("action", "query"),
+            ("meta", "userinfo"),
+            ("format", "json"),
+        ])
+        .await["query"]["userinfo"]
+            .clone()
+    }
+}
+
+#[tokio::test]
+async fn anonymous_csrf_token_is_the_constant_and_sets_no_cookie() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let res = c
+        .send(
+            "GET",
+            &[("action", "query"), ("meta", "tokens"), ("format", "json")],
+            &[],
+        )
+        .await;
+    assert_eq!(
+        res.body,
+        br#"{"batchcomplete":"","query":{"tokens":{"csrftoken":"+\\"}}}"#
+    );
+    assert!(res.set_cookies().is_empty());
+    assert_eq!(
+        res.header("cache-control"),
+        Some("private, must-revalidate, max-age=0")
+    );
+}
+
+#[tokio::test]
+async fn login_token_persists_the_session_with_an_httponly_cookie() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let res = c
+        .send(
+            "GET",
+            &[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("type", "login"),
+                ("format", "json"),
+            ],
+            &[],
+        )
+        .await;
+    let cookies = res.set_cookies();
+    assert_eq!(cookies.len(), 1);
+    assert!(
+        cookies[0].starts_with("testwiki_session="),
+        "{}",
+        cookies[0]
+    );
+    assert!(cookies[0].ends_with("; path=/; HttpOnly"));
+    let v: Value = serde_json::from_slice(&res.body).unwrap();
+    let t = v["query"]["tokens"]["logintoken"].as_str().unwrap();
+    assert!(token::timestamp_of(t).is_some(), "{t}");
+    // The same client gets no new cookie for its next token.
+    let again = c
+        .send(
+            "GET",
+            &[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("type", "login"),
+                ("format", "json"),
+            ],
+            &[],
+        )
+        .await;
+    assert!(again.set_cookies().is_empty());
+}
+
+#[tokio::test]
+async fn bot_password_login_uses_its_own_cookie_and_grants() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let v = c.bot_login().await;
+    assert_eq!(
+        v,
+        serde_json::json!({"login": {"result": "Success", "lguserid": 1, "lgusername": "Alice"}})
+    );
+    assert!(c.jar.iter().any(|(n, _)| n == "testwiki_BPsession"));
+    let info = c
+        .get(&[
+            ("action", "query"),
+            ("meta", "userinfo"),
+            ("uiprop", "rights"),
+            ("format", "json"),
+        ])
+        .await;
+    // basic grant ∩ Alice's rights, in MediaWiki's order.
+    assert_eq!(
+        info["query"]["userinfo"]["rights"],
+        serde_json::json!([
+            "read",
+            "writeapi",
+            "purge",
+            "autoconfirmed",
+            "editsemiprotected"
+        ])
+    );
+}
+
+#[tokio::test]
+async fn csrf_token_validates_only_with_its_own_salt() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.bot_login().await;
+    let csrf = c.token("csrf").await;
+    let watch = c.token("watch").await;
+    let check = |v: Value| v["checktoken"]["result"].as_str().unwrap().to_string();
+    assert_eq!(
+        check(
+            c.post(&[
+                ("action", "checktoken"),
+                ("type", "csrf"),
+                ("token", &csrf),
+                ("format", "json")
+            ])
+            .await
+            .1
+        ),
+        "valid"
+    );
+    assert_eq!(
+        check(
+            c.post(&[
+                ("action", "checktoken"),
+                ("type", "watch"),
+                ("token", &csrf),
+                ("format", "json")
+            ])
+            .await
+            .1
+        ),
+        "invalid"
+    );
+    assert_eq!(
+        check(
+            c.post(&[
+                ("action", "checktoken"),
+                ("type", "watch"),
+                ("token", &watch),
+                ("format", "json")
+            ])
+            .await
+            .1
+        ),
+        "valid"
+    );
+}
+
+#[tokio::test]
+async fn checktoken_reports_expired_tokens_by_maxtokenage() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.bot_login().await;
+    let csrf = c.token("csrf").await;
+    // Re-make the same token 100 s in the past with the session's own secret.
+    let ts = token::timestamp_of(&csrf).unwrap();
+    let sid = c
+        .jar
+        .iter()
+        .find(|(n, _)| n == "testwiki_BPsession")
+        .unwrap()
+        .1
+        .clone();
+    let (data, _) = w.services.sessions.load(&sid).await.unwrap().unwrap();
+    let old = token::token_at(&data.token_secrets["default"], "", ts - 100);
+    let v = c
+        .post(&[
+            ("action", "checktoken"),
+            ("type", "csrf"),
+            ("token", &old),
+            ("maxtokenage", "10"),
+            ("format", "json"),
+        ])
+        .await
+        .1;
+    assert_eq!(v["checktoken"]["result"], "expired");
+    assert!(v["checktoken"]["generated"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
+}
+
+#[tokio::test]
+async fn logout_of_bot_session_clears_only_bpsession_and_ends_it_server_side() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.bot_login().await;
+    let sid = c
+        .jar
+        .iter()
+        .find(|(n, _)| n == "testwiki_BPsession")
+        .unwrap()
+        .1
+        .clone();
+    let csrf = c.token("csrf").await;
+    let (res, v) = c
+        .post(&[("action", "logout"), ("token", &csrf), ("format", "json")])
+        .await;
+    assert_eq!(v, serde_json::json!({}));
+    assert_eq!(res.set_cookies(), ["testwiki_BPsession=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly"]);
+    assert!(w.services.sessions.load(&sid).await.unwrap().is_none());
+    assert_eq!(c.whoami().await["anon"], "");
+    let (res, v) = c
+        .post(&[("action", "logout"), ("token", &csrf), ("format", "json")])
+        .await;
+    assert_eq!(v["error"]["code"], "badtoken");
+    assert_eq!(res.header("mediawiki-api-error"), Some("badtoken"));
+}
+
+#[tokio::test]
+async fn logout_of_main_session_clears_session_userid_and_token_but_not_username() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    assert_eq!(c.main_login().await["login"]["result"], "Success");
+    let names: Vec<_> = c.jar.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "testwiki_session",
+            "testwiki_UserID",
+            "testwiki_UserName",
+            "testwiki_Token"
+        ]
+        .map(|n| n
+            .replace("testwiki_U", "testwikiU")
+            .replace("testwiki_T", "testwikiT"))
+    );
+    let csrf = c.token("csrf").await;
+    let (res, v) = c
+        .post(&[("action", "logout"), ("token", &csrf), ("format", "json")])
+        .await;
+    assert_eq!(v, serde_json::json!({}));
+    let cleared: Vec<_> = res
+        .set_cookies()
+        .iter()
+        .map(|l| l.split('=').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        cleared,
+        ["testwiki_session", "testwikiUserID", "testwikiToken"]
+    );
+    assert_eq!(c.whoami().await["id"], 0);
+}
+
+#[tokio::test]
+async fn remember_me_cookies_log_back_in_until_the_password_changes() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.main_login().await;
+    // Drop the session cookie: UserID + Token alone must restore the login.
+    c.jar.retain(|(n, _)| n != "testwiki_session");
+    assert_eq!(c.whoami().await["name"], "Alice");
+    assert!(
+        c.jar.iter().any(|(n, _)| n == "testwiki_session"),
+        "a new session cookie is issued"
+    );
+    w.services
+        .users
+        .set_password(1, &quick_hash("new-password-1"), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.whoami().await["id"],
+        0,
+        "a password change ends sessions and remember-me cookies"
+    );
+}
+
+#[tokio::test]
+async fn planted_session_id_is_not_adopted() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let planted = "0123456789abcdefghijklmnopqrstuv".to_string();
+    c.jar.push(("testwiki_session".into(), planted.clone()));
+    c.main_login().await;
+    let sid = c
+        .jar
+        .iter()
+        .find(|(n, _)| n == "testwiki_session")
+        .unwrap()
+        .1
+        .clone();
+    assert_ne!(sid, planted);
+    assert!(w.services.sessions.load(&planted).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn wrong_password_answers_like_unknown_user_and_is_throttled() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let lt = c.token("login").await;
+    let mut reasons = Vec::new();
+    for (name, pw) in [
+        ("Nobody", "x"),
+        ("Alice", "wrong"),
+        ("Alice", "wrong"),
+        ("Alice", "wrong"),
+        ("Alice", "wrong"),
+        ("Alice", "wrong"),
+        ("Alice", "Alice-pass-12345"),
+    ] {
+        let v = c
+            .post(&[
+                ("action", "login"),
+                ("lgname", name),
+                ("lgpassword", pw),
+                ("lgtoken", &lt),
+                ("format", "json"),
+            ])
+            .await
+            .1;
+        reasons.push(v["login"]["reason"].as_str().unwrap_or("").to_string());
+    }
+    let wrong = "Incorrect username or password entered. Please try again.";
+    assert_eq!(reasons[..6], [wrong, wrong, wrong, wrong, wrong, wrong]);
+    assert_eq!(
+        reasons[6],
+        "You have made too many recent login attempts. Please wait 5 minutes before trying again."
+    );
+}
+
+#[tokio::test]
+async fn formats_xml_and_php_and_head() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let res = c
+        .send(
+            "GET",
+            &[
+                ("action", "query"),
+                ("meta", "userinfo"),
+                ("uiprop", "groups"),
+                ("format", "xml"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(
+        String::from_utf8(res.body.clone()).unwrap(),
+        r#"<?xml version="1.0"?><api batchcomplete=""><query><userinfo id="0" name="127.0.0.1" anon=""><groups><g>*</g></groups></userinfo></query></api>"#
+    );
+    assert_eq!(res.header("content-type"), Some("text/xml; charset=utf-8"));
+    let res = c
+        .send(
+            "GET",
+            &[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("format", "php"),
+                ("formatversion", "2"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(
+        String::from_utf8(res.body).unwrap(),
+        r#"a:2:{s:13:"batchcomplete";b:1;s:5:"query";a:1:{s:6:"tokens";a:1:{s:9:"csrftoken";s:2:"+\";}}}"#
+    );
+    let res = c
+        .send(
+            "HEAD",
+            &[("action", "query"), ("meta", "tokens"), ("format", "json")],
+            &[],
+        )
+        .await;
+    assert!(res.body.is_empty());
+    assert_eq!(res.status, 200);
+}
+
+#[tokio::test]
+async fn unknown_format_falls_back_to_jsonfm_with_an_error() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let res = c
+        .send("GET", &[("action", "query"), ("format", "yaml")], &[])
+        .await;
+    assert_eq!(res.header("mediawiki-api-error"), Some("badvalue"));
+    assert_eq!(res.header("content-type"), Some("text/html; charset=UTF-8"));
+    let page = String::from_utf8(res.body).unwrap();
+    assert!(
+        page.contains(r#"Unrecognized value for parameter \&quot;format\&quot;: yaml."#),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn put_is_refused_with_invalidmethod() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let res = c
+        .send("PUT", &[("action", "query"), ("format", "json")], &[])
+        .await;
+    assert_eq!(res.status, 405);
+    assert_eq!(res.header("mediawiki-api-error"), Some("invalidmethod"));
+}
+
+#[tokio::test]
+async fn jsonp_runs_as_anonymous_and_refuses_login() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.bot_login().await;
+    let res = c
+        .send(
+            "GET",
+            &[
+                ("action", "query"),
+                ("meta", "userinfo"),
+                ("format", "json"),
+                ("callback", "cb"),
+            ],
+            &[],
+        )
+        .await;
+    let body = String::from_utf8(res.body.clone()).unwrap();
+    assert!(
+        body.starts_with("/**/cb(") && body.contains(r#""anon":"""#),
+        "{body}"
+    );
+    assert_eq!(res.header("mediawiki-login-suppressed"), Some("true"));
+    let lt = c.token("login").await;
+    let res = c
+        .send(
+            "POST",
+            &[("callback", "cb")],
+            &[
+                ("action", "login"),
+                ("lgname", "Alice@bot"),
+                ("lgpassword", "abcdefghijklmnopqrstuvw012345678"),
+                ("lgtoken", &lt),
+                ("format", "json"),
+            ],
+        )
+        .await;
+    assert!(String::from_utf8(res.body)
+        .unwrap()
+        .contains(r#""result":"Aborted""#));
+}
