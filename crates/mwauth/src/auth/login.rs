@@ -170,7 +170,8 @@ pub async fn password_login(
         services.hasher.verify(DUMMY_HASH, pw).await;
         return Err(Refusal::new("wrongpassword"));
     };
-    if !services.hasher.verify(&user.password, pw).await {
+    let stored = password::upgrade_untyped(&user.password, user.id);
+    if !services.hasher.verify(&stored, pw).await {
         return Err(Refusal::new("wrongpassword"));
     }
     throttle::clear(
@@ -181,7 +182,7 @@ pub async fn password_login(
         &ip_text,
     )
     .await;
-    if password::needs_rehash(&user.password) {
+    if password::needs_rehash(&stored) {
         if let Some(h) = services.hasher.hash(pw).await {
             let _ = services.users.set_password(user.id, &h, false).await;
         }
