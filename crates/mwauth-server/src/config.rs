@@ -2,6 +2,8 @@
 //! environment variables and command-line flags (clap merges the last two).
 
 use anyhow::Context as _;
+use mwauth::store::redis::wiki_domain_id;
+use mwauth::store::url::{SessionsUrl, StoreOptions, UsersUrl};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,6 +13,17 @@ use std::path::{Path, PathBuf};
 pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
+    /// Where users live: `sqlite:PATH`, `mysql://…` (MariaDB/MySQL) or `postgres://…`, in
+    /// MediaWiki's own tables. Unset: the data directory's SQLite file.
+    pub users: Option<String>,
+    /// Where sessions and throttle counters live: `memory`, `sqlite:PATH` or `redis://…`.
+    /// Unset: the data directory's SQLite file.
+    pub sessions: Option<String>,
+    /// `$wgDBprefix`: put before every table name.
+    pub table_prefix: String,
+    /// `$wgCachePrefix`: the keyspace of session keys in Redis. Unset: the wiki id, with
+    /// `-{table_prefix}` when there is a prefix (MediaWiki's default).
+    pub cache_prefix: Option<String>,
     /// Maximum request body in bytes.
     pub max_body_bytes: usize,
     /// Settings that change what clients observe (see mwauth::Config).
@@ -22,6 +35,10 @@ impl Default for FileConfig {
         FileConfig {
             listen: None,
             data_dir: None,
+            users: None,
+            sessions: None,
+            table_prefix: String::new(),
+            cache_prefix: None,
             max_body_bytes: 8 * 1024 * 1024,
             wiki: mwauth::Config::default(),
         }
@@ -40,4 +57,29 @@ pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
 /// The data directory's SQLite file.
 pub fn database_path(data_dir: &Path) -> PathBuf {
     data_dir.join("mwauth.sqlite")
+}
+
+/// The users and sessions backends the settings name (the data directory's SQLite file for
+/// any left unset).
+pub fn backends(settings: &crate::Settings) -> anyhow::Result<(UsersUrl, SessionsUrl)> {
+    let default = database_path(&settings.data_dir);
+    let users = UsersUrl::parse(settings.file.users.as_deref().unwrap_or("sqlite"), &default)?;
+    let sessions = SessionsUrl::parse(
+        settings.file.sessions.as_deref().unwrap_or("sqlite"),
+        &default,
+    )?;
+    Ok((users, sessions))
+}
+
+/// Table prefix and Redis keyspace.
+pub fn store_options(settings: &crate::Settings) -> StoreOptions {
+    let file = &settings.file;
+    let keyspace = match file.cache_prefix.as_deref() {
+        Some(p) if !p.is_empty() => p.to_string(),
+        _ => wiki_domain_id(&file.wiki.wiki_id, &file.table_prefix),
+    };
+    StoreOptions {
+        table_prefix: file.table_prefix.clone(),
+        keyspace,
+    }
 }

@@ -1,12 +1,14 @@
-//! The HTTP adapter: bytes and headers in, an ApiRequest to the core, bytes and headers out.
+//! The HTTP adapter: bytes and headers in, an ApiRequest to the core (api.php, or the pages
+//! of mwauth::web), bytes and headers out.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use axum::Router;
 use mwauth::api::{self, ApiRequest};
+use mwauth::web;
 use mwauth::session::cookie::parse_cookie_header;
 use mwauth::Services;
 use std::net::{IpAddr, SocketAddr};
@@ -24,7 +26,59 @@ pub fn router(state: AppState) -> Router {
         .route("/w/api.php", any(api_php))
         .route("/api.php", any(api_php))
         .route("/healthz", any(|| async { "ok\n" }))
+        // The pages people use (mwauth::web): index.php with ?title=, or the title in the
+        // path (/wiki/TITLE, /w/index.php/TITLE), and their stylesheet and script.
+        .route("/w/index.php", any(index_php))
+        .route("/index.php", any(index_php))
+        .route("/w/index.php/{*title}", any(index_php))
+        .route("/index.php/{*title}", any(index_php))
+        .route("/wiki/{*title}", any(index_php))
+        .route("/w/mwauth.css", get(web_asset))
+        .route("/w/mwauth.js", get(web_asset))
+        .route("/mwauth.css", get(web_asset))
+        .route("/mwauth.js", get(web_asset))
         .with_state(Arc::new(state))
+}
+
+/// index.php: Special:UserLogin, UserLogout, CreateAccount, BotPasswords (mwauth::web).
+async fn index_php(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let body = match to_bytes(body, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return too_large(),
+    };
+    let web_req = build_request(
+        &state,
+        peer,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        &body,
+    )
+    .await;
+    let path_title = web::path_title(parts.uri.path());
+    let res = web::execute(&state.services, &web_req, path_title.as_deref()).await;
+    tracing::info!(
+        method = %parts.method,
+        path = parts.uri.path(),
+        status = res.status,
+        client = %web_req.client_ip,
+        micros = started.elapsed().as_micros() as u64,
+        "page"
+    );
+    to_http(res)
+}
+
+async fn web_asset(method: Method, uri: Uri) -> Response {
+    match web::assets::serve(uri.path(), method.as_str()) {
+        Some(res) => to_http(res),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn api_php(

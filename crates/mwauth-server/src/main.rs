@@ -1,7 +1,7 @@
 //! `mwauth`: serve the Action API, and administer accounts and bot passwords.
 
 use clap::{Parser, Subcommand};
-use mwauth_server::{cli, config, serve, Settings};
+use mwauth_server::{check, cli, config, serve, Settings};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +22,22 @@ struct Cli {
     /// Wiki id ($wgDBname); the cookie prefix derives from it.
     #[arg(long, global = true, env = "MWAUTH_WIKI_ID")]
     wiki_id: Option<String>,
+    /// Users backend: sqlite:PATH, mysql://USER:PASS@HOST:PORT/DB or postgres://… (default:
+    /// the data directory's SQLite file).
+    #[arg(long, global = true, env = "MWAUTH_USERS", value_name = "URL")]
+    users: Option<String>,
+    /// Sessions backend: memory, sqlite:PATH or redis://HOST:PORT[/DB] (default: the data
+    /// directory's SQLite file).
+    #[arg(long, global = true, env = "MWAUTH_SESSIONS", value_name = "URL")]
+    sessions: Option<String>,
+    /// Table prefix ($wgDBprefix).
+    #[arg(
+        long,
+        global = true,
+        env = "MWAUTH_TABLE_PREFIX",
+        value_name = "PREFIX"
+    )]
+    table_prefix: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,12 +60,24 @@ enum Command {
         #[command(subcommand)]
         command: cli::BotCommand,
     },
+    /// Connect to the configured users and sessions backends and report what they hold
+    /// (changes nothing; exit status 1 when one fails).
+    CheckConfig,
 }
 
 fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     let mut file = config::load(cli.config.as_deref())?;
     if let Some(id) = &cli.wiki_id {
         file.wiki.wiki_id = id.clone();
+    }
+    if let Some(u) = &cli.users {
+        file.users = Some(u.clone());
+    }
+    if let Some(s) = &cli.sessions {
+        file.sessions = Some(s.clone());
+    }
+    if let Some(p) = &cli.table_prefix {
+        file.table_prefix = p.clone();
     }
     let data_dir = cli
         .data_dir
@@ -77,6 +105,7 @@ fn main() -> ExitCode {
             Command::Serve { listen } => serve::run(settings, listen).await,
             Command::User { command } => cli::user(settings, command).await,
             Command::Botpassword { command } => cli::botpassword(settings, command).await,
+            Command::CheckConfig => check::run(settings, cli.config.as_deref()).await,
         }
     });
     match result {

@@ -4,30 +4,54 @@
 use crate::{config, http, Settings};
 use anyhow::Context as _;
 use mwauth::auth::HashPool;
-use mwauth::store::sqlite::SqliteStore;
+use mwauth::store::url::{SessionsUrl, UsersUrl};
 use mwauth::Services;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub async fn open_services(settings: &Settings) -> anyhow::Result<(Services, SqliteStore)> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-        format!(
-            "cannot create data directory {}",
-            settings.data_dir.display()
-        )
-    })?;
-    let path = config::database_path(&settings.data_dir);
-    let store = SqliteStore::open(&path)
+/// The backends a server was opened with, for its start-up line.
+#[derive(Debug, Clone)]
+pub struct Backends {
+    pub users: UsersUrl,
+    pub sessions: SessionsUrl,
+}
+
+/// Opens the configured stores (creating missing tables) and the services over them.
+pub async fn open_services(settings: &Settings) -> anyhow::Result<(Services, Backends)> {
+    let (users, sessions) = config::backends(settings)?;
+    let sqlite_files = [
+        match &users {
+            UsersUrl::Sqlite(p) => Some(p),
+            _ => None,
+        },
+        match &sessions {
+            SessionsUrl::Sqlite(p) => Some(p),
+            _ => None,
+        },
+    ];
+    for path in sqlite_files.into_iter().flatten() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+        }
+    }
+    let stores = mwauth::store::url::open(&users, &sessions, &config::store_options(settings))
         .await
-        .with_context(|| format!("cannot open database {}", path.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot open the stores (users: {}, sessions: {})",
+                users.display(),
+                sessions.display()
+            )
+        })?;
     let services = Services {
         config: Arc::new(settings.file.wiki.clone()),
-        users: Arc::new(store.clone()),
-        sessions: Arc::new(store.clone()),
+        users: stores.users,
+        sessions: stores.sessions,
         hasher: HashPool::default(),
     };
-    Ok((services, store))
+    Ok((services, Backends { users, sessions }))
 }
 
 pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Result<()> {
@@ -43,8 +67,8 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
     let addr = listen
         .or(settings.file.listen)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let (services, store) = open_services(&settings).await?;
-    let purge_store = store.clone();
+    let (services, backends) = open_services(&settings).await?;
+    let purge_store = services.sessions.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
@@ -62,10 +86,11 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(
-        "mwauth listening on http://{}/w/api.php (wiki id {}, data {})",
+        "mwauth listening on http://{}/w/api.php (wiki id {}, users {}, sessions {})",
         listener.local_addr()?,
         settings.file.wiki.wiki_id,
-        settings.data_dir.display()
+        backends.users.display(),
+        backends.sessions.display()
     );
     axum::serve(
         listener,

@@ -24,6 +24,14 @@ pub struct Config {
     pub session_expiry: u64,
     /// `$wgExtendedLoginCookieExpiration`: lifetime of the remember-me cookies.
     pub remember_expiry: u64,
+    /// `$wgCookieExpiration`: lifetime of `UserID`/`UserName` after a login that did not ask
+    /// to be remembered.
+    pub cookie_expiry: u64,
+    /// `$wgAccountCreationThrottle`: (count, seconds) per IP; count 0 disables it (1.39's
+    /// default).
+    pub account_creation_throttle: Vec<(u32, u64)>,
+    /// Whether anyone may create accounts (`$wgGroupPermissions['*']['createaccount']`).
+    pub allow_account_creation: bool,
     /// `$wgEnableBotPasswords`.
     pub enable_bot_passwords: bool,
     /// `$wgPasswordAttemptThrottle`: (count, seconds) windows per user+IP.
@@ -44,6 +52,9 @@ impl Default for Config {
             cookie_samesite: None,
             session_expiry: 3600,
             remember_expiry: 180 * 86400,
+            cookie_expiry: 30 * 86400,
+            account_creation_throttle: vec![(0, 86400)],
+            allow_account_creation: true,
             enable_bot_passwords: true,
             password_attempt_throttle: vec![(5, 300), (150, 172800)],
             trusted_proxies: Vec::new(),

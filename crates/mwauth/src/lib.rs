@@ -1,6 +1,7 @@
 //! mwauth: MediaWiki 1.39's Action API authentication surface (tokens, login, logout,
-//! userinfo, checktoken) as a library. The HTTP server and the admin CLI live in
-//! `mwauth-server`; everything a client can observe is decided here.
+//! userinfo, checktoken) and the account pages people use ([`web`]: Special:UserLogin,
+//! UserLogout, CreateAccount, BotPasswords) as a library. The HTTP server and the admin CLI
+//! live in `mwauth-server`; everything a client can observe is decided here.
 //!
 //! Data flow: [`api::ApiRequest`] → [`api::execute`] → [`api::ApiResponse`]. The core never
 //! sees HTTP-framework types, so every behaviour is testable without a socket.
@@ -12,6 +13,7 @@ pub mod session;
 pub mod store;
 pub mod time;
 pub mod user;
+pub mod web;
 
 pub use config::Config;
 

@@ -60,9 +60,21 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// UserGroupManager::getUserEffectiveGroups: the explicit groups in the order the
+    /// database lists them (by name), then the implicit ones. Rights follow this order.
     pub fn groups(&self) -> Vec<String> {
         match &self.user {
-            Some(u) => rights::effective_groups(u.id, &u.groups),
+            Some(u) => {
+                let mut groups = u.groups.clone();
+                groups.sort();
+                groups.dedup();
+                for g in rights::effective_groups(u.id, &[]) {
+                    if !groups.contains(&g) {
+                        groups.push(g);
+                    }
+                }
+                groups
+            }
             None => rights::effective_groups(0, &[]),
         }
     }

@@ -27,6 +27,30 @@ impl ApiMessage {
         }
     }
 
+    /// ApiMessage::create for a bare message key: the code is the key without its
+    /// `apierror-`/`apiwarn-` prefix, or the old code ApiMessageTrait maps the key to.
+    pub fn from_key(key: &'static str, params: &[&str]) -> ApiMessage {
+        let code = match key {
+            "noname" => "invaliduser",
+            "nosuchusershort" => "nosuchuser",
+            _ => key
+                .strip_prefix("apierror-")
+                .or_else(|| key.strip_prefix("apiwarn-"))
+                .unwrap_or(key),
+        };
+        let code: String = code
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        ApiMessage::new(&code, key, params)
+    }
+
     pub fn plaintext(mut self) -> Self {
         self.plaintext_params = true;
         self
@@ -142,6 +166,16 @@ fn format_message(fmt: ErrorFormat, msg: &ApiMessage) -> Obj {
         o.set("data", data.clone());
     }
     o
+}
+
+/// ApiErrorFormatter::formatMessage, for a message a module puts in its own result (such as
+/// ApiLogin's `reason`): the plain text in BackCompat mode, otherwise the object an error or
+/// warning would be, without its module.
+pub fn format_message_value(fmt: ErrorFormat, msg: &ApiMessage) -> Value {
+    match fmt {
+        ErrorFormat::Bc => Value::Str(msg.text()),
+        _ => Value::Obj(format_message(fmt, msg)),
+    }
 }
 
 /// Message::parse for the short one-line messages the API uses: wikitext links are shown as

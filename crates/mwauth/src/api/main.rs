@@ -4,7 +4,9 @@
 //! `mustbeposted`, the module itself, and finally the "Unrecognized parameter" warning.
 
 use super::context::Context;
-use super::error::{error_result, ApiError, ApiMessage, ErrorFormat, ERRORFORMAT_NAMES};
+use super::error::{
+    add_warning, error_result, ApiError, ApiMessage, ErrorFormat, ERRORFORMAT_NAMES,
+};
 use super::format::json::JsonStyle;
 use super::format::{self, Format, HtmlOf};
 use super::messages;
@@ -42,6 +44,11 @@ struct Output {
     formatversion: u8,
     ascii: bool,
     callback: Option<String>,
+    /// The printer's own parameters are invalid: MediaWiki notices only when it prints, so
+    /// the module runs first (see `respond`).
+    printer_failure: Option<ApiError>,
+    /// ApiMain's cache mode is `public` (see `modules::query::is_public`).
+    public_cache: bool,
 }
 
 pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
@@ -83,6 +90,8 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         formatversion: 1,
         ascii: false,
         callback: None,
+        printer_failure: None,
+        public_cache: false,
     };
     let mut early_error: Option<ApiError> = None;
     if bad_format {
@@ -90,7 +99,7 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         // is shown by the default printer, jsonfm.
         early_error = Some(bad_enum("format", &format_name, &[]));
     }
-    read_format_params(&mut params, &mut out, &mut early_error);
+    read_format_params(&mut params, &mut out, &format_name);
     let errorformat = match params.get("errorformat") {
         None => ErrorFormat::Bc,
         Some(v) => ErrorFormat::parse(v).unwrap_or_else(|| {
@@ -101,13 +110,14 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
     };
 
     let loaded = if same_origin {
-        sessions::load(services, &req.cookies, req.client_ip).await
+        sessions::load_with(services, &req.cookies, req.client_ip, req.https).await
     } else {
         // ApiMain strips the user's credentials when the same-origin policy is not applied.
         sessions::Loaded {
             session: Session::new_anonymous(),
             user: None,
             force_persist: false,
+            cookies: Vec::new(),
         }
     };
     let mut ctx = Context {
@@ -121,13 +131,16 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         formatversion: out.formatversion,
         same_origin,
         now: time::now(),
-        cookies: Vec::new(),
+        cookies: loaded.cookies,
         persist: loaded.force_persist,
     };
     let outcome = match early_error {
         Some(e) => Err(e),
         None => run(&mut ctx).await,
     };
+    out.public_cache = outcome.is_ok()
+        && ctx.params.peek("action") == Some("query")
+        && modules::query::is_public(&ctx);
     ctx.flush_session().await;
     respond(services, ctx, outcome, out, extra_headers)
 }
@@ -143,11 +156,12 @@ fn bad_enum(name: &str, value: &str, _allowed: &[&str]) -> ApiError {
     )
 }
 
-/// The format module's own parameters (ApiFormatJson: formatversion, utf8, ascii, callback).
-fn read_format_params(params: &mut Params, out: &mut Output, err: &mut Option<ApiError>) {
+/// The format module's own parameters (ApiFormatJson and ApiFormatPhp: formatversion;
+/// ApiFormatJson: utf8, ascii, callback). ApiFormatXml has none of them.
+fn read_format_params(params: &mut Params, out: &mut Output, printer: &str) {
     if !matches!(
         out.format,
-        Format::Json | Format::Php | Format::Xml | Format::Html(_)
+        Format::Json | Format::Php | Format::Html(HtmlOf::Json | HtmlOf::Raw | HtmlOf::Php)
     ) {
         return;
     }
@@ -156,7 +170,8 @@ fn read_format_params(params: &mut Params, out: &mut Output, err: &mut Option<Ap
         Some("2") | Some("latest") => out.formatversion = 2,
         Some(v) => {
             let v = v.to_string();
-            err.get_or_insert(bad_enum("formatversion", &v, &["1", "2", "latest"]));
+            let e = bad_enum("formatversion", &v, &["1", "2", "latest"]).in_module(printer);
+            out.printer_failure = Some(e);
         }
     }
     if matches!(out.format, Format::Json | Format::Html(HtmlOf::Json)) {
@@ -248,13 +263,16 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         return Err(ApiError::new("invalidmethod", "apierror-invalidmethod", &[]).status(405));
     }
     if module.must_be_posted && !ctx.req.was_posted() {
-        return Err(
-            ApiError::new("mustbeposted", "apierror-mustbeposted", &[module.name])
-                .in_module(module.name),
-        );
+        return Err(ApiError::new(
+            "mustbeposted",
+            "apierror-mustbeposted",
+            &[module.name],
+        ));
     }
     let result = match module.name {
         "checktoken" => modules::checktoken::execute(ctx).await,
+        "clientlogin" => modules::clientlogin::execute(ctx).await,
+        "createaccount" => modules::createaccount::execute(ctx).await,
         "login" => modules::login::execute(ctx).await,
         "logout" => modules::logout::execute(ctx).await,
         _ => modules::query::execute(ctx).await,
@@ -269,12 +287,13 @@ fn setup_module(ctx: &mut Context<'_>, module: &ModuleInfo) -> Result<(), ApiErr
     let Some(kind) = module.needs_token else {
         return Ok(());
     };
+    let name = module.token_param;
     let token = ctx
         .params
-        .get("token")
+        .get(name)
         .map(str::to_string)
-        .ok_or_else(|| ApiError::missing_param("token"))?;
-    ctx.require_posted(&["token"])?;
+        .ok_or_else(|| ApiError::missing_param(name))?;
+    ctx.require_posted(&[name])?;
     if !ctx.check_token(kind, &token, None) {
         return Err(ApiError::bad_token());
     }
@@ -378,19 +397,39 @@ fn respond(
     services: &Services,
     mut ctx: Context<'_>,
     outcome: Result<(), ApiError>,
-    out: Output,
+    mut out: Output,
     extra: Vec<(String, String)>,
 ) -> ApiResponse {
     let req = ctx.req;
     let mut status = 200;
     let mut error_code = None;
+    // ApiMain::handleException: a printer that fails on its parameters fails again when
+    // printing the error (its own, or the module's), so MediaWiki adds two warnings and
+    // prints with a printer left at its default parameters.
+    let printer_failure = out.printer_failure.take();
+    let outcome = match (&printer_failure, outcome) {
+        (Some(pf), Ok(())) => Err(pf.clone()),
+        (_, outcome) => outcome,
+    };
+    if printer_failure.is_some() {
+        out.formatversion = 1;
+        out.ascii = true;
+        out.callback = None;
+    }
     let result = match outcome {
         Ok(()) => std::mem::take(&mut ctx.result),
         Err(e) if e.msg.code == "help" => return help_page(services, req, &ctx, extra),
         Err(e) => {
+            // Errors ApiMain raises itself belong to the main module.
+            let e = e.in_module("main");
             status = e.status;
             error_code = Some(e.msg.code.clone());
             let mut r = error_result(&mut ctx.result, ctx.errorformat, &e, &docref(services, req));
+            if let Some(pf) = &printer_failure {
+                let failed = ApiMessage::new("errorprinterfailed", "apiwarn-errorprinterfailed", &[]);
+                add_warning(&mut r, ctx.errorformat, "main", &failed);
+                add_warning(&mut r, ctx.errorformat, pf.module.as_deref().unwrap_or("main"), &pf.msg);
+            }
             if let Some(id) = ctx.params.peek("requestid") {
                 r.set("requestid", id);
             }
@@ -421,14 +460,25 @@ fn respond(
                 "Content-Disposition".into(),
                 "inline; filename=api-result.html".into(),
             ));
-            headers.push(("Vary".into(), "Accept-Encoding, Cookie".into()));
+            if !out.public_cache {
+                headers.push(("Vary".into(), "Accept-Encoding, Cookie".into()));
+            }
         }
+    }
+    if out.public_cache {
+        // ApiMain::sendCacheHeaders sends OutputPage's Vary header for every cache mode but
+        // `private`; without `maxage`/`smaxage` the Cache-Control stays private.
+        headers.push((
+            "Vary".into(),
+            "Accept-Encoding, Treat-as-Untrusted, Cookie".into(),
+        ));
     }
     headers.push((
         "Cache-Control".into(),
         "private, must-revalidate, max-age=0".into(),
     ));
     headers.extend(extra);
+    sessions::drop_needless_deletions(&mut ctx.cookies, &req.cookies);
     for c in &ctx.cookies {
         headers.push(("Set-Cookie".into(), c.header_value(ctx.now)));
     }

@@ -24,6 +24,9 @@ pub struct Loaded {
     pub user: Option<UserRecord>,
     /// Set when the session was made from remember-me cookies and must be stored and sent.
     pub force_persist: bool,
+    /// Cookies loading decided to send: clearing a cookie whose session is gone, a fresh id
+    /// for an unknown one, the user cookies renewed by a remember-me login.
+    pub cookies: Vec<SetCookie>,
 }
 
 fn cookie<'a>(cookies: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -41,7 +44,19 @@ pub fn session_cookie_name(config: &Config, provider: Provider) -> String {
 }
 
 pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr) -> Loaded {
+    load_with(services, cookies, ip, false).await
+}
+
+/// SessionManager::getSessionForRequest. What MediaWiki does with a cookie whose session is
+/// gone (expired, logged out, never existed) is part of the wire protocol:
+/// - a dead `…_BPsession` is cleared;
+/// - a dead `…_session` sent with `…UserID` (a logged-in session that ended) is cleared with
+///   the user cookies;
+/// - a dead `…_session` alone is replaced by a new, empty session under a fresh id (never
+///   the id the client sent: no fixation).
+pub async fn load_with(services: &Services, cookies: &[(String, String)], ip: IpAddr, https: bool) -> Loaded {
     let config = &services.config;
+    let mut out_cookies = Vec::new();
     if let Some(id) = cookie(cookies, &session_cookie_name(config, Provider::BotPassword)) {
         if let Some((data, expires, user)) = load_bot_session(services, id, ip).await {
             let session = Session {
@@ -52,13 +67,12 @@ pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr)
                 dirty: false,
                 expires,
             };
-            return Loaded {
-                session,
-                user: Some(user),
-                force_persist: false,
-            };
+            return Loaded { session, user: Some(user), force_persist: false, cookies: out_cookies };
         }
+        out_cookies.push(clear_cookie(config, session_cookie_name(config, Provider::BotPassword), https));
     }
+    let prefix = config.cookie_prefix();
+    let mut dead_cookie_session = false;
     if let Some(id) = cookie(cookies, &session_cookie_name(config, Provider::Cookie)) {
         if let Some((data, expires, user)) = load_cookie_session(services, id).await {
             let session = Session {
@@ -69,21 +83,18 @@ pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr)
                 dirty: false,
                 expires,
             };
-            return Loaded {
-                session,
-                user,
-                force_persist: false,
-            };
+            return Loaded { session, user, force_persist: false, cookies: out_cookies };
         }
+        dead_cookie_session = true;
     }
-    let prefix = config.cookie_prefix();
-    if let (Some(uid), Some(token)) = (
-        cookie(cookies, &format!("{prefix}UserID")),
-        cookie(cookies, &format!("{prefix}Token")),
-    ) {
+    if let (Some(uid), Some(token)) =
+        (cookie(cookies, &format!("{prefix}UserID")), cookie(cookies, &format!("{prefix}Token")))
+    {
         if let Ok(uid) = uid.parse::<u32>() {
             if let Ok(Some(user)) = services.users.user_by_id(uid).await {
                 if !user.token.is_empty() && constant_time_eq(&user.token, token) {
+                    // CookieSessionProvider: a new session for the remembered user, its
+                    // cookie and the user cookies sent again for another 180 days.
                     let mut session = Session::new_anonymous();
                     session.data = SessionData {
                         user_id: user.id,
@@ -93,20 +104,26 @@ pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr)
                         ..SessionData::default()
                     };
                     session.dirty = true;
-                    return Loaded {
-                        session,
-                        user: Some(user),
-                        force_persist: true,
-                    };
+                    out_cookies.push(id_cookie(config, &session, https));
+                    out_cookies.extend(user_cookies(config, &user, true, https));
+                    session.persisted = true;
+                    return Loaded { session, user: Some(user), force_persist: true, cookies: out_cookies };
                 }
             }
         }
     }
-    Loaded {
-        session: Session::new_anonymous(),
-        user: None,
-        force_persist: false,
+    let mut session = Session::new_anonymous();
+    if dead_cookie_session {
+        if cookie(cookies, &format!("{prefix}UserID")).is_some() {
+            out_cookies.extend(logout_cookies(config, https));
+        } else {
+            out_cookies.push(id_cookie(config, &session, https));
+            session.persisted = true;
+            session.dirty = true;
+            return Loaded { session, user: None, force_persist: true, cookies: out_cookies };
+        }
     }
+    Loaded { session, user: None, force_persist: false, cookies: out_cookies }
 }
 
 async fn load_stored(services: &Services, id: &str) -> Option<(SessionData, i64)> {
@@ -193,21 +210,62 @@ pub fn id_cookie(config: &Config, session: &Session, https: bool) -> SetCookie {
     }
 }
 
-/// CookieSessionProvider's user cookies after a login that asked to be remembered.
-pub fn remember_cookies(config: &Config, user: &UserRecord, https: bool) -> Vec<SetCookie> {
+/// CookieSessionProvider's user cookies after a login: `UserID` and `UserName` for
+/// `$wgCookieExpiration`, or, when the login asked to be remembered, those and `Token` for
+/// `$wgExtendedLoginCookieExpiration`.
+pub fn user_cookies(
+    config: &Config,
+    user: &UserRecord,
+    remember: bool,
+    https: bool,
+) -> Vec<SetCookie> {
     let prefix = config.cookie_prefix();
+    let age = if remember {
+        config.remember_expiry
+    } else {
+        config.cookie_expiry
+    };
     let make = |name: &str, value: String| SetCookie {
         name: format!("{prefix}{name}"),
         value,
-        max_age: Some(config.remember_expiry as i64),
+        max_age: Some(age as i64),
         secure: secure(config, https),
         samesite: config.cookie_samesite.clone(),
     };
-    vec![
+    let mut cookies = vec![
         make("UserID", user.id.to_string()),
         make("UserName", user.name.clone()),
-        make("Token", user.token.clone()),
-    ]
+    ];
+    if remember {
+        cookies.push(make("Token", user.token.clone()));
+    }
+    cookies
+}
+
+/// WebResponse::setCookie never deletes a cookie the client did not send (nor one this
+/// response did not set first): logging out without a `Token` cookie clears no `Token`.
+pub fn drop_needless_deletions(cookies: &mut Vec<SetCookie>, sent: &[(String, String)]) {
+    // A cookie set twice in one response (a fresh session id replaced by a login's) is sent
+    // once, with its last value.
+    let mut seen: Vec<String> = Vec::new();
+    for i in (0..cookies.len()).rev() {
+        if seen.contains(&cookies[i].name) {
+            cookies.remove(i);
+        } else {
+            seen.push(cookies[i].name.clone());
+        }
+    }
+    let mut set_here: Vec<String> = Vec::new();
+    cookies.retain(|c| {
+        if c.max_age == Some(0) {
+            let keep = sent.iter().any(|(n, _)| *n == c.name) || set_here.contains(&c.name);
+            set_here.retain(|n| *n != c.name);
+            keep
+        } else {
+            set_here.push(c.name.clone());
+            true
+        }
+    });
 }
 
 /// `NAME=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly`.

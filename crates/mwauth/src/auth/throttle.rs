@@ -1,6 +1,7 @@
 //! MediaWiki's Throttler: per (IP, user) counters for each `$wgPasswordAttemptThrottle`
 //! window, kept in the session store so every node sees the same counts.
 
+use crate::store::redis::escape_component;
 use crate::store::SessionStore;
 
 /// Throttler::increase: for each window in order, refuse when its count is reached, else
@@ -19,8 +20,11 @@ pub async fn increase(
         if *count == 0 {
             continue;
         }
+        // Throttler's makeGlobalKey components, escaped as BagOStuff escapes them (an IPv6
+        // address's colons become %3A), so Redis keys are MediaWiki's own.
         let key = format!(
-            "throttler:{kind}:{index}:{ip}:{}",
+            "throttler:{kind}:{index}:{}:{}",
+            escape_component(ip),
             user_key.as_deref().unwrap_or("")
         );
         // The store counts this hit; a hit past the limit is refused (and does not matter).
@@ -49,8 +53,11 @@ pub async fn clear(
         .filter(|u| !u.is_empty())
         .map(|u| hex::encode(<md5::Md5 as md5::Digest>::digest(u.as_bytes())));
     for index in 0..windows.len() {
+        // Throttler's makeGlobalKey components, escaped as BagOStuff escapes them (an IPv6
+        // address's colons become %3A), so Redis keys are MediaWiki's own.
         let key = format!(
-            "throttler:{kind}:{index}:{ip}:{}",
+            "throttler:{kind}:{index}:{}:{}",
+            escape_component(ip),
             user_key.as_deref().unwrap_or("")
         );
         if let Err(e) = store.throttle_clear(&key).await {

@@ -47,7 +47,10 @@ pub fn matches(secret: &str, salt: &str, given: &str, max_age: Option<i64>, now:
         return false;
     }
     if let Some(age) = max_age {
-        if ts < now - age {
+        // `maxtokenage` is the client's integer: PHP's `time() - $maxAge` turns into a float
+        // instead of wrapping, so an extreme age (i64::MIN) must make every token too old,
+        // never wrap round into "valid" (or panic with overflow checks on).
+        if ts < now.saturating_sub(age) {
             return false;
         }
     }
@@ -93,6 +96,15 @@ mod tests {
             None,
             2000
         ));
+    }
+
+    #[test]
+    fn extreme_max_age_never_wraps_into_valid() {
+        let t = token_at("s3cret", "", 1_700_000_000);
+        // As MediaWiki answers checktoken with maxtokenage=-9223372036854775808: expired.
+        assert!(!matches("s3cret", "", &t, Some(i64::MIN), 1_700_000_100));
+        assert!(!matches("s3cret", "", &t, Some(i64::MIN + 1), 1_700_000_100));
+        assert!(matches("s3cret", "", &t, Some(i64::MAX), 1_700_000_100));
     }
 
     #[test]

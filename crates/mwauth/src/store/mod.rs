@@ -1,7 +1,14 @@
 //! The two storage traits and their backends. Nothing above this module knows which backend
-//! runs: the embedded default keeps users and sessions in one SQLite file.
+//! runs: the embedded default keeps users and sessions in one SQLite file; [`url`] opens
+//! any backend from a URL (`sqlite:PATH`, `mysql://…`, `postgres://…` for users;
+//! `memory`, `sqlite:PATH`, `redis://…` for sessions).
 
+pub mod memory;
+pub mod mysql;
+pub mod postgres;
+pub mod redis;
 pub mod sqlite;
+pub mod url;
 
 use crate::session::SessionData;
 use crate::user::{BotPasswordRecord, UserRecord};
@@ -63,6 +70,22 @@ pub trait UserStore: Send + Sync {
     async fn list_bot_passwords(&self, user_id: u32) -> StoreResult<Vec<BotPasswordRecord>>;
     /// Returns whether a row was deleted.
     async fn delete_bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<bool>;
+
+    /// BotPassword::save('update'), what Special:BotPasswords' "Update" does: replaces
+    /// `bp_grants` (a JSON list, as `create_bot_password` writes it), `bp_restrictions` and
+    /// `bp_token`, and `bp_password` too when `password_hash` is given ("Reset the password").
+    /// The token always changes, so every session made with the old one ends at its next
+    /// request (its grants were fixed at login). Returns whether the bot password existed.
+    /// Added for the web pages (issue 6); every backend implements it.
+    async fn update_bot_password(
+        &self,
+        user_id: u32,
+        app_id: &str,
+        grants: &[String],
+        restrictions: &str,
+        token: &str,
+        password_hash: Option<&str>,
+    ) -> StoreResult<bool>;
 }
 
 /// Session data and throttle counters, both keyed and expiring.
@@ -75,4 +98,25 @@ pub trait SessionStore: Send + Sync {
     /// Adds one to a counter that lives `ttl` seconds from its first hit; returns the count.
     async fn throttle_hit(&self, key: &str, ttl: u64) -> StoreResult<u64>;
     async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
+    /// Deletes expired sessions and counters, for backends that do not expire keys by
+    /// themselves; returns how many went. Run from time to time.
+    async fn purge_expired(&self) -> StoreResult<u64> {
+        Ok(0)
+    }
+}
+
+/// MediaWiki's `$wgDBprefix` may only hold `[A-Za-z0-9_]`; anything else would end up
+/// inside SQL identifiers.
+pub fn check_table_prefix(prefix: &str) -> StoreResult<()> {
+    if prefix.len() <= 32
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        Ok(())
+    } else {
+        Err(StoreError::Db(format!(
+            "invalid table prefix \"{prefix}\": at most 32 characters of A-Z, a-z, 0-9 and _"
+        )))
+    }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 /// MediaWiki 1.39's SQLite DDL for the tables mwauth reads and writes (as its installer
 /// writes them), then mwauth's own tables.
 const SCHEMA: &[&str] = &[
-    r#"CREATE TABLE IF NOT EXISTS "user" (
+    r#"CREATE TABLE IF NOT EXISTS "/*_*/user" (
  user_id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
  user_name BLOB DEFAULT '' NOT NULL,
  user_real_name BLOB DEFAULT '' NOT NULL,
@@ -33,25 +33,25 @@ const SCHEMA: &[&str] = &[
  user_editcount INTEGER  DEFAULT NULL,
  user_password_expires BLOB DEFAULT NULL
  )"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS user_name ON "user" (user_name)"#,
-    r#"CREATE INDEX IF NOT EXISTS user_email_token ON "user" (user_email_token)"#,
-    r#"CREATE INDEX IF NOT EXISTS user_email ON "user" (user_email)"#,
-    r#"CREATE TABLE IF NOT EXISTS "user_groups" (
+    r#"CREATE UNIQUE INDEX IF NOT EXISTS /*_*/user_name ON "/*_*/user" (user_name)"#,
+    r#"CREATE INDEX IF NOT EXISTS /*_*/user_email_token ON "/*_*/user" (user_email_token)"#,
+    r#"CREATE INDEX IF NOT EXISTS /*_*/user_email ON "/*_*/user" (user_email)"#,
+    r#"CREATE TABLE IF NOT EXISTS "/*_*/user_groups" (
  ug_user INTEGER  DEFAULT 0 NOT NULL,
  ug_group BLOB DEFAULT '' NOT NULL,
  ug_expiry BLOB DEFAULT NULL,
  PRIMARY KEY(ug_user, ug_group)
  )"#,
-    r#"CREATE INDEX IF NOT EXISTS ug_group ON "user_groups" (ug_group)"#,
-    r#"CREATE INDEX IF NOT EXISTS ug_expiry ON "user_groups" (ug_expiry)"#,
-    r#"CREATE TABLE IF NOT EXISTS "actor" (
+    r#"CREATE INDEX IF NOT EXISTS /*_*/ug_group ON "/*_*/user_groups" (ug_group)"#,
+    r#"CREATE INDEX IF NOT EXISTS /*_*/ug_expiry ON "/*_*/user_groups" (ug_expiry)"#,
+    r#"CREATE TABLE IF NOT EXISTS "/*_*/actor" (
  actor_id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
  actor_user INTEGER  DEFAULT NULL,
  actor_name BLOB NOT NULL
  )"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS actor_user ON "actor" (actor_user)"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS actor_name ON "actor" (actor_name)"#,
-    r#"CREATE TABLE IF NOT EXISTS "bot_passwords" (
+    r#"CREATE UNIQUE INDEX IF NOT EXISTS /*_*/actor_user ON "/*_*/actor" (actor_user)"#,
+    r#"CREATE UNIQUE INDEX IF NOT EXISTS /*_*/actor_name ON "/*_*/actor" (actor_name)"#,
+    r#"CREATE TABLE IF NOT EXISTS "/*_*/bot_passwords" (
  bp_user INTEGER  NOT NULL,
  bp_app_id BLOB NOT NULL,
  bp_password BLOB NOT NULL,
@@ -60,13 +60,13 @@ const SCHEMA: &[&str] = &[
  bp_grants BLOB NOT NULL,
  PRIMARY KEY(bp_user, bp_app_id)
  )"#,
-    r#"CREATE TABLE IF NOT EXISTS mwauth_session (
+    r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session (
  ms_id TEXT PRIMARY KEY NOT NULL,
  ms_data TEXT NOT NULL,
  ms_expires INTEGER NOT NULL
  )"#,
-    r#"CREATE INDEX IF NOT EXISTS mwauth_session_expires ON mwauth_session (ms_expires)"#,
-    r#"CREATE TABLE IF NOT EXISTS mwauth_throttle (
+    r#"CREATE INDEX IF NOT EXISTS /*_*/mwauth_session_expires ON /*_*/mwauth_session (ms_expires)"#,
+    r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_throttle (
  mt_key TEXT PRIMARY KEY NOT NULL,
  mt_count INTEGER NOT NULL,
  mt_expires INTEGER NOT NULL
@@ -83,13 +83,43 @@ const BP_COLUMNS: &str = "bp_user, CAST(bp_app_id AS TEXT) AS app_id, CAST(bp_pa
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// `$wgDBprefix`: put before every table name, and before index names (SQLite's index
+    /// names are per database; with no prefix they are MediaWiki's own).
+    prefix: String,
 }
+
+/// MediaWiki's four tables, then mwauth's two.
+const TABLES: [&str; 6] = [
+    "user",
+    "user_groups",
+    "actor",
+    "bot_passwords",
+    "mwauth_session",
+    "mwauth_throttle",
+];
 
 impl SqliteStore {
     /// Opens (creating when missing) the database file and its tables.
     pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        Self::open_with_prefix(path, "").await
+    }
+
+    /// As [`open`](Self::open), with table names prefixed by `prefix` (`$wgDBprefix`).
+    pub async fn open_with_prefix(path: &Path, prefix: &str) -> StoreResult<SqliteStore> {
+        let store = Self::connect(path, prefix, true).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens an existing file without creating or changing anything (check-config).
+    pub async fn connect_existing(path: &Path, prefix: &str) -> StoreResult<SqliteStore> {
+        Self::connect(path, prefix, false).await
+    }
+
+    async fn connect(path: &Path, prefix: &str, create: bool) -> StoreResult<SqliteStore> {
+        super::check_table_prefix(prefix)?;
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-            .create_if_missing(true)
+            .create_if_missing(create)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
@@ -99,15 +129,69 @@ impl SqliteStore {
             .min_connections(1)
             .connect_with(opts)
             .await?;
-        let store = SqliteStore { pool };
-        store.migrate().await?;
-        Ok(store)
+        Ok(SqliteStore {
+            pool,
+            prefix: prefix.to_string(),
+        })
+    }
+
+    /// The SQL with `/*_*/` replaced by the table prefix.
+    fn t(&self, sql: &str) -> String {
+        sql.replace("/*_*/", &self.prefix)
+    }
+
+    /// Which of MediaWiki's four tables exist (unprefixed names), and how many users.
+    pub async fn inspect(&self) -> StoreResult<(Vec<&'static str>, Option<i64>)> {
+        let present = self.present_tables().await?;
+        let mw: Vec<&'static str> = present
+            .iter()
+            .copied()
+            .filter(|t| !t.starts_with("mwauth_"))
+            .collect();
+        let count = if mw.contains(&"user") {
+            let row = sqlx::query(&self.t("SELECT COUNT(*) FROM \"/*_*/user\""))
+                .fetch_one(&self.pool)
+                .await?;
+            Some(row.get::<i64, _>(0))
+        } else {
+            None
+        };
+        Ok((mw, count))
+    }
+
+    /// Live sessions, or None when the session table does not exist yet.
+    pub async fn session_count(&self) -> StoreResult<Option<i64>> {
+        if !self.present_tables().await?.contains(&"mwauth_session") {
+            return Ok(None);
+        }
+        let row =
+            sqlx::query(&self.t("SELECT COUNT(*) FROM /*_*/mwauth_session WHERE ms_expires >= ?"))
+                .bind(time::now())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Some(row.get::<i64, _>(0)))
+    }
+
+    async fn present_tables(&self) -> StoreResult<Vec<&'static str>> {
+        let rows = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(&self.pool)
+            .await?;
+        let names: Vec<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
+        Ok(TABLES
+            .iter()
+            .copied()
+            .filter(|t| names.iter().any(|n| *n == format!("{}{t}", self.prefix)))
+            .collect())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     async fn migrate(&self) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         for stmt in SCHEMA {
-            sqlx::query(stmt).execute(&mut *tx).await?;
+            sqlx::query(&self.t(stmt)).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -116,11 +200,11 @@ impl SqliteStore {
     /// Deletes expired sessions and throttle counters; run from time to time.
     pub async fn purge_expired(&self) -> StoreResult<u64> {
         let now = time::now();
-        let a = sqlx::query("DELETE FROM mwauth_session WHERE ms_expires < ?")
+        let a = sqlx::query(&self.t("DELETE FROM /*_*/mwauth_session WHERE ms_expires < ?"))
             .bind(now)
             .execute(&self.pool)
             .await?;
-        let b = sqlx::query("DELETE FROM mwauth_throttle WHERE mt_expires < ?")
+        let b = sqlx::query(&self.t("DELETE FROM /*_*/mwauth_throttle WHERE mt_expires < ?"))
             .bind(now)
             .execute(&self.pool)
             .await?;
@@ -128,10 +212,10 @@ impl SqliteStore {
     }
 
     async fn groups_of(&self, id: u32) -> StoreResult<Vec<String>> {
-        let rows = sqlx::query(
-            "SELECT CAST(ug_group AS TEXT) AS g FROM user_groups WHERE ug_user = ? \
+        let rows = sqlx::query(&self.t(
+            "SELECT CAST(ug_group AS TEXT) AS g FROM /*_*/user_groups WHERE ug_user = ? \
              AND (ug_expiry IS NULL OR CAST(ug_expiry AS TEXT) > ?) ORDER BY rowid",
-        )
+        ))
         .bind(id)
         .bind(time::ts_mw(time::now()))
         .fetch_all(&self.pool)
@@ -144,7 +228,9 @@ impl SqliteStore {
         clause: &str,
         bind: either::Either<&str, u32>,
     ) -> StoreResult<Option<UserRecord>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM \"user\" WHERE {clause}");
+        let sql = self.t(&format!(
+            "SELECT {USER_COLUMNS} FROM \"/*_*/user\" WHERE {clause}"
+        ));
         let q = sqlx::query(&sql);
         let q = match bind {
             either::Either::Left(s) => q.bind(s.to_string()),
@@ -218,8 +304,8 @@ impl UserStore for SqliteStore {
         let now = time::ts_mw(time::now());
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
-            "INSERT INTO \"user\" (user_name, user_real_name, user_password, user_newpassword, user_email, \
-             user_touched, user_token, user_registration, user_editcount) VALUES (?, '', ?, '', '', ?, ?, ?, 0)",
+            &self.t("INSERT INTO \"/*_*/user\" (user_name, user_real_name, user_password, user_newpassword, user_email, \
+             user_touched, user_token, user_registration, user_editcount) VALUES (?, '', ?, '', '', ?, ?, ?, 0)"),
         )
         .bind(name)
         .bind(password_hash)
@@ -238,13 +324,15 @@ impl UserStore for SqliteStore {
             Err(e) => return Err(e.into()),
         };
         // MediaWiki gives every registered user an actor row; keep the file usable by it.
-        sqlx::query("INSERT OR IGNORE INTO actor (actor_user, actor_name) VALUES (?, ?)")
-            .bind(id)
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            &self.t("INSERT OR IGNORE INTO /*_*/actor (actor_user, actor_name) VALUES (?, ?)"),
+        )
+        .bind(id)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
         for g in groups {
-            sqlx::query("INSERT OR IGNORE INTO user_groups (ug_user, ug_group, ug_expiry) VALUES (?, ?, NULL)")
+            sqlx::query(&self.t("INSERT OR IGNORE INTO /*_*/user_groups (ug_user, ug_group, ug_expiry) VALUES (?, ?, NULL)"))
                 .bind(id)
                 .bind(g)
                 .execute(&mut *tx)
@@ -263,11 +351,11 @@ impl UserStore for SqliteStore {
         // A password change also gets a new user_token, as MediaWiki's does, so sessions and
         // remember-me cookies issued before it stop working.
         let sql = if reset_token {
-            "UPDATE \"user\" SET user_password = ?, user_token = ?, user_touched = ? WHERE user_id = ?"
+            "UPDATE \"/*_*/user\" SET user_password = ?, user_token = ?, user_touched = ? WHERE user_id = ?"
         } else {
-            "UPDATE \"user\" SET user_password = ?, user_token = user_token || substr(?, 1, 0), user_touched = ? WHERE user_id = ?"
+            "UPDATE \"/*_*/user\" SET user_password = ?, user_token = user_token || substr(?, 1, 0), user_touched = ? WHERE user_id = ?"
         };
-        sqlx::query(sql)
+        sqlx::query(&self.t(sql))
             .bind(password_hash)
             .bind(crate::session::random_hex(32))
             .bind(time::ts_mw(time::now()))
@@ -278,7 +366,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn set_user_token(&self, id: u32, token: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE \"user\" SET user_token = ? WHERE user_id = ?")
+        sqlx::query(&self.t("UPDATE \"/*_*/user\" SET user_token = ? WHERE user_id = ?"))
             .bind(token)
             .bind(id)
             .execute(&self.pool)
@@ -287,9 +375,9 @@ impl UserStore for SqliteStore {
     }
 
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM \"user\" ORDER BY user_id"
-        ))
+        let rows = sqlx::query(&self.t(&format!(
+            "SELECT {USER_COLUMNS} FROM \"/*_*/user\" ORDER BY user_id"
+        )))
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -306,9 +394,9 @@ impl UserStore for SqliteStore {
         user_id: u32,
         app_id: &str,
     ) -> StoreResult<Option<BotPasswordRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {BP_COLUMNS} FROM bot_passwords WHERE bp_user = ? AND (bp_app_id = CAST(? AS BLOB) OR bp_app_id = ?)"
-        ))
+        let row = sqlx::query(&self.t(&format!(
+            "SELECT {BP_COLUMNS} FROM /*_*/bot_passwords WHERE bp_user = ? AND (bp_app_id = CAST(? AS BLOB) OR bp_app_id = ?)"
+        )))
         .bind(user_id)
         .bind(app_id)
         .bind(app_id)
@@ -325,8 +413,8 @@ impl UserStore for SqliteStore {
             )));
         }
         let res = sqlx::query(
-            "INSERT INTO bot_passwords (bp_user, bp_app_id, bp_password, bp_token, bp_restrictions, bp_grants) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            &self.t("INSERT INTO /*_*/bot_passwords (bp_user, bp_app_id, bp_password, bp_token, bp_restrictions, bp_grants) \
+             VALUES (?, ?, ?, ?, ?, ?)"),
         )
         .bind(bp.user_id)
         .bind(&bp.app_id)
@@ -352,7 +440,7 @@ impl UserStore for SqliteStore {
         app_id: &str,
         hash: &str,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE bot_passwords SET bp_password = ? WHERE bp_user = ? AND CAST(bp_app_id AS TEXT) = ?")
+        sqlx::query(&self.t("UPDATE /*_*/bot_passwords SET bp_password = ? WHERE bp_user = ? AND CAST(bp_app_id AS TEXT) = ?"))
             .bind(hash)
             .bind(user_id)
             .bind(app_id)
@@ -362,9 +450,9 @@ impl UserStore for SqliteStore {
     }
 
     async fn list_bot_passwords(&self, user_id: u32) -> StoreResult<Vec<BotPasswordRecord>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {BP_COLUMNS} FROM bot_passwords WHERE bp_user = ? ORDER BY app_id"
-        ))
+        let rows = sqlx::query(&self.t(&format!(
+            "SELECT {BP_COLUMNS} FROM /*_*/bot_passwords WHERE bp_user = ? ORDER BY app_id"
+        )))
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
@@ -372,9 +460,35 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<bool> {
-        let r = sqlx::query(
-            "DELETE FROM bot_passwords WHERE bp_user = ? AND CAST(bp_app_id AS TEXT) = ?",
-        )
+        let r =
+            sqlx::query(&self.t(
+                "DELETE FROM /*_*/bot_passwords WHERE bp_user = ? AND CAST(bp_app_id AS TEXT) = ?",
+            ))
+            .bind(user_id)
+            .bind(app_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn update_bot_password(
+        &self,
+        user_id: u32,
+        app_id: &str,
+        grants: &[String],
+        restrictions: &str,
+        token: &str,
+        password_hash: Option<&str>,
+    ) -> StoreResult<bool> {
+        let r = sqlx::query(&self.t(
+            "UPDATE /*_*/bot_passwords SET bp_grants = ?, bp_restrictions = ?, bp_token = ?, \
+             bp_password = COALESCE(?, bp_password) \
+             WHERE bp_user = ? AND CAST(bp_app_id AS TEXT) = ?",
+        ))
+        .bind(serde_json::to_string(grants).unwrap_or_else(|_| "[]".into()))
+        .bind(restrictions)
+        .bind(token)
+        .bind(password_hash)
         .bind(user_id)
         .bind(app_id)
         .execute(&self.pool)
@@ -387,7 +501,7 @@ impl UserStore for SqliteStore {
 impl SessionStore for SqliteStore {
     async fn load(&self, id: &str) -> StoreResult<Option<(SessionData, i64)>> {
         let row = sqlx::query(
-            "SELECT ms_data, ms_expires FROM mwauth_session WHERE ms_id = ? AND ms_expires >= ?",
+            &self.t("SELECT ms_data, ms_expires FROM /*_*/mwauth_session WHERE ms_id = ? AND ms_expires >= ?"),
         )
         .bind(id)
         .bind(time::now())
@@ -404,8 +518,8 @@ impl SessionStore for SqliteStore {
     async fn save(&self, id: &str, data: &SessionData, expires: i64) -> StoreResult<()> {
         let json = serde_json::to_string(data).map_err(|e| StoreError::Db(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO mwauth_session (ms_id, ms_data, ms_expires) VALUES (?, ?, ?) \
-             ON CONFLICT(ms_id) DO UPDATE SET ms_data = excluded.ms_data, ms_expires = excluded.ms_expires",
+            &self.t("INSERT INTO /*_*/mwauth_session (ms_id, ms_data, ms_expires) VALUES (?, ?, ?) \
+             ON CONFLICT(ms_id) DO UPDATE SET ms_data = excluded.ms_data, ms_expires = excluded.ms_expires"),
         )
         .bind(id)
         .bind(json)
@@ -416,7 +530,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn delete(&self, id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM mwauth_session WHERE ms_id = ?")
+        sqlx::query(&self.t("DELETE FROM /*_*/mwauth_session WHERE ms_id = ?"))
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -425,13 +539,13 @@ impl SessionStore for SqliteStore {
 
     async fn throttle_hit(&self, key: &str, ttl: u64) -> StoreResult<u64> {
         let now = time::now();
-        let row = sqlx::query(
-            "INSERT INTO mwauth_throttle (mt_key, mt_count, mt_expires) VALUES (?, 1, ?) \
+        let row = sqlx::query(&self.t(
+            "INSERT INTO /*_*/mwauth_throttle (mt_key, mt_count, mt_expires) VALUES (?, 1, ?) \
              ON CONFLICT(mt_key) DO UPDATE SET \
                mt_count = CASE WHEN mt_expires < ? THEN 1 ELSE mt_count + 1 END, \
                mt_expires = CASE WHEN mt_expires < ? THEN excluded.mt_expires ELSE mt_expires END \
              RETURNING mt_count",
-        )
+        ))
         .bind(key)
         .bind(now + ttl as i64)
         .bind(now)
@@ -442,11 +556,15 @@ impl SessionStore for SqliteStore {
     }
 
     async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM mwauth_throttle WHERE mt_key = ?")
+        sqlx::query(&self.t("DELETE FROM /*_*/mwauth_throttle WHERE mt_key = ?"))
             .bind(key)
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn purge_expired(&self) -> StoreResult<u64> {
+        SqliteStore::purge_expired(self).await
     }
 }
 

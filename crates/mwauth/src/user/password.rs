@@ -68,7 +68,11 @@ pub fn verify(stored: &str, password: &str) -> bool {
 /// LocalPasswordPrimaryAuthenticationProvider: a bare 32-hex-digit `user_password` (wikis
 /// from before typed hashes) is MD5 salted with the user id, i.e. `:B:{user_id}:{hash}`.
 pub fn upgrade_untyped(stored: &str, user_id: u32) -> String {
-    if stored.len() == 32 && stored.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if stored.len() == 32
+        && stored
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
         format!(":B:{user_id}:{stored}")
     } else {
         stored.to_string()
@@ -92,14 +96,21 @@ fn verify_layered(rest: &str, password: &str, salted: bool) -> bool {
     let [_, pbkdf2_params, md5_salt, pbkdf2_salt, hash] = parts[..] else {
         return false;
     };
-    let inner = if salted { salted_md5(md5_salt, password) } else { md5_hex(password) };
+    let inner = if salted {
+        salted_md5(md5_salt, password)
+    } else {
+        md5_hex(password)
+    };
     let Some((algo, tail)) = pbkdf2_params.split_once(':') else {
         return false;
     };
     let Some((rounds, len)) = tail.split_once(':') else {
         return false;
     };
-    verify_pbkdf2(&format!("{algo}:{rounds}:{len}:{pbkdf2_salt}:{hash}"), &inner)
+    verify_pbkdf2(
+        &format!("{algo}:{rounds}:{len}:{pbkdf2_salt}:{hash}"),
+        &inner,
+    )
 }
 
 /// BcryptPassword: `COST$SALT22$HASH31`, checked as PHP's crypt() with `$2y$`.
@@ -126,7 +137,10 @@ fn verify_argon2(phc: &str, password: &str) -> bool {
     // Refuse parameters that would make one check cost more than 1 GiB or minutes.
     let too_costly = parsed.params.get_decimal("m").is_some_and(|m| m > 1 << 20)
         || parsed.params.get_decimal("t").is_some_and(|t| t > 64);
-    !too_costly && argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+    !too_costly
+        && argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
 }
 
 /// True when a successful login should rewrite the hash in the current default format.
@@ -217,7 +231,10 @@ mod tests {
             assert!(verify(h, "Passw0rd-é"), "{h}");
             assert!(!verify(h, "Passw0rd-e"), "{h}");
         }
-        assert_eq!(MW_VECTORS.iter().filter(|h| needs_rehash(h)).count(), MW_VECTORS.len() - 1);
+        assert_eq!(
+            MW_VECTORS.iter().filter(|h| needs_rehash(h)).count(),
+            MW_VECTORS.len() - 1
+        );
     }
 
     #[test]

@@ -307,6 +307,16 @@ pub fn is_known_grant(grant: &str) -> bool {
     GRANT_PERMISSIONS.iter().any(|(g, _)| *g == grant)
 }
 
+/// GrantsInfo::getValidGrants with each grant's rights (getRightsByGrant), in
+/// `$wgGrantPermissions` order: what Special:BotPasswords offers.
+pub fn grants() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
+    GRANT_PERMISSIONS.iter().copied()
+}
+
+/// GrantsInfo::getHiddenGrants (`$wgGrantPermissionGroups` "hidden"): grants every bot
+/// password has, which Special:BotPasswords shows ticked and does not let one untick.
+pub const HIDDEN_GRANTS: &[&str] = &["basic"];
+
 /// UserGroupManager::getUserEffectiveGroups: `*`, then for a registered user `user`, the
 /// explicit groups and the automatic `autoconfirmed` ($wgAutoConfirmAge and
 /// $wgAutoConfirmCount are 0 by default, so every account qualifies).

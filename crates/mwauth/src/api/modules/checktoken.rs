@@ -5,8 +5,10 @@
 //! - `generated`: the ISO 8601 time the token claims, whenever it has a token's shape.
 //! - A token ending in ` \\` (a `+` that arrived unencoded and became a space) gets a warning
 //!   that the client's percent-encoding is broken.
+//! - Checking a login or createaccount token persists the session (sets its cookie), as
+//!   fetching one does.
 
-use crate::api::context::{Context, TOKEN_TYPES};
+use crate::api::context::{token_salt, Context, TOKEN_TYPES};
 use crate::api::error::{ApiError, ApiMessage};
 use crate::api::modules::ModuleInfo;
 use crate::api::result::Obj;
@@ -17,6 +19,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "checktoken",
     must_be_posted: false,
     needs_token: None,
+    token_param: "token",
     write_mode: false,
 };
 
@@ -30,6 +33,12 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         .map(str::to_string)
         .ok_or_else(|| ApiError::missing_param("token"))?;
     let max_age = ctx.integer("maxtokenage")?;
+    // ApiQueryTokens::getToken fetches session-held tokens (login, createaccount) the same
+    // way for checking as for handing out: it creates the secret and persists the session,
+    // so even checking one sets the session cookie.
+    if matches!(token_salt(&kind), Some((key, _)) if key != "default") {
+        ctx.token(&kind);
+    }
     // MediaWiki tests for urldecode(Token::SUFFIX), which is " \\".
     if given.ends_with(" \\") {
         ctx.warn(

@@ -8,13 +8,14 @@
 //! - A main account's password: `Success` with a deprecation warning; the session id is
 //!   renewed (no fixation), and `…_session`, `…UserID`, `…UserName` and `…Token` are set
 //!   for 180 days (action=login always asks to be remembered).
-//! - Any failure: `Failed` with MediaWiki's reason text, never saying whether the account
-//!   exists; throttled after 5 failures in 5 minutes per user and IP.
-//! - Refused (`Aborted`) when the request breaks the same-origin policy.
+//! - Any failure: `Failed` with MediaWiki's reason, never saying whether the account
+//!   exists; throttled after 5 failures in 5 minutes per user and IP. The reason is plain
+//!   text with the default errorformat, otherwise a message object in the asked errorformat.
+//! - Refused (`Aborted`) when the request breaks the same-origin policy, and when the
+//!   request already belongs to a bot-password session (its user cannot be changed).
 
 use crate::api::context::Context;
-use crate::api::error::{ApiError, ApiMessage};
-use crate::api::messages;
+use crate::api::error::{format_message_value, ApiError, ApiMessage};
 use crate::api::modules::ModuleInfo;
 use crate::api::result::Obj;
 use crate::auth::login::{bot_password_login, password_login, BotLogin, Refusal};
@@ -26,6 +27,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "login",
     must_be_posted: true,
     needs_token: None,
+    token_param: "token",
     write_mode: true,
 };
 
@@ -33,12 +35,20 @@ enum Outcome {
     Success(UserRecord),
     NeedToken(String),
     WrongToken,
-    Failed(String),
+    Failed(ApiMessage),
+    Aborted(ApiMessage),
 }
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+    // ApiMain::setupModule reads the module's parameters before it runs, so they count as
+    // used even when the login is refused right away.
+    let name = ctx.params.get("lgname").unwrap_or("").to_string();
+    let password = ctx.params.get("lgpassword").unwrap_or("").to_string();
+    let token = ctx.params.get("lgtoken").unwrap_or("").to_string();
+    ctx.params.get("lgdomain");
     if !ctx.same_origin {
-        let reason = messages::text("api-login-fail-sameorigin", &[]);
+        let reason = ApiMessage::from_key("api-login-fail-sameorigin", &[]);
+        let reason = format_message_value(ctx.errorformat, &reason);
         ctx.result.set(
             "login",
             Obj::new().with("result", "Aborted").with("reason", reason),
@@ -46,17 +56,24 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         return Ok(());
     }
     ctx.require_posted(&["lgpassword", "lgtoken"])?;
-    let name = ctx.params.get("lgname").unwrap_or("").to_string();
-    let password = ctx.params.get("lgpassword").unwrap_or("").to_string();
-    let token = ctx.params.get("lgtoken").unwrap_or("").to_string();
-    ctx.params.get("lgdomain");
 
     ctx.persist = true;
-    let outcome = if token.is_empty() {
+    let outcome = if ctx.session.provider == Provider::BotPassword {
+        // Session::canSetUser is false for BotPasswordSessionProvider; its describe() is
+        // the generic "<class> sessions".
+        Outcome::Aborted(ApiMessage::from_key(
+            "api-login-fail-badsessionprovider",
+            &["MediaWiki\\Session\\BotPasswordSessionProvider sessions"],
+        ))
+    } else if token.is_empty() {
         Outcome::NeedToken(ctx.token("login"))
     } else if !ctx.session.has_secret("login") {
         ctx.session.token_secret("login");
-        Outcome::Failed(messages::text("authpage-cannot-login-continue", &[]))
+        Outcome::Failed(ApiMessage::new(
+            "sessionlost",
+            "authpage-cannot-login-continue",
+            &[],
+        ))
     } else if !ctx.check_token("login", &token, None) {
         Outcome::WrongToken
     } else {
@@ -75,21 +92,27 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             res.set("token", t);
             ctx.deprecation(
                 "login",
-                ApiMessage::new("deprecation", "apiwarn-deprecation-login-token", &[]),
+                ApiMessage::new("deprecation", "apiwarn-deprecation-login-token", &[])
+                    .with_data(Obj::new().with("feature", "action=login&!lgtoken")),
             );
         }
         Outcome::WrongToken => res.set("result", "WrongToken"),
         Outcome::Failed(reason) => {
             res.set("result", "Failed");
-            res.set("reason", reason);
+            res.set("reason", format_message_value(ctx.errorformat, &reason));
+        }
+        Outcome::Aborted(reason) => {
+            res.set("result", "Aborted");
+            res.set("reason", format_message_value(ctx.errorformat, &reason));
         }
     }
     ctx.result.set("login", res);
     Ok(())
 }
 
-fn reason(r: &Refusal) -> String {
-    messages::text(r.key, &r.params)
+fn reason(r: &Refusal) -> ApiMessage {
+    let params: Vec<&str> = r.params.iter().map(String::as_str).collect();
+    ApiMessage::from_key(r.key, &params)
 }
 
 async fn authenticate(ctx: &mut Context<'_>, name: &str, password: &str) -> Outcome {
@@ -112,8 +135,12 @@ async fn authenticate(ctx: &mut Context<'_>, name: &str, password: &str) -> Outc
             } else {
                 "apiwarn-deprecation-login-nobotpw"
             };
-            ctx.deprecation("login", ApiMessage::new("deprecation", key, &[]));
-            start_user_session(ctx, user.clone()).await;
+            let feature = Obj::new().with("feature", "main-account-login");
+            ctx.deprecation(
+                "login",
+                ApiMessage::new("deprecation", key, &[]).with_data(feature),
+            );
+            start_user_session(ctx, user.clone(), true).await;
             Outcome::Success(user)
         }
         Err(r) => Outcome::Failed(reason(&r)),
@@ -150,8 +177,12 @@ async fn start_bot_session(
 }
 
 /// AuthManager::setSessionDataForUser: a new session id (the old one is deleted), fresh
-/// token secrets, the user and remember-me cookies.
-async fn start_user_session(ctx: &mut Context<'_>, mut user: UserRecord) {
+/// token secrets, the user, and the user cookies (remember-me ones when asked).
+pub(crate) async fn start_user_session(
+    ctx: &mut Context<'_>,
+    mut user: UserRecord,
+    remember: bool,
+) {
     if ctx.session.persisted {
         sessions::delete(ctx.services, &ctx.session.id).await;
     }
@@ -168,7 +199,7 @@ async fn start_user_session(ctx: &mut Context<'_>, mut user: UserRecord) {
         user_id: user.id,
         user_name: user.name.clone(),
         user_token: user.token.clone(),
-        remember: true,
+        remember,
         ..SessionData::default()
     };
     session.dirty = true;
@@ -176,7 +207,11 @@ async fn start_user_session(ctx: &mut Context<'_>, mut user: UserRecord) {
     ctx.persist = true;
     ctx.flush_session().await;
     let config = ctx.services.config.clone();
-    ctx.cookies
-        .extend(sessions::remember_cookies(&config, &user, ctx.req.https));
+    ctx.cookies.extend(sessions::user_cookies(
+        &config,
+        &user,
+        remember,
+        ctx.req.https,
+    ));
     ctx.user = Some(user);
 }

@@ -21,6 +21,7 @@ pub const INFO: ModuleInfo = ModuleInfo {
     name: "logout",
     must_be_posted: true,
     needs_token: Some("csrf"),
+    token_param: "token",
     write_mode: false,
 };
 

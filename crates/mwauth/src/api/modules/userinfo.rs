@@ -49,12 +49,15 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     }
     if has("groupmemberships") {
         let mut list = List::new("groupmembership");
-        for g in ctx
+        let mut groups = ctx
             .user
             .as_ref()
             .map(|u| u.groups.clone())
-            .unwrap_or_default()
-        {
+            .unwrap_or_default();
+        // In the order the database lists them: by name.
+        groups.sort();
+        groups.dedup();
+        for g in groups {
             list.push(Obj::new().with("group", g).with("expiry", "infinity"));
         }
         info.set("groupmemberships", list);
@@ -72,7 +75,8 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             ctx.user.as_ref().map_or(0, |u| u.editcount as i64),
         );
     }
-    if has("realname") && !ctx.is_anon() {
+    // Anonymous users have a real name too: the empty one.
+    if has("realname") {
         info.set("realname", "");
     }
     if has("email") && ctx.has_right("viewmyprivateinfo") {

@@ -1,0 +1,340 @@
+//! Two mwauth nodes behind an imaginary load balancer, sharing users in MariaDB and sessions
+//! in Redis (the machine's own servers on loopback; override with MWAUTH_TEST_MYSQL and
+//! MWAUTH_TEST_REDIS). A client logs in on one node and carries on on the other; a logout on
+//! either ends the session on both. Each run uses its own table prefix and wiki id (so its
+//! own Redis keyspace) and drops its tables afterwards.
+//!
+//! Also: a node whose Redis does not answer still answers every request within a bound.
+
+mod common;
+
+use common::{ALICE_BOT, ORACLE_BOT_PASSWORDS, ORACLE_USERS};
+use mwauth::session::random_hex;
+use mwauth::store::mysql::MysqlUserStore;
+use mwauth::user::BotPasswordRecord;
+use mwauth_server::config::FileConfig;
+use mwauth_server::serve::{spawn, Spawned};
+use mwauth_server::Settings;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+fn mysql_url() -> String {
+    std::env::var("MWAUTH_TEST_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+}
+
+fn redis_url() -> String {
+    std::env::var("MWAUTH_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn settings(
+    dir: &std::path::Path,
+    wiki_id: &str,
+    users: &str,
+    sessions: &str,
+    prefix: &str,
+) -> Settings {
+    let mut file = FileConfig::default();
+    file.wiki.wiki_id = wiki_id.to_string();
+    file.users = Some(users.to_string());
+    file.sessions = Some(sessions.to_string());
+    file.table_prefix = prefix.to_string();
+    Settings {
+        file,
+        data_dir: dir.to_path_buf(),
+    }
+}
+
+async fn seed_reference_accounts(node: &Spawned) {
+    seed(&node.services).await;
+}
+
+async fn seed(services: &mwauth::Services) {
+    let users = &services.users;
+    for (name, hash, groups) in ORACLE_USERS {
+        let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+        users
+            .create_user(name, hash, &groups)
+            .await
+            .expect("create user");
+    }
+    for (user_id, app_id, hash, grants) in ORACLE_BOT_PASSWORDS {
+        let bp = BotPasswordRecord {
+            user_id: *user_id,
+            app_id: app_id.to_string(),
+            password: hash.to_string(),
+            token: random_hex(32),
+            restrictions: mwauth::user::botpassword::DEFAULT_RESTRICTIONS.to_string(),
+            grants: grants.iter().map(|g| g.to_string()).collect(),
+        };
+        users
+            .create_bot_password(&bp)
+            .await
+            .expect("create bot password");
+    }
+}
+
+/// One client's cookies. Cookies are not told apart by port, so the client sends the same
+/// jar to both nodes, as a browser behind one host name would.
+#[derive(Clone, Default, Debug)]
+struct Jar(BTreeMap<String, String>);
+
+impl Jar {
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn take(&mut self, res: &reqwest::Response) {
+        for h in res.headers().get_all("set-cookie") {
+            let Ok(h) = h.to_str() else { continue };
+            let first = h.split(';').next().unwrap_or("");
+            let Some((name, value)) = first.split_once('=') else {
+                continue;
+            };
+            let lower = h.to_ascii_lowercase();
+            let removed = value == "deleted"
+                || lower.contains("max-age=0")
+                || lower.contains("expires=thu, 01 jan 1970")
+                || lower.contains("expires=thu, 01-jan-1970");
+            if removed {
+                self.0.remove(name.trim());
+            } else {
+                self.0.insert(name.trim().to_string(), value.to_string());
+            }
+        }
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}
+
+/// GET (no body) or POST (form body) to a node's api.php with the jar's cookies; takes the
+/// cookies the answer sets unless `keep` is false.
+async fn api(node: &str, jar: &mut Jar, post: bool, params: &[(&str, &str)]) -> Value {
+    let mut all: Vec<(&str, &str)> = params.to_vec();
+    all.push(("format", "json"));
+    all.push(("formatversion", "2"));
+    let c = client();
+    let req = if post {
+        c.post(node).form(&all)
+    } else {
+        c.get(node).query(&all)
+    };
+    let req = if jar.0.is_empty() {
+        req
+    } else {
+        req.header("Cookie", jar.header())
+    };
+    let res = req.send().await.expect("request to mwauth");
+    jar.take(&res);
+    let text = res.text().await.expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+async fn userinfo(node: &str, jar: &mut Jar) -> Value {
+    api(
+        node,
+        jar,
+        false,
+        &[("action", "query"), ("meta", "userinfo")],
+    )
+    .await["query"]["userinfo"]
+        .clone()
+}
+
+async fn token(node: &str, jar: &mut Jar, kind: &str) -> String {
+    let v = api(
+        node,
+        jar,
+        false,
+        &[("action", "query"), ("meta", "tokens"), ("type", kind)],
+    )
+    .await;
+    v["query"]["tokens"][format!("{kind}token")]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {kind} token: {v}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_users_and_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = format!("t{}_", random_hex(8));
+    let wiki = format!("mn{}", random_hex(8));
+    let s = settings(dir.path(), &wiki, &mysql_url(), &redis_url(), &prefix);
+    let a = spawn(&s)
+        .await
+        .expect("node A starts (MariaDB and Redis on loopback)");
+    let b = spawn(&s).await.expect("node B starts");
+    let services = a.services.clone();
+    let (a_url, b_url) = (a.api_url(), b.api_url());
+    let wiki_id = wiki.clone();
+    let body = async move {
+        let (a, b, wiki) = (a_url.as_str(), b_url.as_str(), wiki_id);
+        seed(&services).await;
+        let mut jar = Jar::default();
+
+        // Log in on A with Alice's bot password.
+        let lgtoken = token(a, &mut jar, "login").await;
+        let login = api(
+            a,
+            &mut jar,
+            true,
+            &[
+                ("action", "login"),
+                ("lgname", ALICE_BOT.0),
+                ("lgpassword", ALICE_BOT.1),
+                ("lgtoken", &lgtoken),
+            ],
+        )
+        .await;
+        assert_eq!(login["login"]["result"], "Success", "{login}");
+        let bp_cookie = format!("{wiki}_BPsession");
+        assert!(jar.0.contains_key(&bp_cookie), "{jar:?}");
+
+        // B knows the session.
+        let ui = userinfo(b, &mut jar).await;
+        assert_eq!(
+            (ui["id"].as_u64(), ui["name"].as_str()),
+            (Some(3), Some("Alice")),
+            "{ui}"
+        );
+
+        // A csrf token from A is valid on B, and B's is A's.
+        let csrf = token(a, &mut jar, "csrf").await;
+        assert_ne!(csrf, "+\\");
+        let check = api(
+            b,
+            &mut jar,
+            true,
+            &[("action", "checktoken"), ("type", "csrf"), ("token", &csrf)],
+        )
+        .await;
+        assert_eq!(check["checktoken"]["result"], "valid", "{check}");
+        assert_eq!(token(b, &mut jar, "csrf").await, csrf);
+
+        // Log out on B; A then rejects the old cookie and the old token.
+        let old = jar.clone();
+        let out = api(b, &mut jar, true, &[("action", "logout"), ("token", &csrf)]).await;
+        assert!(out.get("error").is_none(), "{out}");
+        let mut old_a = old.clone();
+        let ui = userinfo(a, &mut old_a).await;
+        assert_eq!(
+            ui["id"], 0,
+            "A still knows the session after logout on B: {ui}"
+        );
+        assert_eq!(ui["anon"], true, "{ui}");
+        let mut old_a = old.clone();
+        let check = api(
+            a,
+            &mut old_a,
+            true,
+            &[("action", "checktoken"), ("type", "csrf"), ("token", &csrf)],
+        )
+        .await;
+        assert_eq!(check["checktoken"]["result"], "invalid", "{check}");
+        let mut old_a = old.clone();
+        let again = api(
+            a,
+            &mut old_a,
+            true,
+            &[("action", "logout"), ("token", &csrf)],
+        )
+        .await;
+        assert_eq!(again["error"]["code"], "badtoken", "{again}");
+    };
+    let outcome = tokio::spawn(body).await;
+    a.stop().await;
+    b.stop().await;
+    let cleanup = MysqlUserStore::connect(&mysql_url(), &prefix)
+        .await
+        .unwrap();
+    cleanup.drop_tables().await.unwrap();
+    cleanup.close().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Redis down: a closed port (refused at once) and a port that accepts but never answers
+/// (every call waits for its timeout). Requests must still be answered, quickly, with
+/// MediaWiki-shaped bodies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_redis_never_hangs_a_request() {
+    // A listener that accepts connections and never says anything.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((c, _)) = silent.accept().await {
+            held.push(c);
+        }
+    });
+    for redis in [
+        "redis://127.0.0.1:6390".to_string(),
+        format!("redis://{silent_addr}"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path(), "deadwiki", "sqlite", &redis, "");
+        let node = spawn(&s).await.expect("a node starts while Redis is down");
+        seed_reference_accounts(&node).await;
+        let mut jar = Jar::default();
+        jar.0.insert("deadwiki_session".into(), random_hex(32));
+
+        let t = Instant::now();
+        let url = node.api_url();
+        let ui = userinfo(&url, &mut jar).await;
+        let took = t.elapsed();
+        eprintln!("{redis}: userinfo with a session cookie took {took:?}: {ui}");
+        assert!(
+            took < Duration::from_secs(3),
+            "{redis}: userinfo took {took:?}"
+        );
+        assert_eq!(ui["id"], 0, "{ui}");
+
+        let t = Instant::now();
+        let lgtoken = token(&url, &mut jar, "login").await;
+        let took = t.elapsed();
+        eprintln!("{redis}: login token took {took:?}");
+        assert!(
+            took < Duration::from_secs(3),
+            "{redis}: login token took {took:?}"
+        );
+
+        let t = Instant::now();
+        let login = api(
+            &url,
+            &mut jar,
+            true,
+            &[
+                ("action", "login"),
+                ("lgname", ALICE_BOT.0),
+                ("lgpassword", ALICE_BOT.1),
+                ("lgtoken", &lgtoken),
+            ],
+        )
+        .await;
+        let took = t.elapsed();
+        eprintln!("{redis}: login took {took:?}: {login}");
+        assert!(
+            took < Duration::from_secs(3),
+            "{redis}: login took {took:?}"
+        );
+        assert!(
+            login["login"]["result"].is_string() || login["error"]["code"].is_string(),
+            "not a MediaWiki answer: {login}"
+        );
+        assert_ne!(login["login"]["result"], "Success", "{login}");
+        node.stop().await;
+    }
+    hold.abort();
+}

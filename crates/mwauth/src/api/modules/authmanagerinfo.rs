@@ -1,0 +1,65 @@
+//! # action=query&meta=authmanagerinfo (amirequestsfor, amimergerequestfields, amimessageformat)
+//!
+//! - `canauthenticatenow`, `cancreateaccounts`, `canlinkaccounts` (never: no linking
+//!   providers).
+//! - With `amirequestsfor=login|create`: no preserved state, and the requests a password-only
+//!   wiki offers (username and password, remember-me; for creation also retype, email, real
+//!   name), their fields separate or merged.
+
+use super::authmanager::{format_requests, message_format};
+use crate::api::context::Context;
+use crate::api::error::ApiError;
+use crate::api::result::Obj;
+
+const ACTIONS: &[&str] = &[
+    "login",
+    "login-continue",
+    "create",
+    "create-continue",
+    "link",
+    "link-continue",
+    "change",
+    "remove",
+    "unlink",
+];
+
+pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+    let requests_for = ctx.single_enum("amirequestsfor", ACTIONS, None)?;
+    let merge = ctx.params.flag("amimergerequestfields");
+    let format = message_format(ctx, "amimessageformat")?;
+    ctx.params.get("amisecuritysensitiveoperation");
+    let can_auth = ctx.session.provider == crate::session::Provider::Cookie;
+    let mut info = Obj::new()
+        .with("canauthenticatenow", can_auth)
+        .with(
+            "cancreateaccounts",
+            ctx.services.config.allow_account_creation,
+        )
+        .with("canlinkaccounts", false);
+    if let Some(action) = requests_for {
+        info.set("haspreservedstate", false);
+        info.set("hasprimarypreservedstate", false);
+        info.set("preservedusername", "");
+        let current = if ctx.is_anon() {
+            String::new()
+        } else {
+            ctx.user_name()
+        };
+        let base = match action.as_str() {
+            "login" | "create" => action.as_str(),
+            _ => "none",
+        };
+        let reqs = if base == "none" {
+            Obj::new().with("requests", crate::api::result::List::new("request"))
+        } else {
+            format_requests(base, &current, merge, format)
+        };
+        for (k, v) in reqs.entries {
+            info.set(&k, v);
+        }
+    }
+    ctx.result
+        .obj_mut("query", false)
+        .set("authmanagerinfo", info);
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! # action=createaccount (POST, create-account token in `createtoken`)
+//!
+//! - Needs `createreturnurl` or `createcontinue`.
+//! - In AuthManager's order: a user name must be given (`invaliduser`), the creator needs the
+//!   `createaccount` right (`permissiondenied`; a bot-password session without the
+//!   `createaccount` grant lacks it), the name must be creatable and free (`invaliduser`,
+//!   `userexists`), the account-creation throttle per IP, then `retype` must match
+//!   (`badretype`) and the password must meet the password policy.
+//! - `PASS` with the normalised `username`; the new account is not logged in. As MediaWiki
+//!   after a database write, the answer carries the short-lived ChronologyProtector cookies
+//!   `cpPosIndex`, `UseDC` and `UseCDNCache`.
+
+use super::authmanager::{fail, message_format, require_continue_or_returnurl, AuthMessage};
+use super::ModuleInfo;
+use crate::api::context::Context;
+use crate::api::error::ApiError;
+use crate::api::result::Obj;
+use crate::auth::throttle;
+use crate::session::SetCookie;
+use crate::user::{name, policy};
+use md5::{Digest, Md5};
+
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "createaccount",
+    must_be_posted: true,
+    needs_token: Some("createaccount"),
+    token_param: "createtoken",
+    write_mode: true,
+};
+
+pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+    let format = message_format(ctx, "createmessageformat")?;
+    ctx.params.get("createrequests");
+    ctx.params.flag("createmergerequestfields");
+    ctx.params.flag("createpreservestate");
+    let (cont, _returnurl) = require_continue_or_returnurl(ctx, "create")?;
+    let res = if cont {
+        fail(
+            &AuthMessage::new("authmanager-create-not-in-progress", vec![]),
+            format,
+        )
+    } else {
+        match create(ctx).await {
+            Ok(username) => Obj::new().with("status", "PASS").with("username", username),
+            Err(msg) => fail(&msg, format),
+        }
+    };
+    ctx.result.set("createaccount", res);
+    Ok(())
+}
+
+async fn create(ctx: &mut Context<'_>) -> Result<String, AuthMessage> {
+    let raw_name = ctx.params.get("username").unwrap_or("").to_string();
+    let password = ctx.params.get("password").unwrap_or("").to_string();
+    let retype = ctx.params.get("retype").unwrap_or("").to_string();
+    ctx.params.get("email");
+    ctx.params.get("realname");
+    if !ctx.services.config.allow_account_creation {
+        return Err(AuthMessage::new("authmanager-create-disabled", vec![]));
+    }
+    if raw_name.is_empty() {
+        return Err(AuthMessage::new("noname", vec![]));
+    }
+    if !ctx.has_right("createaccount") {
+        return Err(permission_denied(ctx));
+    }
+    let Some(user_name) = name::canonical(&raw_name).filter(|n| name::is_creatable(n)) else {
+        if let Some(existing) = name::canonical(&raw_name) {
+            if matches!(
+                ctx.services.users.user_by_name(&existing).await,
+                Ok(Some(_))
+            ) {
+                return Err(AuthMessage::new("userexists", vec![]));
+            }
+        }
+        return Err(AuthMessage::new("noname", vec![]));
+    };
+    match ctx.services.users.user_by_name(&user_name).await {
+        Ok(Some(_)) => return Err(AuthMessage::new("userexists", vec![])),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            return Err(AuthMessage::new("authmanager-create-disabled", vec![]));
+        }
+    }
+    let windows = ctx.services.config.account_creation_throttle.clone();
+    if !ctx.has_right("noratelimit") {
+        let ip = ctx.req.client_ip.to_string();
+        if let Some(wait) = throttle::increase(
+            ctx.services.sessions.as_ref(),
+            "acctcreate",
+            &windows,
+            None,
+            &ip,
+        )
+        .await
+        {
+            let count = windows
+                .iter()
+                .find(|(_, s)| *s == wait)
+                .map_or(0, |(c, _)| *c);
+            return Err(AuthMessage::new(
+                "acct_creation_throttle_hit",
+                vec![count.to_string(), throttle::format_duration(wait)],
+            ));
+        }
+    }
+    if password != retype {
+        return Err(AuthMessage::new("badretype", vec![]));
+    }
+    if let Some(first) = policy::check_detailed(&user_name, &password, &[])
+        .into_iter()
+        .next()
+    {
+        return Err(AuthMessage::new(first.key, first.params));
+    }
+    let hash = ctx
+        .services
+        .hasher
+        .hash(&password)
+        .await
+        .ok_or_else(|| AuthMessage::new("authmanager-create-disabled", vec![]))?;
+    match ctx.services.users.create_user(&user_name, &hash, &[]).await {
+        Ok(_) => {}
+        Err(crate::store::StoreError::Conflict(_)) => {
+            return Err(AuthMessage::new("userexists", vec![]))
+        }
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            return Err(AuthMessage::new("authmanager-create-disabled", vec![]));
+        }
+    }
+    chronology_cookies(ctx).await;
+    Ok(user_name)
+}
+
+/// badaccess-groups: the groups that may create accounts, as wikitext links.
+fn permission_denied(ctx: &Context<'_>) -> AuthMessage {
+    let sitename = &ctx.services.config.sitename;
+    let groups = format!("*, [[{sitename}:Administrators|Administrators]]");
+    let text = format!(
+        "The action you have requested is limited to users in one of the groups: {groups}."
+    );
+    AuthMessage {
+        key: "badaccess-groups",
+        params: vec![groups, "2".into()],
+        text: Some(text),
+    }
+}
+
+/// ChronologyProtector after a write: `cpPosIndex=<write index>@<time>#<client id>`,
+/// `UseDC=master` and `UseCDNCache=false`, each for 10 seconds. The write index counts this
+/// client's writes (kept 60 seconds, as MediaWiki keeps positions); the client id is the MD5
+/// of its IP and User-Agent.
+async fn chronology_cookies(ctx: &mut Context<'_>) {
+    let agent = ctx.req.header("user-agent").unwrap_or("");
+    let client_id = hex::encode(Md5::digest(
+        format!("{}\n{agent}", ctx.req.client_ip).as_bytes(),
+    ));
+    let index = ctx
+        .services
+        .sessions
+        .throttle_hit(&format!("ChronologyProtector:{client_id}:v3"), 60)
+        .await
+        .unwrap_or(1);
+    let make = |name: &str, value: String| SetCookie {
+        name: name.into(),
+        value,
+        max_age: Some(10),
+        secure: false,
+        samesite: None,
+    };
+    ctx.cookies.push(make(
+        "cpPosIndex",
+        format!("{index}@{}#{client_id}", ctx.now),
+    ));
+    ctx.cookies.push(make("UseDC", "master".into()));
+    ctx.cookies.push(make("UseCDNCache", "false".into()));
+}

@@ -1,0 +1,102 @@
+//! Account creation as AuthManager::beginAccountCreation decides it with the default
+//! providers, in their order: a user name must be given and be creatable and free, the
+//! per-IP account-creation throttle, then the retyped password must match and the password
+//! must meet the password policy. Used by Special:CreateAccount; action=createaccount
+//! checks the same things in the same order.
+
+use super::login::Refusal;
+use super::throttle;
+use crate::store::StoreError;
+use crate::user::{name, policy, UserRecord};
+use crate::Services;
+use std::net::IpAddr;
+
+fn refusal(key: &'static str, params: Vec<String>) -> Vec<Refusal> {
+    vec![Refusal { key, params }]
+}
+
+/// Creates the account and returns it. A refusal is one message (`authmanager-create-disabled`,
+/// `noname`, `userexists`, `acct_creation_throttle_hit`, `badretype`), or every password-policy
+/// failure (`passwordtooshort`, …) in MediaWiki's order. `throttle_exempt`: the creator has
+/// the `noratelimit` right.
+pub async fn create_account(
+    services: &Services,
+    raw_name: &str,
+    password: &str,
+    retype: &str,
+    ip: IpAddr,
+    throttle_exempt: bool,
+) -> Result<UserRecord, Vec<Refusal>> {
+    let config = &services.config;
+    let disabled = || refusal("authmanager-create-disabled", vec![]);
+    if !config.allow_account_creation {
+        return Err(disabled());
+    }
+    if raw_name.is_empty() {
+        return Err(refusal("noname", vec![]));
+    }
+    let canonical = name::canonical(raw_name);
+    let Some(user_name) = canonical.clone().filter(|n| name::is_creatable(n)) else {
+        // A name that exists is "taken" even when it could not be created today.
+        if let Some(existing) = canonical {
+            if matches!(services.users.user_by_name(&existing).await, Ok(Some(_))) {
+                return Err(refusal("userexists", vec![]));
+            }
+        }
+        return Err(refusal("noname", vec![]));
+    };
+    match services.users.user_by_name(&user_name).await {
+        Ok(Some(_)) => return Err(refusal("userexists", vec![])),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            return Err(disabled());
+        }
+    }
+    if !throttle_exempt {
+        let windows = &config.account_creation_throttle;
+        let ip_text = ip.to_string();
+        let store = services.sessions.as_ref();
+        if let Some(wait) = throttle::increase(store, "acctcreate", windows, None, &ip_text).await
+        {
+            let count = windows
+                .iter()
+                .find(|(_, s)| *s == wait)
+                .map_or(0, |(c, _)| *c);
+            return Err(refusal(
+                "acct_creation_throttle_hit",
+                vec![count.to_string(), throttle::format_duration(wait)],
+            ));
+        }
+    }
+    if password != retype {
+        return Err(refusal("badretype", vec![]));
+    }
+    let failures = policy::check_detailed(&user_name, password, &[]);
+    if !failures.is_empty() {
+        return Err(failures
+            .into_iter()
+            .map(|f| Refusal {
+                key: f.key,
+                params: f.params,
+            })
+            .collect());
+    }
+    let hash = services.hasher.hash(password).await.ok_or_else(disabled)?;
+    let id = match services.users.create_user(&user_name, &hash, &[]).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict(_)) => return Err(refusal("userexists", vec![])),
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            return Err(disabled());
+        }
+    };
+    match services.users.user_by_id(id).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(disabled()),
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            Err(disabled())
+        }
+    }
+}

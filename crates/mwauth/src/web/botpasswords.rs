@@ -1,0 +1,488 @@
+//! # Special:BotPasswords
+//!
+//! - Logged-in users only (others are sent to log in, with `returnto`); not at all when
+//!   bot passwords are disabled.
+//! - `Special:BotPasswords`: the user's bot passwords (each a link to its own page, "(password
+//!   needs reset)" when its hash is unusable) and a "Bot name" box that leads to
+//!   `Special:BotPasswords/NAME`.
+//! - `Special:BotPasswords/NAME`: create it, or change it — grants (a checkbox per grant of
+//!   `$wgGrantPermissions`; `basic` always), allowed IP ranges, "Reset the password" — or
+//!   delete it. Creating and resetting show the generated password once, in MediaWiki's
+//!   words; any change gives the bot password a new `bp_token`, so the sessions made with
+//!   it end (their grants were fixed at login).
+//! - Every POST carries `wpEditToken` (the session's csrf token); without a good one nothing
+//!   changes ("sessionfailure").
+
+use super::html::{self, esc};
+use super::{messages, Ctx, Output, Special};
+use crate::session::random_hex;
+use crate::store::StoreError;
+use crate::user::botpassword::{self, DEFAULT_RESTRICTIONS};
+use crate::user::{rights, BotPasswordRecord, UserRecord};
+use std::net::IpAddr;
+
+/// BotPassword::APPID_MAXLENGTH (bytes).
+pub const APPID_MAXLENGTH: usize = 32;
+
+pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
+    let Some(user) = ctx.user.clone() else {
+        // UserNotLoggedIn::report: to the login page, and back here afterwards.
+        let login = ctx.url(
+            &Special::UserLogin.title(),
+            &[
+                ("returnto", ctx.title.as_str()),
+                ("warning", "exception-nologin-text"),
+            ],
+        );
+        return Output::Redirect(login);
+    };
+    if !ctx.config().enable_bot_passwords {
+        return Output::page("Bot passwords", "<p>Bot passwords are disabled.</p>");
+    }
+    match sub {
+        None => list(ctx, &user, None).await,
+        Some(app) if !app_id_ok(app) => Output::Page {
+            status: 400,
+            heading: "Bot passwords".into(),
+            body: format!(
+                "<p>The bot name \u{201c}{}\u{201d} is not valid.</p>\n{}",
+                esc(app),
+                html::return_to(ctx.config(), &Special::BotPasswords.title(), &[])
+            ),
+        },
+        Some(app) => edit(ctx, &user, app).await,
+    }
+}
+
+/// A bot name: 1 to 32 bytes, and no `@` (which separates it from the user's name).
+fn app_id_ok(app: &str) -> bool {
+    !app.is_empty() && app.len() <= APPID_MAXLENGTH && !app.contains(botpassword::SEPARATOR)
+}
+
+fn summary() -> String {
+    format!(
+        "<p><em>Bot passwords</em> {}</p>\n<p>{}</p>\n",
+        esc(messages::BOTPASSWORDS_SUMMARY_1),
+        esc(messages::BOTPASSWORDS_SUMMARY_2)
+    )
+}
+
+fn page_of(app: &str) -> String {
+    format!("{}/{app}", Special::BotPasswords.title())
+}
+
+/// InvalidPassword: a hash mwauth cannot verify, so the password must be reset.
+fn needs_reset(bp: &BotPasswordRecord) -> bool {
+    bp.password.is_empty() || !bp.password.starts_with(':')
+}
+
+async fn list(ctx: &mut Ctx<'_>, user: &UserRecord, error: Option<String>) -> Output {
+    let mut error = error;
+    if ctx.posted() && error.is_none() {
+        if !ctx.check_edit_token("") {
+            error = Some(messages::SESSIONFAILURE.into());
+        } else if ctx.form("op") == Some("new") {
+            let app = ctx.form("wpappId").unwrap_or("").trim();
+            if app.is_empty() {
+                error = Some("This value is required.".into());
+            } else if !app_id_ok(app) {
+                error = Some(format!("The bot name \"{app}\" is not valid."));
+            } else {
+                return Output::Redirect(ctx.url(&page_of(app), &[]));
+            }
+        }
+    }
+    let existing = match ctx.services.users.list_bot_passwords(user.id).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            Vec::new()
+        }
+    };
+    let mut body = summary();
+    if let Some(e) = &error {
+        body.push_str(&html::message_box("error", &html::text(e)));
+    }
+    if !existing.is_empty() {
+        body.push_str("<h2 id=\"mw-botpasswords-existing\">Existing bot passwords</h2>\n<ul class=\"mw-botpasswords-list\">");
+        for bp in &existing {
+            let reset = if needs_reset(bp) {
+                " (password needs reset)"
+            } else {
+                ""
+            };
+            body.push_str(&format!(
+                "<li><a href=\"{}\">{}</a>{reset} <span class=\"mw-grantlist\">\u{2014} {}</span></li>",
+                esc(&ctx.url(&page_of(&bp.app_id), &[])),
+                esc(&bp.app_id),
+                esc(&bp.grants.join(", "))
+            ));
+        }
+        body.push_str("</ul>\n");
+    }
+    let token = ctx.edit_token("");
+    let typed = if error.is_some() {
+        ctx.form("wpappId").unwrap_or("")
+    } else {
+        ""
+    };
+    body.push_str(&format!(
+        "<form id=\"mw-botpasswords-new\" method=\"post\" action=\"{action}\">\n\
+         <fieldset><legend>Create a new bot password</legend>\n\
+         <label class=\"mw-label\" for=\"mw-input-wpappId\">Bot name:</label>\n\
+         <div class=\"mw-inline-form\"><input type=\"text\" id=\"mw-input-wpappId\" name=\"wpappId\" value=\"{typed}\" \
+         maxlength=\"{max}\" autocapitalize=\"off\" spellcheck=\"false\" required>\
+         <button type=\"submit\" id=\"mw-botpasswords-create\" class=\"mw-button mw-button-primary\">Create</button></div>\n\
+         </fieldset>\n{op}{token}\n</form>",
+        action = esc(&ctx.url(&Special::BotPasswords.title(), &[])),
+        typed = esc(typed),
+        max = APPID_MAXLENGTH,
+        op = html::hidden("op", "new"),
+        token = html::hidden("wpEditToken", &token),
+    ));
+    Output::page("Bot passwords", body)
+}
+
+/// What the edit form shows: the grants ticked and the IP ranges typed.
+struct FormState {
+    grants: Vec<String>,
+    ranges: String,
+    reset: bool,
+}
+
+async fn edit(ctx: &mut Ctx<'_>, user: &UserRecord, app: &str) -> Output {
+    let existing = match ctx.services.users.bot_password(user.id, app).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            None
+        }
+    };
+    let mut errors: Vec<String> = Vec::new();
+    let mut state = match &existing {
+        Some(bp) => FormState {
+            grants: bp.grants.clone(),
+            ranges: ranges_text(&bp.restrictions),
+            reset: needs_reset(bp),
+        },
+        None => FormState {
+            grants: Vec::new(),
+            ranges: ranges_text(DEFAULT_RESTRICTIONS),
+            reset: false,
+        },
+    };
+    if ctx.posted() {
+        let op = ctx.form("op").unwrap_or("");
+        state = FormState {
+            grants: posted_grants(ctx),
+            ranges: ctx.form("wprestrictions").unwrap_or("").to_string(),
+            reset: ctx.form("wpresetPassword").is_some(),
+        };
+        if !ctx.check_edit_token("") {
+            errors.push(messages::SESSIONFAILURE.into());
+        } else if op == "cancel" {
+            return Output::Redirect(ctx.url(&Special::BotPasswords.title(), &[]));
+        } else if matches!(op, "create" | "update" | "delete") {
+            match save(ctx, user, app, op, &state).await {
+                Ok(out) => return out,
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    edit_form(ctx, user, app, existing.is_some(), &state, &errors)
+}
+
+/// The grants ticked in the form, `basic` first, in `$wgGrantPermissions` order.
+fn posted_grants(ctx: &Ctx<'_>) -> Vec<String> {
+    let ticked = ctx.form_all("wpgrants");
+    normalize_grants(ticked.iter().filter_map(|v| v.strip_prefix("grant-")))
+}
+
+fn normalize_grants<'a>(ticked: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let ticked: Vec<&str> = ticked.collect();
+    let mut out: Vec<String> = rights::HIDDEN_GRANTS.iter().map(|g| g.to_string()).collect();
+    for (g, _) in rights::grants() {
+        if ticked.contains(&g) && !out.iter().any(|x| x == g) {
+            out.push(g.to_string());
+        }
+    }
+    out
+}
+
+/// The IP ranges of a `bp_restrictions` JSON, one a line.
+fn ranges_text(restrictions: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(restrictions)
+        .ok()
+        .and_then(|v| {
+            v.get("IPAddresses")?.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        })
+        .unwrap_or_else(|| "0.0.0.0/0\n::/0".into())
+}
+
+/// HTMLRestrictionsField: one IP address or CIDR range a line, at least one; the
+/// MWRestrictions JSON MediaWiki writes.
+fn parse_ranges(text: &str) -> Result<String, String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return Err("This value is required.".into());
+    }
+    if let Some(bad) = lines.iter().find(|l| !is_ip_or_range(l)) {
+        return Err(format!("Invalid IP address or range: {bad}"));
+    }
+    Ok(serde_json::json!({ "IPAddresses": lines }).to_string())
+}
+
+fn is_ip_or_range(s: &str) -> bool {
+    let (ip, bits) = match s.split_once('/') {
+        Some((ip, bits)) => (ip, Some(bits)),
+        None => (s, None),
+    };
+    let Ok(ip) = ip.parse::<IpAddr>() else {
+        return false;
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    match bits {
+        None => true,
+        Some(b) => !b.is_empty()
+            && b.bytes().all(|c| c.is_ascii_digit())
+            && b.parse::<u32>().is_ok_and(|n| n <= max),
+    }
+}
+
+/// SpecialBotPasswords::save and the delete operation; the answer page on success.
+async fn save(
+    ctx: &mut Ctx<'_>,
+    user: &UserRecord,
+    app: &str,
+    op: &str,
+    state: &FormState,
+) -> Result<Output, String> {
+    let users = ctx.services.users.clone();
+    if op == "delete" {
+        if let Err(e) = users.delete_bot_password(user.id, app).await {
+            tracing::error!("user store failed: {e}");
+            return Err(format!("Failed to update bot name \"{app}\". Was it deleted?"));
+        }
+        return Ok(done(
+            ctx,
+            "Bot password deleted",
+            &format!(
+                "The bot password for bot name \"{app}\" of user \"{}\" was deleted.",
+                user.name
+            ),
+            user,
+            app,
+            None,
+        ));
+    }
+    let restrictions = parse_ranges(&state.ranges)?;
+    let create = op == "create";
+    let password = (create || state.reset).then(botpassword::generate_password);
+    let hash = match &password {
+        Some(p) => Some(
+            ctx.services
+                .hasher
+                .hash(p)
+                .await
+                .ok_or_else(|| "The password could not be stored; try again.".to_string())?,
+        ),
+        None => None,
+    };
+    let token = random_hex(32);
+    if create {
+        let record = BotPasswordRecord {
+            user_id: user.id,
+            app_id: app.to_string(),
+            password: hash.unwrap_or_default(),
+            token,
+            restrictions,
+            grants: state.grants.clone(),
+        };
+        let failed = || format!("Failed to add bot name \"{app}\". Was it already added?");
+        match users.create_bot_password(&record).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(failed()),
+            Err(e) => {
+                tracing::error!("user store failed: {e}");
+                return Err(failed());
+            }
+        }
+        let body = format!(
+            "The bot password for bot name \"{app}\" of user \"{}\" was created.",
+            user.name
+        );
+        return Ok(done(ctx, "Bot password created", &body, user, app, password));
+    }
+    let failed = || format!("Failed to update bot name \"{app}\". Was it deleted?");
+    match users
+        .update_bot_password(
+            user.id,
+            app,
+            &state.grants,
+            &restrictions,
+            &token,
+            hash.as_deref(),
+        )
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return Err(failed()),
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            return Err(failed());
+        }
+    }
+    let body = format!(
+        "The bot password for bot name \"{app}\" of user \"{}\" was updated.",
+        user.name
+    );
+    Ok(done(ctx, "Bot password updated", &body, user, app, password))
+}
+
+/// SpecialBotPasswords::onSuccess: what happened, the new password once, and the way back.
+fn done(
+    ctx: &Ctx<'_>,
+    heading: &str,
+    text: &str,
+    user: &UserRecord,
+    app: &str,
+    password: Option<String>,
+) -> Output {
+    let mut body = format!("<p id=\"mw-botpasswords-done\">{}</p>\n", esc(text));
+    if let Some(pw) = password {
+        let sep = botpassword::SEPARATOR;
+        body.push_str(&format!(
+            "<p>The new password to log in with <strong id=\"mw-botpasswords-loginname\">{login}</strong> is \
+             <strong class=\"mw-password\" id=\"mw-botpasswords-password\">{pw}</strong>. \
+             <em>Please record this for future reference.</em> <br> (For old bots which require the login name \
+             to be the same as the eventual username, you can also use <strong>{name}</strong> as username and \
+             <strong class=\"mw-password\">{old}</strong> as password.)</p>\n",
+            login = esc(&format!("{}{sep}{app}", user.name)),
+            pw = esc(&pw),
+            name = esc(&user.name),
+            old = esc(&format!("{app}{sep}{pw}")),
+        ));
+    }
+    body.push_str(&html::return_to(
+        ctx.config(),
+        &Special::BotPasswords.title(),
+        &[],
+    ));
+    Output::page(heading, body)
+}
+
+fn edit_form(
+    ctx: &mut Ctx<'_>,
+    user: &UserRecord,
+    app: &str,
+    exists: bool,
+    state: &FormState,
+    errors: &[String],
+) -> Output {
+    let token = ctx.edit_token("");
+    let mut body = summary();
+    for e in errors {
+        body.push_str(&html::message_box("error", &html::text(e)));
+    }
+    let legend = if exists {
+        "Edit an existing bot password"
+    } else {
+        "Create a new bot password"
+    };
+    let reset = if exists {
+        format!(
+            "<div class=\"mw-check\"><input type=\"checkbox\" id=\"mw-input-wpresetPassword\" name=\"wpresetPassword\" value=\"1\"{}>\
+             <label for=\"mw-input-wpresetPassword\">Reset the password</label></div>\n",
+            if state.reset { " checked" } else { "" }
+        )
+    } else {
+        String::new()
+    };
+    let mut grants = String::new();
+    for (g, granted_rights) in rights::grants() {
+        let hidden = rights::HIDDEN_GRANTS.contains(&g);
+        let checked = hidden || state.grants.iter().any(|x| x == g);
+        grants.push_str(&format!(
+            "<li><label title=\"{tip}\"><input type=\"checkbox\" id=\"mw-input-wpgrants-grant-{g}\" name=\"wpgrants\" \
+             value=\"grant-{g}\"{checked}{disabled}> <span>{label} <code>{g}</code></span></label></li>",
+            tip = esc(&granted_rights.join("; ")),
+            g = esc(g),
+            checked = if checked { " checked" } else { "" },
+            disabled = if hidden { " disabled" } else { "" },
+            label = esc(messages::grant(g)),
+        ));
+    }
+    let mut buttons = format!(
+        "<button type=\"submit\" name=\"op\" value=\"{op}\" id=\"mw-botpasswords-{op}\" class=\"mw-button mw-button-primary\">{label}</button>",
+        op = if exists { "update" } else { "create" },
+        label = if exists { "Update" } else { "Create" },
+    );
+    if exists {
+        buttons.push_str("<button type=\"submit\" name=\"op\" value=\"delete\" id=\"mw-botpasswords-delete\" class=\"mw-button mw-button-destructive\" formnovalidate>Delete</button>");
+    }
+    buttons.push_str("<button type=\"submit\" name=\"op\" value=\"cancel\" id=\"mw-botpasswords-cancel\" class=\"mw-button\" formnovalidate>Cancel</button>");
+    body.push_str(&format!(
+        "<form id=\"mw-botpasswords-form\" method=\"post\" action=\"{action}\">\n\
+         <fieldset><legend>{legend}</legend>\n\
+         <p class=\"mw-info\"><span class=\"mw-label\">Username:</span> <code id=\"mw-botpasswords-username\">{login}</code></p>\n\
+         {reset}\
+         <div class=\"mw-field\"><span class=\"mw-label\" id=\"mw-grants-label\">Applicable grants:</span>\n\
+         <ul class=\"mw-grants\" aria-labelledby=\"mw-grants-label\">{grants}</ul>\n\
+         <p class=\"mw-help\">{grants_help}</p></div>\n\
+         <div class=\"mw-field\"><label for=\"mw-input-wprestrictions\">Allowed IP ranges:</label>\
+         <textarea id=\"mw-input-wprestrictions\" name=\"wprestrictions\" rows=\"3\" spellcheck=\"false\" required>{ranges}</textarea>\n\
+         <div class=\"mw-help\">{ranges_help}<pre>0.0.0.0/0\n::/0</pre></div></div>\n\
+         </fieldset>\n<div class=\"mw-buttons\">{buttons}</div>\n{token}\n</form>",
+        action = esc(&ctx.url(&page_of(app), &[])),
+        login = esc(&format!("{}{}{app}", user.name, botpassword::SEPARATOR)),
+        grants_help = esc(messages::BOTPASSWORDS_HELP_GRANTS),
+        ranges = esc(&state.ranges),
+        ranges_help = esc(messages::RESTRICTIONS_HELP),
+        token = html::hidden("wpEditToken", &token),
+    ));
+    Output::page("Bot passwords", body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_ranges_are_checked_and_written_as_mediawiki_does() {
+        assert_eq!(
+            parse_ranges("0.0.0.0/0\n ::/0 \n").unwrap(),
+            DEFAULT_RESTRICTIONS
+        );
+        assert_eq!(
+            parse_ranges("10.0.0.0/33").unwrap_err(),
+            "Invalid IP address or range: 10.0.0.0/33"
+        );
+        assert!(parse_ranges("127.0.0.1\n2001:db8::/32").is_ok());
+        assert!(parse_ranges("example.org").is_err());
+        assert_eq!(parse_ranges(" \n").unwrap_err(), "This value is required.");
+        assert_eq!(ranges_text(DEFAULT_RESTRICTIONS), "0.0.0.0/0\n::/0");
+    }
+
+    #[test]
+    fn grants_keep_basic_and_mediawiki_order() {
+        let g = normalize_grants(["rollback", "nonsense", "highvolume", "basic"].into_iter());
+        assert_eq!(g, ["basic", "highvolume", "rollback"]);
+    }
+
+    #[test]
+    fn bot_names() {
+        assert!(app_id_ok("my bot"));
+        assert!(!app_id_ok(""));
+        assert!(!app_id_ok("a@b"));
+        assert!(!app_id_ok(&"x".repeat(33)));
+    }
+}

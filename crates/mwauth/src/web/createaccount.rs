@@ -1,0 +1,160 @@
+//! # Special:CreateAccount
+//!
+//! - Only when account creation is allowed (`allow_account_creation`, on by default);
+//!   otherwise "Direct account creation is not enabled on this wiki." (403).
+//! - The form: `wpName`, `wpPassword`, `wpRetype`, the session's create-account token in
+//!   `wpCreateaccountToken` (checked first on POST, as the login token is).
+//! - The retyped password is checked as the form's field (empty: "This value is required.",
+//!   different: `badretype`), then [`crate::auth::account::create_account`] decides in
+//!   AuthManager's order: `noname`, `userexists`, the per-IP throttle, the password policy
+//!   (every failure shown).
+//! - A visitor who creates an account is logged in to it (a new session, not remembered) and
+//!   welcomed; a logged-in user creates the account for someone else and stays who they are.
+
+use super::html::{self, esc};
+use super::{messages, Ctx, Output, ReturnTo, Special, TokenCheck};
+use crate::auth::account::create_account;
+
+pub(crate) async fn execute(ctx: &mut Ctx<'_>) -> Output {
+    if !ctx.config().allow_account_creation {
+        return Output::Page {
+            status: 403,
+            heading: "Cannot create accounts".into(),
+            body: "<p>Direct account creation is not enabled on this wiki.</p>".into(),
+        };
+    }
+    ctx.persist = true;
+    let returnto = ctx.return_to();
+    let mut errors = Vec::new();
+    if ctx.posted() {
+        match submit(ctx, &returnto).await {
+            Ok(out) => return out,
+            Err(e) => errors = e,
+        }
+    }
+    form(ctx, &returnto, &errors)
+}
+
+async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<String>> {
+    let given = ctx.form("wpCreateaccountToken").unwrap_or("");
+    match ctx.check_token("createaccount", "", given) {
+        TokenCheck::Good => {}
+        TokenCheck::NoSession => return Err(vec![messages::NOCOOKIES_NEW.into()]),
+        TokenCheck::Missing | TokenCheck::Wrong => {
+            return Err(vec![messages::SESSIONFAILURE.into()])
+        }
+    }
+    let name = ctx.form("wpName").unwrap_or("");
+    let password = ctx.form("wpPassword").unwrap_or("");
+    let retype = ctx.form("wpRetype").unwrap_or("");
+    if !password.is_empty() {
+        if retype.is_empty() {
+            return Err(vec!["This value is required.".into()]);
+        }
+        if retype != password {
+            return Err(vec!["The passwords you entered do not match.".into()]);
+        }
+    }
+    let exempt = ctx.has_right("noratelimit");
+    let sitename = ctx.config().sitename.clone();
+    let user = create_account(ctx.services, name, password, retype, ctx.req.client_ip, exempt)
+        .await
+        .map_err(|refusals| {
+            refusals
+                .iter()
+                .map(|r| messages::refusal(r, &sitename))
+                .collect::<Vec<_>>()
+        })?;
+    let config = ctx.config();
+    let back = |default: &str| match &returnto.title {
+        Some(t) => {
+            let q: Vec<(&str, &str)> = returnto
+                .query
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            html::return_to(config, t, &q)
+        }
+        None => html::return_to(config, default, &[]),
+    };
+    if ctx.user.is_some() {
+        // Created for someone else: the creator stays logged in as themselves.
+        return Ok(Output::page(
+            "Account created",
+            format!(
+                "<p id=\"mw-createaccount-done\">The user account for <strong>{}</strong> has been created.</p>\n{}",
+                esc(&user.name),
+                back(&Special::CreateAccount.title())
+            ),
+        ));
+    }
+    let name = user.name.clone();
+    ctx.log_in(user, false).await;
+    Ok(Output::page(
+        format!("Welcome, {name}!"),
+        format!(
+            "<p id=\"mw-createaccount-done\">Your account has been created.</p>\n{}",
+            back("Main_Page")
+        ),
+    ))
+}
+
+fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, errors: &[String]) -> Output {
+    let token = ctx.token("createaccount", "");
+    let another = ctx.user.is_some();
+    let notice = match errors {
+        [] => String::new(),
+        [one] => html::message_box("error", &html::text(one)),
+        many => html::message_box(
+            "error",
+            &format!(
+                "<ul>{}</ul>",
+                many.iter()
+                    .map(|e| format!("<li>{}</li>", html::text(e)))
+                    .collect::<String>()
+            ),
+        ),
+    };
+    let name = ctx.form("wpName").unwrap_or("");
+    let body = format!(
+        "<form id=\"userlogin2\" name=\"userlogin2\" class=\"mw-narrow\" method=\"post\" action=\"{action}\">\n\
+         {notice}\n{name_field}\n{password_field}\n\
+         <p class=\"mw-help\" id=\"wpPassword2-help\">It is recommended to use a unique password that you are not using on any other website.</p>\n\
+         {retype_field}\n\
+         <div class=\"mw-buttons\"><button type=\"submit\" id=\"wpCreateaccount\" name=\"wpCreateaccount\" value=\"1\" \
+         class=\"mw-button mw-button-primary mw-button-block\">{submit}</button></div>\n\
+         {token}{returnto}\n</form>",
+        action = esc(&ctx.url(&Special::CreateAccount.title(), &[])),
+        name_field = html::field(
+            "wpName2",
+            "Username",
+            "text",
+            "wpName",
+            name,
+            &format!(
+                " placeholder=\"{}\" autocomplete=\"username\" autocapitalize=\"off\" spellcheck=\"false\" required autofocus",
+                if another { "Enter the username" } else { "Enter your username" }
+            ),
+        ),
+        password_field = html::field(
+            "wpPassword2",
+            "Password",
+            "password",
+            "wpPassword",
+            "",
+            " placeholder=\"Enter a password\" autocomplete=\"new-password\" aria-describedby=\"wpPassword2-help\" required",
+        ),
+        retype_field = html::field(
+            "wpRetype",
+            "Confirm password",
+            "password",
+            "wpRetype",
+            "",
+            " placeholder=\"Enter password again\" autocomplete=\"new-password\" required",
+        ),
+        submit = if another { "Create account" } else { "Create your account" },
+        token = html::hidden("wpCreateaccountToken", &token),
+        returnto = returnto.hidden_fields(),
+    );
+    Output::page("Create account", body)
+}

@@ -1,0 +1,652 @@
+//! The pages people use, as index.php serves them: Special:UserLogin, Special:UserLogout,
+//! Special:CreateAccount and Special:BotPasswords, plus a small Main Page.
+//!
+//! - Same sessions and cookies as api.php (`{prefix}_session`), through the same engine
+//!   ([`crate::auth`]): logging in on a page logs the API in and the other way round.
+//! - Every form is POSTed and carries a token of the session: `wpLoginToken` and
+//!   `wpCreateaccountToken` (their own session secrets, as MediaWiki's), `wpEditToken` (the
+//!   csrf token; salted `logoutToken` on Special:UserLogout). A page never changes
+//!   anything on GET: GET Special:UserLogout only asks.
+//! - Plain HTML and one stylesheet, no inline script or style: the only script
+//!   ([`assets`]'s `mwauth.js`) makes the logout button use `api.php?action=logout`, as
+//!   MediaWiki's own logout link does; without it the form does the same.
+//! - Strict headers on every page: [`CSP`], `X-Frame-Options: DENY`, no caching.
+//!
+//! Requests and responses are the API's framework-free [`ApiRequest`] and [`ApiResponse`].
+
+pub mod assets;
+pub mod botpasswords;
+pub mod createaccount;
+pub mod html;
+pub mod login;
+pub mod logout;
+pub mod messages;
+
+use crate::api::{ApiRequest, ApiResponse};
+use crate::auth::{sessions, web_session};
+use crate::session::{token, Session, SetCookie};
+use crate::user::{rights, UserRecord};
+use crate::{time, Config, Services};
+
+/// The request a page gets: the same framework-free shape as the API's.
+pub type WebRequest = ApiRequest;
+/// The answer of a page.
+pub type WebResponse = ApiResponse;
+
+/// The Content-Security-Policy of every page. `connect-src 'self'` lets the logout script
+/// reach api.php; nothing else may load but this site's stylesheet and script, no form may
+/// post elsewhere, and no other site may frame a page.
+pub const CSP: &str = "default-src 'none'; connect-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The special pages mwauth serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    UserLogin,
+    UserLogout,
+    CreateAccount,
+    BotPasswords,
+}
+
+impl Special {
+    /// The name links use (the first English alias, as MediaWiki links).
+    pub fn name(self) -> &'static str {
+        match self {
+            Special::UserLogin => "UserLogin",
+            Special::UserLogout => "UserLogout",
+            Special::CreateAccount => "CreateAccount",
+            Special::BotPasswords => "BotPasswords",
+        }
+    }
+
+    pub fn title(self) -> String {
+        format!("Special:{}", self.name())
+    }
+
+    /// SpecialPageFactory::resolveAlias: canonical names and English aliases, any case.
+    fn from_alias(name: &str) -> Option<Special> {
+        Some(match name.to_lowercase().as_str() {
+            "userlogin" | "login" => Special::UserLogin,
+            "userlogout" | "logout" => Special::UserLogout,
+            "createaccount" => Special::CreateAccount,
+            "botpasswords" => Special::BotPasswords,
+            _ => return None,
+        })
+    }
+}
+
+/// What a title names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A special page served here, with its subpage (`Special:BotPasswords/mybot`).
+    Special(Special, Option<String>),
+    /// `Special:…` that is not served here.
+    UnknownSpecial(String),
+    /// No title, or the Main Page.
+    MainPage,
+    /// Any other title (an article of the wiki mwauth may be in front of).
+    Other(String),
+}
+
+fn is_title_space(c: char) -> bool {
+    c == ' ' || c == '_'
+}
+
+/// Title parsing, as far as these pages need it: the `Special` namespace in any case,
+/// the page name, and a subpage after the first `/` (kept as given, trimmed).
+pub fn resolve(title: &str) -> Target {
+    let title = title.trim_matches(is_title_space);
+    if title.is_empty() {
+        return Target::MainPage;
+    }
+    if let Some((ns, rest)) = title.split_once(':') {
+        if ns.trim_matches(is_title_space).eq_ignore_ascii_case("special") {
+            let rest = rest.trim_start_matches(is_title_space);
+            let (page, sub) = match rest.split_once('/') {
+                Some((p, s)) => (p, Some(s.trim().to_string())),
+                None => (rest, None),
+            };
+            return match Special::from_alias(page.trim_matches(is_title_space)) {
+                Some(sp) => Target::Special(sp, sub.filter(|s| !s.is_empty())),
+                None => Target::UnknownSpecial(title.to_string()),
+            };
+        }
+    }
+    let normalized: String = title.replace('_', " ");
+    if normalized.eq_ignore_ascii_case("main page") {
+        Target::MainPage
+    } else {
+        Target::Other(normalized)
+    }
+}
+
+/// The title a path carries: `/wiki/TITLE`, `SCRIPT/index.php/TITLE`, `/index.php/TITLE`
+/// (percent-decoded; `+` is a plus sign in a path).
+pub fn path_title(path: &str) -> Option<String> {
+    let rest = ["/wiki/", "/w/index.php/", "/index.php/"]
+        .iter()
+        .find_map(|p| path.strip_prefix(p))?;
+    Some(percent_decode(rest))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// What a page answers before the layout, session and headers are added.
+pub(crate) enum Output {
+    Page {
+        status: u16,
+        heading: String,
+        body: String,
+    },
+    /// See Other: after a POST, or to another page.
+    Redirect(String),
+}
+
+impl Output {
+    pub(crate) fn page(heading: impl Into<String>, body: impl Into<String>) -> Output {
+        Output::Page {
+            status: 200,
+            heading: heading.into(),
+            body: body.into(),
+        }
+    }
+}
+
+/// Result of checking a form token against the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenCheck {
+    Good,
+    /// The session had no secret for it: its cookie was lost, or it expired.
+    NoSession,
+    Missing,
+    Wrong,
+}
+
+/// One page request: the session it belongs to and what it will send back.
+pub(crate) struct Ctx<'a> {
+    pub services: &'a Services,
+    pub req: &'a WebRequest,
+    pub session: Session,
+    pub user: Option<UserRecord>,
+    pub now: i64,
+    pub cookies: Vec<SetCookie>,
+    /// Store the session and give the client its cookie, even an anonymous one.
+    pub persist: bool,
+    /// The page's title as links name it (`Special:UserLogin`).
+    pub title: String,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn config(&self) -> &'a Config {
+        &self.services.config
+    }
+
+    pub fn posted(&self) -> bool {
+        self.req.method == "POST"
+    }
+
+    /// A field of the POSTed form (forms are only ever read from a POST body).
+    pub fn form(&self, name: &str) -> Option<&'a str> {
+        if !self.posted() {
+            return None;
+        }
+        self.req
+            .body
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeated field of the POSTed form.
+    pub fn form_all(&self, name: &str) -> Vec<&'a str> {
+        if !self.posted() {
+            return Vec::new();
+        }
+        self.req
+            .body
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// WebRequest::getVal: the POST body's value, else the query string's.
+    pub fn param(&self, name: &str) -> Option<&'a str> {
+        self.form(name).or_else(|| {
+            self.req
+                .query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        })
+    }
+
+    /// Session::getToken(salt, key): made on first use (which stores the session).
+    pub fn token(&mut self, key: &str, salt: &str) -> String {
+        let (secret, _) = self.session.token_secret(key);
+        token::token_at(&secret, salt, self.now)
+    }
+
+    /// Token::match of a form's token, telling apart a session that never had the secret.
+    pub fn check_token(&mut self, key: &str, salt: &str, given: &str) -> TokenCheck {
+        let (secret, new) = self.session.token_secret(key);
+        if new {
+            TokenCheck::NoSession
+        } else if given.is_empty() {
+            TokenCheck::Missing
+        } else if token::matches(&secret, salt, given, None, self.now) {
+            TokenCheck::Good
+        } else {
+            TokenCheck::Wrong
+        }
+    }
+
+    /// User::getEditToken: `+\` for anonymous users.
+    pub fn edit_token(&mut self, salt: &str) -> String {
+        if self.user.is_none() {
+            return token::ANON_TOKEN.to_string();
+        }
+        self.token("default", salt)
+    }
+
+    /// User::matchEditToken on the form's `wpEditToken`.
+    pub fn check_edit_token(&mut self, salt: &str) -> bool {
+        let given = self.form("wpEditToken").unwrap_or("");
+        if self.user.is_none() {
+            return token::constant_time_eq(token::ANON_TOKEN, given);
+        }
+        self.check_token("default", salt, given) == TokenCheck::Good
+    }
+
+    /// The user's rights (pages never run in a bot-password session, so no grants apply).
+    pub fn has_right(&self, right: &str) -> bool {
+        let (id, groups) = match &self.user {
+            Some(u) => (u.id, u.groups.as_slice()),
+            None => (0, &[][..]),
+        };
+        rights::rights(&rights::effective_groups(id, groups), None)
+            .iter()
+            .any(|r| r == right)
+    }
+
+    /// Logs `user` in on a new session (see [`web_session::begin_user_session`]) and sets
+    /// its cookies.
+    pub async fn log_in(&mut self, user: UserRecord, remember: bool) {
+        let (session, user) =
+            web_session::begin_user_session(self.services, &self.session, user, remember).await;
+        self.session = session;
+        self.persist = true;
+        let https = self.req.https;
+        if let Some(c) =
+            web_session::flush(self.services, &mut self.session, true, self.now, https).await
+        {
+            self.cookies.push(c);
+        }
+        self.cookies.extend(web_session::login_cookies(
+            self.services,
+            &user,
+            remember,
+            https,
+        ));
+        self.user = Some(user);
+    }
+
+    /// Logs the session's user out: the stored session ends and its cookies are cleared.
+    pub async fn log_out(&mut self) {
+        let cleared = web_session::end(self.services, &self.session, self.req.https).await;
+        self.cookies.extend(cleared);
+        self.session = Session::new_anonymous();
+        self.user = None;
+        self.persist = false;
+    }
+
+    /// `returnto` and `returntoquery` of the request, when they name a page.
+    pub fn return_to(&self) -> ReturnTo {
+        ReturnTo::new(
+            self.param("returnto").unwrap_or(""),
+            self.param("returntoquery").unwrap_or(""),
+        )
+    }
+
+    pub fn url(&self, title: &str, query: &[(&str, &str)]) -> String {
+        html::url(self.config(), title, query)
+    }
+}
+
+/// Where to go after a login, an account creation or a logout (`returnto`,
+/// `returntoquery`). Only a title is kept, so the way back is always a page of this site.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReturnTo {
+    pub title: Option<String>,
+    pub query: Vec<(String, String)>,
+}
+
+impl ReturnTo {
+    pub fn new(title: &str, query: &str) -> ReturnTo {
+        let t = title.trim();
+        let usable = !t.is_empty()
+            && t.len() <= 255
+            && !t.chars().any(|c| c.is_control() || "#<>[]|{}".contains(c));
+        if !usable {
+            return ReturnTo::default();
+        }
+        let query = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .filter(|(k, _)| k != "title")
+            .collect();
+        ReturnTo {
+            title: Some(t.replace(' ', "_")),
+            query,
+        }
+    }
+
+    /// The hidden fields that carry it through a form.
+    pub fn hidden_fields(&self) -> String {
+        let Some(title) = &self.title else {
+            return String::new();
+        };
+        let mut s = html::hidden("returnto", title);
+        if !self.query.is_empty() {
+            let q: String = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(self.query.iter())
+                .finish();
+            s.push_str(&html::hidden("returntoquery", &q));
+        }
+        s
+    }
+
+    /// The query pairs to put on a link so the next page keeps it.
+    pub fn link_query(&self) -> Vec<(&str, String)> {
+        let Some(title) = &self.title else {
+            return Vec::new();
+        };
+        let mut v = vec![("returnto", title.clone())];
+        if !self.query.is_empty() {
+            let q: String = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(self.query.iter())
+                .finish();
+            v.push(("returntoquery", q));
+        }
+        v
+    }
+
+    /// The URL of the page it names.
+    pub fn url(&self, config: &Config) -> Option<String> {
+        let title = self.title.as_ref()?;
+        let q: Vec<(&str, &str)> = self
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Some(html::url(config, title, &q))
+    }
+}
+
+/// Serves one page. `path_title` is the title the URL's path carries (see [`path_title`]);
+/// a `title` parameter wins over it, as in MediaWiki.
+pub async fn execute(services: &Services, req: &WebRequest, path_title: Option<&str>) -> WebResponse {
+    let query_title = req
+        .query
+        .iter()
+        .chain(req.body.iter())
+        .find(|(k, _)| k == "title")
+        .map(|(_, v)| v.as_str());
+    let title = query_title.or(path_title).unwrap_or("");
+    let target = resolve(title);
+    let loaded = web_session::load(services, &req.cookies, req.client_ip).await;
+    let mut ctx = Ctx {
+        services,
+        req,
+        session: loaded.session,
+        user: loaded.user,
+        now: time::now(),
+        cookies: Vec::new(),
+        persist: loaded.force_persist,
+        title: String::new(),
+    };
+    let out = match target {
+        Target::Special(sp, sub) => {
+            ctx.title = match &sub {
+                Some(s) if sp == Special::BotPasswords => format!("{}/{s}", sp.title()),
+                _ => sp.title(),
+            };
+            match sp {
+                Special::UserLogin => login::execute(&mut ctx, sub.as_deref()).await,
+                Special::UserLogout => logout::execute(&mut ctx).await,
+                Special::CreateAccount => createaccount::execute(&mut ctx).await,
+                Special::BotPasswords => botpasswords::execute(&mut ctx, sub.as_deref()).await,
+            }
+        }
+        Target::UnknownSpecial(t) => {
+            ctx.title = t;
+            Output::Page {
+                status: 404,
+                heading: "No such special page".into(),
+                body: format!(
+                    "<p><strong>You have requested an invalid special page.</strong></p>\n<p>This site serves {}.</p>",
+                    special_links(&ctx)
+                ),
+            }
+        }
+        Target::MainPage => {
+            ctx.title = "Main_Page".into();
+            main_page(&ctx)
+        }
+        Target::Other(t) => {
+            ctx.title = t.replace(' ', "_");
+            Output::Page {
+                status: 404,
+                body: format!(
+                    "<p>There is no page named \u{201c}{}\u{201d} here: this site serves only its account pages, {}.</p>",
+                    html::esc(&t),
+                    special_links(&ctx)
+                ),
+                heading: t,
+            }
+        }
+    };
+    finish(ctx, out).await
+}
+
+fn special_links(ctx: &Ctx<'_>) -> String {
+    let mut pages = vec![Special::UserLogin, Special::UserLogout];
+    if ctx.config().allow_account_creation {
+        pages.push(Special::CreateAccount);
+    }
+    if ctx.config().enable_bot_passwords {
+        pages.push(Special::BotPasswords);
+    }
+    pages
+        .iter()
+        .map(|p| {
+            format!(
+                "<a href=\"{}\">{}</a>",
+                html::esc(&ctx.url(&p.title(), &[])),
+                html::esc(&p.title())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn main_page(ctx: &Ctx<'_>) -> Output {
+    let config = ctx.config();
+    let mut items: Vec<String> = Vec::new();
+    let mut link = |sp: Special, text: &str| {
+        items.push(format!(
+            "<li><a href=\"{}\">{}</a></li>",
+            html::esc(&ctx.url(&sp.title(), &[])),
+            html::esc(text)
+        ))
+    };
+    match &ctx.user {
+        Some(_) => {
+            if config.enable_bot_passwords {
+                link(Special::BotPasswords, "Manage your bot passwords");
+            }
+            if config.allow_account_creation {
+                link(Special::CreateAccount, "Create another account");
+            }
+            link(Special::UserLogout, "Log out");
+        }
+        None => {
+            link(Special::UserLogin, "Log in");
+            if config.allow_account_creation {
+                link(Special::CreateAccount, "Create an account");
+            }
+        }
+    }
+    let status = match &ctx.user {
+        Some(u) => format!("You are logged in as <strong>{}</strong>.", html::esc(&u.name)),
+        None => "You are not logged in.".to_string(),
+    };
+    Output::page(
+        "Main Page",
+        format!(
+            "<p>The accounts of {site}: {status}</p>\n<ul class=\"mw-linklist\">{}</ul>\n\
+             <p>Tools and bots use <code>{api}</code> (MediaWiki's Action API).</p>",
+            items.join(""),
+            site = html::esc(&config.sitename),
+            api = html::esc(&format!("{}/api.php", html::script_path(config))),
+        ),
+    )
+}
+
+/// Stores the session, renders the page with the final state of the personal bar, and
+/// adds the headers every page has.
+async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
+    let https = ctx.req.https;
+    if let Some(c) =
+        web_session::flush(ctx.services, &mut ctx.session, ctx.persist, ctx.now, https).await
+    {
+        ctx.cookies.push(c);
+    }
+    sessions::drop_needless_deletions(&mut ctx.cookies, &ctx.req.cookies);
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let (status, body) = match out {
+        Output::Page {
+            status,
+            heading,
+            body,
+        } => {
+            let chrome = html::Chrome {
+                config: ctx.config(),
+                user: ctx.user.as_ref().map(|u| u.name.as_str()),
+                title: &ctx.title,
+            };
+            (status, chrome.document(&heading, &body))
+        }
+        Output::Redirect(location) => {
+            headers.push(("Location".into(), location));
+            (if ctx.posted() { 303 } else { 302 }, String::new())
+        }
+    };
+    headers.extend(
+        [
+            ("Content-Type", "text/html; charset=UTF-8"),
+            ("Content-Security-Policy", CSP),
+            ("X-Frame-Options", "DENY"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "same-origin"),
+            (
+                "Cache-Control",
+                "private, no-cache, no-store, max-age=0, must-revalidate",
+            ),
+            ("Vary", "Cookie"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    for c in &ctx.cookies {
+        headers.push(("Set-Cookie".into(), c.header_value(ctx.now)));
+    }
+    WebResponse {
+        status,
+        headers,
+        body: if ctx.req.method == "HEAD" {
+            Vec::new()
+        } else {
+            body.into_bytes()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_titles_like_mediawiki() {
+        assert_eq!(
+            resolve("Special:UserLogin"),
+            Target::Special(Special::UserLogin, None)
+        );
+        assert_eq!(
+            resolve("special:userlogin/signup"),
+            Target::Special(Special::UserLogin, Some("signup".into()))
+        );
+        assert_eq!(
+            resolve("Special:Logout"),
+            Target::Special(Special::UserLogout, None)
+        );
+        assert_eq!(
+            resolve("Special:BotPasswords/my bot_x "),
+            Target::Special(Special::BotPasswords, Some("my bot_x".into()))
+        );
+        assert_eq!(resolve(""), Target::MainPage);
+        assert_eq!(resolve("Main_Page"), Target::MainPage);
+        assert_eq!(
+            resolve("Special:Nope"),
+            Target::UnknownSpecial("Special:Nope".into())
+        );
+        assert_eq!(resolve("Some_page"), Target::Other("Some page".into()));
+    }
+
+    #[test]
+    fn path_titles() {
+        assert_eq!(
+            path_title("/wiki/Special:UserLogin").as_deref(),
+            Some("Special:UserLogin")
+        );
+        assert_eq!(
+            path_title("/w/index.php/Special:BotPasswords/a%20b+c").as_deref(),
+            Some("Special:BotPasswords/a b+c")
+        );
+        assert_eq!(path_title("/w/api.php"), None);
+        assert_eq!(percent_decode("%4"), "%4");
+        assert_eq!(percent_decode("a%zz%41"), "a%zzA");
+    }
+
+    #[test]
+    fn returnto_keeps_only_a_title() {
+        let r = ReturnTo::new("Special:BotPasswords", "a=1&title=X");
+        assert_eq!(r.title.as_deref(), Some("Special:BotPasswords"));
+        assert_eq!(r.query, vec![("a".to_string(), "1".to_string())]);
+        assert_eq!(ReturnTo::new("a<b", ""), ReturnTo::default());
+        assert_eq!(
+            ReturnTo::new("Main Page", "")
+                .url(&Config::default())
+                .as_deref(),
+            Some("/w/index.php?title=Main_Page")
+        );
+    }
+}

@@ -1,0 +1,924 @@
+//! The pages (mwauth::web) without a browser or a socket: requests go straight to
+//! `web::execute` and `api::execute` with a cookie jar, against a real SQLite file.
+//! Covers the form tokens, that GET never logs out, that pages and api.php share sessions,
+//! account creation and bot-password management, escaping, and the security headers.
+
+use mwauth::api::{self, ApiRequest, ApiResponse};
+use mwauth::auth::HashPool;
+use mwauth::store::sqlite::SqliteStore;
+use mwauth::user::BotPasswordRecord;
+use mwauth::{web, Config, Services};
+use serde_json::Value;
+use std::sync::Arc;
+
+const PW: &str = "Alice-pass-12345";
+const CSP: &str = "default-src 'none'; connect-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+struct Wiki {
+    services: Services,
+    _dir: tempfile::TempDir,
+}
+
+async fn wiki_with(config: Config) -> Wiki {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("w.sqlite"))
+        .await
+        .unwrap();
+    let services = Services {
+        config: Arc::new(config),
+        users: Arc::new(store.clone()),
+        sessions: Arc::new(store),
+        hasher: HashPool::default(),
+    };
+    let hash = services.hasher.hash(PW).await.unwrap();
+    services
+        .users
+        .create_user("Alice", &hash, &[])
+        .await
+        .unwrap();
+    Wiki {
+        services,
+        _dir: dir,
+    }
+}
+
+async fn wiki() -> Wiki {
+    wiki_with(Config::default()).await
+}
+
+struct Page {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Page {
+    fn from(r: ApiResponse) -> Page {
+        Page {
+            status: r.status,
+            headers: r.headers,
+            body: String::from_utf8(r.body).unwrap(),
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn set_cookies(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    fn cookie_set(&self, name: &str) -> Option<&str> {
+        self.set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+    }
+
+    /// The value of the form field `name` (a hidden input, or a data attribute).
+    fn attr_after(&self, marker: &str) -> Option<String> {
+        let start = self.body.find(marker)? + marker.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(unescape(&self.body[start..end]))
+    }
+
+    /// The value of the input named `name`.
+    fn input(&self, name: &str) -> Option<String> {
+        let at = self.body.find(&format!("name=\"{name}\""))?;
+        let tag_start = self.body[..at].rfind('<')?;
+        let tag_end = self.body[at..].find('>')? + at;
+        let tag = &self.body[tag_start..tag_end];
+        let v = tag.find("value=\"")? + "value=\"".len();
+        let end = tag[v..].find('"')? + v;
+        Some(unescape(&tag[v..end]))
+    }
+
+    /// The body with entities decoded, to look for texts.
+    fn text(&self) -> String {
+        unescape(&self.body)
+    }
+
+    fn personal_bar(&self) -> &str {
+        let start = self.body.find("<nav id=\"p-personal\"").unwrap();
+        let end = self.body[start..].find("</nav>").unwrap() + start;
+        &self.body[start..end]
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#039;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// A client with a cookie jar, speaking to the pages and to api.php.
+struct Client<'a> {
+    services: &'a Services,
+    jar: Vec<(String, String)>,
+}
+
+impl<'a> Client<'a> {
+    fn new(w: &'a Wiki) -> Client<'a> {
+        Client {
+            services: &w.services,
+            jar: Vec::new(),
+        }
+    }
+
+    fn cookie(&self, name: &str) -> Option<&str> {
+        self.jar
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn keep(&mut self, headers: &[(String, String)]) {
+        for (k, v) in headers {
+            if !k.eq_ignore_ascii_case("set-cookie") {
+                continue;
+            }
+            let pair = v.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.jar.retain(|(n, _)| n != name);
+            if !v.contains("Max-Age=0") {
+                self.jar.push((name.to_string(), value.to_string()));
+            }
+        }
+    }
+
+    fn request(&self, method: &str, query: &[(&str, &str)], body: &[(&str, &str)]) -> ApiRequest {
+        let mut req = ApiRequest::new(method);
+        req.query = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        req.body = body
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        req.cookies = self.jar.clone();
+        req
+    }
+
+    async fn get(&mut self, title: &str) -> Page {
+        self.get_q(title, &[]).await
+    }
+
+    async fn get_q(&mut self, title: &str, query: &[(&str, &str)]) -> Page {
+        let mut q = vec![("title", title)];
+        q.extend_from_slice(query);
+        let req = self.request("GET", &q, &[]);
+        let r = web::execute(self.services, &req, None).await;
+        self.keep(&r.headers);
+        Page::from(r)
+    }
+
+    async fn post(&mut self, title: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.request("POST", &[("title", title)], form);
+        let r = web::execute(self.services, &req, None).await;
+        self.keep(&r.headers);
+        Page::from(r)
+    }
+
+    async fn api(&mut self, method: &str, params: &[(&str, &str)]) -> Value {
+        let mut p = vec![("format", "json"), ("formatversion", "2")];
+        p.extend_from_slice(params);
+        let req = if method == "POST" {
+            self.request("POST", &[], &p)
+        } else {
+            self.request("GET", &p, &[])
+        };
+        let r = api::execute(self.services, &req).await;
+        self.keep(&r.headers);
+        serde_json::from_slice(&r.body).unwrap()
+    }
+
+    async fn whoami(&mut self) -> String {
+        let v = self
+            .api("GET", &[("action", "query"), ("meta", "userinfo")])
+            .await;
+        v["query"]["userinfo"]["name"].as_str().unwrap().to_string()
+    }
+
+    /// Logs in through Special:UserLogin.
+    async fn log_in(&mut self, name: &str, pw: &str, remember: bool) -> Page {
+        let form = self.get("Special:UserLogin").await;
+        let token = form.input("wpLoginToken").unwrap();
+        let mut fields = vec![
+            ("wpName", name),
+            ("wpPassword", pw),
+            ("wpLoginToken", token.as_str()),
+        ];
+        if remember {
+            fields.push(("wpRemember", "1"));
+        }
+        self.post("Special:UserLogin", &fields).await
+    }
+}
+
+fn assert_page_headers(p: &Page) {
+    assert_eq!(p.header("Content-Security-Policy"), Some(CSP));
+    assert_eq!(p.header("X-Frame-Options"), Some("DENY"));
+    assert_eq!(p.header("X-Content-Type-Options"), Some("nosniff"));
+    assert!(p.header("Cache-Control").unwrap().contains("no-store"));
+}
+
+#[tokio::test]
+async fn login_page_starts_a_session_with_a_login_token() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let p = c.get("Special:UserLogin").await;
+    assert_eq!(p.status, 200);
+    assert_page_headers(&p);
+    assert!(p.cookie_set("my_wiki_session").is_some());
+    let token = p.input("wpLoginToken").unwrap();
+    assert!(token.ends_with("+\\"), "{token}");
+    assert!(p.body.contains("<title>Log in - MediaWiki</title>"));
+    assert!(p.personal_bar().contains("Not logged in"));
+    // The same session's API login token is another token of the same secret.
+    let v = c
+        .api("GET", &[("action", "query"), ("meta", "tokens"), ("type", "login")])
+        .await;
+    assert!(v["query"]["tokens"]["logintoken"].as_str().unwrap().ends_with("+\\"));
+}
+
+#[tokio::test]
+async fn login_form_needs_the_session_token() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.get("Special:UserLogin").await;
+    for token in [None, Some("0123456789abcdef0123456789abcdef1+\\"), Some("+\\")] {
+        let mut form = vec![("wpName", "Alice"), ("wpPassword", PW)];
+        if let Some(t) = token {
+            form.push(("wpLoginToken", t));
+        }
+        let p = c.post("Special:UserLogin", &form).await;
+        assert_eq!(p.status, 200);
+        assert!(
+            p.body.contains("There seems to be a problem with your login session;\nthis action has been canceled as a precaution against session hijacking.\nPlease resubmit the form."),
+            "{}",
+            p.body
+        );
+        assert!(p.cookie_set("my_wiki_UserID").is_none());
+        assert_eq!(c.whoami().await, "127.0.0.1");
+    }
+    // A client that never got the form (no session at all) is told about cookies.
+    let mut fresh = Client::new(&w);
+    let p = fresh
+        .post(
+            "Special:UserLogin",
+            &[("wpName", "Alice"), ("wpPassword", PW), ("wpLoginToken", "x+\\")],
+        )
+        .await;
+    assert!(p
+        .body
+        .contains("MediaWiki uses cookies to log in users.\nYou have cookies disabled."));
+    // A token of another session does not work either.
+    let mut other = Client::new(&w);
+    let theirs = other
+        .get("Special:UserLogin")
+        .await
+        .input("wpLoginToken")
+        .unwrap();
+    let p = c
+        .post(
+            "Special:UserLogin",
+            &[("wpName", "Alice"), ("wpPassword", PW), ("wpLoginToken", &theirs)],
+        )
+        .await;
+    assert!(p.body.contains("precaution against session hijacking"));
+}
+
+#[tokio::test]
+async fn login_makes_a_new_session_that_the_api_sees() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.get("Special:UserLogin").await;
+    let before = c.cookie("my_wiki_session").unwrap().to_string();
+    let p = c.log_in("alice", PW, false).await;
+    assert_eq!(p.status, 303);
+    assert_eq!(p.header("Location"), Some("/w/index.php?title=Main_Page"));
+    assert_page_headers(&p);
+    let after = c.cookie("my_wiki_session").unwrap().to_string();
+    assert_ne!(before, after, "the session id changes at login");
+    // Not remembered: no Token cookie, the session cookie has no expiry.
+    assert!(p.cookie_set("my_wikiToken").is_none());
+    assert!(!p.cookie_set("my_wiki_session").unwrap().contains("expires"));
+    assert!(p.cookie_set("my_wikiUserName").unwrap().starts_with("my_wikiUserName=Alice;"));
+    assert_eq!(c.whoami().await, "Alice");
+    let main = c.get("Main_Page").await;
+    assert!(main.personal_bar().contains("<span class=\"mw-username\">Alice</span>"));
+    assert!(main.personal_bar().contains("id=\"pt-logout\""));
+    // The pre-login session id is gone.
+    let mut old = Client::new(&w);
+    old.jar.push(("my_wiki_session".into(), before));
+    assert_eq!(old.whoami().await, "127.0.0.1");
+}
+
+#[tokio::test]
+async fn remember_me_sets_the_long_lived_cookies() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let p = c.log_in("Alice", PW, true).await;
+    assert_eq!(p.status, 303);
+    for name in ["UserID", "UserName", "Token"] {
+        let set = p.cookie_set(&format!("my_wiki{name}")).unwrap();
+        assert!(set.contains("Max-Age=15552000"), "{set}");
+    }
+    // The remember-me cookies alone log the user in again.
+    let mut later = Client::new(&w);
+    for name in ["my_wikiUserID", "my_wikiToken"] {
+        later
+            .jar
+            .push((name.into(), c.cookie(name).unwrap().to_string()));
+    }
+    assert!(later
+        .get("Main_Page")
+        .await
+        .personal_bar()
+        .contains(">Alice</span>"));
+}
+
+#[tokio::test]
+async fn login_refusals_are_worded_as_mediawiki_words_them() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let p = c.log_in("Alice", "wrong-password", false).await;
+    assert_eq!(p.status, 200);
+    assert!(p
+        .body
+        .contains("Incorrect username or password entered.\nPlease try again."));
+    assert_eq!(p.input("wpName").as_deref(), Some("Alice"));
+    // The unknown user gets the same words.
+    let p = c.log_in("Nobody", "whatever", false).await;
+    assert!(p.body.contains("Incorrect username or password entered."));
+    // A bot password does not open a page.
+    let bp = c.log_in("Alice@bot", "abcdefghijklmnopqrstuvabcdefghij", false).await;
+    assert!(bp.body.contains("Incorrect username or password entered."));
+    // Five attempts per user and address in five minutes: the sixth is refused.
+    for _ in 0..4 {
+        c.log_in("Alice", "wrong-password", false).await;
+    }
+    let p = c.log_in("Alice", PW, false).await;
+    assert!(
+        p.body.contains("You have made too many recent login attempts.\nPlease wait 5 minutes before trying again."),
+        "{}",
+        p.body
+    );
+}
+
+#[tokio::test]
+async fn api_login_shows_on_the_pages_and_bot_sessions_do_not() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let v = c
+        .api("GET", &[("action", "query"), ("meta", "tokens"), ("type", "login")])
+        .await;
+    let token = v["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let v = c
+        .api(
+            "POST",
+            &[
+                ("action", "login"),
+                ("lgname", "Alice"),
+                ("lgpassword", PW),
+                ("lgtoken", &token),
+            ],
+        )
+        .await;
+    assert_eq!(v["login"]["result"], "Success");
+    let p = c.get("Special:BotPasswords").await;
+    assert_eq!(p.status, 200);
+    assert!(p.personal_bar().contains(">Alice</span>"));
+
+    // A bot-password session (its own cookie) is the API's only.
+    let hash = w
+        .services
+        .hasher
+        .hash("abcdefghijklmnopqrstuvabcdefghij")
+        .await
+        .unwrap();
+    w.services
+        .users
+        .create_bot_password(&BotPasswordRecord {
+            user_id: 1,
+            app_id: "bot".into(),
+            password: hash,
+            token: "t".repeat(32),
+            restrictions: mwauth::user::botpassword::DEFAULT_RESTRICTIONS.into(),
+            grants: vec!["basic".into()],
+        })
+        .await
+        .unwrap();
+    let mut bot = Client::new(&w);
+    let v = bot
+        .api("GET", &[("action", "query"), ("meta", "tokens"), ("type", "login")])
+        .await;
+    let token = v["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let v = bot
+        .api(
+            "POST",
+            &[
+                ("action", "login"),
+                ("lgname", "Alice@bot"),
+                ("lgpassword", "abcdefghijklmnopqrstuvabcdefghij"),
+                ("lgtoken", &token),
+            ],
+        )
+        .await;
+    assert_eq!(v["login"]["result"], "Success");
+    assert_eq!(bot.whoami().await, "Alice");
+    assert!(bot.cookie("my_wiki_BPsession").is_some());
+    assert!(bot
+        .get("Main_Page")
+        .await
+        .personal_bar()
+        .contains("Not logged in"));
+}
+
+#[tokio::test]
+async fn get_never_logs_out() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.log_in("Alice", PW, true).await;
+    let p = c.get("Special:UserLogout").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("Do you want to log out?"));
+    let form_token = p.input("wpEditToken").unwrap();
+    // Not even with the right token in the query string.
+    let p = c
+        .get_q("Special:UserLogout", &[("wpEditToken", &form_token)])
+        .await;
+    assert!(p.body.contains("Do you want to log out?"));
+    assert!(p.set_cookies().iter().all(|s| !s.contains("Max-Age=0")));
+    let p = c.get("Special:Logout").await;
+    assert!(p.body.contains("Do you want to log out?"));
+    assert_eq!(c.whoami().await, "Alice");
+}
+
+#[tokio::test]
+async fn logout_form_needs_its_own_token() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.log_in("Alice", PW, true).await;
+    let page = c.get("Special:UserLogout").await;
+    let form_token = page.input("wpEditToken").unwrap();
+    let csrf = page.attr_after("data-mw-csrf=\"").unwrap();
+    assert_ne!(form_token, csrf, "the form's token is salted logoutToken");
+    for bad in ["", "+\\", csrf.as_str()] {
+        let p = c.post("Special:UserLogout", &[("wpEditToken", bad)]).await;
+        assert!(p.body.contains("precaution against session hijacking"), "{bad}");
+        assert!(p.body.contains("Do you want to log out?"));
+        assert_eq!(c.whoami().await, "Alice");
+    }
+    let session = c.cookie("my_wiki_session").unwrap().to_string();
+    let p = c
+        .post("Special:UserLogout", &[("wpEditToken", &form_token)])
+        .await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("<strong>You are now logged out.</strong>"));
+    assert!(p.personal_bar().contains("Not logged in"));
+    for name in ["my_wiki_session", "my_wikiUserID", "my_wikiToken"] {
+        assert!(
+            p.cookie_set(name).unwrap().contains("=deleted; expires=Thu, 01 Jan 1970"),
+            "{name}"
+        );
+    }
+    assert!(p.cookie_set("my_wikiUserName").is_none(), "UserName stays");
+    assert_eq!(c.whoami().await, "127.0.0.1");
+    let mut old = Client::new(&w);
+    old.jar.push(("my_wiki_session".into(), session));
+    assert_eq!(old.whoami().await, "127.0.0.1");
+}
+
+#[tokio::test]
+async fn the_pages_csrf_token_logs_out_through_the_api() {
+    // What mwauth.js does with the button: POST api.php action=logout with the page's
+    // csrf token.
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.log_in("Alice", PW, false).await;
+    let page = c.get("Special:UserLogout").await;
+    assert_eq!(
+        page.attr_after("data-mw-api=\"").as_deref(),
+        Some("/w/api.php")
+    );
+    let csrf = page.attr_after("data-mw-csrf=\"").unwrap();
+    let session = c.cookie("my_wiki_session").unwrap().to_string();
+    let v = c.api("POST", &[("action", "logout"), ("token", &csrf)]).await;
+    assert_eq!(v, serde_json::json!({}));
+    let after = c.get("Special:UserLogout").await;
+    assert!(after.body.contains("You are now logged out."));
+    let mut old = Client::new(&w);
+    old.jar.push(("my_wiki_session".into(), session));
+    assert_eq!(old.whoami().await, "127.0.0.1");
+}
+
+#[tokio::test]
+async fn user_provided_text_is_escaped() {
+    let w = wiki().await;
+    let hash = w.services.hasher.hash(PW).await.unwrap();
+    w.services
+        .users
+        .create_user("O'Brien & \"Co\"", &hash, &[])
+        .await
+        .unwrap();
+    let mut c = Client::new(&w);
+    let evil = "\"><script>alert(1)</script>";
+    // returnto and a typed name come back escaped.
+    let p = c.get_q("Special:UserLogin", &[("returnto", evil)]).await;
+    assert!(!p.body.contains("<script>alert"));
+    let token = p.input("wpLoginToken").unwrap();
+    let p = c
+        .post(
+            "Special:UserLogin",
+            &[("wpName", evil), ("wpPassword", "x"), ("wpLoginToken", &token)],
+        )
+        .await;
+    assert!(!p.body.contains("<script>alert"));
+    assert!(p.body.contains("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // A title that is not served.
+    let p = c.get(&format!("Special:{evil}")).await;
+    assert_eq!(p.status, 404);
+    assert!(!p.body.contains("<script>alert"));
+    let p = c.get(evil).await;
+    assert!(!p.body.contains("<script>alert"));
+    // A user name with quotes and an ampersand, in the personal bar and on Special:BotPasswords.
+    let p = c.log_in("O'Brien & \"Co\"", PW, false).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let p = c.get("Special:BotPasswords").await;
+    assert!(p
+        .personal_bar()
+        .contains("O&#039;Brien &amp; &quot;Co&quot;"));
+    let token = p.input("wpEditToken").unwrap();
+    let bot = "<b>&\"'x";
+    let p = c
+        .post(
+            &format!("Special:BotPasswords/{bot}"),
+            &[
+                ("op", "create"),
+                ("wpEditToken", &token),
+                ("wprestrictions", "0.0.0.0/0"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("Bot password created"), "{}", p.body);
+    assert!(!p.body.contains("<b>&\""));
+    assert!(p.body.contains("&lt;b&gt;&amp;&quot;&#039;x"));
+    let list = c.get("Special:BotPasswords").await;
+    assert!(list.body.contains(">&lt;b&gt;&amp;&quot;&#039;x</a>"));
+    assert!(list
+        .body
+        .contains("href=\"/w/index.php?title=Special:BotPasswords/%3Cb%3E%26%22%27x\""));
+}
+
+#[tokio::test]
+async fn account_creation_is_worded_as_mediawiki_words_it() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let form = c.get("Special:CreateAccount").await;
+    assert_eq!(form.status, 200);
+    assert_page_headers(&form);
+    let token = form.input("wpCreateaccountToken").unwrap();
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("Alice", "Another-pass-1", "Another-pass-1", "Username entered already in use.\nPlease choose a different name."),
+        ("Talk:Bob", "Another-pass-1", "Another-pass-1", "You have not specified a valid username."),
+        ("Bob@home", "Another-pass-1", "Another-pass-1", "You have not specified a valid username."),
+        ("Bob", "Another-pass-1", "Another-pass-2", "The passwords you entered do not match."),
+        ("Bob", "Another-pass-1", "", "This value is required."),
+        ("Bobby", "obb", "obb", "Your password must not appear within your username."),
+        ("Bob", "password", "password", "The password entered is in a list of very commonly used passwords."),
+    ];
+    for (name, pw, retype, text) in cases {
+        let p = c
+            .post(
+                "Special:CreateAccount",
+                &[
+                    ("wpName", name),
+                    ("wpPassword", pw),
+                    ("wpRetype", retype),
+                    ("wpCreateaccountToken", &token),
+                ],
+            )
+            .await;
+        assert!(p.body.contains(text), "{name}: {}", p.body);
+        assert!(w.services.users.user_by_name("Bob").await.unwrap().is_none());
+    }
+    // The token is required.
+    let p = c
+        .post(
+            "Special:CreateAccount",
+            &[("wpName", "Bob"), ("wpPassword", "Bob-pass-123"), ("wpRetype", "Bob-pass-123")],
+        )
+        .await;
+    assert!(p.body.contains("precaution against session hijacking"));
+    let mut fresh = Client::new(&w);
+    let p = fresh
+        .post(
+            "Special:CreateAccount",
+            &[
+                ("wpName", "Bob"),
+                ("wpPassword", "Bob-pass-123"),
+                ("wpRetype", "Bob-pass-123"),
+                ("wpCreateaccountToken", &token),
+            ],
+        )
+        .await;
+    assert!(p.body.contains("The user account was not created, as we could not confirm its source."));
+    assert!(w.services.users.user_by_name("Bob").await.unwrap().is_none());
+    // Created, and logged in to it.
+    let p = c
+        .post(
+            "Special:CreateAccount",
+            &[
+                ("wpName", "bob"),
+                ("wpPassword", "Bob-pass-123"),
+                ("wpRetype", "Bob-pass-123"),
+                ("wpCreateaccountToken", &token),
+            ],
+        )
+        .await;
+    assert!(p.body.contains("<title>Welcome, Bob! - MediaWiki</title>"), "{}", p.body);
+    assert!(p.personal_bar().contains(">Bob</span>"));
+    assert_eq!(c.whoami().await, "Bob");
+    // Bob, logged in, creates an account for someone else and stays Bob.
+    let token = c
+        .get("Special:CreateAccount")
+        .await
+        .input("wpCreateaccountToken")
+        .unwrap();
+    let p = c
+        .post(
+            "Special:CreateAccount",
+            &[
+                ("wpName", "Carol"),
+                ("wpPassword", "Carol-pass-123"),
+                ("wpRetype", "Carol-pass-123"),
+                ("wpCreateaccountToken", &token),
+            ],
+        )
+        .await;
+    assert!(p.body.contains("has been created"));
+    assert_eq!(c.whoami().await, "Bob");
+    assert!(w.services.users.user_by_name("Carol").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn account_creation_can_be_turned_off() {
+    let w = wiki_with(Config {
+        allow_account_creation: false,
+        ..Config::default()
+    })
+    .await;
+    let mut c = Client::new(&w);
+    let p = c.get("Special:CreateAccount").await;
+    assert_eq!(p.status, 403);
+    assert!(p.body.contains("Direct account creation is not enabled on this wiki."));
+    assert!(!p.personal_bar().contains("pt-createaccount"));
+    let p = c
+        .post(
+            "Special:CreateAccount",
+            &[("wpName", "Bob"), ("wpPassword", "Bob-pass-123"), ("wpRetype", "Bob-pass-123")],
+        )
+        .await;
+    assert_eq!(p.status, 403);
+    assert!(w.services.users.user_by_name("Bob").await.unwrap().is_none());
+}
+
+async fn api_bot_login<'a>(w: &'a Wiki, name: &str, pw: &str) -> (Client<'a>, Value) {
+    let mut bot = Client::new(w);
+    let v = bot
+        .api("GET", &[("action", "query"), ("meta", "tokens"), ("type", "login")])
+        .await;
+    let token = v["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let v = bot
+        .api(
+            "POST",
+            &[
+                ("action", "login"),
+                ("lgname", name),
+                ("lgpassword", pw),
+                ("lgtoken", &token),
+            ],
+        )
+        .await;
+    (bot, v)
+}
+
+#[tokio::test]
+async fn bot_passwords_are_managed_on_the_page() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    // Logged out: to the login page, and back afterwards.
+    let p = c.get("Special:BotPasswords").await;
+    assert_eq!(p.status, 302);
+    assert_eq!(
+        p.header("Location"),
+        Some("/w/index.php?title=Special:UserLogin&returnto=Special%3ABotPasswords&warning=exception-nologin-text")
+    );
+    let login = c
+        .get_q(
+            "Special:UserLogin",
+            &[("returnto", "Special:BotPasswords"), ("warning", "exception-nologin-text")],
+        )
+        .await;
+    assert!(login.body.contains("Please log in to be able to access this page or action."));
+    let token = login.input("wpLoginToken").unwrap();
+    let p = c
+        .post(
+            "Special:UserLogin",
+            &[
+                ("wpName", "Alice"),
+                ("wpPassword", PW),
+                ("wpLoginToken", &token),
+                ("returnto", "Special:BotPasswords"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        p.header("Location"),
+        Some("/w/index.php?title=Special:BotPasswords")
+    );
+
+    let list = c.get("Special:BotPasswords").await;
+    assert_eq!(list.status, 200);
+    let token = list.input("wpEditToken").unwrap();
+    // "Create" with a name leads to the bot password's own page.
+    let p = c
+        .post(
+            "Special:BotPasswords",
+            &[("op", "new"), ("wpappId", " mybot "), ("wpEditToken", &token)],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(
+        p.header("Location"),
+        Some("/w/index.php?title=Special:BotPasswords/mybot")
+    );
+    let form = c.get("Special:BotPasswords/mybot").await;
+    assert!(form.body.contains("Create a new bot password"));
+    assert!(form.body.contains("<code id=\"mw-botpasswords-username\">Alice@mybot</code>"));
+    // Without the token nothing is created.
+    let p = c
+        .post(
+            "Special:BotPasswords/mybot",
+            &[("op", "create"), ("wpgrants", "grant-highvolume"), ("wprestrictions", "0.0.0.0/0\n::/0")],
+        )
+        .await;
+    assert!(p.body.contains("precaution against session hijacking"));
+    assert!(w.services.users.bot_password(1, "mybot").await.unwrap().is_none());
+    // A bad IP range is refused.
+    let p = c
+        .post(
+            "Special:BotPasswords/mybot",
+            &[("op", "create"), ("wpEditToken", &token), ("wprestrictions", "10.0.0.0/40")],
+        )
+        .await;
+    assert!(p.body.contains("Invalid IP address or range: 10.0.0.0/40"));
+    let p = c
+        .post(
+            "Special:BotPasswords/mybot",
+            &[
+                ("op", "create"),
+                ("wpEditToken", &token),
+                ("wpgrants", "grant-highvolume"),
+                ("wpgrants", "grant-editpage"),
+                ("wprestrictions", "0.0.0.0/0\n::/0"),
+            ],
+        )
+        .await;
+    assert!(p.body.contains("<title>Bot password created - MediaWiki</title>"));
+    assert!(p
+        .text()
+        .contains("The bot password for bot name \"mybot\" of user \"Alice\" was created."));
+    let pw = p.attr_after("id=\"mw-botpasswords-password\">").unwrap_or_default();
+    let pw: String = pw.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    assert_eq!(pw.len(), 32);
+    assert!(p.body.contains(&format!(
+        "The new password to log in with <strong id=\"mw-botpasswords-loginname\">Alice@mybot</strong> is"
+    )));
+    assert!(p.body.contains(&format!("<strong class=\"mw-password\">mybot@{pw}</strong>")));
+    let bp = w.services.users.bot_password(1, "mybot").await.unwrap().unwrap();
+    assert_eq!(bp.grants, ["basic", "highvolume", "editpage"]);
+    // Shown once: the bot password's page does not show it again.
+    let again = c.get("Special:BotPasswords/mybot").await;
+    assert!(!again.body.contains(&pw));
+    assert!(again.body.contains("Edit an existing bot password"));
+    assert!(again.body.contains("value=\"grant-highvolume\" checked"));
+
+    // It works with api.php.
+    let (mut bot, v) = api_bot_login(&w, "Alice@mybot", &pw).await;
+    assert_eq!(v["login"]["result"], "Success", "{v}");
+    assert_eq!(bot.whoami().await, "Alice");
+
+    // Changing the grants ends that session.
+    let p = c
+        .post(
+            "Special:BotPasswords/mybot",
+            &[
+                ("op", "update"),
+                ("wpEditToken", &token),
+                ("wpgrants", "grant-highvolume"),
+                ("wprestrictions", "0.0.0.0/0\n::/0"),
+            ],
+        )
+        .await;
+    assert!(p
+        .text()
+        .contains("The bot password for bot name \"mybot\" of user \"Alice\" was updated."));
+    assert!(!p.body.contains("mw-botpasswords-password"));
+    let bp = w.services.users.bot_password(1, "mybot").await.unwrap().unwrap();
+    assert_eq!(bp.grants, ["basic", "highvolume"]);
+    assert_eq!(bot.whoami().await, "127.0.0.1");
+    let (mut bot, v) = api_bot_login(&w, "Alice@mybot", &pw).await;
+    assert_eq!(v["login"]["result"], "Success");
+
+    // Resetting the password: a new one, shown once; the old one and its sessions end.
+    let p = c
+        .post(
+            "Special:BotPasswords/mybot",
+            &[
+                ("op", "update"),
+                ("wpEditToken", &token),
+                ("wpresetPassword", "1"),
+                ("wpgrants", "grant-highvolume"),
+                ("wprestrictions", "0.0.0.0/0\n::/0"),
+            ],
+        )
+        .await;
+    let new_pw: String = p
+        .attr_after("id=\"mw-botpasswords-password\">")
+        .unwrap_or_default()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    assert_eq!(new_pw.len(), 32);
+    assert_ne!(new_pw, pw);
+    assert_eq!(bot.whoami().await, "127.0.0.1");
+    let (_, v) = api_bot_login(&w, "Alice@mybot", &pw).await;
+    assert_eq!(v["login"]["result"], "Failed");
+    let (mut bot, v) = api_bot_login(&w, "Alice@mybot", &new_pw).await;
+    assert_eq!(v["login"]["result"], "Success");
+
+    // Listed; then deleted, which ends its sessions too.
+    let list = c.get("Special:BotPasswords").await;
+    assert!(list.body.contains(">mybot</a>"));
+    let p = c
+        .post(
+            "Special:BotPasswords/mybot",
+            &[("op", "delete"), ("wpEditToken", &token)],
+        )
+        .await;
+    assert!(p
+        .text()
+        .contains("The bot password for bot name \"mybot\" of user \"Alice\" was deleted."));
+    assert!(w.services.users.bot_password(1, "mybot").await.unwrap().is_none());
+    assert_eq!(bot.whoami().await, "127.0.0.1");
+    assert!(!c.get("Special:BotPasswords").await.body.contains(">mybot</a>"));
+}
+
+#[tokio::test]
+async fn other_pages_and_assets() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let p = c.get("").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("<h1 id=\"firstHeading\">Main Page</h1>"));
+    assert_page_headers(&p);
+    // The pre-1.27 signup URL.
+    let p = c
+        .get_q("Special:UserLogin", &[("type", "signup"), ("returnto", "Foo")])
+        .await;
+    assert_eq!(p.status, 302);
+    assert_eq!(
+        p.header("Location"),
+        Some("/w/index.php?title=Special:CreateAccount&returnto=Foo")
+    );
+    assert_eq!(c.get("Special:Nope").await.status, 404);
+    assert_eq!(c.get("Some page").await.status, 404);
+    // Titles in the path.
+    let req = ApiRequest::new("GET");
+    let title = web::path_title("/wiki/Special:UserLogin");
+    let r = web::execute(&w.services, &req, title.as_deref()).await;
+    assert!(String::from_utf8(r.body).unwrap().contains("wpLoginToken"));
+    // HEAD: headers only.
+    let req = ApiRequest::new("HEAD");
+    let r = web::execute(&w.services, &req, Some("Special:UserLogin")).await;
+    assert!(r.body.is_empty());
+    assert_eq!(r.status, 200);
+    let css = web::assets::serve("/w/mwauth.css", "GET").unwrap();
+    assert_eq!(css.header("Content-Type"), Some("text/css; charset=UTF-8"));
+    let js = web::assets::serve("/mwauth.js", "GET").unwrap();
+    assert!(String::from_utf8(js.body).unwrap().contains("postWithToken"));
+    assert!(web::assets::serve("/w/other.js", "GET").is_none());
+}

@@ -1,0 +1,86 @@
+//! The request parser: query string and urlencoded body (as the server's adapter parses them),
+//! the Cookie header (`parse_cookie_header`), and MediaWiki's parameter merge
+//! (`Params::from_request`: the body wins, the last of repeated names wins, `$_POST + $_GET`
+//! order). Input: the text form of mwauth_fuzz::steps (one request).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mwauth::api::params::{split_multi, Params};
+use mwauth::api::ApiRequest;
+use mwauth::session::cookie::{parse_cookie_header, SetCookie};
+use mwauth_fuzz::steps;
+
+fuzz_target!(|data: &[u8]| {
+    let step = steps::parse_step(&String::from_utf8_lossy(data));
+    let mut req = ApiRequest::new(&step.method);
+    req.query = step.query.clone();
+    req.body = step.body.clone();
+    if let Some(c) = &step.cookie_header {
+        parse_cookie_header(c, &mut req.cookies);
+    }
+    let mut params = Params::from_request(&req);
+
+    // Every name: the last body value, else the last query value.
+    let mut names: Vec<&str> = Vec::new();
+    for (k, _) in req.body.iter().chain(req.query.iter()) {
+        if !names.contains(&k.as_str()) {
+            names.push(k);
+        }
+    }
+    for name in &names {
+        let last = |pairs: &[(String, String)]| {
+            pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        };
+        let want = last(&req.body).or_else(|| last(&req.query));
+        assert_eq!(params.peek(name).map(str::to_string), want, "value of {name:?}");
+        assert_eq!(
+            params.in_query(name),
+            req.query.iter().any(|(k, _)| k == name),
+            "in_query {name:?}"
+        );
+    }
+    // Nothing read yet: every name is unused, once, body names first.
+    let unused = params.unused();
+    assert_eq!(unused, names.iter().map(|n| n.to_string()).collect::<Vec<_>>());
+    for name in names.iter().step_by(2) {
+        params.get(name);
+    }
+    let unused = params.unused();
+    for (i, name) in names.iter().enumerate() {
+        assert_eq!(unused.contains(&name.to_string()), i % 2 == 1, "unused {name:?}");
+    }
+
+    // Multi-value splitting loses nothing.
+    for name in &names {
+        if let Some(v) = params.peek(name) {
+            let parts = split_multi(v);
+            if v.is_empty() {
+                assert!(parts.is_empty());
+            } else if let Some(rest) = v.strip_prefix('\u{1f}') {
+                assert_eq!(parts.join("\u{1f}"), rest);
+            } else {
+                assert_eq!(parts.join("|"), v);
+            }
+        }
+    }
+
+    // Cookies: names trimmed, and any value written as PHP's setcookie() writes it comes
+    // back unchanged.
+    for (name, value) in &req.cookies {
+        assert_eq!(name.trim(), name);
+        let line = SetCookie {
+            name: "n".into(),
+            value: value.clone(),
+            max_age: None,
+            secure: false,
+            samesite: None,
+        }
+        .header_value(0);
+        let pair = line.split(';').next().unwrap_or("");
+        let mut back = Vec::new();
+        parse_cookie_header(pair, &mut back);
+        assert_eq!(back, vec![("n".to_string(), value.clone())], "cookie {line:?}");
+        let first = req.cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        assert_eq!(req.cookie(name), first);
+    }
+});
