@@ -20,38 +20,55 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut params = Params::from_request(&req);
 
-    // Every name: the last body value, else the last query value.
+    // Whatever the names: each unused name is listed once and has a value.
+    let unused = params.unused();
+    for (i, name) in unused.iter().enumerate() {
+        assert!(!unused[..i].contains(name), "{name:?} listed twice");
+        assert!(params.peek(name).is_some(), "{name:?} unused but absent");
+    }
+
+    // Plain names (no PHP name mangling applies) and ASCII values (NFC already), within
+    // PHP's max_input_vars: MediaWiki's exact merge.
+    let plain = |pairs: &[(String, String)]| {
+        pairs.len() <= 1000
+            && pairs.iter().all(|(k, v)| {
+                !k.is_empty()
+                    && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    && v.is_ascii()
+            })
+    };
     let mut names: Vec<&str> = Vec::new();
-    for (k, _) in req.body.iter().chain(req.query.iter()) {
-        if !names.contains(&k.as_str()) {
-            names.push(k);
+    if plain(&req.body) && plain(&req.query) {
+        for (k, _) in req.body.iter().chain(req.query.iter()) {
+            if !names.contains(&k.as_str()) {
+                names.push(k);
+            }
         }
-    }
-    for name in &names {
-        let last = |pairs: &[(String, String)]| {
-            pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        };
-        let want = last(&req.body).or_else(|| last(&req.query));
-        assert_eq!(params.peek(name).map(str::to_string), want, "value of {name:?}");
-        assert_eq!(
-            params.in_query(name),
-            req.query.iter().any(|(k, _)| k == name),
-            "in_query {name:?}"
-        );
-    }
-    // Nothing read yet: every name is unused, once, body names first.
-    let unused = params.unused();
-    assert_eq!(unused, names.iter().map(|n| n.to_string()).collect::<Vec<_>>());
-    for name in names.iter().step_by(2) {
-        params.get(name);
-    }
-    let unused = params.unused();
-    for (i, name) in names.iter().enumerate() {
-        assert_eq!(unused.contains(&name.to_string()), i % 2 == 1, "unused {name:?}");
+        for name in &names {
+            let last = |pairs: &[(String, String)]| {
+                pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            };
+            let want = last(&req.body).or_else(|| last(&req.query));
+            assert_eq!(params.peek(name).map(str::to_string), want, "value of {name:?}");
+            assert_eq!(
+                params.in_query(name),
+                req.query.iter().any(|(k, _)| k == name),
+                "in_query {name:?}"
+            );
+        }
+        // Nothing read yet: every name is unused, once, body names first.
+        assert_eq!(unused, names.iter().map(|n| n.to_string()).collect::<Vec<_>>());
+        for name in names.iter().step_by(2) {
+            params.get(name);
+        }
+        let unused = params.unused();
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(unused.contains(&name.to_string()), i % 2 == 1, "unused {name:?}");
+        }
     }
 
     // Multi-value splitting loses nothing.
-    for name in &names {
+    for name in &unused {
         if let Some(v) = params.peek(name) {
             let parts = split_multi(v);
             if v.is_empty() {

@@ -224,13 +224,15 @@ fn is_name_start(c: char) -> bool {
     matches!(c, 'A'..='Z' | '_' | 'a'..='z' | '\u{c0}'..='\u{d6}' | '\u{d8}'..='\u{f6}' | '\u{f8}'..='\u{2ff}' | '\u{370}'..='\u{37d}' | '\u{37f}'..='\u{1fff}' | '\u{200c}'..='\u{200d}' | '\u{2070}'..='\u{218f}' | '\u{2c00}'..='\u{2fef}' | '\u{3001}'..='\u{d7ff}' | '\u{f900}'..='\u{fdcf}' | '\u{fdf0}'..='\u{fffd}' | '\u{10000}'..='\u{effff}')
 }
 
-/// An XML Name without `:` that does not start with the reserved `xml`.
+/// An XML Name without `:` that does not start with the reserved `xml` nor with `_`
+/// (ApiFormatXml::mangleName leaves exactly these unchanged).
 pub fn is_plain_xml_name(s: &str) -> bool {
     let mut chars = s.chars();
     let Some(first) = chars.next() else {
         return false;
     };
-    is_name_start(first)
+    first != '_'
+        && is_name_start(first)
         && chars.all(|c| {
             is_name_start(c)
                 || matches!(c, '-' | '.' | '0'..='9' | '\u{b7}' | '\u{300}'..='\u{36f}' | '\u{203f}'..='\u{2040}')
@@ -238,23 +240,33 @@ pub fn is_plain_xml_name(s: &str) -> bool {
         && !s.to_ascii_lowercase().starts_with("xml")
 }
 
-/// Whether ApiFormatXml's output for `o` must be well-formed: every name is an XML name and
-/// every string is made of XML characters. (MediaWiki mangles names and cleans input strings
-/// before they reach the result; mwauth's result trees only ever hold fixed names.)
-pub fn xml_representable(o: &Obj) -> bool {
-    o.entries
-        .iter()
-        .all(|(k, v)| is_plain_xml_name(k) && value_xml_representable(v))
+/// Whether every string of the tree is made of XML characters: then ApiFormatXml's output
+/// must be a well-formed document whatever the names (mangleName makes XML names of them).
+/// MediaWiki's WebRequest cleans input strings before they can reach a result.
+pub fn xml_text_ok(o: &Obj) -> bool {
+    o.entries.iter().all(|(k, v)| k.chars().all(is_xml_char) && value_xml(v, &|s| s.chars().all(is_xml_char)))
 }
 
-fn value_xml_representable(v: &Value) -> bool {
+/// Whether every name is a plain XML name (unchanged by mangling, never an integer key):
+/// then the document's structure is checked element by element.
+pub fn xml_plain(o: &Obj) -> bool {
+    o.entries.iter().all(|(k, v)| is_plain_xml_name(k) && value_xml(v, &|_| true) && value_names_plain(v))
+}
+
+fn value_xml(v: &Value, text_ok: &dyn Fn(&str) -> bool) -> bool {
     match v {
-        Value::Str(s) => s.chars().all(is_xml_char),
+        Value::Str(s) => text_ok(s),
         Value::Int(_) | Value::Bool(_) => true,
-        Value::Obj(o) => xml_representable(o),
-        Value::List(l) => {
-            is_plain_xml_name(&l.element) && l.items.iter().all(value_xml_representable)
-        }
+        Value::Obj(o) => o.entries.iter().all(|(k, v)| text_ok(k) && value_xml(v, text_ok)),
+        Value::List(l) => text_ok(&l.element) && l.items.iter().all(|i| value_xml(i, text_ok)),
+    }
+}
+
+fn value_names_plain(v: &Value) -> bool {
+    match v {
+        Value::Str(_) | Value::Int(_) | Value::Bool(_) => true,
+        Value::Obj(o) => xml_plain(o),
+        Value::List(l) => is_plain_xml_name(&l.element) && l.items.iter().all(value_names_plain),
     }
 }
 
@@ -269,22 +281,36 @@ fn elements<'a, 'i>(n: roxmltree::Node<'a, 'i>) -> Vec<roxmltree::Node<'a, 'i>> 
     n.children().filter(|c| c.is_element()).collect()
 }
 
+/// The text ApiFormatXml writes for a scalar used as content.
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Obj(_) | Value::List(_) => None,
+    }
+}
+
 fn check_obj(o: &Obj, name: &str, n: roxmltree::Node<'_, '_>) -> Result<(), String> {
     if n.tag_name().name() != name {
         return Err(format!("element {} where {name} was due", n.tag_name().name()));
     }
+    // ApiFormatXml::recXmlPrint: the content key (META_CONTENT, else `*`) holding a scalar is
+    // the element's text; other scalars are attributes, objects and lists children.
+    let content_key = o.content.as_deref().unwrap_or("*");
     let mut attrs = 0;
     let mut children: Vec<(&str, &Value)> = Vec::new();
     let mut content = None;
     for (k, v) in &o.entries {
-        let is_content = o.content.as_deref() == Some(k.as_str());
+        if k == content_key {
+            if let Some(t) = scalar_text(v) {
+                content = Some(t);
+                continue;
+            }
+        }
         let want = match v {
             Value::Obj(_) | Value::List(_) => {
                 children.push((k, v));
-                continue;
-            }
-            Value::Str(s) if is_content => {
-                content = Some(s);
                 continue;
             }
             Value::Str(s) => s.clone(),
@@ -309,21 +335,23 @@ fn check_obj(o: &Obj, name: &str, n: roxmltree::Node<'_, '_>) -> Result<(), Stri
     let mut got_attrs = n.attributes().len();
     if let Some(text) = content {
         let holder = if children.is_empty() {
-            if n.attribute(("http://www.w3.org/XML/1998/namespace", "space")) != Some("preserve") {
-                return Err(format!("{name}: content without xml:space"));
-            }
             got_attrs -= 1;
             n
         } else {
+            // Content beside child elements becomes the last child, named after the
+            // content key.
             let last = kids[kids.len() - 1];
-            if last.tag_name().name() != "_" {
+            if last.tag_name().name() != content_key {
                 return Err(format!("{name}: content child is {}", last.tag_name().name()));
             }
             last
         };
+        if holder.attribute(("http://www.w3.org/XML/1998/namespace", "space")) != Some("preserve") {
+            return Err(format!("{name}: content without xml:space"));
+        }
         let got: String = holder.children().filter(|c| c.is_text()).filter_map(|c| c.text()).collect();
         // XML parsers turn a CR into LF in text; MediaWiki leaves CR unescaped too.
-        if !text.contains('\r') && got != *text {
+        if !text.contains('\r') && got != text {
             return Err(format!("{name}: content {got:?} for {text:?}"));
         }
     }

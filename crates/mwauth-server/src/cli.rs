@@ -46,6 +46,9 @@ pub enum BotCommand {
     List { user: String },
     /// Delete a bot password (ends its sessions).
     Delete { user: String, botname: String },
+    /// Invalidate all of a user's bot passwords (as invalidateBotPasswords.php): each must be
+    /// reset before it logs in again, and its sessions end at their next request.
+    Invalidate { user: String },
 }
 
 fn user_name(raw: &str) -> anyhow::Result<String> {
@@ -200,6 +203,37 @@ pub async fn botpassword(settings: Settings, cmd: BotCommand) -> anyhow::Result<
                 );
             }
             println!("deleted bot password {}@{}", user.name, botname.trim());
+        }
+        BotCommand::Invalidate { user } => {
+            let name = user_name(&user)?;
+            let user = users
+                .user_by_name(&name)
+                .await?
+                .ok_or_else(|| anyhow!("no such user \"{name}\""))?;
+            let mut count = 0;
+            for bp in users.list_bot_passwords(user.id).await? {
+                // PasswordFactory::newInvalidPassword, and a new bp_token so that the
+                // sessions made with the old one end too.
+                let token = mwauth::session::random_hex(32);
+                if users
+                    .update_bot_password(
+                        user.id,
+                        &bp.app_id,
+                        &bp.grants,
+                        &bp.restrictions,
+                        &token,
+                        Some(":null:"),
+                    )
+                    .await?
+                {
+                    count += 1;
+                }
+            }
+            if count > 0 {
+                println!("Bot passwords invalidated for {}", user.name);
+            } else {
+                println!("No bot passwords invalidated for {}", user.name);
+            }
         }
     }
     Ok(())

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use mwauth::api::{self, ApiRequest};
-use mwauth::web;
 use mwauth::session::cookie::parse_cookie_header;
+use mwauth::web;
 use mwauth::Services;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -50,7 +50,7 @@ async fn index_php(
     let (parts, body) = req.into_parts();
     let body = match to_bytes(body, state.max_body_bytes).await {
         Ok(b) => b,
-        Err(_) => return too_large(),
+        Err(_) => return too_large(&state, &parts.uri, &parts.headers),
     };
     let web_req = build_request(
         &state,
@@ -91,7 +91,7 @@ async fn api_php(
     let method = parts.method.clone();
     let body = match to_bytes(body, state.max_body_bytes).await {
         Ok(b) => b,
-        Err(_) => return too_large(),
+        Err(_) => return too_large(&state, &parts.uri, &parts.headers),
     };
     let api_req = build_request(
         &state,
@@ -122,13 +122,16 @@ async fn api_php(
     to_http(res)
 }
 
-fn too_large() -> Response {
-    (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        [("content-type", "text/plain; charset=utf-8")],
-        "Request body too large\n",
-    )
-        .into_response()
+/// A body over `max_body_bytes`: refused with a MediaWiki-shaped error (HTTP 413) in the
+/// format the query string asks for, without reading the rest.
+fn too_large(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
+    let mut req = ApiRequest::new("POST");
+    if let Some(q) = uri.query() {
+        req.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
+    }
+    req.host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
+    let limit = state.max_body_bytes.to_string();
+    to_http(api::main::refuse(&state.services, &req, "toobig", "mwauth-toobig", &[&limit], 413))
 }
 
 async fn build_request(

@@ -473,10 +473,16 @@ impl Jar {
                 _ => {}
             }
         }
-        self.cookies.retain(|(n, _, _)| n != name);
-        if !expired {
-            self.cookies
-                .push((name.to_string(), value.to_string(), secure));
+        // A cookie set again keeps its place; an expired one is dropped.
+        match self.cookies.iter().position(|(n, _, _)| n == name) {
+            Some(i) if expired => {
+                self.cookies.remove(i);
+            }
+            Some(i) => self.cookies[i] = (name.to_string(), value.to_string(), secure),
+            None if expired => {}
+            None => self
+                .cookies
+                .push((name.to_string(), value.to_string(), secure)),
         }
     }
 
@@ -580,30 +586,30 @@ async fn run(
         };
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
         let mut rb = client.request(method.clone(), &url);
+        let mut headers = fill_pairs(step.get("headers"), &vars);
         if let Some(h) = &host {
-            rb = rb.header("Host", h.as_str());
-        }
-        for (k, v) in fill_pairs(step.get("headers"), &vars) {
-            rb = rb.header(k, v);
-        }
-        if let Some(cookie) = jar.header() {
-            rb = rb.header("Cookie", cookie);
-        }
-        let mut has_body = false;
-        if step.get("form").is_some() {
-            let form = fill_pairs(step.get("form"), &vars);
-            if !form.is_empty() {
-                has_body = true;
-                rb = rb
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body(urlencode(&form));
+            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+                headers.insert(0, ("Host".into(), h.clone()));
             }
         }
-        if step.get("multipart").is_some() {
-            // urllib3's encode_multipart_formdata, fields without a file name
+        // requests replaces a Cookie header of the step with the jar's, if it has cookies.
+        if let Some(cookie) = jar.header() {
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case("cookie"));
+            headers.push(("Cookie".into(), cookie));
+        }
+        for (k, v) in headers {
+            rb = rb.header(k, v);
+        }
+        let form = fill_pairs(step.get("form"), &vars);
+        let has_body = if step.get("multipart").is_some() {
+            // urllib3's encode_multipart_formdata: `form` fields first, then the `multipart`
+            // ones, none with a file name
             let boundary = mwauth::session::random_hex(32);
             let mut body = Vec::new();
-            for (k, v) in fill_pairs(step.get("multipart"), &vars) {
+            let fields = form
+                .into_iter()
+                .chain(fill_pairs(step.get("multipart"), &vars));
+            for (k, v) in fields {
                 body.extend_from_slice(
                     format!(
                         "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
@@ -612,14 +618,22 @@ async fn run(
                 );
             }
             body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-            has_body = true;
             rb = rb
                 .header(
                     "Content-Type",
                     format!("multipart/form-data; boundary={boundary}"),
                 )
                 .body(body);
-        }
+            true
+        } else if !form.is_empty() {
+            rb = rb
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(urlencode(&form));
+            true
+        } else {
+            // requests sends no body (and no Content-Type) for an empty form
+            false
+        };
         if !has_body && !matches!(method.as_str(), "GET" | "HEAD") {
             rb = rb.header("Content-Length", "0");
         }

@@ -74,6 +74,10 @@ async fn seed(services: &mwauth::Services) {
     }
 }
 
+/// Every cookie value any node set (session ids among them), to delete the sessions left in
+/// Redis after the test.
+static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 /// One client's cookies. Cookies are not told apart by port, so the client sends the same
 /// jar to both nodes, as a browser behind one host name would.
 #[derive(Clone, Default, Debug)]
@@ -103,6 +107,9 @@ impl Jar {
             if removed {
                 self.0.remove(name.trim());
             } else {
+                SEEN.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(value.to_string());
                 self.0.insert(name.trim().to_string(), value.to_string());
             }
         }
@@ -260,6 +267,15 @@ async fn two_nodes_share_users_and_sessions() {
         .unwrap();
     cleanup.drop_tables().await.unwrap();
     cleanup.close().await;
+    let keyspace = mwauth::store::redis::wiki_domain_id(&wiki, &prefix);
+    let redis = mwauth::store::redis::RedisSessionStore::open(&redis_url(), &keyspace).unwrap();
+    let seen: Vec<String> = SEEN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for id in seen
+        .iter()
+        .filter(|v| mwauth::session::is_valid_session_id(v))
+    {
+        let _ = mwauth::store::SessionStore::delete(&redis, id).await;
+    }
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }

@@ -36,8 +36,64 @@ pub struct Config {
     pub enable_bot_passwords: bool,
     /// `$wgPasswordAttemptThrottle`: (count, seconds) windows per user+IP.
     pub password_attempt_throttle: Vec<(u32, u64)>,
+    /// `$wgCrossSiteAJAXdomains`: origins (host patterns with `*` and `?`) that may call the
+    /// API with the user's credentials. Empty by default: only `origin=*` (anonymous).
+    pub cross_site_ajax_domains: Vec<String>,
+    /// `$wgCrossSiteAJAXdomainExceptions`.
+    pub cross_site_ajax_domain_exceptions: Vec<String>,
+    /// `$wgAllowedCorsHeaders`: request headers a preflight may ask for.
+    pub allowed_cors_headers: Vec<String>,
     /// Trust `X-Forwarded-For` from these proxy addresses (`$wgCdnServers`).
     pub trusted_proxies: Vec<String>,
+    /// What `meta=siteinfo` reports as `generator` (`MediaWiki ` . MW_VERSION). Clients read
+    /// the MediaWiki version from it to decide which API features they may use, so it names
+    /// the version whose API mwauth reproduces.
+    pub generator: String,
+    /// What siteinfo reports as `phpversion` (PHP_VERSION), for clients that check it; the
+    /// reference server's value by default.
+    pub php_version: String,
+    /// What siteinfo reports as `phpsapi` (PHP_SAPI), for clients that check it.
+    pub php_sapi: String,
+    /// What siteinfo reports as `dbtype` (`$wgDBtype`), for clients that check it.
+    pub db_type: String,
+    /// What siteinfo reports as `dbversion` (the database server's version), for clients
+    /// that check it.
+    pub db_version: String,
+    /// What siteinfo's `statistics` reports (SiteStats). mwauth keeps no pages, so these are
+    /// a fresh wiki's numbers unless set.
+    pub site_stats: SiteStats,
+}
+
+/// SiteStats as `meta=siteinfo&siprop=statistics` reports it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteStats {
+    pub pages: i64,
+    pub articles: i64,
+    pub edits: i64,
+    pub images: i64,
+    /// `ss_users`; unset: the number of accounts in the user store.
+    pub users: Option<i64>,
+    pub activeusers: i64,
+    /// Members of `sysop`; unset: counted in the user store.
+    pub admins: Option<i64>,
+    pub jobs: i64,
+}
+
+impl Default for SiteStats {
+    fn default() -> Self {
+        // A freshly installed MediaWiki: the Main Page, created by one edit.
+        SiteStats {
+            pages: 1,
+            articles: 0,
+            edits: 1,
+            images: 0,
+            users: None,
+            activeusers: 0,
+            admins: None,
+            jobs: 0,
+        }
+    }
 }
 
 impl Default for Config {
@@ -57,7 +113,30 @@ impl Default for Config {
             allow_account_creation: true,
             enable_bot_passwords: true,
             password_attempt_throttle: vec![(5, 300), (150, 172800)],
+            cross_site_ajax_domains: Vec::new(),
+            cross_site_ajax_domain_exceptions: Vec::new(),
+            allowed_cors_headers: [
+                "Accept",
+                "Accept-Language",
+                "Content-Language",
+                "Content-Type",
+                "Accept-Encoding",
+                "DNT",
+                "Origin",
+                "User-Agent",
+                "Api-User-Agent",
+                "Access-Control-Max-Age",
+                "Authorization",
+            ]
+            .map(String::from)
+            .to_vec(),
             trusted_proxies: Vec::new(),
+            generator: "MediaWiki 1.39.17".into(),
+            php_version: "8.2.36".into(),
+            php_sapi: "cli-server".into(),
+            db_type: "sqlite".into(),
+            db_version: "3.40.1".into(),
+            site_stats: SiteStats::default(),
         }
     }
 }

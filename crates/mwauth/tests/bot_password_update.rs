@@ -14,8 +14,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 fn mysql_url() -> String {
-    std::env::var("MWAUTH_TEST_MYSQL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+    std::env::var("MWAUTH_TEST_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
 }
 
 fn postgres_url() -> String {
@@ -81,7 +80,10 @@ async fn contract(s: Arc<dyn UserStore>) {
         .await
         .unwrap());
     let got = s.bot_password(uid, "my bot").await.unwrap().unwrap();
-    assert_eq!((got.password.as_str(), got.token.as_str()), (":pbkdf2:new", token2.as_str()));
+    assert_eq!(
+        (got.password.as_str(), got.token.as_str()),
+        (":pbkdf2:new", token2.as_str())
+    );
 
     // The same values again still finds the row (MySQL counts changed rows by default).
     assert!(s

@@ -246,9 +246,15 @@ async fn login_page_starts_a_session_with_a_login_token() {
     assert!(p.personal_bar().contains("Not logged in"));
     // The same session's API login token is another token of the same secret.
     let v = c
-        .api("GET", &[("action", "query"), ("meta", "tokens"), ("type", "login")])
+        .api(
+            "GET",
+            &[("action", "query"), ("meta", "tokens"), ("type", "login")],
+        )
         .await;
-    assert!(v["query"]["tokens"]["logintoken"].as_str().unwrap().ends_with("+\\"));
+    assert!(v["query"]["tokens"]["logintoken"]
+        .as_str()
+        .unwrap()
+        .ends_with("+\\"));
 }
 
 #[tokio::test]
@@ -256,7 +262,11 @@ async fn login_form_needs_the_session_token() {
     let w = wiki().await;
     let mut c = Client::new(&w);
     c.get("Special:UserLogin").await;
-    for token in [None, Some("0123456789abcdef0123456789abcdef1+\\"), Some("+\\")] {
+    for token in [
+        None,
+        Some("0123456789abcdef0123456789abcdef1+\\"),
+        Some("+\\"),
+    ] {
         let mut form = vec![("wpName", "Alice"), ("wpPassword", PW)];
         if let Some(t) = token {
             form.push(("wpLoginToken", t));
@@ -276,7 +286,11 @@ async fn login_form_needs_the_session_token() {
     let p = fresh
         .post(
             "Special:UserLogin",
-            &[("wpName", "Alice"), ("wpPassword", PW), ("wpLoginToken", "x+\\")],
+            &[
+                ("wpName", "Alice"),
+                ("wpPassword", PW),
+                ("wpLoginToken", "x+\\"),
+            ],
         )
         .await;
     assert!(p
@@ -292,7 +306,11 @@ async fn login_form_needs_the_session_token() {
     let p = c
         .post(
             "Special:UserLogin",
-            &[("wpName", "Alice"), ("wpPassword", PW), ("wpLoginToken", &theirs)],
+            &[
+                ("wpName", "Alice"),
+                ("wpPassword", PW),
+                ("wpLoginToken", &theirs),
+            ],
         )
         .await;
     assert!(p.body.contains("precaution against session hijacking"));
@@ -313,10 +331,15 @@ async fn login_makes_a_new_session_that_the_api_sees() {
     // Not remembered: no Token cookie, the session cookie has no expiry.
     assert!(p.cookie_set("my_wikiToken").is_none());
     assert!(!p.cookie_set("my_wiki_session").unwrap().contains("expires"));
-    assert!(p.cookie_set("my_wikiUserName").unwrap().starts_with("my_wikiUserName=Alice;"));
+    assert!(p
+        .cookie_set("my_wikiUserName")
+        .unwrap()
+        .starts_with("my_wikiUserName=Alice;"));
     assert_eq!(c.whoami().await, "Alice");
     let main = c.get("Main_Page").await;
-    assert!(main.personal_bar().contains("<span class=\"mw-username\">Alice</span>"));
+    assert!(main
+        .personal_bar()
+        .contains("<span class=\"mw-username\">Alice</span>"));
     assert!(main.personal_bar().contains("id=\"pt-logout\""));
     // The pre-login session id is gone.
     let mut old = Client::new(&w);
@@ -362,7 +385,9 @@ async fn login_refusals_are_worded_as_mediawiki_words_them() {
     let p = c.log_in("Nobody", "whatever", false).await;
     assert!(p.body.contains("Incorrect username or password entered."));
     // A bot password does not open a page.
-    let bp = c.log_in("Alice@bot", "abcdefghijklmnopqrstuvabcdefghij", false).await;
+    let bp = c
+        .log_in("Alice@bot", "abcdefghijklmnopqrstuvabcdefghij", false)
+        .await;
     assert!(bp.body.contains("Incorrect username or password entered."));
     // Five attempts per user and address in five minutes: the sixth is refused.
     for _ in 0..4 {
@@ -381,9 +406,15 @@ async fn api_login_shows_on_the_pages_and_bot_sessions_do_not() {
     let w = wiki().await;
     let mut c = Client::new(&w);
     let v = c
-        .api("GET", &[("action", "query"), ("meta", "tokens"), ("type", "login")])
+        .api(
+            "GET",
+            &[("action", "query"), ("meta", "tokens"), ("type", "login")],
+        )
         .await;
-    let token = v["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let token = v["query"]["tokens"]["logintoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let v = c
         .api(
             "POST",
@@ -421,9 +452,15 @@ async fn api_login_shows_on_the_pages_and_bot_sessions_do_not() {
         .unwrap();
     let mut bot = Client::new(&w);
     let v = bot
-        .api("GET", &[("action", "query"), ("meta", "tokens"), ("type", "login")])
+        .api(
+            "GET",
+            &[("action", "query"), ("meta", "tokens"), ("type", "login")],
+        )
         .await;
-    let token = v["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let token = v["query"]["tokens"]["logintoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let v = bot
         .api(
             "POST",
@@ -476,7 +513,10 @@ async fn logout_form_needs_its_own_token() {
     assert_ne!(form_token, csrf, "the form's token is salted logoutToken");
     for bad in ["", "+\\", csrf.as_str()] {
         let p = c.post("Special:UserLogout", &[("wpEditToken", bad)]).await;
-        assert!(p.body.contains("precaution against session hijacking"), "{bad}");
+        assert!(
+            p.body.contains("precaution against session hijacking"),
+            "{bad}"
+        );
         assert!(p.body.contains("Do you want to log out?"));
         assert_eq!(c.whoami().await, "Alice");
     }
@@ -489,7 +529,9 @@ async fn logout_form_needs_its_own_token() {
     assert!(p.personal_bar().contains("Not logged in"));
     for name in ["my_wiki_session", "my_wikiUserID", "my_wikiToken"] {
         assert!(
-            p.cookie_set(name).unwrap().contains("=deleted; expires=Thu, 01 Jan 1970"),
+            p.cookie_set(name)
+                .unwrap()
+                .contains("=deleted; expires=Thu, 01 Jan 1970"),
             "{name}"
         );
     }
@@ -514,7 +556,9 @@ async fn the_pages_csrf_token_logs_out_through_the_api() {
     );
     let csrf = page.attr_after("data-mw-csrf=\"").unwrap();
     let session = c.cookie("my_wiki_session").unwrap().to_string();
-    let v = c.api("POST", &[("action", "logout"), ("token", &csrf)]).await;
+    let v = c
+        .api("POST", &[("action", "logout"), ("token", &csrf)])
+        .await;
     assert_eq!(v, serde_json::json!({}));
     let after = c.get("Special:UserLogout").await;
     assert!(after.body.contains("You are now logged out."));
@@ -541,11 +585,17 @@ async fn user_provided_text_is_escaped() {
     let p = c
         .post(
             "Special:UserLogin",
-            &[("wpName", evil), ("wpPassword", "x"), ("wpLoginToken", &token)],
+            &[
+                ("wpName", evil),
+                ("wpPassword", "x"),
+                ("wpLoginToken", &token),
+            ],
         )
         .await;
     assert!(!p.body.contains("<script>alert"));
-    assert!(p.body.contains("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(p
+        .body
+        .contains("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
     // A title that is not served.
     let p = c.get(&format!("Special:{evil}")).await;
     assert_eq!(p.status, 404);
@@ -591,13 +641,43 @@ async fn account_creation_is_worded_as_mediawiki_words_it() {
     assert_page_headers(&form);
     let token = form.input("wpCreateaccountToken").unwrap();
     let cases: &[(&str, &str, &str, &str)] = &[
-        ("Alice", "Another-pass-1", "Another-pass-1", "Username entered already in use.\nPlease choose a different name."),
-        ("Talk:Bob", "Another-pass-1", "Another-pass-1", "You have not specified a valid username."),
-        ("Bob@home", "Another-pass-1", "Another-pass-1", "You have not specified a valid username."),
-        ("Bob", "Another-pass-1", "Another-pass-2", "The passwords you entered do not match."),
+        (
+            "Alice",
+            "Another-pass-1",
+            "Another-pass-1",
+            "Username entered already in use.\nPlease choose a different name.",
+        ),
+        (
+            "Talk:Bob",
+            "Another-pass-1",
+            "Another-pass-1",
+            "You have not specified a valid username.",
+        ),
+        (
+            "Bob@home",
+            "Another-pass-1",
+            "Another-pass-1",
+            "You have not specified a valid username.",
+        ),
+        (
+            "Bob",
+            "Another-pass-1",
+            "Another-pass-2",
+            "The passwords you entered do not match.",
+        ),
         ("Bob", "Another-pass-1", "", "This value is required."),
-        ("Bobby", "obb", "obb", "Your password must not appear within your username."),
-        ("Bob", "password", "password", "The password entered is in a list of very commonly used passwords."),
+        (
+            "Bobby",
+            "obb",
+            "obb",
+            "Your password must not appear within your username.",
+        ),
+        (
+            "Bob",
+            "password",
+            "password",
+            "The password entered is in a list of very commonly used passwords.",
+        ),
     ];
     for (name, pw, retype, text) in cases {
         let p = c
@@ -612,13 +692,23 @@ async fn account_creation_is_worded_as_mediawiki_words_it() {
             )
             .await;
         assert!(p.body.contains(text), "{name}: {}", p.body);
-        assert!(w.services.users.user_by_name("Bob").await.unwrap().is_none());
+        assert!(w
+            .services
+            .users
+            .user_by_name("Bob")
+            .await
+            .unwrap()
+            .is_none());
     }
     // The token is required.
     let p = c
         .post(
             "Special:CreateAccount",
-            &[("wpName", "Bob"), ("wpPassword", "Bob-pass-123"), ("wpRetype", "Bob-pass-123")],
+            &[
+                ("wpName", "Bob"),
+                ("wpPassword", "Bob-pass-123"),
+                ("wpRetype", "Bob-pass-123"),
+            ],
         )
         .await;
     assert!(p.body.contains("precaution against session hijacking"));
@@ -634,8 +724,16 @@ async fn account_creation_is_worded_as_mediawiki_words_it() {
             ],
         )
         .await;
-    assert!(p.body.contains("The user account was not created, as we could not confirm its source."));
-    assert!(w.services.users.user_by_name("Bob").await.unwrap().is_none());
+    assert!(p
+        .body
+        .contains("The user account was not created, as we could not confirm its source."));
+    assert!(w
+        .services
+        .users
+        .user_by_name("Bob")
+        .await
+        .unwrap()
+        .is_none());
     // Created, and logged in to it.
     let p = c
         .post(
@@ -648,7 +746,11 @@ async fn account_creation_is_worded_as_mediawiki_words_it() {
             ],
         )
         .await;
-    assert!(p.body.contains("<title>Welcome, Bob! - MediaWiki</title>"), "{}", p.body);
+    assert!(
+        p.body.contains("<title>Welcome, Bob! - MediaWiki</title>"),
+        "{}",
+        p.body
+    );
     assert!(p.personal_bar().contains(">Bob</span>"));
     assert_eq!(c.whoami().await, "Bob");
     // Bob, logged in, creates an account for someone else and stays Bob.
@@ -670,7 +772,13 @@ async fn account_creation_is_worded_as_mediawiki_words_it() {
         .await;
     assert!(p.body.contains("has been created"));
     assert_eq!(c.whoami().await, "Bob");
-    assert!(w.services.users.user_by_name("Carol").await.unwrap().is_some());
+    assert!(w
+        .services
+        .users
+        .user_by_name("Carol")
+        .await
+        .unwrap()
+        .is_some());
 }
 
 #[tokio::test]
@@ -683,24 +791,42 @@ async fn account_creation_can_be_turned_off() {
     let mut c = Client::new(&w);
     let p = c.get("Special:CreateAccount").await;
     assert_eq!(p.status, 403);
-    assert!(p.body.contains("Direct account creation is not enabled on this wiki."));
+    assert!(p
+        .body
+        .contains("Direct account creation is not enabled on this wiki."));
     assert!(!p.personal_bar().contains("pt-createaccount"));
     let p = c
         .post(
             "Special:CreateAccount",
-            &[("wpName", "Bob"), ("wpPassword", "Bob-pass-123"), ("wpRetype", "Bob-pass-123")],
+            &[
+                ("wpName", "Bob"),
+                ("wpPassword", "Bob-pass-123"),
+                ("wpRetype", "Bob-pass-123"),
+            ],
         )
         .await;
     assert_eq!(p.status, 403);
-    assert!(w.services.users.user_by_name("Bob").await.unwrap().is_none());
+    assert!(w
+        .services
+        .users
+        .user_by_name("Bob")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn api_bot_login<'a>(w: &'a Wiki, name: &str, pw: &str) -> (Client<'a>, Value) {
     let mut bot = Client::new(w);
     let v = bot
-        .api("GET", &[("action", "query"), ("meta", "tokens"), ("type", "login")])
+        .api(
+            "GET",
+            &[("action", "query"), ("meta", "tokens"), ("type", "login")],
+        )
         .await;
-    let token = v["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let token = v["query"]["tokens"]["logintoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let v = bot
         .api(
             "POST",
@@ -729,10 +855,15 @@ async fn bot_passwords_are_managed_on_the_page() {
     let login = c
         .get_q(
             "Special:UserLogin",
-            &[("returnto", "Special:BotPasswords"), ("warning", "exception-nologin-text")],
+            &[
+                ("returnto", "Special:BotPasswords"),
+                ("warning", "exception-nologin-text"),
+            ],
         )
         .await;
-    assert!(login.body.contains("Please log in to be able to access this page or action."));
+    assert!(login
+        .body
+        .contains("Please log in to be able to access this page or action."));
     let token = login.input("wpLoginToken").unwrap();
     let p = c
         .post(
@@ -757,7 +888,11 @@ async fn bot_passwords_are_managed_on_the_page() {
     let p = c
         .post(
             "Special:BotPasswords",
-            &[("op", "new"), ("wpappId", " mybot "), ("wpEditToken", &token)],
+            &[
+                ("op", "new"),
+                ("wpappId", " mybot "),
+                ("wpEditToken", &token),
+            ],
         )
         .await;
     assert_eq!(p.status, 303);
@@ -767,21 +902,37 @@ async fn bot_passwords_are_managed_on_the_page() {
     );
     let form = c.get("Special:BotPasswords/mybot").await;
     assert!(form.body.contains("Create a new bot password"));
-    assert!(form.body.contains("<code id=\"mw-botpasswords-username\">Alice@mybot</code>"));
+    assert!(form
+        .body
+        .contains("<code id=\"mw-botpasswords-username\">Alice@mybot</code>"));
     // Without the token nothing is created.
     let p = c
         .post(
             "Special:BotPasswords/mybot",
-            &[("op", "create"), ("wpgrants", "grant-highvolume"), ("wprestrictions", "0.0.0.0/0\n::/0")],
+            &[
+                ("op", "create"),
+                ("wpgrants", "grant-highvolume"),
+                ("wprestrictions", "0.0.0.0/0\n::/0"),
+            ],
         )
         .await;
     assert!(p.body.contains("precaution against session hijacking"));
-    assert!(w.services.users.bot_password(1, "mybot").await.unwrap().is_none());
+    assert!(w
+        .services
+        .users
+        .bot_password(1, "mybot")
+        .await
+        .unwrap()
+        .is_none());
     // A bad IP range is refused.
     let p = c
         .post(
             "Special:BotPasswords/mybot",
-            &[("op", "create"), ("wpEditToken", &token), ("wprestrictions", "10.0.0.0/40")],
+            &[
+                ("op", "create"),
+                ("wpEditToken", &token),
+                ("wprestrictions", "10.0.0.0/40"),
+            ],
         )
         .await;
     assert!(p.body.contains("Invalid IP address or range: 10.0.0.0/40"));
@@ -797,18 +948,33 @@ async fn bot_passwords_are_managed_on_the_page() {
             ],
         )
         .await;
-    assert!(p.body.contains("<title>Bot password created - MediaWiki</title>"));
+    assert!(p
+        .body
+        .contains("<title>Bot password created - MediaWiki</title>"));
     assert!(p
         .text()
         .contains("The bot password for bot name \"mybot\" of user \"Alice\" was created."));
-    let pw = p.attr_after("id=\"mw-botpasswords-password\">").unwrap_or_default();
-    let pw: String = pw.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let pw = p
+        .attr_after("id=\"mw-botpasswords-password\">")
+        .unwrap_or_default();
+    let pw: String = pw
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
     assert_eq!(pw.len(), 32);
-    assert!(p.body.contains(&format!(
+    assert!(p.body.contains(
         "The new password to log in with <strong id=\"mw-botpasswords-loginname\">Alice@mybot</strong> is"
+    ));
+    assert!(p.body.contains(&format!(
+        "<strong class=\"mw-password\">mybot@{pw}</strong>"
     )));
-    assert!(p.body.contains(&format!("<strong class=\"mw-password\">mybot@{pw}</strong>")));
-    let bp = w.services.users.bot_password(1, "mybot").await.unwrap().unwrap();
+    let bp = w
+        .services
+        .users
+        .bot_password(1, "mybot")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(bp.grants, ["basic", "highvolume", "editpage"]);
     // Shown once: the bot password's page does not show it again.
     let again = c.get("Special:BotPasswords/mybot").await;
@@ -837,7 +1003,13 @@ async fn bot_passwords_are_managed_on_the_page() {
         .text()
         .contains("The bot password for bot name \"mybot\" of user \"Alice\" was updated."));
     assert!(!p.body.contains("mw-botpasswords-password"));
-    let bp = w.services.users.bot_password(1, "mybot").await.unwrap().unwrap();
+    let bp = w
+        .services
+        .users
+        .bot_password(1, "mybot")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(bp.grants, ["basic", "highvolume"]);
     assert_eq!(bot.whoami().await, "127.0.0.1");
     let (mut bot, v) = api_bot_login(&w, "Alice@mybot", &pw).await;
@@ -882,9 +1054,19 @@ async fn bot_passwords_are_managed_on_the_page() {
     assert!(p
         .text()
         .contains("The bot password for bot name \"mybot\" of user \"Alice\" was deleted."));
-    assert!(w.services.users.bot_password(1, "mybot").await.unwrap().is_none());
+    assert!(w
+        .services
+        .users
+        .bot_password(1, "mybot")
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(bot.whoami().await, "127.0.0.1");
-    assert!(!c.get("Special:BotPasswords").await.body.contains(">mybot</a>"));
+    assert!(!c
+        .get("Special:BotPasswords")
+        .await
+        .body
+        .contains(">mybot</a>"));
 }
 
 #[tokio::test]
@@ -897,7 +1079,10 @@ async fn other_pages_and_assets() {
     assert_page_headers(&p);
     // The pre-1.27 signup URL.
     let p = c
-        .get_q("Special:UserLogin", &[("type", "signup"), ("returnto", "Foo")])
+        .get_q(
+            "Special:UserLogin",
+            &[("type", "signup"), ("returnto", "Foo")],
+        )
         .await;
     assert_eq!(p.status, 302);
     assert_eq!(
@@ -919,6 +1104,8 @@ async fn other_pages_and_assets() {
     let css = web::assets::serve("/w/mwauth.css", "GET").unwrap();
     assert_eq!(css.header("Content-Type"), Some("text/css; charset=UTF-8"));
     let js = web::assets::serve("/mwauth.js", "GET").unwrap();
-    assert!(String::from_utf8(js.body).unwrap().contains("postWithToken"));
+    assert!(String::from_utf8(js.body)
+        .unwrap()
+        .contains("postWithToken"));
     assert!(web::assets::serve("/w/other.js", "GET").is_none());
 }

@@ -44,12 +44,23 @@ pub async fn oracle_server() -> TestServer {
     let mut file = FileConfig::default();
     file.wiki.wiki_id = "oraclewiki".into();
     file.wiki.sitename = "OracleWiki".into();
-    let settings = Settings { file, data_dir: dir.path().to_path_buf() };
+    // SiteStats the reference wiki reported when the siteinfo goldens were recorded: its
+    // `ss_users` counts every account ever created there (scenarios re-recorded over time),
+    // not the accounts this server holds, and its job queue had one job.
+    file.wiki.site_stats.users = Some(10);
+    file.wiki.site_stats.jobs = 1;
+    let settings = Settings {
+        file,
+        data_dir: dir.path().to_path_buf(),
+    };
     let server = spawn(&settings).await.expect("server starts");
     let users = &server.services.users;
     for (name, hash, groups) in ORACLE_USERS {
         let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-        users.create_user(name, hash, &groups).await.expect("create user");
+        users
+            .create_user(name, hash, &groups)
+            .await
+            .expect("create user");
     }
     for (user_id, app_id, hash, grants) in ORACLE_BOT_PASSWORDS {
         let bp = BotPasswordRecord {
@@ -60,7 +71,10 @@ pub async fn oracle_server() -> TestServer {
             restrictions: mwauth::user::botpassword::DEFAULT_RESTRICTIONS.to_string(),
             grants: grants.iter().map(|g| g.to_string()).collect(),
         };
-        users.create_bot_password(&bp).await.expect("create bot password");
+        users
+            .create_bot_password(&bp)
+            .await
+            .expect("create bot password");
     }
     TestServer { server, dir }
 }

@@ -1,7 +1,8 @@
 //! The state of one API request as modules see it: parameters, session, user, the result
 //! being built, and the cookies to send.
 
-use super::error::{add_warning, ApiError, ApiMessage, ErrorFormat};
+use super::error::{add_warning_in, ApiError, ApiMessage, ErrorFormat};
+use super::i18n::{Lang, Param};
 use super::params::{split_multi, Params, MULTI_LIMIT};
 use super::request::ApiRequest;
 use super::result::Obj;
@@ -18,6 +19,10 @@ pub struct Context<'a> {
     pub user: Option<UserRecord>,
     pub result: Obj,
     pub errorformat: ErrorFormat,
+    /// The user language (`uselang`), of messages modules put in their results.
+    pub uselang: Lang,
+    /// The error formatter's language (`errorlang`; English for `errorformat=bc`).
+    pub errorlang: Lang,
     pub formatversion: u8,
     /// False for JSONP (`callback`), `origin=*` and `Treat-as-Untrusted` requests: they run as
     /// anonymous and may not obtain tokens or log in.
@@ -27,11 +32,27 @@ pub struct Context<'a> {
     pub cookies: Vec<SetCookie>,
     /// Store the current session (and send its cookie if the client lacks it) at the end.
     pub persist: bool,
+    /// The help page action=help made, which ApiMain prints (see `main::respond`).
+    pub help_output: Option<super::modules::help::HelpOutput>,
 }
 
 impl<'a> Context<'a> {
     pub fn warn(&mut self, module_path: &str, msg: ApiMessage) {
-        add_warning(&mut self.result, self.errorformat, module_path, &msg);
+        let article_path = self.article_path();
+        add_warning_in(
+            &mut self.result,
+            self.errorformat,
+            &self.errorlang,
+            module_path,
+            &msg,
+            &article_path,
+        );
+    }
+
+    /// `$wgArticlePath` without its `$1` (MediaWiki's default, `{$wgScript}/$1`), for the
+    /// links of `errorformat=html` messages.
+    pub fn article_path(&self) -> String {
+        article_path(&self.services.config)
     }
 
     /// ApiBase::addDeprecation: the module's warning, then the main-module warning pointing
@@ -131,12 +152,12 @@ impl<'a> Context<'a> {
         if found.is_empty() {
             return Ok(());
         }
-        let count = found.len().to_string();
-        let list = super::messages::comma_list(&found);
-        Err(ApiError::new(
-            "mustpostparams",
-            "apierror-mustpostparams",
-            &[&list, &count],
+        // implode( ', ', … ) and count(): a string and an integer, whatever the language.
+        let count = found.len() as i64;
+        let list = found.join(", ");
+        Err(ApiError::from_msg(
+            ApiMessage::new("mustpostparams", "apierror-mustpostparams", &[])
+                .with_params(vec![Param::Plain(list), Param::Int(count)]),
         ))
     }
 
@@ -155,12 +176,12 @@ impl<'a> Context<'a> {
         let values = split_multi(&raw);
         if values.len() > MULTI_LIMIT {
             return Err(ApiError::from_msg(
-                ApiMessage::new(
-                    "toomanyvalues",
-                    "paramvalidator-toomanyvalues",
-                    &[name, &MULTI_LIMIT.to_string()],
-                )
-                .plaintext(),
+                ApiMessage::new("toomanyvalues", "paramvalidator-toomanyvalues", &[])
+                    .plaintext()
+                    .with_params(vec![
+                        Param::Plaintext(name.to_string()),
+                        Param::Num(MULTI_LIMIT as i64),
+                    ]),
             ));
         }
         let mut good: Vec<String> = Vec::new();
@@ -170,21 +191,23 @@ impl<'a> Context<'a> {
                 if !good.contains(&v) {
                     good.push(v);
                 }
-            } else if !bad.contains(&v) {
+            } else {
+                // ParamValidator reports every unrecognized value, repeats included.
                 bad.push(v);
             }
         }
         if !bad.is_empty() {
             let data = Obj::new().with("values", super::result::List::of_strings("v", bad.clone()));
-            let list = super::messages::comma_list(&bad);
-            let count = bad.len().to_string();
-            let msg = ApiMessage::new(
-                "unrecognizedvalues",
-                "paramvalidator-unrecognizedvalues",
-                &[name, &raw, &list, &count],
-            )
-            .plaintext()
-            .with_data(data);
+            let items = bad.iter().map(|v| Param::Plaintext(v.clone())).collect();
+            let msg = ApiMessage::new("unrecognizedvalues", "paramvalidator-unrecognizedvalues", &[])
+                .plaintext()
+                .with_params(vec![
+                    Param::Plaintext(name.to_string()),
+                    Param::Plaintext(raw.clone()),
+                    Param::list(items),
+                    Param::Num(bad.len() as i64),
+                ])
+                .with_data(data);
             self.warn(module_path, msg);
         }
         Ok(good)
@@ -259,6 +282,11 @@ impl<'a> Context<'a> {
             self.session.persisted = true;
         }
     }
+}
+
+/// `$wgArticlePath` without its `$1`: `{$wgScriptPath}/index.php/`.
+pub fn article_path(config: &crate::Config) -> String {
+    format!("{}/index.php/", config.script_path)
 }
 
 /// ApiQueryTokens::getTokenTypeSalts: (session secret key, salt) per token type.

@@ -1,8 +1,9 @@
 //! Errors and warnings, and how each `errorformat` writes them (ApiErrorFormatter and its
 //! BackCompat variant).
 
+use super::i18n::{self, Lang, Param};
 use super::messages;
-use super::result::{List, Obj, Value};
+use super::result::{List, Obj, ObjKind, Value};
 
 /// A message the API reports: a code clients switch on, and a message key with parameters
 /// that gives the English text.
@@ -14,6 +15,9 @@ pub struct ApiMessage {
     /// ParamValidator's messages wrap their parameters as `{"plaintext": …}` in `raw` format.
     pub plaintext_params: bool,
     pub data: Option<Obj>,
+    /// The parameters with their kinds (numbers, durations, lists…), when they are more
+    /// than the plain or plaintext strings of `params` (see [`ApiMessage::with_params`]).
+    pub typed_params: Option<Vec<Param>>,
 }
 
 impl ApiMessage {
@@ -24,6 +28,7 @@ impl ApiMessage {
             params: params.iter().map(|s| s.to_string()).collect(),
             plaintext_params: false,
             data: None,
+            typed_params: None,
         }
     }
 
@@ -61,12 +66,96 @@ impl ApiMessage {
         self
     }
 
+    /// Sets the parameters with their kinds; `params` keeps their English text.
+    pub fn with_params(mut self, params: Vec<Param>) -> Self {
+        self.params = params.iter().map(Param::english).collect();
+        self.typed_params = Some(params);
+        self
+    }
+
+    /// The parameters as Message would hold them. Durations that arrive already written
+    /// in English (the login and account-creation throttles) become durations again.
+    pub fn i18n_params(&self) -> Vec<Param> {
+        if let Some(p) = &self.typed_params {
+            return p.clone();
+        }
+        self.params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if duration_param(self.key) == Some(i) {
+                    if let Some(s) = i18n::parse_english_duration(p) {
+                        return Param::Duration(s);
+                    }
+                }
+                if self.plaintext_params {
+                    Param::Plaintext(p.clone())
+                } else {
+                    Param::Plain(p.clone())
+                }
+            })
+            .collect()
+    }
+
+    /// Message::text() in `lang`.
+    pub fn wikitext_in(&self, lang: &Lang) -> String {
+        lang.text(self.key, &self.i18n_params())
+    }
+
+    /// ApiErrorFormatter::stripMarkup of the text in `lang`.
+    pub fn text_in(&self, lang: &Lang) -> String {
+        messages::strip_markup(&self.wikitext_in(lang))
+    }
+
+    /// Message::parse() in `lang`.
+    pub fn html_in(&self, lang: &Lang, article_path: &str) -> String {
+        lang.html(self.key, &self.i18n_params(), &|w| html_of(w, article_path))
+    }
+
     pub fn wikitext(&self) -> String {
-        messages::fill(messages::raw(self.key).unwrap_or(self.key), &self.params)
+        self.wikitext_in(&Lang::en())
     }
 
     pub fn text(&self) -> String {
-        messages::strip_markup(&self.wikitext())
+        self.text_in(&Lang::en())
+    }
+}
+
+/// The parameter of a message that MediaWiki adds with `durationParams()`.
+fn duration_param(key: &str) -> Option<usize> {
+    match key {
+        "login-throttled" => Some(0),
+        "acct_creation_throttle_hit" => Some(1),
+        _ => None,
+    }
+}
+
+/// ApiErrorFormatter::formatRawMessage's parameters: plain ones as they are, the others as
+/// `{"plaintext": …}`, `{"num": …}`, `{"duration": …}` or `{"list": …, "type": "comma"}`.
+pub fn raw_params(params: &[Param]) -> List {
+    let mut list = List::new("param");
+    for p in params {
+        list.push(raw_param(p));
+    }
+    list
+}
+
+fn raw_param(p: &Param) -> Value {
+    match p {
+        Param::Plain(s) => Value::Str(s.clone()),
+        Param::Int(n) => Value::Int(*n),
+        Param::Plaintext(s) => Value::Obj(Obj::new().with("plaintext", s.as_str())),
+        Param::Num(n) => Value::Obj(Obj::new().with("num", *n)),
+        Param::Duration(s) => Value::Obj(Obj::new().with("duration", *s as i64)),
+        Param::List(kind, items) => {
+            // A PHP array: a JSON list when its keys are 0…n-1, an object otherwise.
+            let mut arr = Obj::new();
+            arr.kind = ObjKind::Untyped;
+            for (k, item) in items {
+                arr.set(&k.to_string(), raw_param(item));
+            }
+            Value::Obj(Obj::new().with("list", arr).with("type", kind.name()))
+        }
     }
 }
 
@@ -141,24 +230,18 @@ impl ErrorFormat {
     }
 }
 
-/// ApiErrorFormatter::formatMessageInternal: one error or warning as an object.
-fn format_message(fmt: ErrorFormat, msg: &ApiMessage) -> Obj {
+/// ApiErrorFormatter::formatMessageInternal: one error or warning as an object, in the
+/// formatter's language. `article_path` is `$wgArticlePath` without its `$1`, for links in
+/// `html`.
+fn format_message(fmt: ErrorFormat, lang: &Lang, msg: &ApiMessage, article_path: &str) -> Obj {
     let mut o = Obj::new().with("code", msg.code.as_str());
     match fmt {
-        ErrorFormat::PlainText => o.set_content("text", msg.text()),
-        ErrorFormat::WikiText => o.set_content("text", msg.wikitext()),
-        ErrorFormat::Html => o.set_content("html", html_of(&msg.wikitext())),
+        ErrorFormat::PlainText => o.set_content("text", msg.text_in(lang)),
+        ErrorFormat::WikiText => o.set_content("text", msg.wikitext_in(lang)),
+        ErrorFormat::Html => o.set_content("html", msg.html_in(lang, article_path)),
         ErrorFormat::Raw => {
             o.set("key", msg.key);
-            let mut params = List::new("param");
-            for p in &msg.params {
-                if msg.plaintext_params {
-                    params.push(Obj::new().with("plaintext", p.as_str()));
-                } else {
-                    params.push(p.as_str());
-                }
-            }
-            o.set("params", params);
+            o.set("params", raw_params(&msg.i18n_params()));
         }
         ErrorFormat::Bc | ErrorFormat::None => {}
     }
@@ -171,25 +254,42 @@ fn format_message(fmt: ErrorFormat, msg: &ApiMessage) -> Obj {
 /// ApiErrorFormatter::formatMessage, for a message a module puts in its own result (such as
 /// ApiLogin's `reason`): the plain text in BackCompat mode, otherwise the object an error or
 /// warning would be, without its module.
-pub fn format_message_value(fmt: ErrorFormat, msg: &ApiMessage) -> Value {
+pub fn format_message_value(fmt: ErrorFormat, msg: &ApiMessage, article_path: &str) -> Value {
+    format_message_value_in(fmt, &Lang::en(), msg, article_path)
+}
+
+/// [`format_message_value`] in the error formatter's language (BackCompat: English).
+pub fn format_message_value_in(
+    fmt: ErrorFormat,
+    lang: &Lang,
+    msg: &ApiMessage,
+    article_path: &str,
+) -> Value {
     match fmt {
         ErrorFormat::Bc => Value::Str(msg.text()),
-        _ => Value::Obj(format_message(fmt, msg)),
+        _ => Value::Obj(format_message(fmt, lang, msg, article_path)),
     }
 }
 
-/// Message::parse for the short one-line messages the API uses: wikitext links are shown as
-/// their text; everything else is already HTML.
-fn html_of(wikitext: &str) -> String {
+/// Message::parse for the short one-line messages the API uses, which are HTML already but
+/// for two kinds of links: `[[Target]]`/`[[Target|text]]` (to existing special pages) and
+/// free external URLs. Line breaks stay (one paragraph, its `<p>` stripped).
+pub(crate) fn html_of(wikitext: &str, article_path: &str) -> String {
     let mut out = String::new();
     let mut rest = wikitext;
     while let Some(i) = rest.find("[[") {
-        out.push_str(&rest[..i]);
+        out.push_str(&free_links(&rest[..i]));
         let after = &rest[i + 2..];
         match after.find("]]") {
             Some(j) => {
                 let inner = &after[..j];
-                out.push_str(inner.rsplit('|').next().unwrap_or(inner));
+                let (target, text) = inner.split_once('|').unwrap_or((inner, inner));
+                let target = target.trim().replace('_', " ");
+                out.push_str(&format!(
+                    "<a href=\"{article_path}{}\" title=\"{}\">{text}</a>",
+                    url_encode_title(&target.replace(' ', "_")),
+                    crate::api::format::html_escape(&target)
+                ));
                 rest = &after[j + 2..];
             }
             None => {
@@ -198,12 +298,83 @@ fn html_of(wikitext: &str) -> String {
             }
         }
     }
-    out.push_str(rest);
-    out.replace('\n', " ")
+    out.push_str(&free_links(rest));
+    out
 }
 
-/// ApiErrorFormatter(_BackCompat)::addWarning.
-pub fn add_warning(root: &mut Obj, fmt: ErrorFormat, module_path: &str, msg: &ApiMessage) {
+/// wfUrlencode: what a title keeps unencoded in a URL path.
+fn url_encode_title(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.;:@$!*(),/~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Parser::handleMagicLinks for http(s) URLs: the URL ends at a space, at one of `[]<>"`,
+/// or at an escaped `<`/`>` (`&lt;`, `&gt;`), and does not take trailing punctuation.
+fn free_links(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    loop {
+        let start = ["https://", "http://"]
+            .iter()
+            .filter_map(|p| rest.find(p))
+            .min();
+        let Some(i) = start else {
+            break;
+        };
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let mut end = tail
+            .find(|c: char| c.is_whitespace() || "[]<>\"".contains(c))
+            .unwrap_or(tail.len());
+        for entity in ["&lt;", "&gt;"] {
+            if let Some(e) = tail[..end].find(entity) {
+                end = end.min(e);
+            }
+        }
+        let mut url = &tail[..end];
+        let trimmed = url.trim_end_matches([',', ';', '.', ':', '!', '?']);
+        url = if trimmed.ends_with(')') && !trimmed.contains('(') {
+            trimmed.trim_end_matches(')')
+        } else {
+            trimmed
+        };
+        out.push_str(&format!(
+            "<a rel=\"nofollow\" class=\"external free\" href=\"{url}\">{url}</a>"
+        ));
+        rest = &tail[url.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// ApiErrorFormatter(_BackCompat)::addWarning, in English.
+pub fn add_warning(
+    root: &mut Obj,
+    fmt: ErrorFormat,
+    module_path: &str,
+    msg: &ApiMessage,
+    article_path: &str,
+) {
+    add_warning_in(root, fmt, &Lang::en(), module_path, msg, article_path);
+}
+
+/// ApiErrorFormatter(_BackCompat)::addWarning, in the error formatter's language
+/// (BackCompat: English).
+pub fn add_warning_in(
+    root: &mut Obj,
+    fmt: ErrorFormat,
+    lang: &Lang,
+    module_path: &str,
+    msg: &ApiMessage,
+    article_path: &str,
+) {
     if fmt == ErrorFormat::Bc {
         // BackCompat: one text per module, later warnings appended after a newline, and
         // a repeated warning is not added twice.
@@ -223,7 +394,7 @@ pub fn add_warning(root: &mut Obj, fmt: ErrorFormat, module_path: &str, msg: &Ap
         per_module.set_content("warnings", value);
         return;
     }
-    let mut value = format_message(fmt, msg);
+    let mut value = format_message(fmt, lang, msg, article_path);
     value.set("module", module_path);
     if !matches!(root.get("warnings"), Some(Value::List(_))) {
         root.set_on_top("warnings", List::new("warning"));
@@ -236,8 +407,26 @@ pub fn add_warning(root: &mut Obj, fmt: ErrorFormat, module_path: &str, msg: &Ap
 }
 
 /// ApiMain::substituteResultWithError: a fresh result that keeps the warnings gathered so
-/// far and carries the error and its docref.
-pub fn error_result(old: &mut Obj, fmt: ErrorFormat, err: &ApiError, docref: &str) -> Obj {
+/// far and carries the error and its docref (English).
+pub fn error_result(
+    old: &mut Obj,
+    fmt: ErrorFormat,
+    err: &ApiError,
+    docref: &str,
+    article_path: &str,
+) -> Obj {
+    error_result_in(old, fmt, &Lang::en(), err, docref, article_path)
+}
+
+/// [`error_result`] in the error formatter's language (BackCompat: English).
+pub fn error_result_in(
+    old: &mut Obj,
+    fmt: ErrorFormat,
+    lang: &Lang,
+    err: &ApiError,
+    docref: &str,
+    article_path: &str,
+) -> Obj {
     let mut root = Obj::new();
     if let Some(w) = old.remove("warnings") {
         root.set("warnings", w);
@@ -254,7 +443,7 @@ pub fn error_result(old: &mut Obj, fmt: ErrorFormat, err: &ApiError, docref: &st
         e.set_content("docref", docref);
         root.set_on_top("error", e);
     } else {
-        let mut value = format_message(fmt, &err.msg);
+        let mut value = format_message(fmt, lang, &err.msg, article_path);
         if let Some(m) = &err.module {
             value.set("module", m.as_str());
         }
@@ -286,13 +475,14 @@ mod tests {
     fn bc_warnings_join_per_module_and_skip_repeats() {
         let mut root = Obj::new();
         let m = ApiMessage::new("x", "apiwarn-tokens-origin", &[]);
-        add_warning(&mut root, ErrorFormat::Bc, "query+tokens", &m);
-        add_warning(&mut root, ErrorFormat::Bc, "query+tokens", &m);
+        add_warning(&mut root, ErrorFormat::Bc, "query+tokens", &m, "");
+        add_warning(&mut root, ErrorFormat::Bc, "query+tokens", &m, "");
         add_warning(
             &mut root,
             ErrorFormat::Bc,
             "query+tokens",
             &ApiMessage::new("y", "apierror-badtoken", &[]),
+            "",
         );
         assert_eq!(
             write(&root, FV1),
@@ -304,7 +494,7 @@ mod tests {
     fn raw_error_keeps_key_and_plaintext_params() {
         let mut old = Obj::new();
         let err = ApiError::missing_param("token").in_module("logout");
-        let r = error_result(&mut old, ErrorFormat::Raw, &err, "See x.");
+        let r = error_result(&mut old, ErrorFormat::Raw, &err, "See x.", "");
         assert_eq!(
             write(&r, FV2),
             r#"{"errors":[{"code":"missingparam","key":"paramvalidator-missingparam","params":[{"plaintext":"token"}],"module":"logout"}],"docref":"See x."}"#

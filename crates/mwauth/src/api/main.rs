@@ -5,11 +5,12 @@
 
 use super::context::Context;
 use super::error::{
-    add_warning, error_result, ApiError, ApiMessage, ErrorFormat, ERRORFORMAT_NAMES,
+    add_warning_in, error_result, error_result_in, ApiError, ApiMessage, ErrorFormat,
+    ERRORFORMAT_NAMES,
 };
 use super::format::json::JsonStyle;
 use super::format::{self, Format, HtmlOf};
-use super::messages;
+use super::i18n::{self, Lang};
 use super::modules::{self, ModuleInfo};
 use super::params::Params;
 use super::request::{ApiRequest, ApiResponse};
@@ -65,7 +66,7 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
     if !same_origin {
         extra_headers.push(("MediaWiki-Login-Suppressed".into(), "true".into()));
     }
-    if let Some(early) = handle_cors(req, &mut extra_headers) {
+    if let Some(early) = handle_cors(&services.config, req, &mut extra_headers) {
         return early;
     }
     if req.method == "OPTIONS" {
@@ -108,6 +109,16 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
             ErrorFormat::Bc
         }),
     };
+    // ApiMain::__construct: the user language, and the error formatter's (see `i18n`).
+    let sitename = services.config.sitename.as_str();
+    let uselang = Lang::new(&i18n::user_language(params.peek("uselang")), sitename);
+    let errorlang = match errorformat {
+        ErrorFormat::Bc => Lang::new(i18n::CONTENT_LANGUAGE, sitename),
+        _ => Lang::new(
+            &i18n::error_language(params.peek("errorlang"), uselang.code()),
+            sitename,
+        ),
+    };
 
     let loaded = if same_origin {
         sessions::load_with(services, &req.cookies, req.client_ip, req.https).await
@@ -118,8 +129,10 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
             user: None,
             force_persist: false,
             cookies: Vec::new(),
+            store_failed: false,
         }
     };
+    let store_failed = loaded.store_failed;
     let mut ctx = Context {
         services,
         req,
@@ -128,14 +141,18 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         user: loaded.user,
         result: Obj::new(),
         errorformat,
+        uselang,
+        errorlang,
         formatversion: out.formatversion,
         same_origin,
         now: time::now(),
         cookies: loaded.cookies,
         persist: loaded.force_persist,
+        help_output: None,
     };
     let outcome = match early_error {
         Some(e) => Err(e),
+        None if store_failed => Err(internal_error()),
         None => run(&mut ctx).await,
     };
     out.public_cache = outcome.is_ok()
@@ -190,59 +207,141 @@ fn read_format_params(params: &mut Params, out: &mut Output, printer: &str) {
 }
 
 /// ApiMain::handleCORS. Returns a finished response when the request must be refused.
-fn handle_cors(req: &ApiRequest, headers: &mut Vec<(String, String)>) -> Option<ApiResponse> {
+fn handle_cors(
+    config: &crate::Config,
+    req: &ApiRequest,
+    headers: &mut Vec<(String, String)>,
+) -> Option<ApiResponse> {
     let origin_param = req
         .body
         .iter()
         .chain(req.query.iter())
         .find(|(k, _)| k == "origin")
         .map(|(_, v)| v.as_str())?;
-    if origin_param == "*" {
-        headers.push(("Access-Control-Allow-Origin".into(), "*".into()));
-        headers.push(("Access-Control-Allow-Credentials".into(), "false".into()));
-        let preflight =
-            req.method == "OPTIONS" && req.header("access-control-request-method").is_some();
-        if preflight {
-            headers.push((
-                "Access-Control-Allow-Methods".into(),
-                "POST, GET, HEAD".into(),
-            ));
-        } else {
-            headers.push((
-                "Access-Control-Expose-Headers".into(),
-                "MediaWiki-API-Error, Retry-After, X-Database-Lag, MediaWiki-Login-Suppressed"
-                    .into(),
-            ));
+    let (matched, allow_origin, allow_credentials, timing) = if origin_param == "*" {
+        (true, "*".to_string(), "false", None)
+    } else {
+        let header = req.header("origin").map(str::trim).unwrap_or("");
+        let origins: Vec<&str> = header.split_whitespace().collect();
+        if !origins.contains(&origin_param) {
+            return Some(ApiResponse {
+                status: 403,
+                headers: vec![
+                    ("X-Content-Type-Options".into(), "nosniff".into()),
+                    ("Cache-Control".into(), "no-cache".into()),
+                    ("Content-Type".into(), "text/html; charset=UTF-8".into()),
+                ],
+                body: b"'origin' parameter does not match Origin header\n".to_vec(),
+            });
         }
+        // Origin::match: every origin in the header must be allowed and none excepted.
+        let allowed = origins.iter().all(|o| {
+            cors::matches_any(o, &config.cross_site_ajax_domains)
+                && !cors::matches_any(o, &config.cross_site_ajax_domain_exceptions)
+        });
+        (
+            allowed,
+            header.to_string(),
+            "true",
+            Some(header.to_string()),
+        )
+    };
+    if !matched {
+        headers.push(("MediaWiki-CORS-Rejection".into(), "Origin mismatch".into()));
         return None;
     }
-    let origins: Vec<&str> = req
-        .header("origin")
-        .map(|h| h.split_whitespace().collect())
-        .unwrap_or_default();
-    if !origins.contains(&origin_param) {
-        return Some(ApiResponse {
-            status: 403,
-            headers: vec![
-                ("X-Content-Type-Options".into(), "nosniff".into()),
-                ("Cache-Control".into(), "no-cache".into()),
-                ("Content-Type".into(), "text/html; charset=UTF-8".into()),
-            ],
-            body: b"'origin' parameter does not match Origin header\n".to_vec(),
-        });
+    let preflight =
+        req.method == "OPTIONS" && req.header("access-control-request-method").is_some();
+    if preflight {
+        if let Some(requested) = req.header("access-control-request-headers") {
+            if !cors::headers_allowed(requested, &config.allowed_cors_headers) {
+                headers.push((
+                    "MediaWiki-CORS-Rejection".into(),
+                    "Unsupported header requested in preflight".into(),
+                ));
+                return None;
+            }
+            headers.push(("Access-Control-Allow-Headers".into(), requested.to_string()));
+        }
+        headers.push((
+            "Access-Control-Allow-Methods".into(),
+            "POST, GET, HEAD".into(),
+        ));
     }
-    // No origin is allowed by default ($wgCrossSiteAJAXdomains is empty).
-    headers.push(("MediaWiki-CORS-Rejection".into(), "Origin mismatch".into()));
-    headers.push(("Vary".into(), "Origin".into()));
+    headers.push(("Access-Control-Allow-Origin".into(), allow_origin));
+    headers.push((
+        "Access-Control-Allow-Credentials".into(),
+        allow_credentials.into(),
+    ));
+    if let Some(t) = timing {
+        headers.push(("Timing-Allow-Origin".into(), t));
+    }
+    if !preflight {
+        headers.push((
+            "Access-Control-Expose-Headers".into(),
+            "MediaWiki-API-Error, Retry-After, X-Database-Lag, MediaWiki-Login-Suppressed".into(),
+        ));
+    }
     None
+}
+
+/// $wgCrossSiteAJAXdomains matching and $wgAllowedCorsHeaders.
+mod cors {
+    /// MediaWiki\Utils\Origin: a pattern matches the host of an origin URL, `*` and `?`
+    /// as wildcards (e.g. `*.example.org`).
+    pub fn matches_any(origin: &str, patterns: &[String]) -> bool {
+        let host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        let host = host.split(['/', ':']).next().unwrap_or("");
+        patterns
+            .iter()
+            .any(|p| wildcard(p.as_bytes(), host.as_bytes()))
+    }
+
+    fn wildcard(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => wildcard(&p[1..], s) || (!s.is_empty() && wildcard(p, &s[1..])),
+            (Some(b'?'), Some(_)) => wildcard(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => wildcard(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+
+    /// ApiMain::matchRequestedHeaders: every requested header must be allowed (any case).
+    pub fn headers_allowed(requested: &str, allowed: &[String]) -> bool {
+        requested.trim().is_empty()
+            || requested
+                .split(',')
+                .all(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h.trim())))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn origin_patterns_match_hosts() {
+            let p = vec!["*.example.org".to_string(), "wiki.test".to_string()];
+            assert!(matches_any("https://a.example.org", &p));
+            assert!(matches_any("http://wiki.test:8080", &p));
+            assert!(!matches_any("https://example.org.evil", &p));
+            assert!(!matches_any("https://evil.test", &p));
+        }
+
+        #[test]
+        fn preflight_headers() {
+            let allowed = vec!["Api-User-Agent".to_string(), "Content-Type".to_string()];
+            assert!(headers_allowed("api-user-agent, content-type", &allowed));
+            assert!(!headers_allowed("X-Evil", &allowed));
+            assert!(headers_allowed(" ", &allowed));
+        }
+    }
 }
 
 async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     add_requested_fields(ctx)?;
-    let action = match ctx.params.get("action") {
-        None => return Err(ApiError::new("help", "", &[])),
-        Some(a) => a.to_string(),
-    };
+    // Without an action, ApiMain runs its default one: the help page of the main module.
+    let action = ctx.params.get("action").unwrap_or("help").to_string();
     let Some(module) = modules::info(&action) else {
         let names: Vec<&str> = modules::ACTIONS.iter().map(|m| m.name).collect();
         return Err(bad_enum("action", &action, &names));
@@ -273,8 +372,10 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         "checktoken" => modules::checktoken::execute(ctx).await,
         "clientlogin" => modules::clientlogin::execute(ctx).await,
         "createaccount" => modules::createaccount::execute(ctx).await,
+        "help" => modules::help::execute(ctx).await,
         "login" => modules::login::execute(ctx).await,
         "logout" => modules::logout::execute(ctx).await,
+        "paraminfo" => modules::paraminfo::execute(ctx).await,
         _ => modules::query::execute(ctx).await,
     };
     result.map_err(|e| e.in_module(module.name))?;
@@ -308,8 +409,11 @@ fn add_requested_fields(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         ctx.result.set("curtimestamp", time::ts_iso(ctx.now));
     }
     if ctx.params.flag("responselanginfo") {
-        ctx.result.set("uselang", "en");
-        ctx.result.set("errorlang", "en");
+        // The codes of the user language and of the error formatter's.
+        let uselang = ctx.uselang.code().to_string();
+        let errorlang = ctx.errorlang.code().to_string();
+        ctx.result.set("uselang", uselang);
+        ctx.result.set("errorlang", errorlang);
     }
     Ok(())
 }
@@ -350,32 +454,38 @@ fn check_asserts(ctx: &mut Context<'_>) -> Result<(), ApiError> {
 }
 
 fn report_unused_params(ctx: &mut Context<'_>) {
-    let unused = ctx.params.unused();
+    let unused = ctx.params.unused_indexed();
     if unused.is_empty() {
         return;
     }
-    let list = messages::comma_list(&unused);
-    let count = unused.len().to_string();
+    // Message::listParam( array_map( 'wfEscapeWikiText', array_diff( … ) ), 'comma' ).
+    let count = unused.len() as i64;
+    let items = unused
+        .into_iter()
+        .map(|(i, name)| (i, i18n::Param::Plain(i18n::escape_wikitext(&name))))
+        .collect();
     ctx.warn(
         "main",
-        ApiMessage::new(
-            "unrecognizedparams",
-            "apierror-unrecognizedparams",
-            &[&list, &count],
+        ApiMessage::new("unrecognizedparams", "apierror-unrecognizedparams", &[]).with_params(
+            vec![
+                i18n::Param::List(i18n::ListType::Comma, items),
+                i18n::Param::Int(count),
+            ],
         ),
     );
 }
 
-fn docref(services: &Services, req: &ApiRequest) -> String {
+/// The `docref` of an error, in the error formatter's language.
+fn docref(services: &Services, req: &ApiRequest, lang: &Lang) -> String {
     let link = api_url(services, req);
-    format!(
+    let text = format!(
         "{} {}",
-        messages::fill(
-            messages::raw("api-usage-docref").unwrap_or_default(),
-            &[link]
-        ),
-        messages::raw("api-usage-mailinglist-ref").unwrap_or_default()
-    )
+        lang.text("api-usage-docref", &[i18n::Param::Plain(link)]),
+        lang.text("api-usage-mailinglist-ref", &[])
+    );
+    // PHP's trim().
+    text.trim_matches([' ', '\t', '\n', '\r', '\0', '\x0b'])
+        .to_string()
 }
 
 /// wfExpandUrl(wfScript('api')).
@@ -416,19 +526,31 @@ fn respond(
         out.ascii = true;
         out.callback = None;
     }
+    let help = if outcome.is_ok() {
+        ctx.help_output.take()
+    } else {
+        None
+    };
+    if let Some(h) = help.as_ref().filter(|h| !h.wrapped) {
+        return help_page(ctx, h, extra);
+    }
     let result = match outcome {
         Ok(()) => std::mem::take(&mut ctx.result),
-        Err(e) if e.msg.code == "help" => return help_page(services, req, &ctx, extra),
         Err(e) => {
             // Errors ApiMain raises itself belong to the main module.
             let e = e.in_module("main");
             status = e.status;
             error_code = Some(e.msg.code.clone());
-            let mut r = error_result(&mut ctx.result, ctx.errorformat, &e, &docref(services, req));
+            let links = ctx.article_path();
+            let docref = docref(services, req, &ctx.errorlang);
+            let (fmt, lang) = (ctx.errorformat, &ctx.errorlang);
+            let mut r = error_result_in(&mut ctx.result, fmt, lang, &e, &docref, &links);
             if let Some(pf) = &printer_failure {
-                let failed = ApiMessage::new("errorprinterfailed", "apiwarn-errorprinterfailed", &[]);
-                add_warning(&mut r, ctx.errorformat, "main", &failed);
-                add_warning(&mut r, ctx.errorformat, pf.module.as_deref().unwrap_or("main"), &pf.msg);
+                let failed =
+                    ApiMessage::new("errorprinterfailed", "apiwarn-errorprinterfailed", &[]);
+                let printer = pf.module.as_deref().unwrap_or("main");
+                add_warning_in(&mut r, fmt, lang, "main", &failed, &links);
+                add_warning_in(&mut r, fmt, lang, printer, &pf.msg, &links);
             }
             if let Some(id) = ctx.params.peek("requestid") {
                 r.set("requestid", id);
@@ -436,12 +558,20 @@ fn respond(
             if ctx.params.peek("curtimestamp").is_some() {
                 r.set("curtimestamp", time::ts_iso(ctx.now));
             }
+            if ctx.params.peek("responselanginfo").is_some() {
+                r.set("uselang", ctx.uselang.code());
+                r.set("errorlang", ctx.errorlang.code());
+            }
             r
         }
     };
     let body = render(&result, &out, services);
     let mut headers: Vec<(String, String)> =
         vec![("X-Content-Type-Options".into(), "nosniff".into())];
+    if help.is_some() {
+        // ApiHelp renders through OutputPage, whose headers go out with the result.
+        headers.extend(output_page_headers());
+    }
     if let Some(code) = error_code {
         headers.push(("MediaWiki-API-Error".into(), code));
     }
@@ -460,7 +590,7 @@ fn respond(
                 "Content-Disposition".into(),
                 "inline; filename=api-result.html".into(),
             ));
-            if !out.public_cache {
+            if !out.public_cache && help.is_none() {
                 headers.push(("Vary".into(), "Accept-Encoding, Cookie".into()));
             }
         }
@@ -544,45 +674,135 @@ fn html_page(sitename: &str, title: &str, body: &str) -> String {
     )
 }
 
-/// api.php without an action: the help page.
+/// The headers OutputPage::output sends, which ApiHelp's answers carry.
+fn output_page_headers() -> Vec<(String, String)> {
+    vec![
+        ("Content-language".into(), "en".into()),
+        ("Vary".into(), "Accept-Encoding, Cookie".into()),
+        ("Expires".into(), "Thu, 01 Jan 1970 00:00:00 GMT".into()),
+    ]
+}
+
+/// action=help without `wrap` (also api.php without an action): ApiFormatRaw prints the help
+/// page as it is, with the warnings in an HTML comment on top.
 fn help_page(
-    services: &Services,
-    req: &ApiRequest,
-    ctx: &Context<'_>,
+    mut ctx: Context<'_>,
+    help: &modules::help::HelpOutput,
     extra: Vec<(String, String)>,
 ) -> ApiResponse {
-    let actions: Vec<String> = modules::ACTIONS
-        .iter()
-        .map(|m| format!("<li><code>action={}</code></li>", m.name))
-        .collect();
-    let body = format!(
-        "<h1>MediaWiki API help</h1>\n<p>This is the Action API of {} served by mwauth: login, logout, tokens and user information, as MediaWiki 1.39 answers them.</p>\n<ul>{}</ul>\n<p>Endpoint: <code>{}</code></p>",
-        format::html_escape(&services.config.sitename),
-        actions.join(""),
-        format::html_escape(&api_url(services, req))
-    );
-    let mut headers = vec![
-        ("X-Content-Type-Options".to_string(), "nosniff".to_string()),
+    let req = ctx.req;
+    let mut html = String::new();
+    if let Some(w) = ctx.result.get("warnings") {
+        let shown = Obj::new().with("warnings", w.clone());
+        let json = format::json::write(
+            &shown,
+            JsonStyle {
+                formatversion: 2,
+                ascii: false,
+                pretty: true,
+            },
+        )
+        .replace('<', "\\u003C")
+        .replace('>', "\\u003E")
+        .replace("--", "-\\u002D");
+        html.push_str(&format!("<!-- API warnings and errors:\n{json}\n-->\n"));
+    }
+    html.push_str(&help.html);
+    let mut headers = vec![("X-Content-Type-Options".to_string(), "nosniff".to_string())];
+    headers.extend(output_page_headers());
+    headers.extend([
         ("Content-Type".into(), "text/html; charset=utf-8".into()),
         ("X-Frame-Options".into(), "DENY".into()),
-        ("Vary".into(), "Accept-Encoding, Cookie".into()),
+        (
+            "Content-Disposition".into(),
+            "inline; filename=api-help.html".into(),
+        ),
         (
             "Cache-Control".into(),
             "private, must-revalidate, max-age=0".into(),
         ),
-    ];
+    ]);
     headers.extend(extra);
+    sessions::drop_needless_deletions(&mut ctx.cookies, &req.cookies);
     for c in &ctx.cookies {
         headers.push(("Set-Cookie".into(), c.header_value(ctx.now)));
     }
-    let page = html_page(&services.config.sitename, "MediaWiki API help", &body);
     ApiResponse {
         status: 200,
         headers,
         body: if req.method == "HEAD" {
             Vec::new()
         } else {
-            page.into_bytes()
+            html.into_bytes()
         },
     }
+}
+
+/// An error for a request the HTTP layer refused before the API could read it (a body over
+/// the size limit, an unreadable body), in MediaWiki's error shape and in the format the
+/// query string asks for. MediaWiki has no such answer of its own (PHP drops what it cannot
+/// read), so the code is mwauth's and the status says what went wrong.
+pub fn refuse(
+    services: &Services,
+    req: &ApiRequest,
+    code: &str,
+    key: &'static str,
+    params: &[&str],
+    status: u16,
+) -> ApiResponse {
+    let mut query = Params::from_request(req);
+    let format = query
+        .get("format")
+        .and_then(Format::parse)
+        .filter(|f| *f != Format::None)
+        .unwrap_or(Format::Json);
+    let formatversion = if matches!(query.get("formatversion"), Some("2") | Some("latest")) {
+        2
+    } else {
+        1
+    };
+    let out = Output {
+        format,
+        formatversion,
+        ascii: formatversion == 1,
+        callback: None,
+        printer_failure: None,
+        public_cache: false,
+    };
+    let err = ApiError::new(code, key, params).status(status);
+    let links = super::context::article_path(&services.config);
+    let result = error_result(
+        &mut Obj::new(),
+        ErrorFormat::Bc,
+        &err,
+        &docref(services, req, &Lang::en()),
+        &links,
+    );
+    ApiResponse {
+        status,
+        headers: vec![
+            ("X-Content-Type-Options".into(), "nosniff".into()),
+            ("MediaWiki-API-Error".into(), code.to_string()),
+            ("Content-Type".into(), out.format.content_type(false).into()),
+            ("X-Frame-Options".into(), "DENY".into()),
+            (
+                "Cache-Control".into(),
+                "private, must-revalidate, max-age=0".into(),
+            ),
+        ],
+        body: render(&result, &out, services),
+    }
+}
+
+/// What ApiMain answers when an exception that is not an API error escapes (here: a store
+/// that cannot be reached): `internal_api_error_<class>` with the class in `errorclass`, and
+/// "[request id] Caught exception of type …" ($wgShowExceptionDetails is off by default).
+fn internal_error() -> ApiError {
+    const CLASS: &str = "Wikimedia\\Rdbms\\DBConnectionError";
+    let id = crate::session::random_hex(24);
+    let data = Obj::new().with("errorclass", CLASS);
+    ApiError::from_msg(
+        ApiMessage::new("internal_api_error_DBConnectionError", "apierror-exceptioncaughttype", &[&id, CLASS])
+            .with_data(data),
+    )
 }

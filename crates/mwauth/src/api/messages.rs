@@ -28,6 +28,10 @@ pub fn raw(key: &str) -> Option<&'static str> {
         "wrongpasswordempty" => "Password entered was blank.\nPlease try again.",
         "authmanager-authn-no-primary" => "The supplied credentials could not be authenticated.",
         "noname" => "You have not specified a valid username.",
+        // mwauth's own answers to requests PHP would have mangled before MediaWiki saw them.
+        "apierror-exceptioncaughttype" => "[$1] Caught exception of type $2.",
+        "mwauth-toobig" => "The request body is larger than the limit of $1 bytes.",
+        "mwauth-badbody" => "The request body could not be read: $1.",
         "userexists" => "Username entered already in use.\nPlease choose a different name.",
         "badretype" => "The passwords you entered do not match.",
         "authmanager-authn-not-in-progress" => "Authentication is not in progress or session data has been lost. Please start again from the beginning.",
@@ -59,6 +63,10 @@ pub fn raw(key: &str) -> Option<&'static str> {
         "cannotlogoutnow-text" => "Logging out is not possible when using $1.",
         "apiwarn-errorprinterfailed" => "Error printer failed. Will retry without params.",
         "apierror-unknownformat" => "Unrecognized format \"$1\".",
+        "apiwarn-deprecation-parameter" => "The parameter <var>$1</var> has been deprecated.",
+        "apierror-badmodule-badsubmodule" => "The module <kbd>$1</kbd> does not have a submodule \"$2\".",
+        "apierror-badmodule-nosubmodules" => "The module <kbd>$1</kbd> has no submodules.",
+        "apierror-siteinfo-includealldenied" => "Cannot view all servers' info unless <var>$wgShowHostnames</var> is true.",
         _ => return None,
     })
 }
@@ -119,7 +127,9 @@ fn substitute(s: &str, params: &[String]) -> String {
 }
 
 /// ApiErrorFormatter::stripMarkup for the plain-text forms: semantic tags become quotes,
-/// other tags go, entities are decoded, line breaks become spaces.
+/// other tags go (block-level ones leave a space, `style`/`script` take their content
+/// along), entities are decoded, and runs of whitespace become one space, trimmed
+/// (Sanitizer::stripAllTags).
 pub fn strip_markup(text: &str) -> String {
     let mut s = text.to_string();
     for tag in ["var", "kbd", "samp", "code"] {
@@ -127,31 +137,124 @@ pub fn strip_markup(text: &str) -> String {
             .replace(&format!("<{tag}>"), "\"")
             .replace(&format!("</{tag}>"), "\"");
     }
+    const BLOCK: &[&str] = &[
+        "address", "article", "aside", "blockquote", "br", "canvas", "dd", "div", "dl", "dt",
+        "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
+        "h6", "header", "hgroup", "hr", "li", "main", "nav", "noscript", "ol", "output", "p",
+        "pre", "section", "table", "td", "tfoot", "th", "tr", "ul", "video",
+    ];
     let mut out = String::with_capacity(s.len());
     let mut rest = s.as_str();
+    let mut hidden = false;
     while let Some(i) = rest.find('<') {
-        out.push_str(&rest[..i]);
+        if !hidden {
+            out.push_str(&rest[..i]);
+        }
         let after = &rest[i..];
         let is_tag = after[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/');
         match (is_tag, after.find('>')) {
-            (true, Some(j)) => rest = &after[j + 1..],
+            (true, Some(j)) => {
+                let name: String = after[1..j]
+                    .trim_start_matches('/')
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                if name == "style" || name == "script" {
+                    hidden = !after[1..].starts_with('/');
+                }
+                if BLOCK.contains(&name.as_str()) {
+                    out.push(' ');
+                }
+                rest = &after[j + 1..];
+            }
             _ => {
-                out.push('<');
+                if !hidden {
+                    out.push('<');
+                }
                 rest = &after[1..];
             }
         }
     }
-    out.push_str(rest);
-    decode_entities(&out).replace('\n', " ")
+    if !hidden {
+        out.push_str(rest);
+    }
+    let decoded = decode_entities(&out);
+    let mut collapsed = String::with_capacity(decoded.len());
+    for c in decoded.chars() {
+        if matches!(c, ' ' | '\r' | '\n' | '\t') {
+            if !collapsed.ends_with(' ') {
+                collapsed.push(' ');
+            }
+        } else {
+            collapsed.push(c);
+        }
+    }
+    collapsed
+        .trim_matches([' ', '\t', '\n', '\r', '\0', '\x0b'])
+        .to_string()
 }
 
+/// Sanitizer::decodeCharReferences, in one pass: numeric references and the named ones
+/// MediaWiki's messages use.
 fn decode_entities(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#039;", "'")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let decoded = after.find(';').filter(|&j| j <= 10).and_then(|j| {
+            let name = &after[..j];
+            let c = if let Some(num) = name.strip_prefix('#') {
+                let code = match num.strip_prefix(['x', 'X']) {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                    None => num.parse::<u32>().ok()?,
+                };
+                char::from_u32(code)?
+            } else {
+                match name {
+                    "lt" => '<',
+                    "gt" => '>',
+                    "quot" => '"',
+                    "apos" => '\'',
+                    "amp" => '&',
+                    "nbsp" => '\u{a0}',
+                    "shy" => '\u{ad}',
+                    "ndash" => '\u{2013}',
+                    "mdash" => '\u{2014}',
+                    "hellip" => '\u{2026}',
+                    "laquo" => '\u{ab}',
+                    "raquo" => '\u{bb}',
+                    _ => return None,
+                }
+            };
+            Some((c, j))
+        });
+        // HTML's legacy references also decode without their semicolon.
+        let legacy = || {
+            [("amp", '&'), ("lt", '<'), ("gt", '>'), ("quot", '"')]
+                .into_iter()
+                .find(|(name, _)| after.starts_with(name))
+        };
+        match decoded {
+            Some((c, j)) => {
+                out.push(c);
+                rest = &after[j + 1..];
+            }
+            None => match legacy() {
+                Some((name, c)) => {
+                    out.push(c);
+                    rest = &after[name.len()..];
+                }
+                None => {
+                    out.push('&');
+                    rest = after;
+                }
+            },
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The plain English text of a message.

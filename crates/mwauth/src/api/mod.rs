@@ -4,10 +4,12 @@
 pub mod context;
 pub mod error;
 pub mod format;
+pub mod i18n;
 pub mod main;
 pub mod messages;
 pub mod modules;
 pub mod params;
+pub mod params_spec;
 pub mod request;
 pub mod result;
 

@@ -19,15 +19,17 @@ pub const MULTI_LIMIT: usize = 50;
 impl Params {
     pub fn from_request(req: &ApiRequest) -> Params {
         let mut p = Params::default();
+        let body = php_input(&req.body);
+        let query = php_input(&req.query);
         // PHP keeps the last of repeated names within one source.
         let mut post: Vec<(&str, &str)> = Vec::new();
-        for (k, v) in &req.body {
+        for (k, v) in &body {
             match post.iter_mut().find(|(n, _)| n == k) {
                 Some(slot) => slot.1 = v,
                 None => post.push((k, v)),
             }
         }
-        for (k, v) in &req.query {
+        for (k, v) in &query {
             p.in_query.insert(k.clone());
             if !post.iter().any(|(n, _)| n == k) {
                 if !p.values.contains_key(k) {
@@ -78,6 +80,41 @@ impl Params {
             .cloned()
             .collect()
     }
+
+    /// The unused names with their positions among all names (the keys array_diff keeps).
+    pub fn unused_indexed(&self) -> Vec<(usize, String)> {
+        self.order
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !self.used.contains(*n))
+            .map(|(i, n)| (i, n.clone()))
+            .collect()
+    }
+}
+
+/// PHP's `max_input_vars`: variables past the first 1000 of a source are dropped.
+pub const MAX_INPUT_VARS: usize = 1000;
+
+/// What PHP and WebRequest make of raw pairs before MediaWiki sees them: at most
+/// [`MAX_INPUT_VARS`] of them; names cut at a NUL byte, with spaces and dots turned into
+/// underscores (PHP's register_variable); values in Unicode NFC (UtfNormal\Validator).
+fn php_input(pairs: &[(String, String)]) -> Vec<(String, String)> {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    pairs
+        .iter()
+        .take(MAX_INPUT_VARS)
+        .filter_map(|(k, v)| {
+            let name: String = k.split('\0').next().unwrap_or("").trim_start_matches(' ').replace([' ', '.'], "_");
+            if name.is_empty() {
+                return None;
+            }
+            let value = match is_nfc_quick(v.chars()) {
+                IsNormalized::Yes => v.clone(),
+                _ => v.nfc().collect(),
+            };
+            Some((name, value))
+        })
+        .collect()
 }
 
 /// ParamValidator::explodeMultiValue: `|`-separated, or U+001F-separated when the value
@@ -110,6 +147,23 @@ mod tests {
         assert_eq!(p.get("a"), Some("q2"));
         assert!(p.in_query("token"));
         assert_eq!(p.unused(), vec!["b".to_string()]);
+    }
+
+    #[test]
+    fn input_is_cleaned_as_php_and_webrequest_do() {
+        let mut req = ApiRequest::new("GET");
+        req.query = vec![
+            ("lg name".into(), "e\u{301}".into()),
+            ("a.b".into(), "1".into()),
+            ("x\0y".into(), "2".into()),
+        ];
+        req.query.extend((0..2000).map(|i| (format!("p{i}"), "v".to_string())));
+        let mut p = Params::from_request(&req);
+        assert_eq!(p.get("lg_name"), Some("\u{e9}"));
+        assert_eq!(p.get("a_b"), Some("1"));
+        assert_eq!(p.get("x"), Some("2"));
+        assert_eq!(p.get("p996"), Some("v"));
+        assert_eq!(p.get("p997"), None, "the 1001st variable is dropped");
     }
 
     #[test]

@@ -9,6 +9,18 @@
 //! `add_on_top` reproduces ApiResult::ADD_ON_TOP, which MediaWiki uses for `warnings` and
 //! `batchcomplete`; it is why `warnings` sometimes comes before `batchcomplete` and
 //! sometimes after.
+//!
+//! The rest of MediaWiki's array metadata, for the modules that describe the wiki
+//! (siteinfo, paraminfo), where the formats disagree on a value's shape:
+//! - [`ObjKind`]: `assoc` (an object everywhere, mwauth's default), an untyped PHP array
+//!   (empty → `[]` in JSON, e.g. general.magiclinks once formatversion 1 has dropped its
+//!   false booleans), `kvp` (an object in JSON and PHP, a list of `<tag key="…">` in XML);
+//! - [`List::bc_assoc`], `BCassoc`: a list in formatversion 1, an object with keys `"0"`,
+//!   `"1"`… in formatversion 2, items with `_idx` in XML (general.thumblimits);
+//! - [`Obj::element`]: META_INDEXED_TAG_NAME of an object with integer keys, which XML
+//!   writes as indexed `<tag _idx="…">` children (siteinfo namespaces);
+//! - [`BcBools`], META_BC_BOOLS: booleans that formatversion 1 keeps as `true`/`false`;
+//! - [`Obj::subelements`], META_SUBELEMENTS: scalars XML writes as child elements.
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -24,6 +36,48 @@ pub struct Obj {
     pub entries: Vec<(String, Value)>,
     /// The key whose value is this object's content (META_CONTENT).
     pub content: Option<String>,
+    /// META_TYPE.
+    pub kind: ObjKind,
+    /// META_INDEXED_TAG_NAME: the XML tag of entries with integer keys (`_v` when unset).
+    pub element: Option<String>,
+    /// META_BC_BOOLS.
+    pub bc_bools: BcBools,
+    /// META_SUBELEMENTS: keys whose scalar values XML writes as elements, not attributes.
+    pub subelements: Vec<String>,
+}
+
+/// An object's META_TYPE.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ObjKind {
+    /// `assoc`: an object in every format, also when empty.
+    #[default]
+    Assoc,
+    /// No META_TYPE: PHP decides by the keys. An array with no keys left (or keys 0…n-1)
+    /// is a JSON list.
+    Untyped,
+    /// `kvp` with its META_KVP_KEY_NAME: an object in JSON and PHP; in XML each entry is an
+    /// indexed element carrying its key in this attribute (ArmorKVP).
+    Kvp(String),
+}
+
+/// META_BC_BOOLS: which booleans formatversion 1 keeps as booleans instead of turning true
+/// into `""` and dropping false.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum BcBools {
+    #[default]
+    None,
+    All,
+    Keys(Vec<String>),
+}
+
+impl BcBools {
+    pub fn keeps(&self, key: &str) -> bool {
+        match self {
+            BcBools::None => false,
+            BcBools::All => true,
+            BcBools::Keys(keys) => keys.iter().any(|k| k == key),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +85,9 @@ pub struct List {
     pub items: Vec<Value>,
     /// Tag name of each item in XML.
     pub element: String,
+    /// META_TYPE `BCassoc`: a list in formatversion 1, an object keyed `"0"`, `"1"`… in
+    /// formatversion 2, and items with an `_idx` attribute in XML.
+    pub bc_assoc: bool,
 }
 
 impl From<&str> for Value {
@@ -146,6 +203,35 @@ impl Obj {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// Builder: META_TYPE.
+    pub fn kind(mut self, kind: ObjKind) -> Obj {
+        self.kind = kind;
+        self
+    }
+
+    /// Builder: META_INDEXED_TAG_NAME for integer keys.
+    pub fn element(mut self, element: &str) -> Obj {
+        self.element = Some(element.to_string());
+        self
+    }
+
+    /// Builder: META_BC_BOOLS.
+    pub fn bc_bools(mut self, bools: BcBools) -> Obj {
+        self.bc_bools = bools;
+        self
+    }
+}
+
+/// Whether PHP would turn this array key into an integer (a decimal integer without
+/// leading zeros or `+`, within i64).
+pub fn is_int_key(k: &str) -> bool {
+    let digits = k.strip_prefix('-').unwrap_or(k);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && k != "-0"
+        && k.parse::<i64>().is_ok()
 }
 
 impl List {
@@ -153,6 +239,7 @@ impl List {
         List {
             items: Vec::new(),
             element: element.to_string(),
+            bc_assoc: false,
         }
     }
 
@@ -160,7 +247,14 @@ impl List {
         List {
             items: items.into_iter().map(Value::Str).collect(),
             element: element.to_string(),
+            bc_assoc: false,
         }
+    }
+
+    /// Builder: META_TYPE `BCassoc`.
+    pub fn bc_assoc(mut self) -> List {
+        self.bc_assoc = true;
+        self
     }
 
     pub fn push(&mut self, v: impl Into<Value>) {

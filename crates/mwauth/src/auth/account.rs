@@ -57,8 +57,7 @@ pub async fn create_account(
         let windows = &config.account_creation_throttle;
         let ip_text = ip.to_string();
         let store = services.sessions.as_ref();
-        if let Some(wait) = throttle::increase(store, "acctcreate", windows, None, &ip_text).await
-        {
+        if let Some(wait) = throttle::increase(store, "acctcreate", windows, None, &ip_text).await {
             let count = windows
                 .iter()
                 .find(|(_, s)| *s == wait)

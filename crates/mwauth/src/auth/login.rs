@@ -41,8 +41,25 @@ pub enum BotLogin {
     NotBotLogin,
 }
 
-/// A fixed PBKDF2 hash to verify against when the account does not exist.
+/// A fixed PBKDF2 hash in the default format (the same cost as a real one), verified when the
+/// account, the bot password or a usable stored hash is missing, so that every failure costs
+/// the same hashing and response time does not tell which it was.
+#[cfg(not(fuzzing))]
 const DUMMY_HASH: &str = ":pbkdf2:sha512:30000:64:AAAAAAAAAAAAAAAAAAAAAA==:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
+/// Under cargo-fuzz (`--cfg fuzzing`) one round: the fuzzer explores parsing and state, and
+/// 30000 rounds per unknown name would make it crawl.
+#[cfg(fuzzing)]
+const DUMMY_HASH: &str = ":pbkdf2:sha512:1:64:AAAAAAAAAAAAAAAAAAAAAA==:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
+
+/// Verifies `pw` against `stored`, or against [`DUMMY_HASH`] when there is no usable hash
+/// (an empty `user_password`), so an account without a password answers as slowly as any.
+async fn verify_or_dummy(services: &Services, stored: &str, pw: &str) -> bool {
+    if stored.is_empty() {
+        services.hasher.verify(DUMMY_HASH, pw).await;
+        return false;
+    }
+    services.hasher.verify(stored, pw).await
+}
 
 /// BotPassword::login for `User@bot` and a password already shaped like a bot password.
 pub async fn bot_password_login(
@@ -63,7 +80,13 @@ pub async fn bot_password_login(
     };
     let user = match services.users.user_by_name(&user_name).await {
         Ok(Some(u)) => u,
-        Ok(None) => return BotLogin::NotBotLogin,
+        Ok(None) => {
+            // BotPassword::login answers "nosuchuser" before its throttle, and ApiLogin goes on
+            // to a main-account login. Hash anyway: an existing user's bot login always costs
+            // one verification here, and timing must not tell the two apart.
+            services.hasher.verify(DUMMY_HASH, pw).await;
+            return BotLogin::NotBotLogin;
+        }
         Err(e) => {
             tracing::error!("user store failed: {e}");
             return BotLogin::NotBotLogin;
@@ -93,9 +116,12 @@ pub async fn bot_password_login(
         }
     };
     if !botpassword::ip_allowed(&bp.restrictions, ip) {
+        services.hasher.verify(DUMMY_HASH, pw).await;
         return BotLogin::NotBotLogin;
     }
-    if bp.password.is_empty() || !bp.password.starts_with(':') {
+    // InvalidPassword (`:null:`, what invalidateBotPasswords.php writes, or no hash at all).
+    if bp.password.is_empty() || !bp.password.starts_with(':') || bp.password.starts_with(":null:")
+    {
         // InvalidPassword: the bot password was invalidated and must be reset.
         return BotLogin::Refused(Refusal {
             key: "botpasswords-needs-reset",
@@ -134,32 +160,38 @@ pub async fn password_login(
     let config = &services.config;
     let canonical = name::canonical(raw_name);
     let ip_text = ip.to_string();
-    // ThrottlePreAuthenticationProvider counts every attempt, by name when there is one.
-    let throttle_name = if raw_name.is_empty() {
-        None
+    // ThrottlePreAuthenticationProvider::testForAuthentication counts the attempt under every
+    // name the user name normalises to. An empty name or password leaves the password request
+    // unloaded, so there is no name and only the IP is counted; a name no provider can
+    // normalise (an invalid one) is counted nowhere (MediaWiki 1.39, checked against the
+    // reference server: `Inv|alid` is never throttled, an empty password is per IP).
+    let throttle_name: Option<Option<&str>> = if raw_name.is_empty() || pw.is_empty() {
+        Some(None)
     } else {
-        Some(canonical.clone().unwrap_or_else(|| raw_name.to_string()))
+        canonical.as_deref().map(Some)
     };
-    if let Some(wait) = throttle::increase(
-        services.sessions.as_ref(),
-        "password",
-        &config.password_attempt_throttle,
-        throttle_name.as_deref(),
-        &ip_text,
-    )
-    .await
-    {
-        return Err(Refusal::throttled(wait));
+    if let Some(throttle_name) = throttle_name {
+        if let Some(wait) = throttle::increase(
+            services.sessions.as_ref(),
+            "password",
+            &config.password_attempt_throttle,
+            throttle_name,
+            &ip_text,
+        )
+        .await
+        {
+            return Err(Refusal::throttled(wait));
+        }
     }
     // The password provider abstains on an unusable name or an empty password, and with no
     // provider left AuthManager answers "authmanager-authn-no-primary".
-    let Some(user_name) = canonical else {
+    let Some(user_name) = canonical.as_deref() else {
         return Err(Refusal::new("authmanager-authn-no-primary"));
     };
     if pw.is_empty() {
         return Err(Refusal::new("authmanager-authn-no-primary"));
     }
-    let user = match services.users.user_by_name(&user_name).await {
+    let user = match services.users.user_by_name(user_name).await {
         Ok(u) => u,
         Err(e) => {
             tracing::error!("user store failed: {e}");
@@ -171,17 +203,19 @@ pub async fn password_login(
         return Err(Refusal::new("wrongpassword"));
     };
     let stored = password::upgrade_untyped(&user.password, user.id);
-    if !services.hasher.verify(&stored, pw).await {
+    if !verify_or_dummy(services, &stored, pw).await {
         return Err(Refusal::new("wrongpassword"));
     }
-    throttle::clear(
-        services.sessions.as_ref(),
-        "password",
-        &config.password_attempt_throttle,
-        throttle_name.as_deref(),
-        &ip_text,
-    )
-    .await;
+    if let Some(throttle_name) = throttle_name {
+        throttle::clear(
+            services.sessions.as_ref(),
+            "password",
+            &config.password_attempt_throttle,
+            throttle_name,
+            &ip_text,
+        )
+        .await;
+    }
     if password::needs_rehash(&stored) {
         if let Some(h) = services.hasher.hash(pw).await {
             let _ = services.users.set_password(user.id, &h, false).await;

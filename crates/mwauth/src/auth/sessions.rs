@@ -27,6 +27,9 @@ pub struct Loaded {
     /// Cookies loading decided to send: clearing a cookie whose session is gone, a fresh id
     /// for an unknown one, the user cookies renewed by a remember-me login.
     pub cookies: Vec<SetCookie>,
+    /// A store could not be read (its error is logged). The API answers MediaWiki's
+    /// internal-error shape rather than pretend the client is logged out.
+    pub store_failed: bool,
 }
 
 fn cookie<'a>(cookies: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -43,6 +46,20 @@ pub fn session_cookie_name(config: &Config, provider: Provider) -> String {
     }
 }
 
+impl Loaded {
+    /// A store could not be read: an anonymous session that is never stored and changes no
+    /// cookie, so nothing the client holds is lost.
+    pub fn failed() -> Loaded {
+        Loaded {
+            session: Session::new_anonymous(),
+            user: None,
+            force_persist: false,
+            cookies: Vec::new(),
+            store_failed: true,
+        }
+    }
+}
+
 pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr) -> Loaded {
     load_with(services, cookies, ip, false).await
 }
@@ -54,11 +71,17 @@ pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr)
 ///   the user cookies;
 /// - a dead `…_session` alone is replaced by a new, empty session under a fresh id (never
 ///   the id the client sent: no fixation).
-pub async fn load_with(services: &Services, cookies: &[(String, String)], ip: IpAddr, https: bool) -> Loaded {
+pub async fn load_with(
+    services: &Services,
+    cookies: &[(String, String)],
+    ip: IpAddr,
+    https: bool,
+) -> Loaded {
     let config = &services.config;
     let mut out_cookies = Vec::new();
+    let mut failed = false;
     if let Some(id) = cookie(cookies, &session_cookie_name(config, Provider::BotPassword)) {
-        if let Some((data, expires, user)) = load_bot_session(services, id, ip).await {
+        if let Some((data, expires, user)) = load_bot_session(services, id, ip, &mut failed).await {
             let session = Session {
                 id: id.to_string(),
                 provider: Provider::BotPassword,
@@ -67,14 +90,27 @@ pub async fn load_with(services: &Services, cookies: &[(String, String)], ip: Ip
                 dirty: false,
                 expires,
             };
-            return Loaded { session, user: Some(user), force_persist: false, cookies: out_cookies };
+            return Loaded {
+                session,
+                user: Some(user),
+                force_persist: false,
+                cookies: out_cookies,
+                store_failed: failed,
+            };
         }
-        out_cookies.push(clear_cookie(config, session_cookie_name(config, Provider::BotPassword), https));
+        if failed {
+            return Loaded::failed();
+        }
+        out_cookies.push(clear_cookie(
+            config,
+            session_cookie_name(config, Provider::BotPassword),
+            https,
+        ));
     }
     let prefix = config.cookie_prefix();
     let mut dead_cookie_session = false;
     if let Some(id) = cookie(cookies, &session_cookie_name(config, Provider::Cookie)) {
-        if let Some((data, expires, user)) = load_cookie_session(services, id).await {
+        if let Some((data, expires, user)) = load_cookie_session(services, id, &mut failed).await {
             let session = Session {
                 id: id.to_string(),
                 provider: Provider::Cookie,
@@ -83,13 +119,23 @@ pub async fn load_with(services: &Services, cookies: &[(String, String)], ip: Ip
                 dirty: false,
                 expires,
             };
-            return Loaded { session, user, force_persist: false, cookies: out_cookies };
+            return Loaded {
+                session,
+                user,
+                force_persist: false,
+                cookies: out_cookies,
+                store_failed: failed,
+            };
+        }
+        if failed {
+            return Loaded::failed();
         }
         dead_cookie_session = true;
     }
-    if let (Some(uid), Some(token)) =
-        (cookie(cookies, &format!("{prefix}UserID")), cookie(cookies, &format!("{prefix}Token")))
-    {
+    if let (Some(uid), Some(token)) = (
+        cookie(cookies, &format!("{prefix}UserID")),
+        cookie(cookies, &format!("{prefix}Token")),
+    ) {
         if let Ok(uid) = uid.parse::<u32>() {
             if let Ok(Some(user)) = services.users.user_by_id(uid).await {
                 if !user.token.is_empty() && constant_time_eq(&user.token, token) {
@@ -107,7 +153,13 @@ pub async fn load_with(services: &Services, cookies: &[(String, String)], ip: Ip
                     out_cookies.push(id_cookie(config, &session, https));
                     out_cookies.extend(user_cookies(config, &user, true, https));
                     session.persisted = true;
-                    return Loaded { session, user: Some(user), force_persist: true, cookies: out_cookies };
+                    return Loaded {
+                        session,
+                        user: Some(user),
+                        force_persist: true,
+                        cookies: out_cookies,
+                        store_failed: failed,
+                    };
                 }
             }
         }
@@ -120,13 +172,29 @@ pub async fn load_with(services: &Services, cookies: &[(String, String)], ip: Ip
             out_cookies.push(id_cookie(config, &session, https));
             session.persisted = true;
             session.dirty = true;
-            return Loaded { session, user: None, force_persist: true, cookies: out_cookies };
+            return Loaded {
+                session,
+                user: None,
+                force_persist: true,
+                cookies: out_cookies,
+                store_failed: failed,
+            };
         }
     }
-    Loaded { session, user: None, force_persist: false, cookies: out_cookies }
+    Loaded {
+        session,
+        user: None,
+        force_persist: false,
+        cookies: out_cookies,
+        store_failed: failed,
+    }
 }
 
-async fn load_stored(services: &Services, id: &str) -> Option<(SessionData, i64)> {
+async fn load_stored(
+    services: &Services,
+    id: &str,
+    failed: &mut bool,
+) -> Option<(SessionData, i64)> {
     if !is_valid_session_id(id) {
         return None;
     }
@@ -134,6 +202,18 @@ async fn load_stored(services: &Services, id: &str) -> Option<(SessionData, i64)
         Ok(found) => found,
         Err(e) => {
             tracing::error!("session store failed: {e}");
+            *failed = true;
+            None
+        }
+    }
+}
+
+async fn user_by_id(services: &Services, id: u32, failed: &mut bool) -> Option<UserRecord> {
+    match services.users.user_by_id(id).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            *failed = true;
             None
         }
     }
@@ -143,15 +223,19 @@ async fn load_bot_session(
     services: &Services,
     id: &str,
     ip: IpAddr,
+    failed: &mut bool,
 ) -> Option<(SessionData, i64, UserRecord)> {
-    let (data, expires) = load_stored(services, id).await?;
+    let (data, expires) = load_stored(services, id, failed).await?;
     let grant = data.bot.as_ref()?;
-    let user = services.users.user_by_id(data.user_id).await.ok()??;
-    let bp = services
-        .users
-        .bot_password(user.id, &grant.app_id)
-        .await
-        .ok()??;
+    let user = user_by_id(services, data.user_id, failed).await?;
+    let bp = match services.users.bot_password(user.id, &grant.app_id).await {
+        Ok(bp) => bp?,
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            *failed = true;
+            return None;
+        }
+    };
     if !constant_time_eq(&bp.token, &grant.token) || !botpassword::ip_allowed(&bp.restrictions, ip)
     {
         return None;
@@ -162,15 +246,16 @@ async fn load_bot_session(
 async fn load_cookie_session(
     services: &Services,
     id: &str,
+    failed: &mut bool,
 ) -> Option<(SessionData, i64, Option<UserRecord>)> {
-    let (data, expires) = load_stored(services, id).await?;
+    let (data, expires) = load_stored(services, id, failed).await?;
     if data.bot.is_some() {
         return None;
     }
     if data.user_id == 0 {
         return Some((data, expires, None));
     }
-    let user = services.users.user_by_id(data.user_id).await.ok()??;
+    let user = user_by_id(services, data.user_id, failed).await?;
     if !constant_time_eq(&user.token, &data.user_token) {
         return None;
     }

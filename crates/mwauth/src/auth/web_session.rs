@@ -17,7 +17,8 @@ use std::net::IpAddr;
 /// bot-password one.
 pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr) -> Loaded {
     let bp = sessions::session_cookie_name(&services.config, Provider::BotPassword);
-    let cookies: Vec<(String, String)> = cookies.iter().filter(|(n, _)| *n != bp).cloned().collect();
+    let cookies: Vec<(String, String)> =
+        cookies.iter().filter(|(n, _)| *n != bp).cloned().collect();
     sessions::load(services, &cookies, ip).await
 }
 

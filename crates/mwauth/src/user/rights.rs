@@ -297,6 +297,12 @@ const GRANT_PERMISSIONS: &[(&str, &[&str])] = &[
     ("mergehistory", &["mergehistory"]),
 ];
 
+/// `$wgGroupPermissions`: each group with its rights, in MediaWiki's order (siteinfo's
+/// `usergroups`).
+pub fn group_permissions() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
+    GROUP_PERMISSIONS.iter().copied()
+}
+
 /// Groups a user may be put in with `mwauth user create --groups`.
 pub fn is_known_group(group: &str) -> bool {
     GROUP_PERMISSIONS.iter().any(|(g, _)| *g == group)

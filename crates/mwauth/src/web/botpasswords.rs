@@ -200,7 +200,10 @@ fn posted_grants(ctx: &Ctx<'_>) -> Vec<String> {
 
 fn normalize_grants<'a>(ticked: impl Iterator<Item = &'a str>) -> Vec<String> {
     let ticked: Vec<&str> = ticked.collect();
-    let mut out: Vec<String> = rights::HIDDEN_GRANTS.iter().map(|g| g.to_string()).collect();
+    let mut out: Vec<String> = rights::HIDDEN_GRANTS
+        .iter()
+        .map(|g| g.to_string())
+        .collect();
     for (g, _) in rights::grants() {
         if ticked.contains(&g) && !out.iter().any(|x| x == g) {
             out.push(g.to_string());
@@ -252,9 +255,11 @@ fn is_ip_or_range(s: &str) -> bool {
     let max = if ip.is_ipv4() { 32 } else { 128 };
     match bits {
         None => true,
-        Some(b) => !b.is_empty()
-            && b.bytes().all(|c| c.is_ascii_digit())
-            && b.parse::<u32>().is_ok_and(|n| n <= max),
+        Some(b) => {
+            !b.is_empty()
+                && b.bytes().all(|c| c.is_ascii_digit())
+                && b.parse::<u32>().is_ok_and(|n| n <= max)
+        }
     }
 }
 
@@ -270,7 +275,9 @@ async fn save(
     if op == "delete" {
         if let Err(e) = users.delete_bot_password(user.id, app).await {
             tracing::error!("user store failed: {e}");
-            return Err(format!("Failed to update bot name \"{app}\". Was it deleted?"));
+            return Err(format!(
+                "Failed to update bot name \"{app}\". Was it deleted?"
+            ));
         }
         return Ok(done(
             ctx,
@@ -320,7 +327,14 @@ async fn save(
             "The bot password for bot name \"{app}\" of user \"{}\" was created.",
             user.name
         );
-        return Ok(done(ctx, "Bot password created", &body, user, app, password));
+        return Ok(done(
+            ctx,
+            "Bot password created",
+            &body,
+            user,
+            app,
+            password,
+        ));
     }
     let failed = || format!("Failed to update bot name \"{app}\". Was it deleted?");
     match users
@@ -345,7 +359,14 @@ async fn save(
         "The bot password for bot name \"{app}\" of user \"{}\" was updated.",
         user.name
     );
-    Ok(done(ctx, "Bot password updated", &body, user, app, password))
+    Ok(done(
+        ctx,
+        "Bot password updated",
+        &body,
+        user,
+        app,
+        password,
+    ))
 }
 
 /// SpecialBotPasswords::onSuccess: what happened, the new password once, and the way back.

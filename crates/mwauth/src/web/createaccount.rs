@@ -57,14 +57,21 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
     }
     let exempt = ctx.has_right("noratelimit");
     let sitename = ctx.config().sitename.clone();
-    let user = create_account(ctx.services, name, password, retype, ctx.req.client_ip, exempt)
-        .await
-        .map_err(|refusals| {
-            refusals
-                .iter()
-                .map(|r| messages::refusal(r, &sitename))
-                .collect::<Vec<_>>()
-        })?;
+    let user = create_account(
+        ctx.services,
+        name,
+        password,
+        retype,
+        ctx.req.client_ip,
+        exempt,
+    )
+    .await
+    .map_err(|refusals| {
+        refusals
+            .iter()
+            .map(|r| messages::refusal(r, &sitename))
+            .collect::<Vec<_>>()
+    })?;
     let config = ctx.config();
     let back = |default: &str| match &returnto.title {
         Some(t) => {
@@ -116,11 +123,15 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, errors: &[String]) -> Output {
         ),
     };
     let name = ctx.form("wpName").unwrap_or("");
+    // The name field first; after a refusal with a name typed, the password.
+    let (name_focus, password_focus) = if name.is_empty() {
+        (" autofocus", "")
+    } else {
+        ("", " autofocus")
+    };
     let body = format!(
         "<form id=\"userlogin2\" name=\"userlogin2\" class=\"mw-narrow\" method=\"post\" action=\"{action}\">\n\
-         {notice}\n{name_field}\n{password_field}\n\
-         <p class=\"mw-help\" id=\"wpPassword2-help\">It is recommended to use a unique password that you are not using on any other website.</p>\n\
-         {retype_field}\n\
+         {notice}\n{name_field}\n{password_field}\n{retype_field}\n\
          <div class=\"mw-buttons\"><button type=\"submit\" id=\"wpCreateaccount\" name=\"wpCreateaccount\" value=\"1\" \
          class=\"mw-button mw-button-primary mw-button-block\">{submit}</button></div>\n\
          {token}{returnto}\n</form>",
@@ -132,17 +143,18 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, errors: &[String]) -> Output {
             "wpName",
             name,
             &format!(
-                " placeholder=\"{}\" autocomplete=\"username\" autocapitalize=\"off\" spellcheck=\"false\" required autofocus",
+                " placeholder=\"{}\" autocomplete=\"username\" autocapitalize=\"off\" spellcheck=\"false\" required{name_focus}",
                 if another { "Enter the username" } else { "Enter your username" }
             ),
         ),
-        password_field = html::field(
+        password_field = html::field_with_help(
             "wpPassword2",
             "Password",
             "password",
             "wpPassword",
             "",
-            " placeholder=\"Enter a password\" autocomplete=\"new-password\" aria-describedby=\"wpPassword2-help\" required",
+            &format!(" placeholder=\"Enter a password\" autocomplete=\"new-password\" required{password_focus}"),
+            Some("It is recommended to use a unique password that you are not using on any other website."),
         ),
         retype_field = html::field(
             "wpRetype",

@@ -190,9 +190,33 @@ pub fn field(
     value: &str,
     attrs: &str,
 ) -> String {
+    field_with_help(id, label, input_type, name, value, attrs, None)
+}
+
+/// [`field`] with a help text under the input (`id-help`, announced with the input).
+pub fn field_with_help(
+    id: &str,
+    label: &str,
+    input_type: &str,
+    name: &str,
+    value: &str,
+    attrs: &str,
+    help: Option<&str>,
+) -> String {
+    let (described, help_html) = match help {
+        Some(h) => (
+            format!(" aria-describedby=\"{}-help\"", esc(id)),
+            format!(
+                "<p class=\"mw-help\" id=\"{}-help\">{}</p>",
+                esc(id),
+                esc(h)
+            ),
+        ),
+        None => (String::new(), String::new()),
+    };
     format!(
         "<div class=\"mw-field\"><label for=\"{id}\">{label}</label>\
-         <input id=\"{id}\" name=\"{name}\" type=\"{input_type}\" value=\"{value}\"{attrs}></div>",
+         <input id=\"{id}\" name=\"{name}\" type=\"{input_type}\" value=\"{value}\"{attrs}{described}>{help_html}</div>",
         id = esc(id),
         label = esc(label),
         name = esc(name),
@@ -226,7 +250,11 @@ mod tests {
     fn urls_stay_on_this_site() {
         let config = Config::default();
         assert_eq!(
-            url(&config, "Special:BotPasswords/my bot", &[("returnto", "A&B=C")]),
+            url(
+                &config,
+                "Special:BotPasswords/my bot",
+                &[("returnto", "A&B=C")]
+            ),
             "/w/index.php?title=Special:BotPasswords/my%20bot&returnto=A%26B%3DC"
         );
         // A title cannot make the link leave the site or the query string.

@@ -31,11 +31,12 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
         return Output::Redirect(ctx.url(&Special::CreateAccount.title(), &q));
     }
     // T35997: logging in never leads back to the logout page.
-    if returnto
-        .title
-        .as_deref()
-        .is_some_and(|t| matches!(super::resolve(t), super::Target::Special(Special::UserLogout, _)))
-    {
+    if returnto.title.as_deref().is_some_and(|t| {
+        matches!(
+            super::resolve(t),
+            super::Target::Special(Special::UserLogout, _)
+        )
+    }) {
         returnto = ReturnTo::default();
     }
     // LoginSignupSpecialPage::execute: the session must persist for the token to work.
@@ -79,7 +80,10 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>) -> Output
     let token = ctx.token("login", "");
     let notice = match (&error, &ctx.user) {
         (Some(e), _) => html::message_box("error", &html::text(e)),
-        (None, Some(u)) => html::message_box("warning", &html::text(&messages::already_logged_in(&u.name))),
+        (None, Some(u)) => html::message_box(
+            "warning",
+            &html::text(&messages::already_logged_in(&u.name)),
+        ),
         (None, None) => ctx
             .param("warning")
             .or_else(|| ctx.param("error"))

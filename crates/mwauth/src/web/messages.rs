@@ -24,7 +24,8 @@ pub fn already_logged_in(name: &str) -> String {
 pub const BOTPASSWORDS_SUMMARY_1: &str = "allow access to a user account via the API without using the account's main login credentials. The user rights available when logged in with a bot password may be restricted.";
 pub const BOTPASSWORDS_SUMMARY_2: &str = "If you don't know why you might want to do this, you should probably not do it. No one should ever ask you to generate one of these and give it to them.";
 pub const BOTPASSWORDS_HELP_GRANTS: &str = "Grants allow access to rights already held by your user account. Enabling a grant here does not provide access to any rights that your user account would not otherwise have.";
-pub const RESTRICTIONS_HELP: &str = "One IP address or CIDR range per line. To enable everything, use:";
+pub const RESTRICTIONS_HELP: &str =
+    "One IP address or CIDR range per line. To enable everything, use:";
 pub const LOGOUT_NOTE: &str = "Note that some pages may continue to be displayed as if you were still logged in, until you clear your browser cache.";
 
 /// The text of a login or account-creation refusal.

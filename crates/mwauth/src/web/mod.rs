@@ -99,7 +99,10 @@ pub fn resolve(title: &str) -> Target {
         return Target::MainPage;
     }
     if let Some((ns, rest)) = title.split_once(':') {
-        if ns.trim_matches(is_title_space).eq_ignore_ascii_case("special") {
+        if ns
+            .trim_matches(is_title_space)
+            .eq_ignore_ascii_case("special")
+        {
             let rest = rest.trim_start_matches(is_title_space);
             let (page, sub) = match rest.split_once('/') {
                 Some((p, s)) => (p, Some(s.trim().to_string())),
@@ -403,7 +406,11 @@ impl ReturnTo {
 
 /// Serves one page. `path_title` is the title the URL's path carries (see [`path_title`]);
 /// a `title` parameter wins over it, as in MediaWiki.
-pub async fn execute(services: &Services, req: &WebRequest, path_title: Option<&str>) -> WebResponse {
+pub async fn execute(
+    services: &Services,
+    req: &WebRequest,
+    path_title: Option<&str>,
+) -> WebResponse {
     let query_title = req
         .query
         .iter()
@@ -515,17 +522,20 @@ fn main_page(ctx: &Ctx<'_>) -> Output {
             }
         }
     }
+    let site = html::esc(&config.sitename);
     let status = match &ctx.user {
-        Some(u) => format!("You are logged in as <strong>{}</strong>.", html::esc(&u.name)),
-        None => "You are not logged in.".to_string(),
+        Some(u) => format!(
+            "You are logged in to {site} as <strong>{}</strong>.",
+            html::esc(&u.name)
+        ),
+        None => format!("You are not logged in to {site}."),
     };
     Output::page(
         "Main Page",
         format!(
-            "<p>The accounts of {site}: {status}</p>\n<ul class=\"mw-linklist\">{}</ul>\n\
+            "<p id=\"mw-main-status\">{status}</p>\n<ul class=\"mw-linklist\">{}</ul>\n\
              <p>Tools and bots use <code>{api}</code> (MediaWiki's Action API).</p>",
             items.join(""),
-            site = html::esc(&config.sitename),
             api = html::esc(&format!("{}/api.php", html::script_path(config))),
         ),
     )

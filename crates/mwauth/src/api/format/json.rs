@@ -2,7 +2,7 @@
 //! content under `*`) and escapes non-ASCII as `\uXXXX`; formatversion 2 writes booleans and
 //! UTF-8 as they are. Both leave `/`, `<`, `>` and `&` unescaped, as FormatJson does.
 
-use crate::api::result::{Obj, Value};
+use crate::api::result::{is_int_key, Obj, ObjKind, Value};
 
 #[derive(Debug, Clone, Copy)]
 pub struct JsonStyle {
@@ -18,58 +18,100 @@ pub fn write(root: &Obj, style: JsonStyle) -> String {
     out
 }
 
-fn write_value(out: &mut String, v: &Value, style: JsonStyle, depth: usize) {
+/// `keep_bool`: a META_BC_BOOLS key, whose boolean formatversion 1 writes as it is.
+fn write_value_kept(out: &mut String, v: &Value, style: JsonStyle, depth: usize, keep_bool: bool) {
     match v {
         Value::Str(s) => write_str(out, s, style.ascii),
         Value::Int(n) => out.push_str(&n.to_string()),
-        Value::Bool(b) if style.formatversion >= 2 => {
+        Value::Bool(b) if style.formatversion >= 2 || keep_bool => {
             out.push_str(if *b { "true" } else { "false" })
         }
         Value::Bool(_) => out.push_str("\"\""),
         Value::Obj(o) => write_obj(out, o, style, depth),
+        Value::List(l) if l.bc_assoc && style.formatversion >= 2 => {
+            // BCassoc: an object keyed by position.
+            let keys: Vec<String> = (0..l.items.len()).map(|i| i.to_string()).collect();
+            let items: Vec<(&str, &Value, bool)> = keys
+                .iter()
+                .zip(&l.items)
+                .map(|(k, v)| (k.as_str(), v, false))
+                .collect();
+            write_members(out, &items, style, depth);
+        }
         Value::List(l) => {
-            if l.items.is_empty() {
-                out.push_str("[]");
-                return;
-            }
-            out.push('[');
-            for (i, item) in l.items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(out, style, depth + 1);
-                write_value(out, item, style, depth + 1);
-            }
-            newline(out, style, depth);
-            out.push(']');
+            let items: Vec<(&Value, bool)> = l.items.iter().map(|v| (v, false)).collect();
+            write_elements(out, &items, style, depth);
         }
     }
 }
 
+fn write_elements(out: &mut String, items: &[(&Value, bool)], style: JsonStyle, depth: usize) {
+    if items.is_empty() {
+        out.push_str("[]");
+        return;
+    }
+    out.push('[');
+    for (i, (item, keep)) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        newline(out, style, depth + 1);
+        write_value_kept(out, item, style, depth + 1, *keep);
+    }
+    newline(out, style, depth);
+    out.push(']');
+}
+
 fn write_obj(out: &mut String, o: &Obj, style: JsonStyle, depth: usize) {
     let bc = style.formatversion < 2;
-    let mut items: Vec<(&str, &Value)> = Vec::with_capacity(o.entries.len() + 1);
+    let mut items: Vec<(&str, &Value, bool)> = Vec::with_capacity(o.entries.len() + 1);
     let mut content: Option<&Value> = None;
     for (k, v) in &o.entries {
         if bc && o.content.as_deref() == Some(k.as_str()) {
             content = Some(v);
             continue;
         }
+        let keep = bc && o.bc_bools.keeps(k);
         // formatversion 1 leaves false booleans out entirely.
-        if bc && matches!(v, Value::Bool(false)) {
+        if bc && !keep && matches!(v, Value::Bool(false)) {
             continue;
         }
-        items.push((k, v));
+        items.push((k, v, keep));
     }
     if let Some(c) = content {
-        items.push(("*", c));
+        items.push(("*", c, false));
     }
+    if o.kind == ObjKind::Untyped {
+        // PHP's own choice for an untyped array: a list when its keys are 0…n-1 (also when
+        // there are none left), otherwise an object.
+        let mut positions: Vec<(i64, usize)> = Vec::with_capacity(items.len());
+        for (i, (k, _, _)) in items.iter().enumerate() {
+            match k.parse::<i64>() {
+                Ok(n) if is_int_key(k) => positions.push((n, i)),
+                _ => break,
+            }
+        }
+        let n = items.len() as i64;
+        if positions.len() == items.len() && positions.iter().all(|(p, _)| *p < n && *p >= 0) {
+            positions.sort();
+            let list: Vec<(&Value, bool)> = positions
+                .iter()
+                .map(|(_, i)| (items[*i].1, items[*i].2))
+                .collect();
+            write_elements(out, &list, style, depth);
+            return;
+        }
+    }
+    write_members(out, &items, style, depth);
+}
+
+fn write_members(out: &mut String, items: &[(&str, &Value, bool)], style: JsonStyle, depth: usize) {
     if items.is_empty() {
         out.push_str("{}");
         return;
     }
     out.push('{');
-    for (i, (k, v)) in items.iter().enumerate() {
+    for (i, (k, v, keep)) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -79,7 +121,7 @@ fn write_obj(out: &mut String, o: &Obj, style: JsonStyle, depth: usize) {
         if style.pretty {
             out.push(' ');
         }
-        write_value(out, v, style, depth + 1);
+        write_value_kept(out, v, style, depth + 1, *keep);
     }
     newline(out, style, depth);
     out.push('}');
@@ -157,6 +199,42 @@ mod tests {
             .with("g", List::of_strings("g", vec!["*".to_string()]))
             .with("e", List::new("e"));
         assert_eq!(write(&root, fv(2)), r#"{"g":["*"],"e":[]}"#);
+    }
+
+    #[test]
+    fn bc_metadata() {
+        use crate::api::result::{BcBools, ObjKind};
+        let thumbs = List {
+            items: vec![Value::Int(120), Value::Int(150)],
+            element: "limit".into(),
+            bc_assoc: true,
+        };
+        let magic = Obj::new()
+            .kind(ObjKind::Untyped)
+            .with("ISBN", false)
+            .with("RFC", false);
+        let opts = Obj::new()
+            .bc_bools(BcBools::All)
+            .with("a", true)
+            .with("b", false)
+            .with("n", 0i64);
+        let general = Obj::new()
+            .bc_bools(BcBools::Keys(vec!["variantarticlepath".into()]))
+            .with("variantarticlepath", false)
+            .with("readonly", false)
+            .with("thumblimits", thumbs)
+            .with("magiclinks", magic)
+            .with("defaultoptions", opts)
+            .with("ns", Obj::new().element("ns").with("-2", 1i64).with("0", 2i64))
+            .with("seq", Obj::new().kind(ObjKind::Untyped).with("1", "b").with("0", "a"));
+        assert_eq!(
+            write(&general, fv(1)),
+            r#"{"variantarticlepath":false,"thumblimits":[120,150],"magiclinks":[],"defaultoptions":{"a":true,"b":false,"n":0},"ns":{"-2":1,"0":2},"seq":["a","b"]}"#
+        );
+        assert_eq!(
+            write(&general, fv(2)),
+            r#"{"variantarticlepath":false,"readonly":false,"thumblimits":{"0":120,"1":150},"magiclinks":{"ISBN":false,"RFC":false},"defaultoptions":{"a":true,"b":false,"n":0},"ns":{"-2":1,"0":2},"seq":["a","b"]}"#
+        );
     }
 
     #[test]

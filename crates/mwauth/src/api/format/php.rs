@@ -11,25 +11,30 @@ pub fn write(root: &Obj, formatversion: u8) -> String {
 
 fn write_obj(out: &mut String, o: &Obj, fv: u8) {
     let bc = fv < 2;
-    let mut items: Vec<(&str, &Value)> = Vec::new();
+    let mut items: Vec<(&str, &Value, bool)> = Vec::new();
     let mut content = None;
     for (k, v) in &o.entries {
         if bc && o.content.as_deref() == Some(k.as_str()) {
             content = Some(v);
             continue;
         }
-        if bc && matches!(v, Value::Bool(false)) {
+        // META_BC_BOOLS keys keep their booleans in formatversion 1.
+        let keep = bc && o.bc_bools.keeps(k);
+        if bc && !keep && matches!(v, Value::Bool(false)) {
             continue;
         }
-        items.push((k, v));
+        items.push((k, v, keep));
     }
     if let Some(c) = content {
-        items.push(("*", c));
+        items.push(("*", c, false));
     }
     out.push_str(&format!("a:{}:{{", items.len()));
-    for (k, v) in items {
+    for (k, v, keep) in items {
         write_key(out, k);
-        write_value(out, v, fv);
+        match v {
+            Value::Bool(b) if keep => out.push_str(if *b { "b:1;" } else { "b:0;" }),
+            _ => write_value(out, v, fv),
+        }
     }
     out.push('}');
 }
@@ -90,5 +95,17 @@ mod tests {
             write(&Obj::new().with("é", 3i64).with("7", true), 2),
             r#"a:2:{s:2:"é";i:3;i:7;b:1;}"#
         );
+    }
+
+    #[test]
+    fn bc_bools_stay_booleans_in_formatversion_1() {
+        use crate::api::result::BcBools;
+        let o = Obj::new()
+            .bc_bools(BcBools::Keys(vec!["v".into()]))
+            .with("v", false)
+            .with("w", false)
+            .with("t", true);
+        assert_eq!(write(&o, 1), r#"a:2:{s:1:"v";b:0;s:1:"t";s:0:"";}"#);
+        assert_eq!(write(&o, 2), r#"a:3:{s:1:"v";b:0;s:1:"w";b:0;s:1:"t";b:1;}"#);
     }
 }

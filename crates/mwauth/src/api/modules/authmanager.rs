@@ -3,8 +3,8 @@
 //! a password-only wiki offers.
 
 use crate::api::context::Context;
-use crate::api::error::{ApiError, ApiMessage};
-use crate::api::messages;
+use crate::api::error::{html_of, raw_params, ApiError, ApiMessage};
+use crate::api::i18n::{self, Lang, ListType, Param};
 use crate::api::result::{List, Obj, Value};
 
 /// `loginmessageformat` / `createmessageformat` / `amimessageformat`.
@@ -18,23 +18,36 @@ pub enum MessageFormat {
 
 pub const MESSAGE_FORMATS: &[&str] = &["html", "wikitext", "raw", "none"];
 
-pub fn message_format(ctx: &mut Context<'_>, param: &str) -> Result<MessageFormat, ApiError> {
-    Ok(
-        match ctx
-            .single_enum(param, MESSAGE_FORMATS, Some("wikitext"))?
-            .as_deref()
-        {
-            Some("html") => MessageFormat::Html,
-            Some("raw") => MessageFormat::Raw,
-            Some("none") => MessageFormat::None,
-            _ => MessageFormat::Wikitext,
-        },
-    )
+/// How ApiAuthManagerHelper writes messages: the format asked for, in the user language
+/// (`uselang`; Message::setContext( $module )).
+#[derive(Debug, Clone)]
+pub struct MessageFormatter {
+    pub format: MessageFormat,
+    pub lang: Lang,
+    /// `$wgArticlePath` without its `$1`, for links in `html`.
+    pub article_path: String,
 }
 
-/// A message of an AuthenticationResponse: key, parameters, and the text MediaWiki would
-/// render (wikitext keeps its line breaks; `html` is the parsed form without the outer
-/// paragraph, identical for these one-line messages).
+pub fn message_format(ctx: &mut Context<'_>, param: &str) -> Result<MessageFormatter, ApiError> {
+    let format = match ctx
+        .single_enum(param, MESSAGE_FORMATS, Some("wikitext"))?
+        .as_deref()
+    {
+        Some("html") => MessageFormat::Html,
+        Some("raw") => MessageFormat::Raw,
+        Some("none") => MessageFormat::None,
+        _ => MessageFormat::Wikitext,
+    };
+    Ok(MessageFormatter {
+        format,
+        lang: ctx.uselang.clone(),
+        article_path: ctx.article_path(),
+    })
+}
+
+/// A message of an AuthenticationResponse or of a request's description: a key and its
+/// parameters, rendered in the user language. The key `$1` is a RawMessage of its one
+/// parameter (an empty one is PHP's null).
 #[derive(Debug, Clone)]
 pub struct AuthMessage {
     pub key: &'static str,
@@ -52,11 +65,49 @@ impl AuthMessage {
         }
     }
 
-    fn wikitext(&self) -> String {
-        match &self.text {
-            Some(t) => t.clone(),
-            None => messages::fill(messages::raw(self.key).unwrap_or(self.key), &self.params),
+    /// `new RawMessage( '$1', [ $value ] )`.
+    fn raw_text(value: &str) -> AuthMessage {
+        AuthMessage::new("$1", vec![value.to_string()])
+    }
+
+    /// The parameters as MediaWiki's providers add them: integers for the lengths and
+    /// counts, a duration for the throttles' waits.
+    fn i18n_params(&self) -> Vec<Param> {
+        let ints: &[usize] = match self.key {
+            "passwordtooshort" | "passwordtoolong" | "acct_creation_throttle_hit" => &[0],
+            _ => &[],
+        };
+        let params: Vec<&str> = self.params.iter().map(String::as_str).collect();
+        ApiMessage::new("", self.key, &params)
+            .i18n_params()
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| match p {
+                Param::Plain(s) if ints.contains(&i) => match s.parse::<i64>() {
+                    Ok(n) => Param::Int(n),
+                    Err(_) => Param::Plain(s),
+                },
+                p => p,
+            })
+            .collect()
+    }
+
+    fn wikitext(&self, lang: &Lang) -> String {
+        if let Some(t) = &self.text {
+            return t.clone();
         }
+        if self.key == "$1" {
+            return self.params.first().cloned().unwrap_or_default();
+        }
+        lang.text(self.key, &self.i18n_params())
+    }
+
+    fn html(&self, f: &MessageFormatter) -> String {
+        if self.text.is_some() || self.key == "$1" {
+            return html_of(&self.wikitext(&f.lang), &f.article_path);
+        }
+        f.lang
+            .html(self.key, &self.i18n_params(), &|w| html_of(w, &f.article_path))
     }
 
     /// ApiMessage's code for a message key (ApiMessageTrait::$messageMap).
@@ -70,21 +121,29 @@ impl AuthMessage {
 }
 
 /// ApiAuthManagerHelper::formatMessage.
-pub fn put_message(obj: &mut Obj, key: &str, msg: &AuthMessage, format: MessageFormat) {
-    match format {
+pub fn put_message(obj: &mut Obj, key: &str, msg: &AuthMessage, f: &MessageFormatter) {
+    match f.format {
         MessageFormat::None => {}
-        MessageFormat::Wikitext | MessageFormat::Html => obj.set(key, msg.wikitext()),
+        MessageFormat::Wikitext => obj.set(key, msg.wikitext(&f.lang)),
+        MessageFormat::Html => obj.set(key, msg.html(f)),
         MessageFormat::Raw => {
-            let params = List::of_strings("param", msg.params.clone());
+            let params = if msg.key == "$1" {
+                let mut list = List::new("param");
+                // MediaWiki's null (an anonymous user's account) has no value here: "".
+                list.push(msg.params.first().map_or("", String::as_str));
+                list
+            } else {
+                raw_params(&msg.i18n_params())
+            };
             obj.set(key, Obj::new().with("key", msg.key).with("params", params));
         }
     }
 }
 
 /// A FAIL answer: status, message, messagecode, canpreservestate.
-pub fn fail(msg: &AuthMessage, format: MessageFormat) -> Obj {
+pub fn fail(msg: &AuthMessage, f: &MessageFormatter) -> Obj {
     let mut res = Obj::new().with("status", "FAIL");
-    put_message(&mut res, "message", msg, format);
+    put_message(&mut res, "message", msg, f);
     res.set("messagecode", msg.code());
     res.set("canpreservestate", false);
     res
@@ -101,11 +160,16 @@ pub fn require_continue_or_returnurl(
         .get(&format!("{prefix}returnurl"))
         .map(str::to_string);
     if !cont && returnurl.is_none() {
-        let list = format!("<var>{prefix}continue</var> and <var>{prefix}returnurl</var>");
-        return Err(ApiError::new(
-            "missingparam",
-            "apierror-missingparam-at-least-one-of",
-            &[&list, "2"],
+        // Message::listParam( [ '<var>…continue</var>', '<var>…returnurl</var>' ] ), 2.
+        let names = [format!("{prefix}continue"), format!("{prefix}returnurl")];
+        let items = names
+            .iter()
+            .map(|n| Param::Plain(format!("<var>{n}</var>")))
+            .enumerate()
+            .collect();
+        return Err(ApiError::from_msg(
+            ApiMessage::new("missingparam", "apierror-missingparam-at-least-one-of", &[])
+                .with_params(vec![Param::List(ListType::Text, items), Param::Int(2)]),
         ));
     }
     if let Some(url) = &returnurl {
@@ -120,14 +184,15 @@ pub fn require_continue_or_returnurl(
             return Err(ApiError::from_msg(ApiMessage::new(
                 &format!("badurl_{name}"),
                 "apierror-badurl",
-                &[&name, url],
+                &[&name, &i18n::escape_wikitext(url)],
             )));
         }
     }
     Ok((cont, returnurl))
 }
 
-/// One field of an authentication request (AuthenticationRequest::getFieldInfo).
+/// One field of an authentication request (AuthenticationRequest::getFieldInfo), with the
+/// message keys of its label and help.
 struct Field {
     name: &'static str,
     kind: &'static str,
@@ -140,48 +205,48 @@ struct Field {
 const USERNAME: Field = Field {
     name: "username",
     kind: "string",
-    label: "Username",
-    help: "Username for authentication.",
+    label: "userlogin-yourname",
+    help: "authmanager-username-help",
     optional: false,
     sensitive: false,
 };
 const PASSWORD: Field = Field {
     name: "password",
     kind: "password",
-    label: "Password",
-    help: "Password for authentication.",
+    label: "userlogin-yourpassword",
+    help: "authmanager-password-help",
     optional: false,
     sensitive: true,
 };
 const RETYPE: Field = Field {
     name: "retype",
     kind: "password",
-    label: "Retype password:",
-    help: "Password again to confirm.",
+    label: "yourpasswordagain",
+    help: "authmanager-retype-help",
     optional: false,
     sensitive: true,
 };
 const REMEMBER: Field = Field {
     name: "rememberMe",
     kind: "checkbox",
-    label: "Keep me logged in",
-    help: "Whether the password should be remembered for longer than the length of the session.",
+    label: "userlogin-remembermypassword",
+    help: "authmanager-userlogin-remembermypassword-help",
     optional: true,
     sensitive: false,
 };
 const EMAIL: Field = Field {
     name: "email",
     kind: "string",
-    label: "Email",
-    help: "Email address",
+    label: "authmanager-email-label",
+    help: "authmanager-email-help",
     optional: true,
     sensitive: false,
 };
 const REALNAME: Field = Field {
     name: "realname",
     kind: "string",
-    label: "Real name",
-    help: "Real name of the user",
+    label: "authmanager-realname-label",
+    help: "authmanager-realname-help",
     optional: true,
     sensitive: false,
 };
@@ -189,6 +254,7 @@ const REALNAME: Field = Field {
 struct Request {
     id: &'static str,
     required: &'static str,
+    /// A message key, or (for requests that do not describe themselves) the class name.
     provider: &'static str,
     /// `None`: the account is the current user's name (password requests).
     account: Option<&'static str>,
@@ -199,7 +265,7 @@ const LOGIN_REQUESTS: &[Request] = &[
     Request {
         id: "MediaWiki\\Auth\\PasswordAuthenticationRequest",
         required: "primary-required",
-        provider: "Password-based authentication",
+        provider: "authmanager-provider-password",
         account: None,
         fields: &[USERNAME, PASSWORD],
     },
@@ -216,7 +282,7 @@ const CREATE_REQUESTS: &[Request] = &[
     Request {
         id: "MediaWiki\\Auth\\PasswordAuthenticationRequest",
         required: "primary-required",
-        provider: "Password-based authentication",
+        provider: "authmanager-provider-password",
         account: Some(""),
         fields: &[USERNAME, PASSWORD, RETYPE],
     },
@@ -236,30 +302,43 @@ const CREATE_REQUESTS: &[Request] = &[
     },
 ];
 
-fn format_fields<'f>(fields: impl Iterator<Item = &'f Field>) -> Obj {
+/// ApiAuthManagerHelper::formatFields. `remember_days` is the `rememberMe` label's
+/// parameter (RememberMeAuthenticationRequest: the remember-me lifetime in days).
+fn format_fields<'f>(
+    fields: impl Iterator<Item = &'f Field>,
+    fmt: &MessageFormatter,
+    remember_days: i64,
+) -> Obj {
     let mut out = Obj::new();
     for f in fields {
         if out.get(f.name).is_some() {
             continue;
         }
-        let info = Obj::new()
-            .with("type", f.kind)
-            .with("label", f.label)
-            .with("help", f.help)
-            .with("optional", f.optional)
-            .with("sensitive", f.sensitive);
+        let mut info = Obj::new().with("type", f.kind);
+        let label = if f.name == "rememberMe" {
+            AuthMessage::new(f.label, vec![remember_days.to_string()])
+        } else {
+            AuthMessage::new(f.label, vec![])
+        };
+        put_message(&mut info, "label", &label, fmt);
+        put_message(&mut info, "help", &AuthMessage::new(f.help, vec![]), fmt);
+        info.set("optional", f.optional);
+        info.set("sensitive", f.sensitive);
         out.set(f.name, info);
     }
     out
 }
 
-/// ApiAuthManagerHelper::formatRequests for `login` or `create`.
+/// ApiAuthManagerHelper::formatRequests for `login` or `create`; `remember_seconds` is
+/// `$wgExtendedLoginCookieExpiration`.
 pub fn format_requests(
     action: &str,
     current_user: &str,
     merge_fields: bool,
-    format: MessageFormat,
+    format: &MessageFormatter,
+    remember_seconds: u64,
 ) -> Obj {
+    let remember_days = remember_seconds.div_ceil(86_400) as i64;
     let reqs = if action == "create" {
         CREATE_REQUESTS
     } else {
@@ -271,32 +350,19 @@ pub fn format_requests(
             .with("id", r.id)
             .with("metadata", Obj::new())
             .with("required", r.required);
-        put_message(
-            &mut info,
-            "provider",
-            &AuthMessage {
-                key: "",
-                params: vec![],
-                text: Some(r.provider.into()),
-            },
-            format,
-        );
+        let provider = if r.provider.contains('\\') {
+            AuthMessage::raw_text(r.provider)
+        } else {
+            AuthMessage::new(r.provider, vec![])
+        };
+        put_message(&mut info, "provider", &provider, format);
         let account = r
             .account
             .map(str::to_string)
             .unwrap_or_else(|| current_user.to_string());
-        put_message(
-            &mut info,
-            "account",
-            &AuthMessage {
-                key: "",
-                params: vec![],
-                text: Some(account),
-            },
-            format,
-        );
+        put_message(&mut info, "account", &AuthMessage::raw_text(&account), format);
         if !merge_fields {
-            info.set("fields", format_fields(r.fields.iter()));
+            info.set("fields", format_fields(r.fields.iter(), format, remember_days));
         }
         list.push(Value::Obj(info));
     }
@@ -304,7 +370,11 @@ pub fn format_requests(
     if merge_fields {
         out.set(
             "fields",
-            format_fields(reqs.iter().flat_map(|r| r.fields.iter())),
+            format_fields(
+                reqs.iter().flat_map(|r| r.fields.iter()),
+                format,
+                remember_days,
+            ),
         );
     }
     out

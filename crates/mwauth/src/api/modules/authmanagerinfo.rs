@@ -9,6 +9,7 @@
 use super::authmanager::{format_requests, message_format};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
+use crate::api::params_spec::{ModuleDoc, ParamSpec};
 use crate::api::result::Obj;
 
 const ACTIONS: &[&str] = &[
@@ -52,7 +53,13 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         let reqs = if base == "none" {
             Obj::new().with("requests", crate::api::result::List::new("request"))
         } else {
-            format_requests(base, &current, merge, format)
+            format_requests(
+                base,
+                &current,
+                merge,
+                &format,
+                ctx.services.config.remember_expiry,
+            )
         };
         for (k, v) in reqs.entries {
             info.set(&k, v);
@@ -63,3 +70,25 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         .set("authmanagerinfo", info);
     Ok(())
 }
+
+/// ApiQueryAuthManagerInfo::getAllowedParams.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec::string("securitysensitiveoperation"),
+    ParamSpec::enumeration("requestsfor", ACTIONS),
+    ParamSpec::boolean("mergerequestfields"),
+    ParamSpec::enumeration("messageformat", super::authmanager::MESSAGE_FORMATS)
+        .default_str("wikitext"),
+];
+
+pub const DOC: ModuleDoc = ModuleDoc {
+    name: "authmanagerinfo",
+    path: "query+authmanagerinfo",
+    classname: "ApiQueryAuthManagerInfo",
+    group: Some("meta"),
+    prefix: "ami",
+    flags: &[],
+    help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Authmanagerinfo"],
+    params: PARAMS,
+    token: None,
+    dynamic_parameters: false,
+};

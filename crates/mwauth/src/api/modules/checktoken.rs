@@ -11,6 +11,7 @@
 use crate::api::context::{token_salt, Context, TOKEN_TYPES};
 use crate::api::error::{ApiError, ApiMessage};
 use crate::api::modules::ModuleInfo;
+use crate::api::params_spec::{ModuleDoc, ParamSpec};
 use crate::api::result::Obj;
 use crate::session::token;
 use crate::time;
@@ -66,3 +67,23 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     ctx.result.set("checktoken", res);
     Ok(())
 }
+
+/// ApiCheckToken::getAllowedParams.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec::enumeration("type", TOKEN_TYPES).required(),
+    ParamSpec::string("token").required().sensitive(),
+    ParamSpec::integer("maxtokenage"),
+];
+
+pub const DOC: ModuleDoc = ModuleDoc {
+    name: "checktoken",
+    path: "checktoken",
+    classname: "ApiCheckToken",
+    group: Some("action"),
+    prefix: "",
+    flags: &["readrights"],
+    help_urls: &[],
+    params: PARAMS,
+    token: None,
+    dynamic_parameters: false,
+};

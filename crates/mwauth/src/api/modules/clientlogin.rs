@@ -13,6 +13,7 @@ use super::login::start_user_session;
 use super::ModuleInfo;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
+use crate::api::params_spec::{ModuleDoc, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::login::password_login;
 
@@ -33,7 +34,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let res = if cont {
         fail(
             &AuthMessage::new("authmanager-authn-not-in-progress", vec![]),
-            format,
+            &format,
         )
     } else {
         let name = ctx.params.get("username").unwrap_or("").to_string();
@@ -45,9 +46,35 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
                 start_user_session(ctx, user, remember).await;
                 Obj::new().with("status", "PASS").with("username", username)
             }
-            Err(refusal) => fail(&AuthMessage::new(refusal.key, refusal.params), format),
+            Err(refusal) => fail(&AuthMessage::new(refusal.key, refusal.params), &format),
         }
     };
     ctx.result.set("clientlogin", res);
     Ok(())
 }
+
+/// ApiClientLogin::getAllowedParams (ApiAuthManagerHelper's parameters), then the token
+/// ApiBase adds for needsToken.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec::string("requests").multi(),
+    ParamSpec::enumeration("messageformat", super::authmanager::MESSAGE_FORMATS)
+        .default_str("wikitext"),
+    ParamSpec::boolean("mergerequestfields"),
+    ParamSpec::boolean("preservestate"),
+    ParamSpec::string("returnurl"),
+    ParamSpec::boolean("continue"),
+    ParamSpec::string("token").required().sensitive(),
+];
+
+pub const DOC: ModuleDoc = ModuleDoc {
+    name: "clientlogin",
+    path: "clientlogin",
+    classname: "ApiClientLogin",
+    group: Some("action"),
+    prefix: "login",
+    flags: &["writerights", "mustbeposted"],
+    help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Login"],
+    params: PARAMS,
+    token: Some("login"),
+    dynamic_parameters: true,
+};

@@ -14,6 +14,7 @@ use super::authmanager::{fail, message_format, require_continue_or_returnurl, Au
 use super::ModuleInfo;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
+use crate::api::params_spec::{ModuleDoc, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::throttle;
 use crate::session::SetCookie;
@@ -37,12 +38,12 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let res = if cont {
         fail(
             &AuthMessage::new("authmanager-create-not-in-progress", vec![]),
-            format,
+            &format,
         )
     } else {
         match create(ctx).await {
             Ok(username) => Obj::new().with("status", "PASS").with("username", username),
-            Err(msg) => fail(&msg, format),
+            Err(msg) => fail(&msg, &format),
         }
     };
     ctx.result.set("createaccount", res);
@@ -177,3 +178,29 @@ async fn chronology_cookies(ctx: &mut Context<'_>) {
     ctx.cookies.push(make("UseDC", "master".into()));
     ctx.cookies.push(make("UseCDNCache", "false".into()));
 }
+
+/// ApiAMCreateAccount::getAllowedParams (ApiAuthManagerHelper's parameters), then the
+/// token ApiBase adds for needsToken.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec::string("requests").multi(),
+    ParamSpec::enumeration("messageformat", super::authmanager::MESSAGE_FORMATS)
+        .default_str("wikitext"),
+    ParamSpec::boolean("mergerequestfields"),
+    ParamSpec::boolean("preservestate"),
+    ParamSpec::string("returnurl"),
+    ParamSpec::boolean("continue"),
+    ParamSpec::string("token").required().sensitive(),
+];
+
+pub const DOC: ModuleDoc = ModuleDoc {
+    name: "createaccount",
+    path: "createaccount",
+    classname: "ApiAMCreateAccount",
+    group: Some("action"),
+    prefix: "create",
+    flags: &["writerights", "mustbeposted"],
+    help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Account_creation"],
+    params: PARAMS,
+    token: Some("createaccount"),
+    dynamic_parameters: true,
+};

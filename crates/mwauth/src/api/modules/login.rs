@@ -15,8 +15,9 @@
 //!   request already belongs to a bot-password session (its user cannot be changed).
 
 use crate::api::context::Context;
-use crate::api::error::{format_message_value, ApiError, ApiMessage};
+use crate::api::error::{format_message_value_in, ApiError, ApiMessage};
 use crate::api::modules::ModuleInfo;
+use crate::api::params_spec::{ModuleDoc, ParamSpec, ParamType};
 use crate::api::result::Obj;
 use crate::auth::login::{bot_password_login, password_login, BotLogin, Refusal};
 use crate::auth::sessions;
@@ -48,7 +49,8 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     ctx.params.get("lgdomain");
     if !ctx.same_origin {
         let reason = ApiMessage::from_key("api-login-fail-sameorigin", &[]);
-        let reason = format_message_value(ctx.errorformat, &reason);
+        let links = ctx.article_path();
+        let reason = format_message_value_in(ctx.errorformat, &ctx.errorlang, &reason, &links);
         ctx.result.set(
             "login",
             Obj::new().with("result", "Aborted").with("reason", reason),
@@ -80,6 +82,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         authenticate(ctx, &name, &password).await
     };
 
+    let links = ctx.article_path();
     let mut res = Obj::new();
     match outcome {
         Outcome::Success(user) => {
@@ -99,11 +102,17 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         Outcome::WrongToken => res.set("result", "WrongToken"),
         Outcome::Failed(reason) => {
             res.set("result", "Failed");
-            res.set("reason", format_message_value(ctx.errorformat, &reason));
+            res.set(
+                "reason",
+                format_message_value_in(ctx.errorformat, &ctx.errorlang, &reason, &links),
+            );
         }
         Outcome::Aborted(reason) => {
             res.set("result", "Aborted");
-            res.set("reason", format_message_value(ctx.errorformat, &reason));
+            res.set(
+                "reason",
+                format_message_value_in(ctx.errorformat, &ctx.errorlang, &reason, &links),
+            );
         }
     }
     ctx.result.set("login", res);
@@ -215,3 +224,24 @@ pub(crate) async fn start_user_session(
     ));
     ctx.user = Some(user);
 }
+
+/// ApiLogin::getAllowedParams.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec::string("name"),
+    ParamSpec::new("password", ParamType::Password).sensitive(),
+    ParamSpec::string("domain"),
+    ParamSpec::string("token").sensitive(),
+];
+
+pub const DOC: ModuleDoc = ModuleDoc {
+    name: "login",
+    path: "login",
+    classname: "ApiLogin",
+    group: Some("action"),
+    prefix: "lg",
+    flags: &["writerights", "mustbeposted"],
+    help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Login"],
+    params: PARAMS,
+    token: None,
+    dynamic_parameters: false,
+};

@@ -14,6 +14,7 @@
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::modules::ModuleInfo;
+use crate::api::params_spec::{ModuleDoc, ParamSpec};
 use crate::auth::sessions;
 use crate::session::{Provider, Session};
 
@@ -47,3 +48,19 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     ctx.persist = false;
     Ok(())
 }
+
+/// ApiLogout::getAllowedParams: only the token ApiBase adds for needsToken.
+pub const PARAMS: &[ParamSpec] = &[ParamSpec::string("token").required().sensitive()];
+
+pub const DOC: ModuleDoc = ModuleDoc {
+    name: "logout",
+    path: "logout",
+    classname: "ApiLogout",
+    group: Some("action"),
+    prefix: "",
+    flags: &["mustbeposted"],
+    help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Logout"],
+    params: PARAMS,
+    token: Some("csrf"),
+    dynamic_parameters: false,
+};

@@ -6,9 +6,12 @@ pub mod authmanagerinfo;
 pub mod checktoken;
 pub mod clientlogin;
 pub mod createaccount;
+pub mod help;
 pub mod login;
 pub mod logout;
+pub mod paraminfo;
 pub mod query;
+pub mod siteinfo;
 pub mod tokens;
 pub mod userinfo;
 
@@ -31,8 +34,10 @@ pub const ACTIONS: &[&ModuleInfo] = &[
     &checktoken::INFO,
     &clientlogin::INFO,
     &createaccount::INFO,
+    &help::INFO,
     &login::INFO,
     &logout::INFO,
+    &paraminfo::INFO,
     &query::INFO,
 ];
 

@@ -8,6 +8,7 @@
 
 use crate::api::context::{Context, TOKEN_TYPES};
 use crate::api::error::{ApiError, ApiMessage};
+use crate::api::params_spec::{ModuleDoc, ParamSpec};
 use crate::api::result::Obj;
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
@@ -27,3 +28,22 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     ctx.result.obj_mut("query", false).set("tokens", tokens);
     Ok(())
 }
+
+/// ApiQueryTokens::getAllowedParams.
+pub const PARAMS: &[ParamSpec] = &[ParamSpec::enumeration("type", TOKEN_TYPES)
+    .multi()
+    .default_str("csrf")
+    .all()];
+
+pub const DOC: ModuleDoc = ModuleDoc {
+    name: "tokens",
+    path: "query+tokens",
+    classname: "ApiQueryTokens",
+    group: Some("meta"),
+    prefix: "",
+    flags: &[],
+    help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Tokens"],
+    params: PARAMS,
+    token: None,
+    dynamic_parameters: false,
+};

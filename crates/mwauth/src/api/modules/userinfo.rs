@@ -7,6 +7,7 @@
 
 use crate::api::context::Context;
 use crate::api::error::ApiError;
+use crate::api::params_spec::{ModuleDoc, ParamSpec};
 use crate::api::result::{List, Obj};
 use crate::time;
 use crate::user::rights;
@@ -94,3 +95,22 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     ctx.result.obj_mut("query", false).set("userinfo", info);
     Ok(())
 }
+
+/// ApiQueryUserInfo::getAllowedParams.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec::enumeration("prop", PROPS).multi().all(),
+    ParamSpec::string("attachedwiki"),
+];
+
+pub const DOC: ModuleDoc = ModuleDoc {
+    name: "userinfo",
+    path: "query+userinfo",
+    classname: "ApiQueryUserInfo",
+    group: Some("meta"),
+    prefix: "ui",
+    flags: &["readrights"],
+    help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Userinfo"],
+    params: PARAMS,
+    token: None,
+    dynamic_parameters: false,
+};

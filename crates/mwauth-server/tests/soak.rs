@@ -1,0 +1,455 @@
+//! Load and faults against the real `mwauth serve` binary, run as a child process on a
+//! loopback port with its own SQLite file. Every loop is bounded in count and time.
+//!
+//! - `soak_short_concurrent_seed_cycles` (CI): 50 clients run the seed's cycle — login token,
+//!   bot-password login, csrf token, POST logout — concurrently: zero errors, every
+//!   logged-out session gone from `mwauth_session`, server memory sampled.
+//! - `soak_long_500_clients_5_minutes` (ignored; run by hand, release build recommended):
+//!   the same with 500 clients for 5 minutes (MWAUTH_SOAK_CLIENTS, MWAUTH_SOAK_SECS):
+//!
+//!   ```sh
+//!   cargo test --release -p mwauth-server --test soak -- --ignored --nocapture
+//!   ```
+//! - `kill_9_mid_load_keeps_live_sessions_and_nothing_half_written` (CI): SIGKILL while
+//!   clients log in and out; after a restart every live session and its csrf token still
+//!   work, every logged-out one is gone, and the database passes SQLite's integrity check
+//!   with every session row readable.
+
+mod common;
+mod hardening;
+
+use hardening::{seed_accounts, Browser, BP_SESSION};
+use mwauth::store::sqlite::SqliteStore;
+use mwauth::store::SessionStore;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ALICE_BOT: (&str, &str) = common::ALICE_BOT;
+
+/// `mwauth serve` as a child process.
+struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServerProcess {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// VmRSS of the server process, in KiB.
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// SIGKILL (what `kill -9` sends), then reap.
+    fn kill_9(mut self) {
+        self.child.kill().expect("SIGKILL the server");
+        self.child.wait().expect("reap the server");
+    }
+
+    /// SIGTERM and wait: a clean stop.
+    fn stop(mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn database(dir: &Path) -> PathBuf {
+    dir.join("mwauth.sqlite")
+}
+
+/// A data directory with the reference accounts, written before the server starts.
+async fn data_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&database(dir.path())).await.expect("database");
+    seed_accounts(&store).await;
+    store.close().await;
+    dir
+}
+
+/// Starts `mwauth serve` on an ephemeral loopback port and waits for its start-up line. Its
+/// stderr is drained by a thread so the log can never block it.
+///
+/// The server trusts 127.0.0.1 as a proxy, so each simulated client can come from its own
+/// address (X-Forwarded-For): many logins of one account from one address at once are
+/// throttled, by MediaWiki as by mwauth (Throttler::increase counts an attempt before the
+/// password is checked and clears only after), and real clients are spread over addresses.
+fn start_server(dir: &Path) -> ServerProcess {
+    let config = dir.join("mwauth.toml");
+    std::fs::write(&config, "[wiki]\nwiki_id = \"oraclewiki\"\ntrusted_proxies = [\"127.0.0.1\"]\n")
+        .expect("config file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mwauth"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--config")
+        .arg(&config)
+        .env("MWAUTH_DATA_DIR", dir)
+        .env("MWAUTH_LOG", "warn,mwauth_server::serve=info")
+        .env_remove("MWAUTH_CONFIG")
+        .env_remove("MWAUTH_WIKI_ID")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start mwauth serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line
+                .split_whitespace()
+                .find(|w| w.starts_with("http://") && w.ends_with("/w/api.php"))
+            {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(url.to_string());
+                }
+            } else if line.contains("ERROR") || line.contains("panicked") {
+                eprintln!("server: {line}");
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("mwauth serve printed its address");
+    ServerProcess { child, url }
+}
+
+/// A client with an address of its own (see [`start_server`]).
+fn client_at(url: &str, i: usize) -> Browser {
+    Browser::new(url).with_header("X-Forwarded-For", &format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, (i & 255) + 1))
+}
+
+/// One client's seed cycle. Returns the bot-password session id it logged out of.
+async fn seed_cycle(b: &mut Browser) -> Result<String, String> {
+    let token = b.login_token().await;
+    let res = b.login_with(&token, ALICE_BOT.0, ALICE_BOT.1).await;
+    if res["result"] != "Success" {
+        return Err(format!("login: {res}"));
+    }
+    let bp = b.cookie(BP_SESSION).ok_or("no BPsession cookie")?.to_string();
+    let csrf = b.csrf_token().await;
+    if csrf.len() < 40 {
+        return Err(format!("csrf token {csrf:?}"));
+    }
+    let r = b.logout(&csrf).await;
+    if r.status != 200 || r.body != "{}" {
+        return Err(format!("logout: {} {}", r.status, r.body));
+    }
+    if b.cookie(BP_SESSION).is_some() {
+        return Err("BPsession not cleared".into());
+    }
+    Ok(bp)
+}
+
+struct SoakReport {
+    cycles: usize,
+    errors: Vec<String>,
+    logged_out: Vec<String>,
+    rss_kib: Vec<(Duration, u64)>,
+    elapsed: Duration,
+}
+
+/// `clients` concurrent clients, each running seed cycles until it has done `cycles` of them
+/// or `limit` has passed; RSS sampled every `sample` meanwhile.
+async fn soak(server: &ServerProcess, clients: usize, cycles: usize, limit: Duration, sample: Duration) -> SoakReport {
+    let started = Instant::now();
+    let done = Arc::new(AtomicBool::new(false));
+    let count = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let logged_out = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        let (count, errors, logged_out) = (count.clone(), errors.clone(), logged_out.clone());
+        let mut b = client_at(&server.url, i);
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..cycles {
+                if started.elapsed() >= limit {
+                    break;
+                }
+                match seed_cycle(&mut b).await {
+                    Ok(bp) => logged_out.lock().unwrap().push(bp),
+                    Err(e) => errors.lock().unwrap().push(e),
+                }
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    let rss = Arc::new(Mutex::new(vec![(Duration::ZERO, server.rss_kib())]));
+    let sampler = {
+        let (done, rss, pid) = (done.clone(), rss.clone(), server.pid());
+        std::thread::spawn(move || {
+            let probe = |pid: u32| -> u64 {
+                std::fs::read_to_string(format!("/proc/{pid}/status"))
+                    .unwrap_or_default()
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                    .unwrap_or(0)
+            };
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(sample);
+                rss.lock().unwrap().push((started.elapsed(), probe(pid)));
+            }
+        })
+    };
+    for t in tasks {
+        t.await.expect("client task");
+    }
+    done.store(true, Ordering::Relaxed);
+    sampler.join().expect("sampler");
+    rss.lock().unwrap().push((started.elapsed(), server.rss_kib()));
+    let report = SoakReport {
+        cycles: count.load(Ordering::Relaxed),
+        errors: std::mem::take(&mut *errors.lock().unwrap()),
+        logged_out: std::mem::take(&mut *logged_out.lock().unwrap()),
+        rss_kib: std::mem::take(&mut *rss.lock().unwrap()),
+        elapsed: started.elapsed(),
+    };
+    report
+}
+
+/// The rows left in `mwauth_session` and whether any logged-out id is among them.
+async fn check_no_leaks(dir: &Path, logged_out: &[String], expected_rows: i64) {
+    let store = SqliteStore::open(&database(dir)).await.expect("database");
+    for id in logged_out {
+        assert!(store.load(id).await.expect("load").is_none(), "logged-out session {id} is still stored");
+    }
+    let rows = store.session_count().await.expect("count").unwrap_or(0);
+    assert_eq!(rows, expected_rows, "sessions left in mwauth_session");
+    store.close().await;
+}
+
+/// Memory is flat when the last samples are not much above those after warm-up.
+fn assert_flat(rss: &[(Duration, u64)], slack: f64, slack_kib: u64) {
+    let n = rss.len();
+    assert!(n >= 3, "too few RSS samples: {rss:?}");
+    let warm = rss[n / 4..n / 2].iter().map(|s| s.1).max().unwrap_or(0);
+    let end = rss[n * 3 / 4..].iter().map(|s| s.1).max().unwrap_or(0);
+    let bound = (warm as f64 * slack) as u64 + slack_kib;
+    assert!(end <= bound, "server RSS grew: {warm} KiB after warm-up, {end} KiB at the end: {rss:?}");
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_short_concurrent_seed_cycles() {
+    let clients = env_or("MWAUTH_SOAK_CLIENTS", 50);
+    let cycles = env_or("MWAUTH_SOAK_CYCLES", 6);
+    let dir = data_dir().await;
+    let server = start_server(dir.path());
+    let r = soak(&server, clients, cycles, Duration::from_secs(240), Duration::from_millis(250)).await;
+    eprintln!(
+        "{} cycles by {clients} clients in {:?}, RSS {} → {} KiB, {} errors",
+        r.cycles,
+        r.elapsed,
+        r.rss_kib[0].1,
+        r.rss_kib.last().unwrap().1,
+        r.errors.len()
+    );
+    assert!(r.errors.is_empty(), "{} errors, first: {:?}", r.errors.len(), &r.errors[..r.errors.len().min(5)]);
+    assert_eq!(r.cycles, clients * cycles);
+    // Each client keeps its one anonymous cookie session; every bot-password session it
+    // logged out of is gone.
+    check_no_leaks(dir.path(), &r.logged_out, clients as i64).await;
+    // A short run only guards against gross growth.
+    assert_flat(&r.rss_kib, 2.0, 64 * 1024);
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "5-minute soak with 500 clients; run by hand (see the module comment)"]
+async fn soak_long_500_clients_5_minutes() {
+    let clients = env_or("MWAUTH_SOAK_CLIENTS", 500);
+    let secs = env_or("MWAUTH_SOAK_SECS", 300) as u64;
+    let dir = data_dir().await;
+    let server = start_server(dir.path());
+    let r = soak(&server, clients, usize::MAX, Duration::from_secs(secs), Duration::from_secs(5)).await;
+    let rss: Vec<String> = r.rss_kib.iter().map(|(t, k)| format!("{}s:{}", t.as_secs(), k / 1024)).collect();
+    eprintln!(
+        "{} cycles by {clients} clients in {:?} ({:.1}/s), {} errors; server RSS MiB by time: {}",
+        r.cycles,
+        r.elapsed,
+        r.cycles as f64 / r.elapsed.as_secs_f64(),
+        r.errors.len(),
+        rss.join(" ")
+    );
+    assert!(r.errors.is_empty(), "{} errors, first: {:?}", r.errors.len(), &r.errors[..r.errors.len().min(5)]);
+    check_no_leaks(dir.path(), &r.logged_out, clients as i64).await;
+    assert_flat(&r.rss_kib, 1.25, 16 * 1024);
+    server.stop();
+}
+
+/// What one client last knew for sure about its session.
+#[derive(Clone, Debug, PartialEq)]
+enum Known {
+    LoggedIn,
+    LoggedOut,
+    /// A request was in flight when the server died: either outcome is consistent.
+    Unsure,
+}
+
+/// `kill -9` while clients log in and out: nothing acknowledged is lost, nothing half-done
+/// is visible. WAL mode commits each write before the answer is sent, so a process crash
+/// keeps every acknowledged session and deletion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_load_keeps_live_sessions_and_nothing_half_written() {
+    let dir = data_dir().await;
+    let server = start_server(dir.path());
+
+    // Sessions that are live when the server dies: bot-password and main-account ones,
+    // each with the csrf token it fetched before.
+    let accounts = [
+        (ALICE_BOT.0, ALICE_BOT.1, 3),
+        (common::BOB_BOT.0, common::BOB_BOT.1, 4),
+        ("Alice", "Alice-pass-12345", 3),
+        ("Bob", "Bob-pass-12345", 4),
+    ];
+    let mut live = Vec::new();
+    for i in 0..12 {
+        let (name, pw, id) = accounts[i % accounts.len()];
+        let mut b = client_at(&server.url, 1000 + i);
+        assert_eq!(b.login(name, pw).await["result"], "Success", "{name}");
+        let csrf = b.csrf_token().await;
+        live.push((b, id, csrf));
+    }
+
+    // Load: clients cycling through login and logout until the server is gone. Each step
+    // runs in its own task, so a request that fails as the server dies ends only that task.
+    let states: Vec<Arc<Mutex<(Browser, Known)>>> = (0..16)
+        .map(|i| Arc::new(Mutex::new((client_at(&server.url, i), Known::LoggedOut))))
+        .collect();
+    let mut load = Vec::new();
+    for s in &states {
+        let s = s.clone();
+        load.push(tokio::spawn(async move {
+            for _ in 0..1000 {
+                let b = {
+                    let mut g = s.lock().unwrap();
+                    g.1 = Known::Unsure;
+                    g.0.clone()
+                };
+                let step = tokio::spawn(async move {
+                    let mut b = b;
+                    let r = b.login(ALICE_BOT.0, ALICE_BOT.1).await;
+                    (b, r["result"] == "Success")
+                });
+                match tokio::time::timeout(Duration::from_secs(10), step).await {
+                    Ok(Ok((b, true))) => *s.lock().unwrap() = (b, Known::LoggedIn),
+                    _ => return,
+                }
+                let b = {
+                    let mut g = s.lock().unwrap();
+                    g.1 = Known::Unsure;
+                    g.0.clone()
+                };
+                let step = tokio::spawn(async move {
+                    let mut b = b;
+                    let csrf = b.csrf_token().await;
+                    let ok = b.logout(&csrf).await.body == "{}";
+                    (b, ok)
+                });
+                match tokio::time::timeout(Duration::from_secs(10), step).await {
+                    Ok(Ok((b, true))) => *s.lock().unwrap() = (b, Known::LoggedOut),
+                    _ => return,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill_9();
+    for t in load {
+        let _ = t.await;
+    }
+
+    // Restart on the same data directory (a new port).
+    let server = start_server(dir.path());
+    for (b, id, csrf) in &mut live {
+        b.url = server.url.clone();
+        assert_eq!(b.whoami().await.0, *id, "a live session was lost");
+        let r = b
+            .get(&[("action", "checktoken"), ("type", "csrf"), ("token", csrf), ("format", "json")])
+            .await;
+        assert_eq!(r.json()["checktoken"]["result"], "valid", "{}", r.body);
+    }
+    let mut checked = 0;
+    for s in &states {
+        let (mut b, known) = s.lock().unwrap().clone();
+        b.url = server.url.clone();
+        let who = b.whoami().await.0;
+        match known {
+            Known::LoggedIn => assert_eq!(who, 3, "an acknowledged login was lost"),
+            Known::LoggedOut => assert_eq!(who, 0, "an acknowledged logout was undone"),
+            Known::Unsure => assert!(who == 0 || who == 3),
+        }
+        if who == 3 {
+            // A session that survived is whole: its token works and it can log out.
+            let csrf = b.csrf_token().await;
+            assert_eq!(b.logout(&csrf).await.body, "{}");
+            assert_eq!(b.whoami().await.0, 0);
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, states.len());
+    for (b, _, csrf) in &mut live {
+        assert_eq!(b.logout(csrf).await.body, "{}", "a live session's old csrf token");
+        assert_eq!(b.whoami().await.0, 0);
+    }
+    server.stop();
+    integrity_check(&database(dir.path()));
+}
+
+/// SQLite's own integrity check, and every stored session row readable as session data.
+fn integrity_check(db: &Path) {
+    let script = r#"
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+ok = db.execute("PRAGMA integrity_check").fetchone()[0]
+rows = db.execute("SELECT ms_id, ms_data FROM mwauth_session").fetchall()
+bad = []
+for ms_id, data in rows:
+    try:
+        d = json.loads(data)
+        assert isinstance(d["user_id"], int) and isinstance(d["token_secrets"], dict)
+    except Exception as e:
+        bad.append((ms_id, repr(e)))
+print(ok, len(rows), bad)
+sys.exit(0 if ok == "ok" and not bad else 1)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(db)
+        .output()
+        .expect("python3 (scripts/test installs it) runs the SQLite check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "integrity check failed: {text} {}", String::from_utf8_lossy(&out.stderr));
+    eprintln!("integrity check: {text}");
+}

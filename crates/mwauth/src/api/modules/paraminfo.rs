@@ -1,0 +1,700 @@
+//! # action=paraminfo (modules, helpformat; deprecated querymodules, mainmodule, pagesetmodule, formatmodules)
+//!
+//! - Describes each module asked for by path (`login`, `query+tokens`, `main`, `json`;
+//!   `X+*` and `X+**` expand to X's submodules, `*` and `**` to main's), as ApiParamInfo
+//!   does: class name, path, group, prefix, source and licence, flags, help URLs, and every
+//!   parameter with the type information ParamValidator gives (from each module's
+//!   [`ParamSpec`](crate::api::params_spec::ParamSpec) declarations).
+//! - Only the modules mwauth serves exist: main's `action`, query's `meta` and this module's
+//!   `querymodules` list those, and a path to any other module gets MediaWiki's
+//!   "does not have a submodule" warning.
+//! - `helpformat=wikitext|html|raw` adds MediaWiki's help texts, recorded from the reference
+//!   wiki (`data/paraminfo/help.json`), keeping only the served modules in the per-value
+//!   lists of submodule parameters.
+
+use super::ModuleInfo;
+use crate::api::context::{article_path, Context};
+use crate::api::error::{ApiError, ApiMessage};
+use crate::api::params::{split_multi, MULTI_LIMIT};
+use crate::api::params_spec::{
+    self, child_path, doc, has_submodules, submodule_names, Default, ModuleDoc, ParamSpec,
+    ParamType, PAGESET,
+};
+use crate::api::result::{List, Obj, ObjKind, Value};
+use serde_json::Value as Json;
+use std::sync::OnceLock;
+
+pub const INFO: ModuleInfo = ModuleInfo {
+    name: "paraminfo",
+    must_be_posted: false,
+    needs_token: None,
+    token_param: "token",
+    write_mode: false,
+};
+
+const HELP_FORMATS: &[&str] = &["html", "wikitext", "raw", "none"];
+
+/// ApiParamInfo::getAllowedParams.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec::string("modules").multi(),
+    ParamSpec::enumeration("helpformat", HELP_FORMATS).default_str("none"),
+    ParamSpec::new("querymodules", ParamType::QueryModules)
+        .deprecated()
+        .multi(),
+    ParamSpec::string("mainmodule").deprecated(),
+    ParamSpec::string("pagesetmodule").deprecated(),
+    ParamSpec::new("formatmodules", ParamType::FormatModules)
+        .deprecated()
+        .multi(),
+];
+
+pub const DOC: ModuleDoc = ModuleDoc {
+    name: "paraminfo",
+    path: "paraminfo",
+    classname: "ApiParamInfo",
+    group: Some("action"),
+    prefix: "",
+    flags: &[],
+    help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Parameter_information"],
+    params: PARAMS,
+    token: None,
+    dynamic_parameters: false,
+};
+
+pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+    let modules = multi_string(ctx, "modules")?;
+    let helpformat = ctx
+        .single_enum("helpformat", HELP_FORMATS, Some("none"))?
+        .unwrap_or_else(|| "none".into());
+    let query_names = submodule_names("query", None);
+    let query_modules = deprecated_multi(ctx, "querymodules", &query_names)?;
+    let main_module = deprecated_flag(ctx, "mainmodule");
+    let pageset_module = deprecated_flag(ctx, "pagesetmodule");
+    let format_names = submodule_names("main", Some("format"));
+    let format_modules = deprecated_multi(ctx, "formatmodules", &format_names)?;
+
+    let mut paths: Vec<String> = Vec::new();
+    for path in modules.unwrap_or_default() {
+        let path = if path == "*" || path == "**" {
+            format!("main+{path}")
+        } else {
+            path
+        };
+        let (base, recursive) = if let Some(b) = path
+            .strip_suffix("+**")
+            .or_else(|| path.strip_suffix(" **"))
+        {
+            (b, Some(true))
+        } else if let Some(b) = path.strip_suffix("+*").or_else(|| path.strip_suffix(" *")) {
+            (b, Some(false))
+        } else {
+            (path.as_str(), None)
+        };
+        let Some(recursive) = recursive else {
+            paths.push(path.clone());
+            continue;
+        };
+        match module_from_path(base) {
+            Err(msg) => ctx.warn("paraminfo", *msg),
+            Ok(module) => {
+                let subs = all_submodules(module.path, recursive);
+                if subs.is_empty() {
+                    ctx.warn(
+                        "paraminfo",
+                        ApiMessage::new(
+                            "badmodule",
+                            "apierror-badmodule-nosubmodules",
+                            &[module.path],
+                        ),
+                    );
+                }
+                paths.extend(subs);
+            }
+        }
+    }
+    for m in query_modules.iter().flatten() {
+        paths.push(format!("query+{m}"));
+    }
+    paths.extend(format_modules.iter().flatten().cloned());
+    let mut seen: Vec<String> = Vec::new();
+    paths.retain(|p| {
+        let new = !seen.contains(p);
+        seen.push(p.clone());
+        new
+    });
+
+    let texts = Texts::new(ctx, &helpformat);
+    let mut groups: Vec<(&str, List)> = Vec::new();
+    for path in &paths {
+        let module = match module_from_path(path) {
+            Ok(m) => m,
+            Err(msg) => {
+                ctx.warn("paraminfo", *msg);
+                continue;
+            }
+        };
+        let mut key = "modules";
+        let bc_query = module.path.starts_with("query+")
+            && query_modules
+                .iter()
+                .flatten()
+                .any(|q| q.as_str() == module.name);
+        if bc_query {
+            key = "querymodules";
+        }
+        if format_modules
+            .iter()
+            .flatten()
+            .any(|f| f.as_str() == module.name)
+        {
+            key = "formatmodules";
+        }
+        let mut item = module_info(ctx, module, &texts);
+        if bc_query {
+            if let Some(group) = module.group {
+                item.set("querytype", group);
+            }
+        }
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(item),
+            None => {
+                let mut list = List::new("module");
+                list.push(item);
+                groups.push((key, list));
+            }
+        }
+    }
+    let mut res = Obj::new().kind(ObjKind::Untyped);
+    res.set("helpformat", helpformat.as_str());
+    for (key, list) in groups {
+        res.set(key, list);
+    }
+    if main_module {
+        res.set("mainmodule", module_info(ctx, &params_spec::MAIN, &texts));
+    }
+    if pageset_module {
+        let mut info = module_info(ctx, &PAGESET, &texts);
+        for k in ["name", "path", "group"] {
+            info.remove(k);
+        }
+        res.set("pagesetmodule", info);
+    }
+    ctx.result.set("paraminfo", res);
+    Ok(())
+}
+
+/// A multi-value string parameter: `None` when absent.
+fn multi_string(ctx: &mut Context<'_>, name: &str) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(raw) = ctx.params.get(name).map(str::to_string) else {
+        return Ok(None);
+    };
+    let values = split_multi(&raw);
+    let limit = if ctx.has_right("apihighlimits") {
+        500
+    } else {
+        MULTI_LIMIT
+    };
+    if values.len() > limit {
+        return Err(ApiError::from_msg(
+            ApiMessage::new(
+                "toomanyvalues",
+                "paramvalidator-toomanyvalues",
+                &[name, &limit.to_string()],
+            )
+            .plaintext(),
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// ApiBase's warning for a deprecated parameter that was given.
+fn warn_deprecated(ctx: &mut Context<'_>, name: &str) {
+    ctx.deprecation(
+        "paraminfo",
+        ApiMessage::new("deprecation", "apiwarn-deprecation-parameter", &[name]).plaintext(),
+    );
+}
+
+fn deprecated_multi(
+    ctx: &mut Context<'_>,
+    name: &str,
+    allowed: &[&str],
+) -> Result<Option<Vec<String>>, ApiError> {
+    if ctx.params.peek(name).is_none() {
+        ctx.params.get(name);
+        return Ok(None);
+    }
+    warn_deprecated(ctx, name);
+    ctx.multi_enum("paraminfo", name, allowed, &[]).map(Some)
+}
+
+/// A deprecated string parameter used as a flag: PHP's truthiness (`""` and `"0"` are false).
+fn deprecated_flag(ctx: &mut Context<'_>, name: &str) -> bool {
+    let Some(v) = ctx.params.get(name).map(str::to_string) else {
+        return false;
+    };
+    warn_deprecated(ctx, name);
+    !v.is_empty() && v != "0"
+}
+
+/// ApiBase::getModuleFromPath: `main`, or names joined by `+` (or spaces, when the `+` came
+/// unencoded).
+pub fn module_from_path(path: &str) -> Result<&'static ModuleDoc, Box<ApiMessage>> {
+    if path == "main" {
+        return Ok(&params_spec::MAIN);
+    }
+    let mut parts: Vec<&str> = path.split('+').collect();
+    if parts.len() == 1 {
+        parts = path.split(' ').collect();
+    }
+    let mut current = "main".to_string();
+    for (i, name) in parts.iter().enumerate() {
+        if !has_submodules(&current) {
+            let error_path = parts[..i].join("+");
+            return Err(Box::new(ApiMessage::new(
+                "badmodule",
+                "apierror-badmodule-nosubmodules",
+                &[&error_path],
+            )));
+        }
+        let next = child_path(&current, name);
+        if doc(&next).is_none() {
+            let error_path = if i == 0 {
+                "main".to_string()
+            } else {
+                parts[..i].join("+")
+            };
+            return Err(Box::new(ApiMessage::new(
+                "badmodule",
+                "apierror-badmodule-badsubmodule",
+                &[&error_path, name],
+            )));
+        }
+        current = next;
+    }
+    doc(&current).ok_or_else(|| {
+        Box::new(ApiMessage::new(
+            "badmodule",
+            "apierror-badmodule-badsubmodule",
+            &["main", path],
+        ))
+    })
+}
+
+/// ApiParamInfo::listAllSubmodules.
+fn all_submodules(path: &str, recursive: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if !has_submodules(path) {
+        return out;
+    }
+    for name in submodule_names(path, None) {
+        let sub = child_path(path, name);
+        out.push(sub.clone());
+        if recursive && has_submodules(&sub) {
+            out.extend(all_submodules(&sub, true));
+        }
+    }
+    out
+}
+
+/// ApiParamInfo::getModuleInfo.
+pub fn module_info(ctx: &Context<'_>, module: &ModuleDoc, texts: &Texts) -> Obj {
+    let config = &ctx.services.config;
+    let license = format!(
+        "{}{}Special:Version/License/MediaWiki",
+        super::siteinfo::server(ctx),
+        article_path(config)
+    );
+    let mut ret = Obj::new()
+        .kind(ObjKind::Untyped)
+        .with("name", module.name)
+        .with("classname", module.classname)
+        .with("path", module.path);
+    if let Some(group) = module.group {
+        ret.set("group", group);
+    }
+    ret.set("prefix", module.prefix);
+    ret.set("source", "MediaWiki");
+    ret.set("sourcename", "MediaWiki");
+    ret.set("licensetag", "GPL-2.0-or-later");
+    ret.set("licenselink", license);
+    let help = texts.module(module);
+    if let Some(d) = help.and_then(|h| h.get("description")) {
+        ret.set("description", texts.value(d, "msg"));
+    }
+    for flag in module.flags {
+        ret.set(flag, true);
+    }
+    ret.set(
+        "helpurls",
+        List::of_strings("helpurl", module.help_urls.iter().map(|s| s.to_string())),
+    );
+    if texts.format != "none" {
+        let mut examples = List::new("example");
+        if let Some(Json::Array(items)) = help.and_then(|h| h.get("examples")) {
+            for ex in items {
+                let mut item = Obj::new().kind(ObjKind::Untyped);
+                item.set("query", ex["query"].as_str().unwrap_or(""));
+                if let Some(d) = ex.get("description") {
+                    item.set("description", texts.value(d, "param"));
+                    if d.is_string() {
+                        item.subelements.push("description".into());
+                    }
+                }
+                examples.push(item);
+            }
+        }
+        ret.set("examples", examples);
+    }
+    let limit_high = ctx.has_right("apihighlimits");
+    let mut params = List::new("param");
+    for (i, spec) in module.params.iter().enumerate() {
+        let mut item = Obj::new()
+            .kind(ObjKind::Untyped)
+            .with("index", (i + 1) as i64)
+            .with("name", spec.name);
+        let phelp = help
+            .and_then(|h| h.get("parameters"))
+            .and_then(|p| p.get(spec.name));
+        if let Some(d) = phelp.and_then(|p| p.get("description")) {
+            let d = if matches!(spec.ty, ParamType::Submodules | ParamType::NoSubmodules) {
+                texts.served_values(d)
+            } else {
+                d.clone()
+            };
+            item.set("description", texts.value(&d, "msg"));
+        }
+        param_info(&mut item, module, spec, limit_high);
+        if spec.name == "token" {
+            if let Some(t) = module.token {
+                item.set("tokentype", t);
+            }
+        }
+        if let Some(Json::Array(infos)) = phelp.and_then(|p| p.get("info")) {
+            let mut list = List::new("i");
+            for info in infos {
+                let mut o = match super::siteinfo::convert(info, "v") {
+                    Value::Obj(o) => o,
+                    _ => Obj::new(),
+                };
+                o.subelements.push("text".into());
+                list.push(o);
+            }
+            item.set("info", list);
+        }
+        params.push(item);
+    }
+    ret.set("parameters", params);
+    ret.set("templatedparameters", List::new("param"));
+    if module.dynamic_parameters {
+        match help.and_then(|h| h.get("dynamicparameters")) {
+            Some(d) if texts.format != "none" => {
+                ret.set("dynamicparameters", texts.value(d, "msg"))
+            }
+            _ => ret.set("dynamicparameters", true),
+        }
+    }
+    ret
+}
+
+/// ParamValidator::getParamInfo with the TypeDefs' additions, for one parameter.
+fn param_info(item: &mut Obj, module: &ModuleDoc, spec: &ParamSpec, high_limits: bool) {
+    let sorted = |values: &[&str]| {
+        let mut v: Vec<String> = values.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        List::of_strings("t", v)
+    };
+    let ty: Value = match spec.ty {
+        ParamType::String => "string".into(),
+        ParamType::Boolean => "boolean".into(),
+        ParamType::Integer => "integer".into(),
+        ParamType::Password => "password".into(),
+        ParamType::User(_) => "user".into(),
+        ParamType::Enum(values) => sorted(values).into(),
+        ParamType::Submodules => sorted(&submodule_names(module.path, Some(spec.name))).into(),
+        ParamType::NoSubmodules => List::new("t").into(),
+        ParamType::QueryModules => sorted(&submodule_names("query", None)).into(),
+        ParamType::FormatModules => sorted(&submodule_names("main", Some("format"))).into(),
+    };
+    item.set("type", ty);
+    item.set("required", spec.required);
+    if spec.deprecated {
+        item.set("deprecated", true);
+    }
+    if spec.sensitive {
+        item.set("sensitive", true);
+    }
+    match spec.default {
+        Some(Default::Str(s)) => item.set("default", s),
+        Some(Default::Int(n)) => item.set("default", n),
+        None => {}
+    }
+    item.set("multi", spec.multi);
+    if spec.multi {
+        item.set("lowlimit", 50i64);
+        item.set("highlimit", 500i64);
+        item.set("limit", if high_limits { 500i64 } else { 50 });
+        if spec.all {
+            item.set("allspecifier", "*");
+        }
+    }
+    match spec.ty {
+        ParamType::Submodules => {
+            // `assoc` so that a group mwauth serves no module of (query's `prop`, `list`) is
+            // `{}`, as clients expect of this map, not PHP's `[]` for an empty array.
+            let mut map = Obj::new();
+            for name in submodule_names(module.path, Some(spec.name)) {
+                map.set(name, child_path(module.path, name));
+            }
+            item.set("submodules", map);
+        }
+        ParamType::NoSubmodules => {
+            // An empty map would be `[]` in PHP, but MediaWiki always has submodules here
+            // and clients (pywikibot) take the map for an object: `{}`.
+            item.set("submodules", Obj::new());
+        }
+        ParamType::User(subtypes) => {
+            item.set(
+                "subtypes",
+                List::of_strings("", subtypes.iter().map(|s| s.to_string())),
+            );
+        }
+        _ => {}
+    }
+    if let Some(prefix) = spec.submodule_prefix {
+        item.set("submoduleparamprefix", prefix);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Help texts
+// ---------------------------------------------------------------------------------------
+
+static HELP: OnceLock<Json> = OnceLock::new();
+
+/// The recorded help texts (`data/paraminfo/help.json`).
+pub fn help_data() -> &'static Json {
+    HELP.get_or_init(|| {
+        serde_json::from_str(include_str!("../../../data/paraminfo/help.json"))
+            .unwrap_or(Json::Null)
+    })
+}
+
+/// The help texts in one help format, with this wiki's paths in their links.
+pub struct Texts {
+    pub format: String,
+    script_path: String,
+    article_path: String,
+}
+
+impl Texts {
+    pub fn new(ctx: &Context<'_>, format: &str) -> Texts {
+        Texts {
+            format: format.to_string(),
+            script_path: ctx.services.config.script_path.clone(),
+            article_path: article_path(&ctx.services.config),
+        }
+    }
+
+    /// The HTML texts, as action=help shows them.
+    pub fn for_help(article_path: &str, script_path: &str) -> Texts {
+        Texts {
+            format: "html".into(),
+            script_path: script_path.to_string(),
+            article_path: article_path.to_string(),
+        }
+    }
+
+    /// A module's recorded texts, `None` with helpformat=none.
+    pub fn module(&self, module: &ModuleDoc) -> Option<&'static Json> {
+        if self.format == "none" {
+            return None;
+        }
+        let key = if module.classname == "ApiPageSet" {
+            "pageset"
+        } else {
+            module.path
+        };
+        help_data().get(self.format.as_str())?.get(key)
+    }
+
+    /// A recorded text as a result value: strings with this wiki's paths, `raw` messages as
+    /// objects (lists of them tagged `element`, their parameters `param`).
+    pub fn value(&self, v: &Json, element: &str) -> Value {
+        match v {
+            Json::String(s) => Value::Str(self.localize(s)),
+            Json::Array(items) => {
+                let mut l = List::new(element);
+                for x in items {
+                    l.push(self.value(x, "param"));
+                }
+                Value::List(l)
+            }
+            Json::Object(map) => {
+                let mut o = Obj::new().kind(ObjKind::Untyped);
+                for (k, x) in map {
+                    let child = match x {
+                        Json::Array(_) => self.value(x, "param"),
+                        _ => self.value(x, ""),
+                    };
+                    o.set(k, child);
+                }
+                Value::Obj(o)
+            }
+            other => super::siteinfo::convert(other, element),
+        }
+    }
+
+    /// The reference wiki's links (`/w/api.php`, `/w/index.php/…`) with this wiki's paths.
+    fn localize(&self, s: &str) -> String {
+        s.replace("\"/w/index.php/", &format!("\"{}", self.article_path))
+            .replace("\"/w/api.php", &format!("\"{}/api.php", self.script_path))
+    }
+
+    /// A submodule parameter's description without the per-value entries of modules mwauth
+    /// does not serve.
+    pub fn served_values(&self, d: &Json) -> Json {
+        match d {
+            Json::Array(msgs) => Json::Array(
+                msgs.iter()
+                    .filter(|m| {
+                        m.get("forvalue")
+                            .and_then(Json::as_str)
+                            .is_none_or(|v| served_link(v, "[[Special:ApiHelp/", '|'))
+                    })
+                    .cloned()
+                    .collect(),
+            ),
+            Json::String(s) if self.format == "wikitext" => {
+                let mut lines: Vec<&str> = s
+                    .split('\n')
+                    .filter(|l| !l.starts_with(';') || served_link(l, "[[Special:ApiHelp/", '|'))
+                    .collect();
+                while lines.last() == Some(&"") {
+                    lines.pop();
+                }
+                Json::String(lines.join("\n"))
+            }
+            Json::String(s) if self.format == "html" => Json::String(filter_html(s)),
+            other => other.clone(),
+        }
+    }
+}
+
+/// Whether the module a help link points at is served: `marker` followed by the module
+/// path up to `end`.
+fn served_link(text: &str, marker: &str, end: char) -> bool {
+    let Some(i) = text.find(marker) else {
+        return true;
+    };
+    let rest = &text[i + marker.len()..];
+    let path = rest.split(end).next().unwrap_or("");
+    doc(&path.replace("%2B", "+")).is_some()
+}
+
+/// The `<dl>` of per-value descriptions without unserved modules; without any left, the
+/// list goes and the paragraph before it loses its `<p>` (Parser::stripOuterParagraph).
+fn filter_html(s: &str) -> String {
+    const DL: &str = "<dl><dt>";
+    let Some(start) = s.find(DL) else {
+        return s.to_string();
+    };
+    let Some(end) = s[start..].find("</dl>").map(|e| start + e) else {
+        return s.to_string();
+    };
+    let body = &s[start + "<dl>".len()..end];
+    let kept: Vec<&str> = body
+        .split("<dt>")
+        .filter(|item| !item.is_empty())
+        .filter(|item| served_link(item, "Special:ApiHelp/", '"'))
+        .collect();
+    if kept.is_empty() {
+        let before = s[..start].trim_end_matches('\n');
+        let after = &s[end + "</dl>".len()..];
+        return strip_outer_paragraph(&format!("{before}{after}"));
+    }
+    let mut items: Vec<String> = kept.iter().map(|k| format!("<dt>{k}")).collect();
+    if let Some(last) = items.last_mut() {
+        *last = last.trim_end_matches('\n').to_string();
+    }
+    for item in items.iter_mut().rev().skip(1) {
+        if !item.ends_with('\n') {
+            item.push('\n');
+        }
+    }
+    format!(
+        "{}<dl>{}</dl>{}",
+        &s[..start],
+        items.concat(),
+        &s[end + "</dl>".len()..]
+    )
+}
+
+/// Parser::stripOuterParagraph.
+pub fn strip_outer_paragraph(html: &str) -> String {
+    if let Some(inner) = html.strip_prefix("<p>") {
+        let inner = inner.strip_suffix('\n').unwrap_or(inner);
+        if let Some(inner) = inner.strip_suffix("</p>") {
+            let inner = inner.strip_suffix('\n').unwrap_or(inner);
+            if !inner.contains("</p>") {
+                return inner.to_string();
+            }
+        }
+    }
+    html.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_resolve_as_mediawiki_resolves_them() {
+        assert_eq!(
+            module_from_path("query+tokens").unwrap().classname,
+            "ApiQueryTokens"
+        );
+        assert_eq!(
+            module_from_path("query tokens").unwrap().path,
+            "query+tokens"
+        );
+        assert_eq!(module_from_path("main").unwrap().path, "main");
+        let e = module_from_path("bogus").unwrap_err();
+        assert_eq!(
+            e.text(),
+            "The module \"main\" does not have a submodule \"bogus\"."
+        );
+        let e = module_from_path("query+foo").unwrap_err();
+        assert_eq!(
+            e.text(),
+            "The module \"query\" does not have a submodule \"foo\"."
+        );
+        let e = module_from_path("query+tokens+x").unwrap_err();
+        assert_eq!(e.text(), "The module \"query+tokens\" has no submodules.");
+        assert_eq!(
+            all_submodules("main", false).len(),
+            params_spec::MODULES.len() - 5
+        );
+    }
+
+    #[test]
+    fn per_value_lists_keep_served_modules() {
+        let html = "<p>Which action to perform.\n</p>\n<dl><dt><span><a href=\"/w/index.php/Special:ApiHelp/block\" title=\"x\">block</a></span></dt>\n<dd>Block a user.</dd>\n<dt><span><a href=\"/w/index.php/Special:ApiHelp/login\" title=\"x\">login</a></span></dt>\n<dd>Log in.</dd>\n<dt><span><a href=\"/w/index.php/Special:ApiHelp/edit\">edit</a></span></dt>\n<dd>Edit.</dd></dl>";
+        assert_eq!(
+            filter_html(html),
+            "<p>Which action to perform.\n</p>\n<dl><dt><span><a href=\"/w/index.php/Special:ApiHelp/login\" title=\"x\">login</a></span></dt>\n<dd>Log in.</dd></dl>"
+        );
+        let none = "<p>Which properties.\n</p>\n<dl><dt><a href=\"/w/index.php/Special:ApiHelp/query%2Binfo\">info</a></dt>\n<dd>Info.</dd></dl>";
+        assert_eq!(filter_html(none), "Which properties.");
+        assert!(help_data()
+            .get("raw")
+            .and_then(|r| r.get("query+tokens"))
+            .is_some());
+    }
+}
