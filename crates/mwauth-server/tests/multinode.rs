@@ -304,38 +304,49 @@ async fn dead_redis_never_hangs_a_request() {
         let node = spawn(&s).await.expect("a node starts while Redis is down");
         seed_reference_accounts(&node).await;
         let mut jar = Jar::default();
-        jar.0.insert("deadwiki_session".into(), random_hex(32));
-
-        let t = Instant::now();
+        let sid = random_hex(32);
+        jar.0.insert("deadwiki_session".into(), sid.clone());
         let url = node.api_url();
-        let ui = userinfo(&url, &mut jar).await;
-        let took = t.elapsed();
-        eprintln!("{redis}: userinfo with a session cookie took {took:?}: {ui}");
-        assert!(
-            took < Duration::from_secs(3),
-            "{redis}: userinfo took {took:?}"
-        );
-        assert_eq!(ui["id"], 0, "{ui}");
 
-        let t = Instant::now();
-        let lgtoken = token(&url, &mut jar, "login").await;
-        let took = t.elapsed();
-        eprintln!("{redis}: login token took {took:?}");
-        assert!(
-            took < Duration::from_secs(3),
-            "{redis}: login token took {took:?}"
-        );
+        // A session that cannot be read is neither "logged out" nor "logged in": the answer is
+        // MediaWiki's internal-error shape, quickly, and the client's cookie is left alone.
+        for params in [
+            &[("action", "query"), ("meta", "userinfo")][..],
+            &[("action", "query"), ("meta", "tokens"), ("type", "login")][..],
+        ] {
+            let t = Instant::now();
+            let v = api(&url, &mut jar, false, params).await;
+            let took = t.elapsed();
+            eprintln!("{redis}: {params:?} took {took:?}: {v}");
+            assert!(took < Duration::from_secs(3), "{redis}: took {took:?}");
+            assert_eq!(
+                v["error"]["code"], "internal_api_error_DBConnectionError",
+                "{v}"
+            );
+            assert_eq!(
+                v["error"]["errorclass"], "Wikimedia\\Rdbms\\DBConnectionError",
+                "{v}"
+            );
+            assert_eq!(
+                jar.0.get("deadwiki_session"),
+                Some(&sid),
+                "the session cookie is kept"
+            );
+        }
 
+        // Without a session cookie nothing needs the store until the login itself, which
+        // fails (never succeeds) within the same bound.
+        let mut fresh = Jar::default();
         let t = Instant::now();
         let login = api(
             &url,
-            &mut jar,
+            &mut fresh,
             true,
             &[
                 ("action", "login"),
                 ("lgname", ALICE_BOT.0),
                 ("lgpassword", ALICE_BOT.1),
-                ("lgtoken", &lgtoken),
+                ("lgtoken", "+\\"),
             ],
         )
         .await;
@@ -353,4 +364,302 @@ async fn dead_redis_never_hangs_a_request() {
         node.stop().await;
     }
     hold.abort();
+}
+
+/// A Redis server of the test's own (a real `redis-server` process on a free loopback port,
+/// its append-only file in a temporary directory), so the test can kill it and start it
+/// again without touching the machine's Redis that other tests use.
+struct OwnRedis {
+    child: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl OwnRedis {
+    fn start(port: u16, dir: &std::path::Path) -> OwnRedis {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (Debian's redis-server package) runs");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not start on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        OwnRedis {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// SIGKILL, as a crash or an OOM kill would.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn restart(&mut self) {
+        self.kill();
+        *self = OwnRedis::start(self.port, &self.dir.clone());
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_mid_run_answers_internal_error_then_service_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redis_dir = dir.path().join("redis");
+    std::fs::create_dir_all(&redis_dir).unwrap();
+    let mut redis = OwnRedis::start(port, &redis_dir);
+    let s = settings(
+        dir.path(),
+        "faultwiki",
+        "sqlite",
+        &format!("redis://127.0.0.1:{port}"),
+        "",
+    );
+    let node = spawn(&s).await.expect("node starts");
+    seed_reference_accounts(&node).await;
+    let url = node.api_url();
+    let mut jar = Jar::default();
+    let lgtoken = token(&url, &mut jar, "login").await;
+    let login = api(
+        &url,
+        &mut jar,
+        true,
+        &[
+            ("action", "login"),
+            ("lgname", ALICE_BOT.0),
+            ("lgpassword", ALICE_BOT.1),
+            ("lgtoken", &lgtoken),
+        ],
+    )
+    .await;
+    assert_eq!(login["login"]["result"], "Success", "{login}");
+    assert_eq!(userinfo(&url, &mut jar).await["name"], "Alice");
+
+    redis.kill();
+    let t = Instant::now();
+    let v = api(
+        &url,
+        &mut jar,
+        false,
+        &[("action", "query"), ("meta", "userinfo")],
+    )
+    .await;
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "answered in {:?}",
+        t.elapsed()
+    );
+    assert_eq!(
+        v["error"]["code"], "internal_api_error_DBConnectionError",
+        "{v}"
+    );
+
+    // Back again (its append-only file kept the session): the node reconnects by itself and
+    // the client is still logged in.
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let v = api(
+            &url,
+            &mut jar,
+            false,
+            &[("action", "query"), ("meta", "userinfo")],
+        )
+        .await;
+        if v["query"]["userinfo"]["name"] == "Alice" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "service did not resume: {v}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    node.stop().await;
+}
+
+/// A MariaDB server of the test's own (`mariadbd` on a free loopback port, data in a
+/// temporary directory), so the test can kill and restart it without touching the
+/// machine's database.
+struct OwnMariadb {
+    child: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl OwnMariadb {
+    fn start(port: u16, dir: &std::path::Path) -> OwnMariadb {
+        if !dir.join("mysql").exists() {
+            let status = std::process::Command::new("mariadb-install-db")
+                .arg("--no-defaults")
+                .arg(format!("--datadir={}", dir.display()))
+                .args([
+                    "--user=root",
+                    "--auth-root-authentication-method=normal",
+                    "--skip-test-db",
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("mariadb-install-db (Debian's mariadb-server package) runs");
+            assert!(status.success(), "mariadb-install-db failed");
+        }
+        let child = std::process::Command::new("mariadbd")
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", dir.display()))
+            .arg(format!("--port={port}"))
+            .arg(format!("--socket={}", dir.join("sock").display()))
+            .arg(format!("--pid-file={}", dir.join("pid").display()))
+            .arg(format!("--log-error={}", dir.join("err.log").display()))
+            .args([
+                "--bind-address=127.0.0.1",
+                "--user=root",
+                "--innodb-buffer-pool-size=16M",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("mariadbd runs");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ok = std::process::Command::new("mariadb")
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-P",
+                    &port.to_string(),
+                    "-uroot",
+                    "-e",
+                    "CREATE DATABASE IF NOT EXISTS faults",
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mariadbd did not start on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        OwnMariadb {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn restart(&mut self) {
+        self.kill();
+        *self = OwnMariadb::start(self.port, &self.dir.clone());
+    }
+}
+
+impl Drop for OwnMariadb {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_killed_mid_run_answers_internal_error_then_service_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let db_dir = dir.path().join("mariadb");
+    std::fs::create_dir_all(&db_dir).unwrap();
+    let mut db = OwnMariadb::start(port, &db_dir);
+    let users = format!("mysql://root@127.0.0.1:{port}/faults");
+    let s = settings(dir.path(), "dbfaultwiki", &users, "sqlite", "");
+    let node = spawn(&s).await.expect("node starts");
+    seed_reference_accounts(&node).await;
+    let url = node.api_url();
+    let mut jar = Jar::default();
+    let lgtoken = token(&url, &mut jar, "login").await;
+    let login = api(
+        &url,
+        &mut jar,
+        true,
+        &[
+            ("action", "login"),
+            ("lgname", ALICE_BOT.0),
+            ("lgpassword", ALICE_BOT.1),
+            ("lgtoken", &lgtoken),
+        ],
+    )
+    .await;
+    assert_eq!(login["login"]["result"], "Success", "{login}");
+
+    db.kill();
+    let t = Instant::now();
+    let v = api(
+        &url,
+        &mut jar,
+        false,
+        &[("action", "query"), ("meta", "userinfo")],
+    )
+    .await;
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "answered in {:?}",
+        t.elapsed()
+    );
+    assert_eq!(
+        v["error"]["code"], "internal_api_error_DBConnectionError",
+        "{v}"
+    );
+
+    db.restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = api(
+            &url,
+            &mut jar,
+            false,
+            &[("action", "query"), ("meta", "userinfo")],
+        )
+        .await;
+        if v["query"]["userinfo"]["name"] == "Alice" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "service did not resume: {v}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    node.stop().await;
 }

@@ -136,6 +136,11 @@ impl Browser {
     }
 
     async fn send(&mut self, req: reqwest::RequestBuilder) -> Reply {
+        self.try_send(req).await.expect("request to api.php")
+    }
+
+    /// As `send`, but a failed request (a server that died) is an error, not a panic.
+    async fn try_send(&mut self, req: reqwest::RequestBuilder) -> Result<Reply, reqwest::Error> {
         let mut req = req;
         if !self.jar.is_empty() {
             req = req.header("Cookie", self.cookie_header());
@@ -143,11 +148,11 @@ impl Browser {
         for (k, v) in &self.headers {
             req = req.header(k, v);
         }
-        let res = req.send().await.expect("request to api.php");
+        let res = req.send().await?;
         let reply = Reply {
             status: res.status().as_u16(),
             headers: res.headers().clone(),
-            body: res.text().await.expect("response body"),
+            body: res.text().await?,
         };
         for line in reply.set_cookies() {
             let pair = line.split(';').next().unwrap_or("");
@@ -158,7 +163,17 @@ impl Browser {
                 }
             }
         }
-        reply
+        Ok(reply)
+    }
+
+    pub async fn try_get(&mut self, params: &[(&str, &str)]) -> Result<Reply, reqwest::Error> {
+        let req = self.http.get(&self.url).query(params);
+        self.try_send(req).await
+    }
+
+    pub async fn try_post(&mut self, form: &[(&str, &str)]) -> Result<Reply, reqwest::Error> {
+        let req = self.http.post(&self.url).form(form);
+        self.try_send(req).await
     }
 
     pub async fn get(&mut self, params: &[(&str, &str)]) -> Reply {

@@ -225,8 +225,17 @@ mod tests {
             .with("thumblimits", thumbs)
             .with("magiclinks", magic)
             .with("defaultoptions", opts)
-            .with("ns", Obj::new().element("ns").with("-2", 1i64).with("0", 2i64))
-            .with("seq", Obj::new().kind(ObjKind::Untyped).with("1", "b").with("0", "a"));
+            .with(
+                "ns",
+                Obj::new().element("ns").with("-2", 1i64).with("0", 2i64),
+            )
+            .with(
+                "seq",
+                Obj::new()
+                    .kind(ObjKind::Untyped)
+                    .with("1", "b")
+                    .with("0", "a"),
+            );
         assert_eq!(
             write(&general, fv(1)),
             r#"{"variantarticlepath":false,"thumblimits":[120,150],"magiclinks":[],"defaultoptions":{"a":true,"b":false,"n":0},"ns":{"-2":1,"0":2},"seq":["a","b"]}"#

@@ -106,6 +106,9 @@ mod tests {
             .with("w", false)
             .with("t", true);
         assert_eq!(write(&o, 1), r#"a:2:{s:1:"v";b:0;s:1:"t";s:0:"";}"#);
-        assert_eq!(write(&o, 2), r#"a:3:{s:1:"v";b:0;s:1:"w";b:0;s:1:"t";b:1;}"#);
+        assert_eq!(
+            write(&o, 2),
+            r#"a:3:{s:1:"v";b:0;s:1:"w";b:0;s:1:"t";b:1;}"#
+        );
     }
 }

@@ -312,9 +312,7 @@ mod tests {
             element: "limit".into(),
             bc_assoc: true,
         };
-        let magic = Obj::new()
-            .kind(ObjKind::Untyped)
-            .with("ISBN", false);
+        let magic = Obj::new().kind(ObjKind::Untyped).with("ISBN", false);
         let root = Obj::new()
             .with("namespaces", ns)
             .with("thumblimits", thumbs)

@@ -684,6 +684,27 @@ mod tests {
     }
 
     #[test]
+    fn empty_submodule_maps_are_objects() {
+        use crate::api::format::json::{write, JsonStyle};
+        // query serves no prop module: pywikibot reads `submodules` as a map even then.
+        let query = doc("query").unwrap();
+        let mut item = Obj::new().kind(ObjKind::Untyped);
+        param_info(&mut item, query, &query.params[0], false);
+        let fv2 = JsonStyle {
+            formatversion: 2,
+            ascii: false,
+            pretty: false,
+        };
+        assert_eq!(
+            write(&item, fv2),
+            r#"{"type":[],"required":false,"multi":true,"lowlimit":50,"highlimit":500,"limit":50,"submodules":{}}"#
+        );
+        let mut meta = Obj::new().kind(ObjKind::Untyped);
+        param_info(&mut meta, query, &query.params[2], true);
+        assert!(write(&meta, fv2).contains(r#""limit":500,"submodules":{"authmanagerinfo":"query+authmanagerinfo","siteinfo":"query+siteinfo","tokens":"query+tokens","userinfo":"query+userinfo"}"#));
+    }
+
+    #[test]
     fn per_value_lists_keep_served_modules() {
         let html = "<p>Which action to perform.\n</p>\n<dl><dt><span><a href=\"/w/index.php/Special:ApiHelp/block\" title=\"x\">block</a></span></dt>\n<dd>Block a user.</dd>\n<dt><span><a href=\"/w/index.php/Special:ApiHelp/login\" title=\"x\">login</a></span></dt>\n<dd>Log in.</dd>\n<dt><span><a href=\"/w/index.php/Special:ApiHelp/edit\">edit</a></span></dt>\n<dd>Edit.</dd></dl>";
         assert_eq!(
