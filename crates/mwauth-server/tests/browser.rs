@@ -393,7 +393,12 @@ impl Browser {
         self.emulate(v, v.height).await;
     }
 
-    async fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    async fn try_cmd(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let req = match method {
             "GET" => self.http.get(url),
@@ -403,15 +408,40 @@ impl Browser {
         let r = req
             .send()
             .await
-            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
+            .map_err(|e| format!("WebDriver {method} {path}: {e}"))?;
         let status = r.status();
         let v: Value = r.json().await.unwrap_or(Value::Null);
-        assert!(
-            status.is_success(),
-            "WebDriver {method} {path}: {status} {}",
-            v["value"]
-        );
-        v["value"].clone()
+        if status.is_success() {
+            Ok(v["value"].clone())
+        } else {
+            Err(format!(
+                "WebDriver {method} {path}: {status} {}",
+                v["value"]
+            ))
+        }
+    }
+
+    async fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_cmd(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Runs `step` on the element `css` until it works: the element may not be there yet,
+    /// or belong to the page a click is just leaving ("stale element reference").
+    async fn on_element(&self, css: &str, method: &str, what: &str, body: Option<Value>) -> Value {
+        let started = Instant::now();
+        loop {
+            let e = self.wait(css).await;
+            match self
+                .try_cmd(method, &format!("/element/{e}{what}"), body.clone())
+                .await
+            {
+                Ok(v) => return v,
+                Err(err) if started.elapsed() > WAIT => panic!("{css}: {err}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
     }
 
     async fn go(&self, url: &str) {
@@ -464,28 +494,39 @@ impl Browser {
     }
 
     async fn text(&self, css: &str) -> String {
-        let e = self.wait(css).await;
-        self.cmd("GET", &format!("/element/{e}/text"), None)
+        self.on_element(css, "GET", "/text", None)
             .await
             .as_str()
             .unwrap_or("")
             .to_string()
     }
 
+    /// Waits until the element's text is `expected` (the page a click leads to may take a
+    /// moment to replace the current one).
+    async fn wait_text(&self, css: &str, expected: &str) {
+        let started = Instant::now();
+        loop {
+            let got = self.text(css).await;
+            if got == expected {
+                return;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "{css} on {}: {got:?}, expected {expected:?}",
+                self.current_url().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn click(&self, css: &str) {
-        let e = self.wait(css).await;
-        self.cmd("POST", &format!("/element/{e}/click"), None).await;
+        self.on_element(css, "POST", "/click", None).await;
     }
 
     async fn type_into(&self, css: &str, text: &str) {
-        let e = self.wait(css).await;
-        self.cmd("POST", &format!("/element/{e}/clear"), None).await;
-        self.cmd(
-            "POST",
-            &format!("/element/{e}/value"),
-            Some(json!({ "text": text })),
-        )
-        .await;
+        self.on_element(css, "POST", "/clear", None).await;
+        self.on_element(css, "POST", "/value", Some(json!({ "text": text })))
+            .await;
     }
 
     async fn script(&self, script: &str, args: Value) -> Value {
@@ -669,15 +710,16 @@ async fn log_in_make_a_bot_password_and_log_out_in_chromium() {
     b.type_into("#wpName1", ALICE.0).await;
     b.type_into("#wpPassword1", "not-the-password").await;
     b.click("#wpLoginAttempt").await;
-    assert_eq!(
-        b.text(".mw-message-box-error").await,
-        "Incorrect username or password entered. Please try again."
-    );
+    b.wait_text(
+        ".mw-message-box-error",
+        "Incorrect username or password entered. Please try again.",
+    )
+    .await;
     b.shot("login-error").await;
     b.type_into("#wpName1", ALICE.0).await;
     b.type_into("#wpPassword1", ALICE.1).await;
     b.click("#wpLoginAttempt").await;
-    assert_eq!(b.text("#pt-userpage").await, "Alice");
+    b.wait_text("#pt-userpage", "Alice").await;
     assert_eq!(b.current_url().await, page("Main_Page"));
     b.shot("main-page-logged-in").await;
 
@@ -687,11 +729,12 @@ async fn log_in_make_a_bot_password_and_log_out_in_chromium() {
 
     // A bot password, made on Special:BotPasswords.
     b.click("#pt-botpasswords a").await;
-    assert_eq!(b.text("#firstHeading").await, "Bot passwords");
+    b.wait_text("#firstHeading", "Bot passwords").await;
     b.type_into("#mw-input-wpappId", "mybot").await;
     b.shot("botpasswords").await;
     b.click("#mw-botpasswords-create").await;
-    assert_eq!(b.text("#mw-botpasswords-username").await, "Alice@mybot");
+    b.wait_text("#mw-botpasswords-username", "Alice@mybot")
+        .await;
     b.click("#mw-input-wpgrants-grant-highvolume").await;
     b.click("#mw-input-wpgrants-grant-editpage").await;
     b.shot("botpasswords-create").await;
@@ -758,7 +801,7 @@ async fn log_in_make_a_bot_password_and_log_out_in_chromium() {
 
     // Log out with the button: the script posts action=logout to api.php.
     b.click("#pt-logout a").await;
-    assert_eq!(b.text("#firstHeading").await, "Log out");
+    b.wait_text("#firstHeading", "Log out").await;
     assert!(b
         .text("#mw-userlogout-form")
         .await
@@ -807,21 +850,22 @@ async fn log_in_make_a_bot_password_and_log_out_in_chromium() {
 
     // An account of one's own, from the personal bar.
     b.click("#pt-createaccount a").await;
-    assert_eq!(b.text("#firstHeading").await, "Create account");
+    b.wait_text("#firstHeading", "Create account").await;
     b.shot("createaccount").await;
     b.type_into("#wpName2", "Bob").await;
     b.type_into("#wpPassword2", "Bob-pass-12345").await;
     b.type_into("#wpRetype", "Bob-pass-54321").await;
     b.click("#wpCreateaccount").await;
-    assert_eq!(
-        b.text(".mw-message-box-error").await,
-        "The passwords you entered do not match."
-    );
+    b.wait_text(
+        ".mw-message-box-error",
+        "The passwords you entered do not match.",
+    )
+    .await;
     b.shot("createaccount-error").await;
     b.type_into("#wpPassword2", "Bob-pass-12345").await;
     b.type_into("#wpRetype", "Bob-pass-12345").await;
     b.click("#wpCreateaccount").await;
-    assert_eq!(b.text("#firstHeading").await, "Welcome, Bob!");
+    b.wait_text("#firstHeading", "Welcome, Bob!").await;
     assert_eq!(b.text("#pt-userpage").await, "Bob");
     b.shot("createaccount-welcome").await;
 

@@ -657,7 +657,7 @@ fn sanitize_tags(text: &str) -> String {
         match bit.find('>') {
             Some(end) if allowed => {
                 out.push('<');
-                out.push_str(&bit[..=end]);
+                out.push_str(&drop_xml_lang(&bit[..=end]));
                 out.push_str(&bit[end + 1..].replace('>', "&gt;"));
             }
             _ => {
@@ -667,6 +667,26 @@ fn sanitize_tags(text: &str) -> String {
         }
     }
     out
+}
+
+/// Sanitizer::validateAttributes drops `xml:lang` (its value becomes `lang` when the tag
+/// has none).
+fn drop_xml_lang(tag: &str) -> String {
+    let Some(start) = tag.find(" xml:lang=\"") else {
+        return tag.to_string();
+    };
+    let value_start = start + " xml:lang=\"".len();
+    let Some(len) = tag[value_start..].find('"') else {
+        return tag.to_string();
+    };
+    let value = &tag[value_start..value_start + len];
+    let rest = format!("{}{}", &tag[..start], &tag[value_start + len + 1..]);
+    if rest.contains(" lang=\"") {
+        rest
+    } else {
+        let name_end = rest.find([' ', '>', '/']).unwrap_or(rest.len());
+        format!("{} lang=\"{value}\"{}", &rest[..name_end], &rest[name_end..])
+    }
 }
 
 /// Sanitizer::normalizeCharReferences: `&lt;`, `&gt;`, `&amp;` and `&quot;` stay, other

@@ -51,6 +51,10 @@ const DUMMY_HASH: &str = ":pbkdf2:sha512:30000:64:AAAAAAAAAAAAAAAAAAAAAA==:AAAAA
 #[cfg(fuzzing)]
 const DUMMY_HASH: &str = ":pbkdf2:sha512:1:64:AAAAAAAAAAAAAAAAAAAAAA==:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
 
+/// Rewrite an old-format hash after a successful login (PasswordFactory::needsUpdate). Not
+/// under cargo-fuzz: 30000 rounds per successful login would dominate the fuzzer's time.
+const REHASH: bool = !cfg!(fuzzing);
+
 /// Verifies `pw` against `stored`, or against [`DUMMY_HASH`] when there is no usable hash
 /// (an empty `user_password`), so an account without a password answers as slowly as any.
 async fn verify_or_dummy(services: &Services, stored: &str, pw: &str) -> bool {
@@ -139,7 +143,7 @@ pub async fn bot_password_login(
         &ip_text,
     )
     .await;
-    if password::needs_rehash(&bp.password) {
+    if REHASH && password::needs_rehash(&bp.password) {
         if let Some(h) = services.hasher.hash(pw).await {
             let _ = services
                 .users
@@ -216,7 +220,7 @@ pub async fn password_login(
         )
         .await;
     }
-    if password::needs_rehash(&stored) {
+    if REHASH && password::needs_rehash(&stored) {
         if let Some(h) = services.hasher.hash(pw).await {
             let _ = services.users.set_password(user.id, &h, false).await;
         }

@@ -54,6 +54,8 @@ pub struct AuthMessage {
     pub params: Vec<String>,
     /// Overrides the catalogue text (for messages built here, e.g. group lists).
     pub text: Option<String>,
+    /// The parameters with their kinds, when they are more than plain strings.
+    pub typed: Option<Vec<Param>>,
 }
 
 impl AuthMessage {
@@ -62,6 +64,17 @@ impl AuthMessage {
             key,
             params,
             text: None,
+            typed: None,
+        }
+    }
+
+    /// A message with typed parameters (e.g. `numParams()`).
+    pub fn typed(key: &'static str, params: Vec<Param>) -> AuthMessage {
+        AuthMessage {
+            key,
+            params: params.iter().map(Param::english).collect(),
+            text: None,
+            typed: Some(params),
         }
     }
 
@@ -73,6 +86,9 @@ impl AuthMessage {
     /// The parameters as MediaWiki's providers add them: integers for the lengths and
     /// counts, a duration for the throttles' waits.
     fn i18n_params(&self) -> Vec<Param> {
+        if let Some(typed) = &self.typed {
+            return typed.clone();
+        }
         let ints: &[usize] = match self.key {
             "passwordtooshort" | "passwordtoolong" | "acct_creation_throttle_hit" => &[0],
             _ => &[],
@@ -316,7 +332,7 @@ fn format_fields<'f>(
         }
         let mut info = Obj::new().with("type", f.kind);
         let label = if f.name == "rememberMe" {
-            AuthMessage::new(f.label, vec![remember_days.to_string()])
+            AuthMessage::typed(f.label, vec![Param::Num(remember_days)])
         } else {
             AuthMessage::new(f.label, vec![])
         };

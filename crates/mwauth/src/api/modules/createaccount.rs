@@ -146,6 +146,7 @@ fn permission_denied(ctx: &Context<'_>) -> AuthMessage {
         key: "badaccess-groups",
         params: vec![groups, "2".into()],
         text: Some(text),
+        typed: None,
     }
 }
 
