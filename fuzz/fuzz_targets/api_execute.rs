@@ -67,7 +67,11 @@ fn capture(v: &serde_json::Value, caught: &mut HashMap<&'static str, String>) {
         serde_json::Value::Object(m) => {
             for (k, x) in m {
                 if let serde_json::Value::String(s) = x {
-                    let key = if k == "token" { "logintoken" } else { k.as_str() };
+                    let key = if k == "token" {
+                        "logintoken"
+                    } else {
+                        k.as_str()
+                    };
                     if let Some(name) = CAPTURED.iter().find(|n| **n == key) {
                         caught.insert(name, s.clone());
                     }
@@ -81,7 +85,10 @@ fn capture(v: &serde_json::Value, caught: &mut HashMap<&'static str, String>) {
 }
 
 fn logged_in_answer(v: &serde_json::Value) -> bool {
-    let id = v.pointer("/query/userinfo/id").and_then(|i| i.as_i64()).unwrap_or(0);
+    let id = v
+        .pointer("/query/userinfo/id")
+        .and_then(|i| i.as_i64())
+        .unwrap_or(0);
     id > 0
         || v.pointer("/login/result").and_then(|r| r.as_str()) == Some("Success")
         || v.pointer("/clientlogin/status").and_then(|r| r.as_str()) == Some("PASS")
@@ -100,7 +107,9 @@ fn body_json(res: &ApiResponse) -> Option<serde_json::Value> {
             .strip_prefix("/**/")
             .and_then(|t| t.split_once('('))
             .and_then(|(cb, rest)| {
-                assert!(cb.bytes().all(|b| b.is_ascii_alphanumeric() || b"[].'\"_".contains(&b)));
+                assert!(cb
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"[].'\"_".contains(&b)));
                 rest.strip_suffix(')')
             })
             .unwrap_or_else(|| panic!("JSONP shape: {text}"));
@@ -114,7 +123,9 @@ fn body_json(res: &ApiResponse) -> Option<serde_json::Value> {
 fn cookie_jar_update(jar: &mut Vec<(String, String)>, res: &ApiResponse) {
     for line in res.set_cookies() {
         let pair = line.split(';').next().unwrap_or("");
-        let Some((name, value)) = pair.split_once('=') else { continue };
+        let Some((name, value)) = pair.split_once('=') else {
+            continue;
+        };
         jar.retain(|(n, _)| n != name);
         if !line.contains("Max-Age=0") {
             jar.push((name.to_string(), value.to_string()));
@@ -143,7 +154,11 @@ fuzz_target!(|data: &[u8]| {
         if let Some(ip) = step.client_ip {
             req.client_ip = ip;
         }
-        let mut cookie_header = step.cookie_header.as_deref().map(|c| fill(c, &caught)).unwrap_or_default();
+        let mut cookie_header = step
+            .cookie_header
+            .as_deref()
+            .map(|c| fill(c, &caught))
+            .unwrap_or_default();
         for (n, v) in &jar {
             cookie_header.push_str(&format!("; {n}={v}"));
         }
@@ -157,28 +172,39 @@ fuzz_target!(|data: &[u8]| {
             texts.push(v);
         }
         let joined = format!("{texts:?}{cookie_header}{:?}", req.headers);
-        if [users::PASSWORD, users::BOT_PASSWORD].iter().any(|p| joined.contains(p))
+        if [users::PASSWORD, users::BOT_PASSWORD]
+            .iter()
+            .any(|p| joined.contains(p))
             || USER_TOKENS.iter().any(|t| joined.contains(t))
-            || all_pairs.clone().any(|(k, v)| k == "action" && (v == "createaccount" || v == "clientlogin"))
+            || all_pairs
+                .clone()
+                .any(|(k, v)| k == "action" && (v == "createaccount" || v == "clientlogin"))
         {
             may_be_logged_in = true;
         }
-        let secret_elsewhere = all_pairs
-            .clone()
-            .any(|(k, v)| k.contains(SECRET) || (v.contains(SECRET) && !PASSWORD_FIELDS.contains(&k.as_str())))
-            || cookie_header.contains(SECRET)
-            || req.headers.iter().any(|(k, v)| k.contains(SECRET) || v.contains(SECRET));
+        let secret_elsewhere = all_pairs.clone().any(|(k, v)| {
+            k.contains(SECRET) || (v.contains(SECRET) && !PASSWORD_FIELDS.contains(&k.as_str()))
+        }) || cookie_header.contains(SECRET)
+            || req
+                .headers
+                .iter()
+                .any(|(k, v)| k.contains(SECRET) || v.contains(SECRET));
         if secret_elsewhere {
             secrets_checked = false;
         }
-        let untrusted = all_pairs.clone().any(|(k, v)| k == "callback" || (k == "origin" && v == "*"))
+        let untrusted = all_pairs
+            .clone()
+            .any(|(k, v)| k == "callback" || (k == "origin" && v == "*"))
             || req.header("treat-as-untrusted").is_some();
         let xml_clean = texts.iter().all(|t| t.chars().all(tree::is_xml_char));
 
         let res = block_on(execute(&services, &req));
 
         for (k, v) in &res.headers {
-            assert!(header_value_ok(k) && !k.contains([' ', ':']), "header name {k:?}");
+            assert!(
+                header_value_ok(k) && !k.contains([' ', ':']),
+                "header name {k:?}"
+            );
             assert!(header_value_ok(v), "header {k}: {v:?}");
             if k.eq_ignore_ascii_case("access-control-allow-credentials") {
                 assert_ne!(v, "true", "credentials allowed for a cross-site origin");
@@ -187,15 +213,26 @@ fuzz_target!(|data: &[u8]| {
         for c in res.set_cookies() {
             assert!(c.contains("; HttpOnly"), "cookie without HttpOnly: {c}");
             if untrusted {
-                let (name, value) = c.split(';').next().unwrap_or("").split_once('=').unwrap_or(("", ""));
-                assert!(value == "deleted", "cookie {name} set without same-origin security: {c}");
+                let (name, value) = c
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .split_once('=')
+                    .unwrap_or(("", ""));
+                assert!(
+                    value == "deleted",
+                    "cookie {name} set without same-origin security: {c}"
+                );
             }
         }
         if secrets_checked {
             let text = String::from_utf8_lossy(&res.body);
             let heads = format!("{:?}", res.headers);
             for s in [SECRET] {
-                assert!(!text.contains(s) && !heads.contains(s), "secret echoed: {text}");
+                assert!(
+                    !text.contains(s) && !heads.contains(s),
+                    "secret echoed: {text}"
+                );
             }
         }
         if req.method == "HEAD" {

@@ -24,11 +24,19 @@ fuzz_target!(|data: &[u8]| {
         let want = serde_json::to_string(&tree::expected_json(&root, fv)).unwrap();
         for ascii in [false, true] {
             for pretty in [false, true] {
-                let style = json::JsonStyle { formatversion: fv, ascii, pretty };
+                let style = json::JsonStyle {
+                    formatversion: fv,
+                    ascii,
+                    pretty,
+                };
                 let text = json::write(&root, style);
                 let parsed: serde_json::Value = serde_json::from_str(&text)
                     .unwrap_or_else(|e| panic!("fv{fv} ascii={ascii}: not JSON ({e}): {text}"));
-                assert_eq!(serde_json::to_string(&parsed).unwrap(), want, "fv{fv} {text}");
+                assert_eq!(
+                    serde_json::to_string(&parsed).unwrap(),
+                    want,
+                    "fv{fv} {text}"
+                );
                 if ascii {
                     assert!(text.is_ascii(), "ascii output has non-ASCII: {text}");
                 }

@@ -28,7 +28,11 @@ const MAX_NUMBER: u64 = 2000;
 fn affordable(stored: &str) -> bool {
     if let Some(rest) = stored.strip_prefix(":bcrypt:") {
         // verify_bcrypt parses the text before the first `$`; keep cost ≤ 5 (32 rounds).
-        return rest.split('$').next().and_then(|c| c.parse::<u32>().ok()).is_none_or(|c| c <= 5);
+        return rest
+            .split('$')
+            .next()
+            .and_then(|c| c.parse::<u32>().ok())
+            .is_none_or(|c| c <= 5);
     }
     if let Some(phc) = stored.strip_prefix(":argon2:") {
         use argon2::password_hash::PasswordHash;
@@ -62,7 +66,10 @@ fuzz_target!(|data: &[u8]| {
         // A hash that accepts every password would be a back door: a password that differs
         // must not verify as well (MD5-based formats aside, collisions do not happen here).
         if ok {
-            assert!(!verify(&stored, &format!("{password}\u{1}")), "{stored:?} accepts anything");
+            assert!(
+                !verify(&stored, &format!("{password}\u{1}")),
+                "{stored:?} accepts anything"
+            );
         }
         let _ = needs_rehash(&stored);
         let up = upgrade_untyped(&stored, u.arbitrary().unwrap_or(0));

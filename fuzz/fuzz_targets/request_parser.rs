@@ -46,10 +46,18 @@ fuzz_target!(|data: &[u8]| {
         }
         for name in &names {
             let last = |pairs: &[(String, String)]| {
-                pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+                pairs
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
             };
             let want = last(&req.body).or_else(|| last(&req.query));
-            assert_eq!(params.peek(name).map(str::to_string), want, "value of {name:?}");
+            assert_eq!(
+                params.peek(name).map(str::to_string),
+                want,
+                "value of {name:?}"
+            );
             assert_eq!(
                 params.in_query(name),
                 req.query.iter().any(|(k, _)| k == name),
@@ -57,13 +65,20 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         // Nothing read yet: every name is unused, once, body names first.
-        assert_eq!(unused, names.iter().map(|n| n.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            unused,
+            names.iter().map(|n| n.to_string()).collect::<Vec<_>>()
+        );
         for name in names.iter().step_by(2) {
             params.get(name);
         }
         let unused = params.unused();
         for (i, name) in names.iter().enumerate() {
-            assert_eq!(unused.contains(&name.to_string()), i % 2 == 1, "unused {name:?}");
+            assert_eq!(
+                unused.contains(&name.to_string()),
+                i % 2 == 1,
+                "unused {name:?}"
+            );
         }
     }
 
@@ -96,8 +111,16 @@ fuzz_target!(|data: &[u8]| {
         let pair = line.split(';').next().unwrap_or("");
         let mut back = Vec::new();
         parse_cookie_header(pair, &mut back);
-        assert_eq!(back, vec![("n".to_string(), value.clone())], "cookie {line:?}");
-        let first = req.cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        assert_eq!(
+            back,
+            vec![("n".to_string(), value.clone())],
+            "cookie {line:?}"
+        );
+        let first = req
+            .cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
         assert_eq!(req.cookie(name), first);
     }
 });

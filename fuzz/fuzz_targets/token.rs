@@ -11,7 +11,9 @@ const SALTS: &[&str] = &["", "watch", "patrol", "rollback", "userrights"];
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let Ok(secret) = <String as Arbitrary>::arbitrary(&mut u) else { return };
+    let Ok(secret) = <String as Arbitrary>::arbitrary(&mut u) else {
+        return;
+    };
     let salt = match u.ratio(1, 2) {
         Ok(true) => u.choose(SALTS).map(|s| s.to_string()).unwrap_or_default(),
         _ => String::arbitrary(&mut u).unwrap_or_default(),
@@ -48,7 +50,11 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => false,
     };
-    assert_eq!(matches(&secret, &salt, &given, max_age, now), expect, "{given:?}");
+    assert_eq!(
+        matches(&secret, &salt, &given, max_age, now),
+        expect,
+        "{given:?}"
+    );
 
     // What token_at makes, timestamp_of reads back, and it verifies without an age limit.
     if ts >= 0 {

@@ -10,7 +10,11 @@ fuzz_target!(|raw: &str| {
     assert_eq!(clean(&c), c, "clean is idempotent on {raw:?}");
     if let Some(name) = canonical(raw) {
         assert!(is_valid(&name), "{raw:?} → {name:?} is not valid");
-        assert_eq!(canonical(&name).as_deref(), Some(name.as_str()), "not idempotent: {raw:?}");
+        assert_eq!(
+            canonical(&name).as_deref(),
+            Some(name.as_str()),
+            "not idempotent: {raw:?}"
+        );
         assert!(!name.is_empty() && name.len() <= 255);
     }
     if is_creatable(raw) {

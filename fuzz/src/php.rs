@@ -12,8 +12,14 @@ impl Key {
     /// The key PHP stores for a string key: a canonical decimal integer becomes an integer.
     pub fn of(k: &str) -> Key {
         let canonical = k == "0"
-            || (k.strip_prefix('-').unwrap_or(k).starts_with(|c: char| ('1'..='9').contains(&c))
-                && k.strip_prefix('-').unwrap_or(k).bytes().all(|b| b.is_ascii_digit()));
+            || (k
+                .strip_prefix('-')
+                .unwrap_or(k)
+                .starts_with(|c: char| ('1'..='9').contains(&c))
+                && k.strip_prefix('-')
+                    .unwrap_or(k)
+                    .bytes()
+                    .all(|b| b.is_ascii_digit()));
         match k.parse::<i64>() {
             Ok(n) if canonical => Key::Int(n),
             _ => Key::Str(k.as_bytes().to_vec()),

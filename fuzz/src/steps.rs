@@ -45,7 +45,9 @@ pub fn parse_step(text: &str) -> Step {
     let (method, query) = first.split_once(' ').unwrap_or((first, ""));
     let mut step = Step {
         method: method.to_ascii_uppercase(),
-        query: form_urlencoded::parse(query.as_bytes()).into_owned().collect(),
+        query: form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect(),
         body: form_urlencoded::parse(lines.next().unwrap_or("").as_bytes())
             .into_owned()
             .collect(),

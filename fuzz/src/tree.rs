@@ -244,20 +244,27 @@ pub fn is_plain_xml_name(s: &str) -> bool {
 /// must be a well-formed document whatever the names (mangleName makes XML names of them).
 /// MediaWiki's WebRequest cleans input strings before they can reach a result.
 pub fn xml_text_ok(o: &Obj) -> bool {
-    o.entries.iter().all(|(k, v)| k.chars().all(is_xml_char) && value_xml(v, &|s| s.chars().all(is_xml_char)))
+    o.entries
+        .iter()
+        .all(|(k, v)| k.chars().all(is_xml_char) && value_xml(v, &|s| s.chars().all(is_xml_char)))
 }
 
 /// Whether every name is a plain XML name (unchanged by mangling, never an integer key):
 /// then the document's structure is checked element by element.
 pub fn xml_plain(o: &Obj) -> bool {
-    o.entries.iter().all(|(k, v)| is_plain_xml_name(k) && value_xml(v, &|_| true) && value_names_plain(v))
+    o.entries
+        .iter()
+        .all(|(k, v)| is_plain_xml_name(k) && value_xml(v, &|_| true) && value_names_plain(v))
 }
 
 fn value_xml(v: &Value, text_ok: &dyn Fn(&str) -> bool) -> bool {
     match v {
         Value::Str(s) => text_ok(s),
         Value::Int(_) | Value::Bool(_) => true,
-        Value::Obj(o) => o.entries.iter().all(|(k, v)| text_ok(k) && value_xml(v, text_ok)),
+        Value::Obj(o) => o
+            .entries
+            .iter()
+            .all(|(k, v)| text_ok(k) && value_xml(v, text_ok)),
         Value::List(l) => text_ok(&l.element) && l.items.iter().all(|i| value_xml(i, text_ok)),
     }
 }
@@ -293,7 +300,10 @@ fn scalar_text(v: &Value) -> Option<String> {
 
 fn check_obj(o: &Obj, name: &str, n: roxmltree::Node<'_, '_>) -> Result<(), String> {
     if n.tag_name().name() != name {
-        return Err(format!("element {} where {name} was due", n.tag_name().name()));
+        return Err(format!(
+            "element {} where {name} was due",
+            n.tag_name().name()
+        ));
     }
     // ApiFormatXml::recXmlPrint: the content key (META_CONTENT, else `*`) holding a scalar is
     // the element's text; other scalars are attributes, objects and lists children.
@@ -327,7 +337,10 @@ fn check_obj(o: &Obj, name: &str, n: roxmltree::Node<'_, '_>) -> Result<(), Stri
     let kids = elements(n);
     let expected_kids = children.len() + usize::from(content.is_some() && !children.is_empty());
     if kids.len() != expected_kids {
-        return Err(format!("{name}: {} children for {expected_kids}", kids.len()));
+        return Err(format!(
+            "{name}: {} children for {expected_kids}",
+            kids.len()
+        ));
     }
     for ((k, v), kid) in children.iter().zip(&kids) {
         check_value(v, k, *kid)?;
@@ -342,14 +355,21 @@ fn check_obj(o: &Obj, name: &str, n: roxmltree::Node<'_, '_>) -> Result<(), Stri
             // content key.
             let last = kids[kids.len() - 1];
             if last.tag_name().name() != content_key {
-                return Err(format!("{name}: content child is {}", last.tag_name().name()));
+                return Err(format!(
+                    "{name}: content child is {}",
+                    last.tag_name().name()
+                ));
             }
             last
         };
         if holder.attribute(("http://www.w3.org/XML/1998/namespace", "space")) != Some("preserve") {
             return Err(format!("{name}: content without xml:space"));
         }
-        let got: String = holder.children().filter(|c| c.is_text()).filter_map(|c| c.text()).collect();
+        let got: String = holder
+            .children()
+            .filter(|c| c.is_text())
+            .filter_map(|c| c.text())
+            .collect();
         // XML parsers turn a CR into LF in text; MediaWiki leaves CR unescaped too.
         if !text.contains('\r') && got != text {
             return Err(format!("{name}: content {got:?} for {text:?}"));
@@ -363,14 +383,21 @@ fn check_obj(o: &Obj, name: &str, n: roxmltree::Node<'_, '_>) -> Result<(), Stri
 
 fn check_value(v: &Value, name: &str, n: roxmltree::Node<'_, '_>) -> Result<(), String> {
     if n.tag_name().name() != name {
-        return Err(format!("element {} where {name} was due", n.tag_name().name()));
+        return Err(format!(
+            "element {} where {name} was due",
+            n.tag_name().name()
+        ));
     }
     match v {
         Value::Obj(o) => check_obj(o, name, n),
         Value::List(l) => {
             let kids = elements(n);
             if kids.len() != l.items.len() {
-                return Err(format!("list {name}: {} items for {}", kids.len(), l.items.len()));
+                return Err(format!(
+                    "list {name}: {} items for {}",
+                    kids.len(),
+                    l.items.len()
+                ));
             }
             for (item, kid) in l.items.iter().zip(kids) {
                 check_value(item, &l.element, kid)?;

@@ -35,7 +35,12 @@ impl FuzzUsers {
         };
         FuzzUsers {
             users: Mutex::new(vec![
-                user(1, "Admin", &["sysop", "bureaucrat"], "0123456789abcdef0123456789abcdef"),
+                user(
+                    1,
+                    "Admin",
+                    &["sysop", "bureaucrat"],
+                    "0123456789abcdef0123456789abcdef",
+                ),
                 user(2, "MediaWiki default", &[], ""),
                 user(3, "Alice", &[], "fedcba9876543210fedcba9876543210"),
                 user(4, "Bob", &["bot"], ""),
@@ -111,7 +116,11 @@ impl UserStore for FuzzUsers {
         Ok(lock(&self.users).clone())
     }
 
-    async fn bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<Option<BotPasswordRecord>> {
+    async fn bot_password(
+        &self,
+        user_id: u32,
+        app_id: &str,
+    ) -> StoreResult<Option<BotPasswordRecord>> {
         Ok(lock(&self.bots)
             .iter()
             .find(|b| b.user_id == user_id && b.app_id == app_id)
@@ -120,14 +129,22 @@ impl UserStore for FuzzUsers {
 
     async fn create_bot_password(&self, bp: &BotPasswordRecord) -> StoreResult<()> {
         let mut bots = lock(&self.bots);
-        if bots.iter().any(|b| b.user_id == bp.user_id && b.app_id == bp.app_id) {
+        if bots
+            .iter()
+            .any(|b| b.user_id == bp.user_id && b.app_id == bp.app_id)
+        {
             return Err(StoreError::Conflict("bot password exists".into()));
         }
         bots.push(bp.clone());
         Ok(())
     }
 
-    async fn set_bot_password_hash(&self, user_id: u32, app_id: &str, hash: &str) -> StoreResult<()> {
+    async fn set_bot_password_hash(
+        &self,
+        user_id: u32,
+        app_id: &str,
+        hash: &str,
+    ) -> StoreResult<()> {
         for b in lock(&self.bots)
             .iter_mut()
             .filter(|b| b.user_id == user_id && b.app_id == app_id)
@@ -138,7 +155,11 @@ impl UserStore for FuzzUsers {
     }
 
     async fn list_bot_passwords(&self, user_id: u32) -> StoreResult<Vec<BotPasswordRecord>> {
-        Ok(lock(&self.bots).iter().filter(|b| b.user_id == user_id).cloned().collect())
+        Ok(lock(&self.bots)
+            .iter()
+            .filter(|b| b.user_id == user_id)
+            .cloned()
+            .collect())
     }
 
     async fn delete_bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<bool> {

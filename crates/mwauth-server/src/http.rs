@@ -129,9 +129,20 @@ fn too_large(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
     if let Some(q) = uri.query() {
         req.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
     }
-    req.host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
+    req.host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
     let limit = state.max_body_bytes.to_string();
-    to_http(api::main::refuse(&state.services, &req, "toobig", "mwauth-toobig", &[&limit], 413))
+    to_http(api::main::refuse(
+        &state.services,
+        &req,
+        "toobig",
+        "mwauth-toobig",
+        &[&limit],
+        413,
+    ))
 }
 
 async fn build_request(
@@ -165,32 +176,54 @@ async fn build_request(
             req.body = parse_multipart(&ctype, body).await;
         }
     }
-    let config = &state.services.config;
-    let trusted = config
-        .trusted_proxies
-        .iter()
-        .any(|p| p.parse::<IpAddr>().ok() == Some(peer.ip()));
-    req.client_ip = peer.ip();
-    if trusted {
-        if let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok())
-        {
-            req.client_ip = ip;
-        }
-        req.https = headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            == Some("https");
-    }
+    (req.client_ip, req.https) =
+        client_address(&state.services.config.trusted_proxies, peer.ip(), headers);
     req.host = headers
         .get("host")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("localhost")
         .to_string();
     req
+}
+
+/// The client's address and whether it came over https, as WebRequest::getIP walks
+/// `X-Forwarded-For`: from the peer towards the client, follow each address a trusted proxy
+/// reports, and stop at the first hop that is not a trusted proxy. Repeated header lines
+/// count as one comma-separated list (as PHP joins them), so a client cannot put its own
+/// line first and have it read as the proxy's. `X-Forwarded-Proto` is believed only from a
+/// trusted proxy (MediaWiki believes it from anyone), its last value being the proxy's.
+fn client_address(trusted: &[String], peer: IpAddr, headers: &HeaderMap) -> (IpAddr, bool) {
+    let is_trusted = |ip: IpAddr| {
+        trusted
+            .iter()
+            .any(|p| p.trim().parse::<IpAddr>().ok().map(|t| t.to_canonical()) == Some(ip))
+    };
+    let list = |name: &str| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|v| v.trim().to_string())
+            .collect()
+    };
+    let peer = peer.to_canonical();
+    if !is_trusted(peer) {
+        return (peer, false);
+    }
+    let mut ip = peer;
+    for hop in list("x-forwarded-for").iter().rev() {
+        if !is_trusted(ip) {
+            break;
+        }
+        match hop.parse::<IpAddr>() {
+            Ok(next) => ip = next.to_canonical(),
+            // "unknown" or garbage: the chain cannot be followed further.
+            Err(_) => break,
+        }
+    }
+    let https = list("x-forwarded-proto").last().map(String::as_str) == Some("https");
+    (ip, https)
 }
 
 /// Form fields of a multipart body; file parts are read as text like any other field.

@@ -42,7 +42,9 @@ async fn attempts(
             for (i, mut c) in (lo..=hi).zip(clients) {
                 let res = c.login_with(&token, name, &format!("guess-{i}")).await;
                 assert_eq!(res["result"], "Failed", "attempt {i}: {res}");
-                *tally.entry(res["reason"].as_str().unwrap_or("").to_string()).or_insert(0) += 1;
+                *tally
+                    .entry(res["reason"].as_str().unwrap_or("").to_string())
+                    .or_insert(0) += 1;
             }
             tally
         }));
@@ -57,10 +59,18 @@ async fn attempts(
 }
 
 /// Logs in at the ApiRequest level from `ip`, as a client behind another address would.
-async fn login_from(services: &mwauth::Services, ip: IpAddr, name: &str, pw: &str) -> serde_json::Value {
+async fn login_from(
+    services: &mwauth::Services,
+    ip: IpAddr,
+    name: &str,
+    pw: &str,
+) -> serde_json::Value {
     let send = |method: &str, pairs: &[(&str, &str)], cookies: &[(String, String)]| {
         let mut req = ApiRequest::new(method);
-        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         if method == "GET" {
             req.query = pairs;
         } else {
@@ -72,7 +82,16 @@ async fn login_from(services: &mwauth::Services, ip: IpAddr, name: &str, pw: &st
     };
     let res: ApiResponse = execute(
         services,
-        &send("GET", &[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")], &[]),
+        &send(
+            "GET",
+            &[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("type", "login"),
+                ("format", "json"),
+            ],
+            &[],
+        ),
     )
     .await;
     let cookies: Vec<(String, String)> = res
@@ -82,12 +101,21 @@ async fn login_from(services: &mwauth::Services, ip: IpAddr, name: &str, pw: &st
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
     let v: serde_json::Value = serde_json::from_slice(&res.body).unwrap();
-    let token = v["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let token = v["query"]["tokens"]["logintoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let res = execute(
         services,
         &send(
             "POST",
-            &[("action", "login"), ("lgname", name), ("lgpassword", pw), ("lgtoken", &token), ("format", "json")],
+            &[
+                ("action", "login"),
+                ("lgname", name),
+                ("lgpassword", pw),
+                ("lgtoken", &token),
+                ("format", "json"),
+            ],
             &cookies,
         ),
     )
@@ -107,16 +135,23 @@ async fn ten_thousand_wrong_passwords_from_one_ip_are_throttled_after_five() {
     let mut attacker = Browser::new(&t.api_url());
     let token = attacker.login_token().await;
     for i in 1..=6 {
-        let res = attacker.login_with(&token, MALLORY_MAIN.0, &format!("guess-{i}")).await;
+        let res = attacker
+            .login_with(&token, MALLORY_MAIN.0, &format!("guess-{i}"))
+            .await;
         assert_eq!(res["result"], "Failed", "{res}");
         let want = if i <= 5 { WRONG_PASSWORD } else { THROTTLED };
         assert_eq!(res["reason"], want, "attempt {i}");
     }
     let a = attacker.clone();
     let tally = attempts(7, ATTEMPTS, &token, MALLORY_MAIN.0, move |_| a.clone()).await;
-    assert_eq!(tally, BTreeMap::from([(THROTTLED.to_string(), ATTEMPTS - 6)]));
+    assert_eq!(
+        tally,
+        BTreeMap::from([(THROTTLED.to_string(), ATTEMPTS - 6)])
+    );
     // Even the right password is refused from the throttled address.
-    let res = attacker.login_with(&token, MALLORY_MAIN.0, MALLORY_MAIN.1).await;
+    let res = attacker
+        .login_with(&token, MALLORY_MAIN.0, MALLORY_MAIN.1)
+        .await;
     assert_eq!(res["reason"], THROTTLED, "{res}");
     let last_attempt = Instant::now();
     let elapsed = started.elapsed();
@@ -127,7 +162,10 @@ async fn ten_thousand_wrong_passwords_from_one_ip_are_throttled_after_five() {
     assert_eq!(owner.whoami().await, (5, "Mallory".to_string()));
     let owner_after = last_attempt.elapsed();
     eprintln!("{ATTEMPTS} attempts from one IP in {elapsed:?}; owner logged in {owner_after:?} after the last");
-    assert!(elapsed < BUDGET, "{ATTEMPTS} throttled attempts took {elapsed:?}");
+    assert!(
+        elapsed < BUDGET,
+        "{ATTEMPTS} throttled attempts took {elapsed:?}"
+    );
     assert!(owner_after < Duration::from_secs(5), "{owner_after:?}");
 }
 
@@ -143,7 +181,9 @@ async fn ten_thousand_wrong_passwords_from_spoofed_addresses_count_as_one_ip() {
     let token = first.login_token().await;
     for i in 1..=6 {
         let mut c = first.clone().with_header("X-Forwarded-For", &spoofed(i));
-        let res = c.login_with(&token, MALLORY_MAIN.0, &format!("guess-{i}")).await;
+        let res = c
+            .login_with(&token, MALLORY_MAIN.0, &format!("guess-{i}"))
+            .await;
         let want = if i <= 5 { WRONG_PASSWORD } else { THROTTLED };
         assert_eq!(res["reason"], want, "attempt {i}: {res}");
     }
@@ -152,18 +192,30 @@ async fn ten_thousand_wrong_passwords_from_spoofed_addresses_count_as_one_ip() {
         base.clone().with_header("X-Forwarded-For", &spoofed(i))
     })
     .await;
-    assert_eq!(tally, BTreeMap::from([(THROTTLED.to_string(), ATTEMPTS - 6)]));
+    assert_eq!(
+        tally,
+        BTreeMap::from([(THROTTLED.to_string(), ATTEMPTS - 6)])
+    );
     let mut c = first.clone().with_header("X-Forwarded-For", "192.0.2.200");
     let res = c.login_with(&token, MALLORY_MAIN.0, MALLORY_MAIN.1).await;
     assert_eq!(res["reason"], THROTTLED, "{res}");
     let elapsed = started.elapsed();
     let last_attempt = Instant::now();
 
-    let res = login_from(&t.server.services, "203.0.113.50".parse().unwrap(), MALLORY_MAIN.0, MALLORY_MAIN.1).await;
+    let res = login_from(
+        &t.server.services,
+        "203.0.113.50".parse().unwrap(),
+        MALLORY_MAIN.0,
+        MALLORY_MAIN.1,
+    )
+    .await;
     assert_eq!(res["result"], "Success", "{res}");
     let owner_after = last_attempt.elapsed();
     eprintln!("{ATTEMPTS} spoofed attempts in {elapsed:?}; owner logged in {owner_after:?} after the last");
-    assert!(elapsed < BUDGET, "{ATTEMPTS} throttled attempts took {elapsed:?}");
+    assert!(
+        elapsed < BUDGET,
+        "{ATTEMPTS} throttled attempts took {elapsed:?}"
+    );
     assert!(owner_after < Duration::from_secs(5), "{owner_after:?}");
 }
 
@@ -177,15 +229,66 @@ async fn bot_password_guessing_is_throttled_after_five() {
     let token = attacker.login_token().await;
     for i in 1..=200 {
         let guess = format!("{:0>32}", i);
-        let res = attacker.login_with(&token, common::ALICE_BOT.0, &guess).await;
+        let res = attacker
+            .login_with(&token, common::ALICE_BOT.0, &guess)
+            .await;
         let want = if i <= 5 { WRONG_PASSWORD } else { THROTTLED };
         assert_eq!(res["reason"], want, "attempt {i}: {res}");
     }
-    let res = attacker.login_with(&token, common::ALICE_BOT.0, common::ALICE_BOT.1).await;
+    let res = attacker
+        .login_with(&token, common::ALICE_BOT.0, common::ALICE_BOT.1)
+        .await;
     assert_eq!(res["reason"], THROTTLED, "{res}");
     // The throttle is per account and address: Alice's main account is not locked by it.
     let mut alice = Browser::new(&t.api_url());
-    assert_eq!(alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"], "Success");
+    assert_eq!(
+        alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"],
+        "Success"
+    );
     let mut bot = Browser::new(&t.api_url()).with_header("X-Forwarded-For", "198.51.100.8");
-    assert_eq!(bot.login(common::ALICE_BOT.0, common::ALICE_BOT.1).await["result"], "Success");
+    assert_eq!(
+        bot.login(common::ALICE_BOT.0, common::ALICE_BOT.1).await["result"],
+        "Success"
+    );
+}
+
+/// Which counter an attempt goes to, as ThrottlePreAuthenticationProvider decides (checked
+/// against the reference server): a name that cannot be a user's is counted nowhere (never
+/// throttled, never authenticates); an empty password leaves no user name, so it counts for
+/// the address alone; anything else counts for the canonical name and address.
+#[tokio::test]
+async fn throttle_counts_attempts_under_mediawikis_keys() {
+    const NO_PRIMARY: &str = "The supplied credentials could not be authenticated.";
+    let t = server_with(|_| {}).await;
+    let mut b = Browser::new(&t.api_url());
+    let token = b.login_token().await;
+    for i in 1..=8 {
+        let res = b
+            .login_with(&token, "Mallory|x", &format!("guess-{i}"))
+            .await;
+        assert_eq!(res["reason"], NO_PRIMARY, "invalid name, attempt {i}");
+    }
+    for i in 1..=6 {
+        let res = b.login_with(&token, "Alice", "").await;
+        let want = if i <= 5 { NO_PRIMARY } else { THROTTLED };
+        assert_eq!(res["reason"], want, "empty password, attempt {i}");
+    }
+    // The address-only counter is full, Alice's own is not; and it holds for anyone.
+    let res = b.login_with(&token, "Alice", "guess").await;
+    assert_eq!(res["reason"], WRONG_PASSWORD);
+    let res = b.login_with(&token, "Bob", "").await;
+    assert_eq!(res["reason"], THROTTLED);
+    // `alice` and `Alice_` are Alice: one counter.
+    for (i, name) in ["alice", "Alice_", " Alice", "Alice", "alice_"]
+        .iter()
+        .enumerate()
+    {
+        let res = b.login_with(&token, name, "guess").await;
+        let want = if i + 2 <= 5 {
+            WRONG_PASSWORD
+        } else {
+            THROTTLED
+        };
+        assert_eq!(res["reason"], want, "{name:?}");
+    }
 }

@@ -32,18 +32,31 @@ async fn session_fixation_planted_cookie_is_not_the_session_after_login() {
     ] {
         let mut attacker = Browser::new(&t.api_url());
         let token = attacker.login_token().await;
-        let planted = attacker.cookie(SESSION).expect("anonymous session").to_string();
+        let planted = attacker
+            .cookie(SESSION)
+            .expect("anonymous session")
+            .to_string();
 
         let mut victim = Browser::new(&t.api_url());
         victim.plant(SESSION, &planted);
         let res = victim.login_with(&token, name, password).await;
         assert_eq!(res["result"], "Success", "{res}");
-        let after = victim.cookie(cookie).expect("session cookie after login").to_string();
-        assert_ne!(after, planted, "{name}: the planted session id survived the login");
+        let after = victim
+            .cookie(cookie)
+            .expect("session cookie after login")
+            .to_string();
+        assert_ne!(
+            after, planted,
+            "{name}: the planted session id survived the login"
+        );
         still_alice(victim.whoami().await);
 
         // The attacker's copy of the planted id is not logged in, and cannot act as Alice.
-        assert_eq!(attacker.whoami().await.0, 0, "{name}: planted session became Alice's");
+        assert_eq!(
+            attacker.whoami().await.0,
+            0,
+            "{name}: planted session became Alice's"
+        );
         assert_eq!(attacker.csrf_token().await, "+\\");
     }
 }
@@ -57,13 +70,83 @@ async fn session_fixation_unknown_session_id_is_never_adopted() {
     let mut victim = Browser::new(&t.api_url());
     victim.plant(SESSION, chosen);
     let token = victim.login_token().await;
-    let issued = victim.cookie(SESSION).expect("a session cookie").to_string();
+    let issued = victim
+        .cookie(SESSION)
+        .expect("a session cookie")
+        .to_string();
     assert_ne!(issued, chosen);
-    assert_eq!(victim.login_with(&token, ALICE_MAIN.0, ALICE_MAIN.1).await["result"], "Success");
+    assert_eq!(
+        victim.login_with(&token, ALICE_MAIN.0, ALICE_MAIN.1).await["result"],
+        "Success"
+    );
     assert_ne!(victim.cookie(SESSION), Some(chosen));
     let mut attacker = Browser::new(&t.api_url());
     attacker.plant(SESSION, chosen);
     assert_eq!(attacker.whoami().await.0, 0);
+}
+
+/// A bot-password session is limited by its grants; its id presented as the normal
+/// `…_session` cookie must not become a session without those limits (MediaWiki refuses a
+/// session whose stored provider is not the cookie's: "Wrong provider").
+#[tokio::test]
+async fn bot_session_id_replayed_as_main_session_cookie_is_refused() {
+    let t = server_with(|_| {}).await;
+    let mut bot = Browser::new(&t.api_url());
+    assert_eq!(
+        bot.login(ALICE_BOT.0, ALICE_BOT.1).await["result"],
+        "Success"
+    );
+    let id = bot.cookie(BP_SESSION).unwrap().to_string();
+    let mut thief = Browser::new(&t.api_url());
+    thief.plant(SESSION, &id);
+    assert_eq!(thief.whoami().await.0, 0);
+    assert_eq!(thief.csrf_token().await, "+\\");
+}
+
+/// A session cookie copied before logout (a stolen or cached copy) is dead afterwards, and
+/// so are its tokens. (The remember-me pair `UserID` + `Token` that action=login always sets
+/// is another matter: MediaWiki 1.39 accepts it after logout too — checked on the reference
+/// server — until the password changes; docs/security.md lists it as an inherited risk.)
+#[tokio::test]
+async fn session_cookie_replayed_after_logout_is_dead() {
+    let t = server_with(|_| {}).await;
+    for (name, pw, cookie) in [
+        (ALICE_MAIN.0, ALICE_MAIN.1, SESSION),
+        (ALICE_BOT.0, ALICE_BOT.1, BP_SESSION),
+    ] {
+        let mut b = Browser::new(&t.api_url());
+        assert_eq!(b.login(name, pw).await["result"], "Success");
+        let mut replay = b.clone();
+        replay.jar.retain(|(n, _)| n == cookie);
+        assert_eq!(replay.jar.len(), 1);
+        let csrf = b.csrf_token().await;
+        assert_eq!(b.logout(&csrf).await.body, "{}");
+        assert_eq!(
+            replay.whoami().await.0,
+            0,
+            "{name}: the old cookie still works"
+        );
+        let r = replay.logout(&csrf).await;
+        assert_eq!(
+            r.header("mediawiki-api-error"),
+            Some("badtoken"),
+            "{}",
+            r.body
+        );
+    }
+    // MediaWiki's behaviour, kept: the remember-me cookies outlive a logout.
+    let mut b = Browser::new(&t.api_url());
+    assert_eq!(
+        b.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"],
+        "Success"
+    );
+    let mut remembered = b.clone();
+    remembered
+        .jar
+        .retain(|(n, _)| n == "oraclewikiUserID" || n == "oraclewikiToken");
+    let csrf = b.csrf_token().await;
+    assert_eq!(b.logout(&csrf).await.body, "{}");
+    still_alice(remembered.whoami().await);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -75,20 +158,36 @@ async fn session_fixation_unknown_session_id_is_never_adopted() {
 async fn csrf_token_of_another_session_is_refused() {
     let t = server_with(|_| {}).await;
     let mut alice = Browser::new(&t.api_url());
-    assert_eq!(alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"], "Success");
+    assert_eq!(
+        alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"],
+        "Success"
+    );
     let mut bob = Browser::new(&t.api_url());
     assert_eq!(bob.login(BOB_MAIN.0, BOB_MAIN.1).await["result"], "Success");
     let mut alice_bot = Browser::new(&t.api_url());
-    assert_eq!(alice_bot.login(ALICE_BOT.0, ALICE_BOT.1).await["result"], "Success");
+    assert_eq!(
+        alice_bot.login(ALICE_BOT.0, ALICE_BOT.1).await["result"],
+        "Success"
+    );
 
     let bobs = bob.csrf_token().await;
     let bots = alice_bot.csrf_token().await;
     for foreign in [bobs.as_str(), bots.as_str(), "+\\"] {
         let r = alice.logout(foreign).await;
-        assert_eq!(r.header("mediawiki-api-error"), Some("badtoken"), "{}", r.body);
+        assert_eq!(
+            r.header("mediawiki-api-error"),
+            Some("badtoken"),
+            "{}",
+            r.body
+        );
         still_alice(alice.whoami().await);
         let r = alice
-            .get(&[("action", "checktoken"), ("type", "csrf"), ("token", foreign), ("format", "json")])
+            .get(&[
+                ("action", "checktoken"),
+                ("type", "csrf"),
+                ("token", foreign),
+                ("format", "json"),
+            ])
             .await;
         assert_eq!(r.json()["checktoken"]["result"], "invalid", "{}", r.body);
     }
@@ -104,12 +203,28 @@ async fn csrf_token_of_another_session_is_refused() {
 async fn logout_by_get_does_not_log_out() {
     let t = server_with(|_| {}).await;
     let mut alice = Browser::new(&t.api_url());
-    assert_eq!(alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"], "Success");
+    assert_eq!(
+        alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"],
+        "Success"
+    );
     let token = alice.csrf_token().await;
     for (params, code) in [
-        (vec![("action", "logout"), ("format", "json")], "missingparam"),
-        (vec![("action", "logout"), ("token", "+\\"), ("format", "json")], "mustpostparams"),
-        (vec![("action", "logout"), ("token", token.as_str()), ("format", "json")], "mustpostparams"),
+        (
+            vec![("action", "logout"), ("format", "json")],
+            "missingparam",
+        ),
+        (
+            vec![("action", "logout"), ("token", "+\\"), ("format", "json")],
+            "mustpostparams",
+        ),
+        (
+            vec![
+                ("action", "logout"),
+                ("token", token.as_str()),
+                ("format", "json"),
+            ],
+            "mustpostparams",
+        ),
     ] {
         let r = alice.get(&params).await;
         assert_eq!(r.header("mediawiki-api-error"), Some(code), "{}", r.body);
@@ -124,14 +239,29 @@ async fn logout_by_get_does_not_log_out() {
 async fn logout_by_cross_site_form_post_without_token_does_not_log_out() {
     let t = server_with(|_| {}).await;
     let mut alice = Browser::new(&t.api_url());
-    assert_eq!(alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"], "Success");
+    assert_eq!(
+        alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"],
+        "Success"
+    );
     let mut forged = alice.clone().with_header("Origin", "https://evil.example");
-    forged.headers.push(("Referer".into(), "https://evil.example/page.html".into()));
+    forged
+        .headers
+        .push(("Referer".into(), "https://evil.example/page.html".into()));
     for (form, code) in [
-        (vec![("action", "logout"), ("format", "json")], "missingparam"),
-        (vec![("action", "logout"), ("token", "+\\"), ("format", "json")], "badtoken"),
         (
-            vec![("action", "logout"), ("token", "0123456789abcdef0123456789abcdef6553f100+\\"), ("format", "json")],
+            vec![("action", "logout"), ("format", "json")],
+            "missingparam",
+        ),
+        (
+            vec![("action", "logout"), ("token", "+\\"), ("format", "json")],
+            "badtoken",
+        ),
+        (
+            vec![
+                ("action", "logout"),
+                ("token", "0123456789abcdef0123456789abcdef6553f100+\\"),
+                ("format", "json"),
+            ],
             "badtoken",
         ),
     ] {
@@ -142,9 +272,17 @@ async fn logout_by_cross_site_form_post_without_token_does_not_log_out() {
     // The same with the token in the query string of a cross-site POST.
     let token = alice.csrf_token().await;
     let r = forged
-        .post_with_query(&[("token", token.as_str())], &[("action", "logout"), ("format", "json")])
+        .post_with_query(
+            &[("token", token.as_str())],
+            &[("action", "logout"), ("format", "json")],
+        )
         .await;
-    assert_eq!(r.header("mediawiki-api-error"), Some("mustpostparams"), "{}", r.body);
+    assert_eq!(
+        r.header("mediawiki-api-error"),
+        Some("mustpostparams"),
+        "{}",
+        r.body
+    );
     still_alice(alice.whoami().await);
 }
 
@@ -154,24 +292,42 @@ async fn logout_by_cross_site_form_post_without_token_does_not_log_out() {
 async fn logout_by_jsonp_does_not_log_out() {
     let t = server_with(|_| {}).await;
     let mut alice = Browser::new(&t.api_url());
-    assert_eq!(alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"], "Success");
+    assert_eq!(
+        alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"],
+        "Success"
+    );
     let token = alice.csrf_token().await;
 
     // A JSONP token request yields no token.
     let r = alice
-        .get(&[("action", "query"), ("meta", "tokens"), ("callback", "steal"), ("format", "json")])
+        .get(&[
+            ("action", "query"),
+            ("meta", "tokens"),
+            ("callback", "steal"),
+            ("format", "json"),
+        ])
         .await;
     assert!(r.body.starts_with("/**/steal("), "{}", r.body);
     assert!(!r.body.contains("csrftoken"), "{}", r.body);
 
     for t in [token.as_str(), "+\\"] {
         let r = alice
-            .get(&[("action", "logout"), ("token", t), ("callback", "cb"), ("format", "json")])
+            .get(&[
+                ("action", "logout"),
+                ("token", t),
+                ("callback", "cb"),
+                ("format", "json"),
+            ])
             .await;
         assert!(r.body.starts_with("/**/cb("), "{}", r.body);
         still_alice(alice.whoami().await);
         let r = alice
-            .post(&[("action", "logout"), ("token", t), ("callback", "cb"), ("format", "json")])
+            .post(&[
+                ("action", "logout"),
+                ("token", t),
+                ("callback", "cb"),
+                ("format", "json"),
+            ])
             .await;
         assert!(r.body.starts_with("/**/cb("), "{}", r.body);
         assert!(
@@ -195,7 +351,10 @@ async fn cors_never_grants_credentials_to_unlisted_origins() {
     })
     .await;
     let mut alice = Browser::new(&t.api_url());
-    assert_eq!(alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"], "Success");
+    assert_eq!(
+        alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"],
+        "Success"
+    );
     let ask = |origin: &str| {
         vec![
             ("action", "query"),
@@ -218,24 +377,39 @@ async fn cors_never_grants_credentials_to_unlisted_origins() {
         let q = ask(origin);
         let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         for r in [b.get(&q).await, b.post(&q).await] {
-            assert_ne!(r.header("access-control-allow-credentials"), Some("true"), "{origin}");
+            assert_ne!(
+                r.header("access-control-allow-credentials"),
+                Some("true"),
+                "{origin}"
+            );
             assert_eq!(r.header("access-control-allow-origin"), None, "{origin}");
-            assert_eq!(r.header("mediawiki-cors-rejection"), Some("Origin mismatch"), "{origin}");
+            assert_eq!(
+                r.header("mediawiki-cors-rejection"),
+                Some("Origin mismatch"),
+                "{origin}"
+            );
         }
         // An Origin header that does not name the origin parameter: 403, nothing else.
-        let mut liar = alice.clone().with_header("Origin", "https://trusted.example");
+        let mut liar = alice
+            .clone()
+            .with_header("Origin", "https://trusted.example");
         let r = liar.get(&q).await;
         assert_eq!(r.status, 403, "{origin}");
         assert_eq!(r.header("access-control-allow-credentials"), None);
         assert!(!r.body.contains("Alice"));
     }
     // The listed origin gets credentials, and only itself as the allowed origin.
-    let mut friend = alice.clone().with_header("Origin", "https://trusted.example");
+    let mut friend = alice
+        .clone()
+        .with_header("Origin", "https://trusted.example");
     let q = ask("https://trusted.example");
     let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = friend.get(&q).await;
     assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
-    assert_eq!(r.header("access-control-allow-origin"), Some("https://trusted.example"));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://trusted.example")
+    );
 }
 
 /// `origin=*` is anonymous CORS: never with credentials, and never logged in, whatever
@@ -244,10 +418,19 @@ async fn cors_never_grants_credentials_to_unlisted_origins() {
 async fn cors_origin_star_is_never_logged_in() {
     let t = server_with(|_| {}).await;
     let mut alice = Browser::new(&t.api_url());
-    assert_eq!(alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"], "Success");
+    assert_eq!(
+        alice.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"],
+        "Success"
+    );
     let mut page = alice.clone().with_header("Origin", "https://evil.example");
     let r = page
-        .get(&[("action", "query"), ("meta", "userinfo|tokens"), ("type", "csrf|login"), ("origin", "*"), ("format", "json")])
+        .get(&[
+            ("action", "query"),
+            ("meta", "userinfo|tokens"),
+            ("type", "csrf|login"),
+            ("origin", "*"),
+            ("format", "json"),
+        ])
         .await;
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
     assert_eq!(r.header("access-control-allow-credentials"), Some("false"));
@@ -271,9 +454,19 @@ async fn cors_origin_star_is_never_logged_in() {
     assert!(r.set_cookies().is_empty(), "{:?}", r.set_cookies());
     let csrf = alice.csrf_token().await;
     let r = page
-        .post(&[("action", "logout"), ("token", &csrf), ("origin", "*"), ("format", "json")])
+        .post(&[
+            ("action", "logout"),
+            ("token", &csrf),
+            ("origin", "*"),
+            ("format", "json"),
+        ])
         .await;
-    assert_eq!(r.header("mediawiki-api-error"), Some("badtoken"), "{}", r.body);
+    assert_eq!(
+        r.header("mediawiki-api-error"),
+        Some("badtoken"),
+        "{}",
+        r.body
+    );
     still_alice(alice.whoami().await);
 }
 
@@ -281,7 +474,10 @@ async fn cors_origin_star_is_never_logged_in() {
 // Cookies and proxies
 
 fn cookie_attrs(line: &str) -> Vec<String> {
-    line.split("; ").skip(1).map(|a| a.split('=').next().unwrap_or("").to_string()).collect()
+    line.split("; ")
+        .skip(1)
+        .map(|a| a.split('=').next().unwrap_or("").to_string())
+        .collect()
 }
 
 /// Scripts cannot read session cookies (HttpOnly, always); SameSite is sent when
@@ -293,12 +489,25 @@ async fn cookies_are_httponly_always_and_samesite_when_configured() {
         let mut b = Browser::new(&t.api_url());
         let mut lines = Vec::new();
         let r = b
-            .get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")])
+            .get(&[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("type", "login"),
+                ("format", "json"),
+            ])
             .await;
         lines.extend(r.set_cookies());
-        let token = r.json()["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+        let token = r.json()["query"]["tokens"]["logintoken"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let r = b
-            .post(&[("action", "login"), ("lgname", ALICE_MAIN.0), ("lgpassword", ALICE_MAIN.1), ("lgtoken", &token)])
+            .post(&[
+                ("action", "login"),
+                ("lgname", ALICE_MAIN.0),
+                ("lgpassword", ALICE_MAIN.1),
+                ("lgtoken", &token),
+            ])
             .await;
         lines.extend(r.set_cookies());
         let csrf = b.csrf_token().await;
@@ -334,12 +543,21 @@ async fn secure_cookies_only_behind_a_trusted_https_proxy() {
         }
         let token = b.login_token().await;
         let r = b
-            .post(&[("action", "login"), ("lgname", ALICE_MAIN.0), ("lgpassword", ALICE_MAIN.1), ("lgtoken", &token)])
+            .post(&[
+                ("action", "login"),
+                ("lgname", ALICE_MAIN.0),
+                ("lgpassword", ALICE_MAIN.1),
+                ("lgtoken", &token),
+            ])
             .await;
         let lines = r.set_cookies();
         assert!(lines.len() >= 4, "{lines:?}");
         for line in lines {
-            assert_eq!(cookie_attrs(&line).contains(&"secure".to_string()), secure, "{proto:?}: {line}");
+            assert_eq!(
+                cookie_attrs(&line).contains(&"secure".to_string()),
+                secure,
+                "{proto:?}: {line}"
+            );
         }
     }
 }
@@ -358,14 +576,66 @@ async fn untrusted_forwarded_headers_are_ignored() {
     assert_eq!(b.whoami().await, (0, "203.0.113.9".to_string()));
 }
 
+/// Behind trusted proxies the address is found as WebRequest::getIP finds it: walk
+/// X-Forwarded-For from the right while the hop is a trusted proxy. A client cannot get its
+/// own value believed by sending an extra X-Forwarded-For line before the proxy's (the lines
+/// are one list, as PHP joins them) — which would otherwise pick the throttle's address.
+#[tokio::test]
+async fn forwarded_for_cannot_be_spoofed_through_a_trusted_proxy() {
+    let t =
+        server_with(|f| f.wiki.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.1".into()]).await;
+    for (lines, want) in [
+        // The client's own line first, the proxy's appended as a second line.
+        (vec!["6.6.6.6", "203.0.113.9"], "203.0.113.9"),
+        (vec!["6.6.6.6, 203.0.113.9"], "203.0.113.9"),
+        // Two trusted proxies in a row: the address the outer one saw.
+        (vec!["198.51.100.1, 203.0.113.9, 10.0.0.1"], "203.0.113.9"),
+        (
+            vec!["198.51.100.1", "203.0.113.9", "10.0.0.1"],
+            "203.0.113.9",
+        ),
+        // A chain that cannot be followed stops where it breaks.
+        (vec!["203.0.113.9, unknown"], "127.0.0.1"),
+        (vec!["::ffff:203.0.113.9"], "203.0.113.9"),
+    ] {
+        let mut b = Browser::new(&t.api_url());
+        for l in &lines {
+            b.headers.push(("X-Forwarded-For".into(), l.to_string()));
+        }
+        assert_eq!(b.whoami().await, (0, want.to_string()), "{lines:?}");
+    }
+    // The same spoofing attempt against the throttle: all guesses count for the real address.
+    let mut b = Browser::new(&t.api_url());
+    let token = b.login_token().await;
+    for i in 1..=6 {
+        let mut c = b.clone();
+        c.headers
+            .push(("X-Forwarded-For".into(), format!("6.6.6.{i}")));
+        c.headers
+            .push(("X-Forwarded-For".into(), "203.0.113.9".into()));
+        let res = c.login_with(&token, "Mallory", &format!("guess-{i}")).await;
+        let want = if i <= 5 {
+            hardening::WRONG_PASSWORD
+        } else {
+            hardening::THROTTLED
+        };
+        assert_eq!(res["reason"], want, "attempt {i}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Constant-time comparisons
 
 /// The body of `fn name` in `src` (up to the next line that closes a top-level item).
 fn fn_body<'a>(src: &'a str, name: &str) -> &'a str {
-    let start = src.find(&format!("fn {name}(")).unwrap_or_else(|| panic!("fn {name} not found"));
+    let start = src
+        .find(&format!("fn {name}("))
+        .unwrap_or_else(|| panic!("fn {name} not found"));
     let rest = &src[start..];
-    let end = rest.find("\n}\n").or_else(|| rest.find("\n    }\n")).unwrap_or(rest.len());
+    let end = rest
+        .find("\n}\n")
+        .or_else(|| rest.find("\n    }\n"))
+        .unwrap_or(rest.len());
     &rest[..end]
 }
 
@@ -384,15 +654,19 @@ fn token_and_password_comparisons_use_constant_time_code() {
     assert!(cte.contains(".ct_eq("), "{cte}");
     let matches = fn_body(token, "matches");
     assert!(matches.contains("constant_time_eq(&token_at("), "{matches}");
-    assert!(!matches.contains("== given") && !matches.contains("given =="), "{matches}");
+    assert!(
+        !matches.contains("== given") && !matches.contains("given =="),
+        "{matches}"
+    );
 
     let eq = fn_body(password, "eq");
     assert!(eq.contains(".ct_eq("), "{eq}");
-    for f in ["verify_pbkdf2"] {
-        assert!(fn_body(password, f).contains("eq(&got, &want)"), "{f}");
-    }
+    assert!(fn_body(password, "verify_pbkdf2").contains("eq(&got, &want)"));
     let verify = fn_body(password, "verify");
-    assert!(verify.matches("eq(").count() >= 2, "MD5 formats compare with eq(): {verify}");
+    assert!(
+        verify.matches("eq(").count() >= 2,
+        "MD5 formats compare with eq(): {verify}"
+    );
     // bcrypt and argon2 compare inside their crates, which use constant-time comparisons.
     assert!(fn_body(password, "verify_bcrypt").contains("bcrypt::verify("));
     assert!(fn_body(password, "verify_argon2").contains("verify_password("));
@@ -408,12 +682,21 @@ fn token_and_password_comparisons_use_constant_time_code() {
     ] {
         assert!(sessions.contains(call), "sessions.rs no longer has {call}");
     }
-    for line in sessions.lines().filter(|l| !l.trim_start().starts_with("//")) {
-        assert!(!line.contains("token ==") && !line.contains("== token"), "{line}");
+    for line in sessions
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+    {
+        assert!(
+            !line.contains("token ==") && !line.contains("== token"),
+            "{line}"
+        );
     }
 
     let check = fn_body(context, "check_token");
-    assert!(check.contains("token::constant_time_eq(token::ANON_TOKEN, given)"), "{check}");
+    assert!(
+        check.contains("token::constant_time_eq(token::ANON_TOKEN, given)"),
+        "{check}"
+    );
     assert!(check.contains("token::matches("), "{check}");
 }
 
@@ -430,11 +713,20 @@ fn token_comparison_time_does_not_depend_on_where_it_differs() {
     first[0] = if first[0] == b'0' { b'1' } else { b'0' };
     let mut last = good.clone().into_bytes();
     last[31] = if last[31] == b'0' { b'1' } else { b'0' };
-    let (first, last) = (String::from_utf8(first).unwrap(), String::from_utf8(last).unwrap());
+    let (first, last) = (
+        String::from_utf8(first).unwrap(),
+        String::from_utf8(last).unwrap(),
+    );
     let time = |t: &str| {
         let start = Instant::now();
         for _ in 0..2_000 {
-            assert!(!matches(secret, "", std::hint::black_box(t), None, 1_700_000_001));
+            assert!(!matches(
+                secret,
+                "",
+                std::hint::black_box(t),
+                None,
+                1_700_000_001
+            ));
         }
         start.elapsed()
     };
@@ -444,7 +736,10 @@ fn token_comparison_time_does_not_depend_on_where_it_differs() {
         b = b.min(time(&last));
     }
     let ratio = a.as_secs_f64() / b.as_secs_f64();
-    assert!((0.5..2.0).contains(&ratio), "first-byte {a:?} vs last-byte {b:?}");
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "first-byte {a:?} vs last-byte {b:?}"
+    );
     assert!(matches(secret, "", &good, None, 1_700_000_001));
 }
 
@@ -457,7 +752,10 @@ fn normalised_cookies(r: &Reply) -> Vec<String> {
         .map(|c| {
             let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
             let name = pair.split('=').next().unwrap_or("");
-            let attrs: Vec<&str> = attrs.split("; ").map(|a| a.split('=').next().unwrap_or("")).collect();
+            let attrs: Vec<&str> = attrs
+                .split("; ")
+                .map(|a| a.split('=').next().unwrap_or(""))
+                .collect();
             format!("{name} {attrs:?}")
         })
         .collect()
@@ -478,8 +776,16 @@ async fn unknown_user_and_wrong_password_answer_alike() {
     let cases: &[(&str, &str, &str)] = &[
         // (unknown account, real account, password)
         ("Nosuchuser", "Alice", "wrong-password"),
-        ("Nosuchuser@testbot", "Alice@testbot", "abcdefghijklmnopqrstuvw012345678"),
-        ("Nosuchuser@nobot", "Alice@nobot", "abcdefghijklmnopqrstuvw012345678"),
+        (
+            "Nosuchuser@testbot",
+            "Alice@testbot",
+            "abcdefghijklmnopqrstuvw012345678",
+        ),
+        (
+            "Nosuchuser@nobot",
+            "Alice@nobot",
+            "abcdefghijklmnopqrstuvw012345678",
+        ),
     ];
     for (unknown, known, pw) in cases {
         let (mut tu, mut tk) = (Vec::new(), Vec::new());
@@ -490,7 +796,13 @@ async fn unknown_user_and_wrong_password_answer_alike() {
                 let token = b.login_token().await;
                 let start = Instant::now();
                 let r = b
-                    .post(&[("action", "login"), ("lgname", name), ("lgpassword", pw), ("lgtoken", &token), ("format", "json")])
+                    .post(&[
+                        ("action", "login"),
+                        ("lgname", name),
+                        ("lgpassword", pw),
+                        ("lgtoken", &token),
+                        ("format", "json"),
+                    ])
                     .await;
                 times.push(start.elapsed());
                 let shape = (r.body.clone(), normalised_cookies(&r));
@@ -506,7 +818,10 @@ async fn unknown_user_and_wrong_password_answer_alike() {
         eprintln!("{unknown} {mu:?} vs {known} {mk:?} (ratio {ratio:.2})");
         // Without the dummy hash an unknown user answers ~10x faster, and one hash instead
         // of two (the bot-password path) is 0.5; with it, the ratio stays near 1.
-        assert!((0.67..1.5).contains(&ratio), "{unknown} {mu:?} vs {known} {mk:?}");
+        assert!(
+            (0.67..1.5).contains(&ratio),
+            "{unknown} {mu:?} vs {known} {mk:?}"
+        );
     }
 }
 
@@ -554,12 +869,18 @@ async fn errors_never_echo_passwords_or_other_sessions_secrets() {
     let t = server_with(|_| {}).await;
     // The victim's secrets.
     let mut victim = Browser::new(&t.api_url());
-    assert_eq!(victim.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"], "Success");
+    assert_eq!(
+        victim.login(ALICE_MAIN.0, ALICE_MAIN.1).await["result"],
+        "Success"
+    );
     let victim_csrf = victim.csrf_token().await;
     let victim_session = victim.cookie(SESSION).unwrap().to_string();
     let victim_remember = victim.cookie("oraclewikiToken").unwrap().to_string();
     let mut bot = Browser::new(&t.api_url());
-    assert_eq!(bot.login(ALICE_BOT.0, ALICE_BOT.1).await["result"], "Success");
+    assert_eq!(
+        bot.login(ALICE_BOT.0, ALICE_BOT.1).await["result"],
+        "Success"
+    );
     let bot_session = bot.cookie(BP_SESSION).unwrap().to_string();
 
     let wrong = "Wr0ng-Secret-Password-4242";
@@ -587,15 +908,39 @@ async fn errors_never_echo_passwords_or_other_sessions_secrets() {
                 answers.push(attacker.post(&bad).await);
                 bad.push(("bogus", pw));
                 answers.push(attacker.post(&bad).await);
-                let mut hidden = vec![("action", "login"), ("format", format), ("errorformat", errorformat)];
+                let mut hidden = vec![
+                    ("action", "login"),
+                    ("format", format),
+                    ("errorformat", errorformat),
+                ];
                 hidden.push(("lgtoken", &lt));
-                answers.push(attacker.post_with_query(&[("lgpassword", pw)], &hidden).await);
+                answers.push(
+                    attacker
+                        .post_with_query(&[("lgpassword", pw)], &hidden)
+                        .await,
+                );
             }
             // The victim's csrf token and session ids used by the attacker.
-            for tok in [victim_csrf.as_str(), &victim_session, &bot_session, &victim_remember] {
-                let f = [("action", "logout"), ("token", tok), ("format", format), ("errorformat", errorformat)];
+            for tok in [
+                victim_csrf.as_str(),
+                &victim_session,
+                &bot_session,
+                &victim_remember,
+            ] {
+                let f = [
+                    ("action", "logout"),
+                    ("token", tok),
+                    ("format", format),
+                    ("errorformat", errorformat),
+                ];
                 answers.push(attacker.post(&f).await);
-                let c = [("action", "checktoken"), ("type", "csrf"), ("token", tok), ("format", format), ("errorformat", errorformat)];
+                let c = [
+                    ("action", "checktoken"),
+                    ("type", "csrf"),
+                    ("token", tok),
+                    ("format", format),
+                    ("errorformat", errorformat),
+                ];
                 answers.push(attacker.get(&c).await);
             }
         }
@@ -604,7 +949,15 @@ async fn errors_never_echo_passwords_or_other_sessions_secrets() {
     planted.plant(SESSION, &format!("{victim_session}x"));
     planted.plant("oraclewikiUserID", "3");
     planted.plant("oraclewikiToken", &format!("{victim_remember}0"));
-    answers.push(planted.get(&[("action", "query"), ("meta", "userinfo|tokens"), ("format", "json")]).await);
+    answers.push(
+        planted
+            .get(&[
+                ("action", "query"),
+                ("meta", "userinfo|tokens"),
+                ("format", "json"),
+            ])
+            .await,
+    );
 
     // The HMAC and time of the token, without the `+\` that JSON would escape.
     let victim_csrf_core = victim_csrf.trim_end_matches("+\\");
@@ -627,8 +980,81 @@ async fn errors_never_echo_passwords_or_other_sessions_secrets() {
         }
     }
     let log_text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
-    assert!(log_text.contains("request"), "the request log was captured: {log_text:.500}");
-    for (what, s) in secrets.iter().chain([("the bot password", ALICE_BOT.1)].iter()) {
+    assert!(
+        log_text.contains("request"),
+        "the request log was captured: {log_text:.500}"
+    );
+    for (what, s) in secrets
+        .iter()
+        .chain([("the bot password", ALICE_BOT.1)].iter())
+    {
         assert!(!log_text.contains(s), "{what} logged");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Divergences from MediaWiki found while fuzzing, outside this issue's files: failing tests
+// kept ignored until the owner of crates/mwauth/src/api/ fixes them (docs/security.md).
+
+/// WebRequest cleans every input value (UtfNormal): C0 controls other than tab, LF and CR,
+/// and invalid UTF-8, become U+FFFD with a `badutf8` warning. mwauth echoes them raw, so
+/// e.g. `requestid=a%01b&format=xml` answers a document no XML parser accepts.
+#[tokio::test]
+#[ignore = "divergence in api/params.rs: input is not cleaned as WebRequest cleans it (C0 controls reach the output; XML becomes malformed)"]
+async fn control_characters_in_input_are_cleaned_as_mediawiki_does() {
+    let t = server_with(|_| {}).await;
+    let mut b = Browser::new(&t.api_url());
+    let r = b
+        .get(&[
+            ("action", "query"),
+            ("meta", "tokens"),
+            ("requestid", "a\u{1}b"),
+            ("format", "json"),
+            ("formatversion", "2"),
+        ])
+        .await;
+    // As the reference server answers (recorded 2026-11-25).
+    assert_eq!(
+        r.body,
+        "{\"batchcomplete\":true,\"warnings\":{\"main\":{\"warnings\":\"The value passed for \\\"requestid\\\" contains invalid or non-normalized data. Textual data should be valid, NFC-normalized Unicode without C0 control characters other than HT (\\\\t), LF (\\\\n), and CR (\\\\r).\"}},\"requestid\":\"a\u{fffd}b\",\"query\":{\"tokens\":{\"csrftoken\":\"+\\\\\"}}}"
+    );
+    let r = b
+        .get(&[
+            ("action", "query"),
+            ("meta", "tokens"),
+            ("requestid", "a\u{1}b"),
+            ("format", "xml"),
+        ])
+        .await;
+    assert!(!r.body.contains('\u{1}'), "not well-formed XML: {}", r.body);
+}
+
+/// ParamValidator refuses an integer it cannot represent (`badinteger`); mwauth clamps it,
+/// so `checktoken&maxtokenage=99999999999999999999` answers "valid" (and `maxlag` passes).
+#[tokio::test]
+#[ignore = "divergence in api/context.rs Context::integer: out-of-range integers are clamped instead of refused with badinteger"]
+async fn out_of_range_integers_are_refused_as_mediawiki_does() {
+    let t = server_with(|_| {}).await;
+    let mut b = Browser::new(&t.api_url());
+    for (name, params) in [
+        (
+            "maxtokenage",
+            vec![("action", "checktoken"), ("type", "csrf"), ("token", "+\\")],
+        ),
+        ("maxlag", vec![("action", "query"), ("meta", "tokens")]),
+    ] {
+        let mut q = params.clone();
+        q.extend([(name, "99999999999999999999"), ("format", "json")]);
+        let r = b.get(&q).await;
+        assert_eq!(
+            r.header("mediawiki-api-error"),
+            Some("badinteger"),
+            "{name}: {}",
+            r.body
+        );
+        assert_eq!(
+            r.json()["error"]["info"],
+            format!("Invalid value \"99999999999999999999\" for integer parameter \"{name}\".")
+        );
     }
 }

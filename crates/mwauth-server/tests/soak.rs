@@ -2,8 +2,10 @@
 //! loopback port with its own SQLite file. Every loop is bounded in count and time.
 //!
 //! - `soak_short_concurrent_seed_cycles` (CI): 50 clients run the seed's cycle — login token,
-//!   bot-password login, csrf token, POST logout — concurrently: zero errors, every
-//!   logged-out session gone from `mwauth_session`, server memory sampled.
+//!   bot-password login, csrf token, POST logout — 3 times each, concurrently (more with
+//!   MWAUTH_SOAK_CLIENTS / MWAUTH_SOAK_CYCLES): zero errors, every logged-out session gone
+//!   from `mwauth_session`, server memory sampled. Each login costs one PBKDF2 (30000
+//!   rounds), which dominates the runtime.
 //! - `soak_long_500_clients_5_minutes` (ignored; run by hand, release build recommended):
 //!   the same with 500 clients for 5 minutes (MWAUTH_SOAK_CLIENTS, MWAUTH_SOAK_SECS):
 //!
@@ -43,7 +45,8 @@ impl ServerProcess {
 
     /// VmRSS of the server process, in KiB.
     fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -59,7 +62,10 @@ impl ServerProcess {
 
     /// SIGTERM and wait: a clean stop.
     fn stop(mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -88,7 +94,9 @@ fn database(dir: &Path) -> PathBuf {
 /// A data directory with the reference accounts, written before the server starts.
 async fn data_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&database(dir.path())).await.expect("database");
+    let store = SqliteStore::open(&database(dir.path()))
+        .await
+        .expect("database");
     seed_accounts(&store).await;
     store.close().await;
     dir
@@ -103,8 +111,11 @@ async fn data_dir() -> tempfile::TempDir {
 /// password is checked and clears only after), and real clients are spread over addresses.
 fn start_server(dir: &Path) -> ServerProcess {
     let config = dir.join("mwauth.toml");
-    std::fs::write(&config, "[wiki]\nwiki_id = \"oraclewiki\"\ntrusted_proxies = [\"127.0.0.1\"]\n")
-        .expect("config file");
+    std::fs::write(
+        &config,
+        "[wiki]\nwiki_id = \"oraclewiki\"\ntrusted_proxies = [\"127.0.0.1\"]\n",
+    )
+    .expect("config file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_mwauth"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .arg("--config")
@@ -143,22 +154,71 @@ fn start_server(dir: &Path) -> ServerProcess {
 
 /// A client with an address of its own (see [`start_server`]).
 fn client_at(url: &str, i: usize) -> Browser {
-    Browser::new(url).with_header("X-Forwarded-For", &format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, (i & 255) + 1))
+    Browser::new(url).with_header(
+        "X-Forwarded-For",
+        &format!(
+            "10.{}.{}.{}",
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            (i & 255) + 1
+        ),
+    )
 }
 
-/// One client's seed cycle. Returns the bot-password session id it logged out of.
+/// The body as JSON; anything else is Null (and fails the caller's checks, not the task).
+fn json_of(r: &hardening::Reply) -> serde_json::Value {
+    serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null)
+}
+
+/// One client's seed cycle. Returns the bot-password session id it logged out of; a
+/// transport failure (timeout, reset) is an error like any wrong answer.
 async fn seed_cycle(b: &mut Browser) -> Result<String, String> {
-    let token = b.login_token().await;
-    let res = b.login_with(&token, ALICE_BOT.0, ALICE_BOT.1).await;
-    if res["result"] != "Success" {
-        return Err(format!("login: {res}"));
+    let fail = |what: &str, e: reqwest::Error| format!("{what}: {e}");
+    let r = b
+        .try_get(&[
+            ("action", "query"),
+            ("meta", "tokens"),
+            ("type", "login"),
+            ("format", "json"),
+        ])
+        .await
+        .map_err(|e| fail("login token", e))?;
+    let token = json_of(&r)["query"]["tokens"]["logintoken"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let r = b
+        .try_post(&[
+            ("action", "login"),
+            ("lgname", ALICE_BOT.0),
+            ("lgpassword", ALICE_BOT.1),
+            ("lgtoken", &token),
+            ("format", "json"),
+        ])
+        .await
+        .map_err(|e| fail("login", e))?;
+    if json_of(&r)["login"]["result"] != "Success" {
+        return Err(format!("login: {}", r.body));
     }
-    let bp = b.cookie(BP_SESSION).ok_or("no BPsession cookie")?.to_string();
-    let csrf = b.csrf_token().await;
+    let bp = b
+        .cookie(BP_SESSION)
+        .ok_or("no BPsession cookie")?
+        .to_string();
+    let r = b
+        .try_get(&[("action", "query"), ("meta", "tokens"), ("format", "json")])
+        .await
+        .map_err(|e| fail("csrf token", e))?;
+    let csrf = json_of(&r)["query"]["tokens"]["csrftoken"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     if csrf.len() < 40 {
         return Err(format!("csrf token {csrf:?}"));
     }
-    let r = b.logout(&csrf).await;
+    let r = b
+        .try_post(&[("action", "logout"), ("token", &csrf), ("format", "json")])
+        .await
+        .map_err(|e| fail("logout", e))?;
     if r.status != 200 || r.body != "{}" {
         return Err(format!("logout: {} {}", r.status, r.body));
     }
@@ -178,7 +238,13 @@ struct SoakReport {
 
 /// `clients` concurrent clients, each running seed cycles until it has done `cycles` of them
 /// or `limit` has passed; RSS sampled every `sample` meanwhile.
-async fn soak(server: &ServerProcess, clients: usize, cycles: usize, limit: Duration, sample: Duration) -> SoakReport {
+async fn soak(
+    server: &ServerProcess,
+    clients: usize,
+    cycles: usize,
+    limit: Duration,
+    sample: Duration,
+) -> SoakReport {
     let started = Instant::now();
     let done = Arc::new(AtomicBool::new(false));
     let count = Arc::new(AtomicUsize::new(0));
@@ -224,7 +290,9 @@ async fn soak(server: &ServerProcess, clients: usize, cycles: usize, limit: Dura
     }
     done.store(true, Ordering::Relaxed);
     sampler.join().expect("sampler");
-    rss.lock().unwrap().push((started.elapsed(), server.rss_kib()));
+    rss.lock()
+        .unwrap()
+        .push((started.elapsed(), server.rss_kib()));
     let report = SoakReport {
         cycles: count.load(Ordering::Relaxed),
         errors: std::mem::take(&mut *errors.lock().unwrap()),
@@ -239,7 +307,10 @@ async fn soak(server: &ServerProcess, clients: usize, cycles: usize, limit: Dura
 async fn check_no_leaks(dir: &Path, logged_out: &[String], expected_rows: i64) {
     let store = SqliteStore::open(&database(dir)).await.expect("database");
     for id in logged_out {
-        assert!(store.load(id).await.expect("load").is_none(), "logged-out session {id} is still stored");
+        assert!(
+            store.load(id).await.expect("load").is_none(),
+            "logged-out session {id} is still stored"
+        );
     }
     let rows = store.session_count().await.expect("count").unwrap_or(0);
     assert_eq!(rows, expected_rows, "sessions left in mwauth_session");
@@ -253,20 +324,33 @@ fn assert_flat(rss: &[(Duration, u64)], slack: f64, slack_kib: u64) {
     let warm = rss[n / 4..n / 2].iter().map(|s| s.1).max().unwrap_or(0);
     let end = rss[n * 3 / 4..].iter().map(|s| s.1).max().unwrap_or(0);
     let bound = (warm as f64 * slack) as u64 + slack_kib;
-    assert!(end <= bound, "server RSS grew: {warm} KiB after warm-up, {end} KiB at the end: {rss:?}");
+    assert!(
+        end <= bound,
+        "server RSS grew: {warm} KiB after warm-up, {end} KiB at the end: {rss:?}"
+    );
 }
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_short_concurrent_seed_cycles() {
     let clients = env_or("MWAUTH_SOAK_CLIENTS", 50);
-    let cycles = env_or("MWAUTH_SOAK_CYCLES", 4);
+    let cycles = env_or("MWAUTH_SOAK_CYCLES", 3);
     let dir = data_dir().await;
     let server = start_server(dir.path());
-    let r = soak(&server, clients, cycles, Duration::from_secs(240), Duration::from_millis(250)).await;
+    let r = soak(
+        &server,
+        clients,
+        cycles,
+        Duration::from_secs(240),
+        Duration::from_millis(250),
+    )
+    .await;
     eprintln!(
         "{} cycles by {clients} clients in {:?}, RSS {} → {} KiB, {} errors",
         r.cycles,
@@ -275,7 +359,12 @@ async fn soak_short_concurrent_seed_cycles() {
         r.rss_kib.last().unwrap().1,
         r.errors.len()
     );
-    assert!(r.errors.is_empty(), "{} errors, first: {:?}", r.errors.len(), &r.errors[..r.errors.len().min(5)]);
+    assert!(
+        r.errors.is_empty(),
+        "{} errors, first: {:?}",
+        r.errors.len(),
+        &r.errors[..r.errors.len().min(5)]
+    );
     assert_eq!(r.cycles, clients * cycles);
     // Each client keeps its one anonymous cookie session; every bot-password session it
     // logged out of is gone.
@@ -292,8 +381,19 @@ async fn soak_long_500_clients_5_minutes() {
     let secs = env_or("MWAUTH_SOAK_SECS", 300) as u64;
     let dir = data_dir().await;
     let server = start_server(dir.path());
-    let r = soak(&server, clients, usize::MAX, Duration::from_secs(secs), Duration::from_secs(5)).await;
-    let rss: Vec<String> = r.rss_kib.iter().map(|(t, k)| format!("{}s:{}", t.as_secs(), k / 1024)).collect();
+    let r = soak(
+        &server,
+        clients,
+        usize::MAX,
+        Duration::from_secs(secs),
+        Duration::from_secs(5),
+    )
+    .await;
+    let rss: Vec<String> = r
+        .rss_kib
+        .iter()
+        .map(|(t, k)| format!("{}s:{}", t.as_secs(), k / 1024))
+        .collect();
     eprintln!(
         "{} cycles by {clients} clients in {:?} ({:.1}/s), {} errors; server RSS MiB by time: {}",
         r.cycles,
@@ -302,7 +402,12 @@ async fn soak_long_500_clients_5_minutes() {
         r.errors.len(),
         rss.join(" ")
     );
-    assert!(r.errors.is_empty(), "{} errors, first: {:?}", r.errors.len(), &r.errors[..r.errors.len().min(5)]);
+    assert!(
+        r.errors.is_empty(),
+        "{} errors, first: {:?}",
+        r.errors.len(),
+        &r.errors[..r.errors.len().min(5)]
+    );
     check_no_leaks(dir.path(), &r.logged_out, clients as i64).await;
     assert_flat(&r.rss_kib, 1.25, 16 * 1024);
     server.stop();
@@ -369,7 +474,12 @@ async fn kill_9_mid_load_keeps_live_sessions_and_nothing_half_written() {
         b.url = server.url.clone();
         assert_eq!(b.whoami().await.0, *id, "a live session was lost");
         let r = b
-            .get(&[("action", "checktoken"), ("type", "csrf"), ("token", csrf), ("format", "json")])
+            .get(&[
+                ("action", "checktoken"),
+                ("type", "csrf"),
+                ("token", csrf),
+                ("format", "json"),
+            ])
             .await;
         assert_eq!(r.json()["checktoken"]["result"], "valid", "{}", r.body);
     }
@@ -393,7 +503,11 @@ async fn kill_9_mid_load_keeps_live_sessions_and_nothing_half_written() {
     }
     assert_eq!(checked, states.len());
     for (b, _, csrf) in &mut live {
-        assert_eq!(b.logout(csrf).await.body, "{}", "a live session's old csrf token");
+        assert_eq!(
+            b.logout(csrf).await.body,
+            "{}",
+            "a live session's old csrf token"
+        );
         assert_eq!(b.whoami().await.0, 0);
     }
     server.stop();
@@ -410,22 +524,52 @@ async fn bounded_step(s: &Mutex<(Browser, Known)>, login: bool) -> bool {
     };
     let step = async {
         if login {
-            let r = b.try_get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")]).await?;
-            let token = r.json()["query"]["tokens"]["logintoken"].as_str().unwrap_or("").to_string();
             let r = b
-                .try_post(&[("action", "login"), ("lgname", ALICE_BOT.0), ("lgpassword", ALICE_BOT.1), ("lgtoken", &token), ("format", "json")])
+                .try_get(&[
+                    ("action", "query"),
+                    ("meta", "tokens"),
+                    ("type", "login"),
+                    ("format", "json"),
+                ])
+                .await?;
+            let token = r.json()["query"]["tokens"]["logintoken"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let r = b
+                .try_post(&[
+                    ("action", "login"),
+                    ("lgname", ALICE_BOT.0),
+                    ("lgpassword", ALICE_BOT.1),
+                    ("lgtoken", &token),
+                    ("format", "json"),
+                ])
                 .await?;
             Ok::<bool, reqwest::Error>(r.json()["login"]["result"] == "Success")
         } else {
-            let r = b.try_get(&[("action", "query"), ("meta", "tokens"), ("format", "json")]).await?;
-            let csrf = r.json()["query"]["tokens"]["csrftoken"].as_str().unwrap_or("").to_string();
-            let r = b.try_post(&[("action", "logout"), ("token", &csrf), ("format", "json")]).await?;
+            let r = b
+                .try_get(&[("action", "query"), ("meta", "tokens"), ("format", "json")])
+                .await?;
+            let csrf = r.json()["query"]["tokens"]["csrftoken"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let r = b
+                .try_post(&[("action", "logout"), ("token", &csrf), ("format", "json")])
+                .await?;
             Ok(r.body == "{}")
         }
     };
     match tokio::time::timeout(Duration::from_secs(10), step).await {
         Ok(Ok(true)) => {
-            *s.lock().unwrap() = (b, if login { Known::LoggedIn } else { Known::LoggedOut });
+            *s.lock().unwrap() = (
+                b,
+                if login {
+                    Known::LoggedIn
+                } else {
+                    Known::LoggedOut
+                },
+            );
             true
         }
         _ => false,
@@ -455,6 +599,10 @@ sys.exit(0 if ok == "ok" and not bad else 1)
         .output()
         .expect("python3 (scripts/test installs it) runs the SQLite check");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "integrity check failed: {text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "integrity check failed: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     eprintln!("integrity check: {text}");
 }

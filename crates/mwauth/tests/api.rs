@@ -609,20 +609,42 @@ async fn cors_allows_configured_origins_with_credentials_and_refuses_others() {
         let services = w.services.clone();
         async move {
             let mut req = ApiRequest::new(method);
-            req.query = vec![("action".into(), "query".into()), ("meta".into(), "tokens".into()), ("format".into(), "json".into()), ("origin".into(), origin.into())];
-            req.headers = vec![("origin".into(), header.into()), ("access-control-request-method".into(), "POST".into())];
+            req.query = vec![
+                ("action".into(), "query".into()),
+                ("meta".into(), "tokens".into()),
+                ("format".into(), "json".into()),
+                ("origin".into(), origin.into()),
+            ];
+            req.headers = vec![
+                ("origin".into(), header.into()),
+                ("access-control-request-method".into(), "POST".into()),
+            ];
             execute(&services, &req).await
         }
     };
     let ok = send("https://app.example.org", "https://app.example.org", "GET").await;
-    assert_eq!(ok.header("access-control-allow-origin"), Some("https://app.example.org"));
+    assert_eq!(
+        ok.header("access-control-allow-origin"),
+        Some("https://app.example.org")
+    );
     assert_eq!(ok.header("access-control-allow-credentials"), Some("true"));
     let other = send("https://evil.test", "https://evil.test", "GET").await;
     assert_eq!(other.header("access-control-allow-origin"), None);
-    assert_eq!(other.header("mediawiki-cors-rejection"), Some("Origin mismatch"));
+    assert_eq!(
+        other.header("mediawiki-cors-rejection"),
+        Some("Origin mismatch")
+    );
     let forged = send("https://app.example.org", "https://evil.test", "GET").await;
     assert_eq!(forged.status, 403);
-    let preflight = send("https://app.example.org", "https://app.example.org", "OPTIONS").await;
-    assert_eq!(preflight.header("access-control-allow-methods"), Some("POST, GET, HEAD"));
+    let preflight = send(
+        "https://app.example.org",
+        "https://app.example.org",
+        "OPTIONS",
+    )
+    .await;
+    assert_eq!(
+        preflight.header("access-control-allow-methods"),
+        Some("POST, GET, HEAD")
+    );
     assert!(preflight.body.is_empty());
 }

@@ -81,8 +81,26 @@ proptest! {
 // Result trees
 
 const KEYS: &[&str] = &[
-    "batchcomplete", "query", "tokens", "csrftoken", "login", "result", "error", "code", "info",
-    "warnings", "userinfo", "id", "name", "anon", "0", "1", "-1", "007", "-0", "*",
+    "batchcomplete",
+    "query",
+    "tokens",
+    "csrftoken",
+    "login",
+    "result",
+    "error",
+    "code",
+    "info",
+    "warnings",
+    "userinfo",
+    "id",
+    "name",
+    "anon",
+    "0",
+    "1",
+    "-1",
+    "007",
+    "-0",
+    "*",
 ];
 
 fn key() -> BoxedStrategy<String> {
@@ -97,8 +115,16 @@ fn key() -> BoxedStrategy<String> {
 fn text() -> BoxedStrategy<String> {
     prop_oneof![
         any::<String>(),
-        select(vec!["", "+\\", "é𝄞", "<a href=\"x\">&amp;</a>", "\u{2028}", "\"';\n\t", "s:3:\"abc\";"])
-            .prop_map(String::from),
+        select(vec![
+            "",
+            "+\\",
+            "é𝄞",
+            "<a href=\"x\">&amp;</a>",
+            "\u{2028}",
+            "\"';\n\t",
+            "s:3:\"abc\";"
+        ])
+        .prop_map(String::from),
     ]
     .boxed()
 }
@@ -243,7 +269,10 @@ fn check_xml_obj(o: &Obj, n: roxmltree::Node<'_, '_>) -> Result<(), String> {
             Value::Bool(false) => continue,
         };
         if n.attribute(k.as_str()) != Some(want.as_str()) {
-            return Err(format!("attribute {k}: {:?} for {want:?}", n.attribute(k.as_str())));
+            return Err(format!(
+                "attribute {k}: {:?} for {want:?}",
+                n.attribute(k.as_str())
+            ));
         }
     }
     let kids = elements(n);
@@ -252,10 +281,18 @@ fn check_xml_obj(o: &Obj, n: roxmltree::Node<'_, '_>) -> Result<(), String> {
     }
     let extra = usize::from(content.is_some() && !children.is_empty());
     if kids.len() != children.len() + extra {
-        return Err(format!("{} children for {}", kids.len(), children.len() + extra));
+        return Err(format!(
+            "{} children for {}",
+            kids.len(),
+            children.len() + extra
+        ));
     }
     if let Some(text) = content.filter(|t| !t.contains('\r')) {
-        let holder = if children.is_empty() { n } else { kids[kids.len() - 1] };
+        let holder = if children.is_empty() {
+            n
+        } else {
+            kids[kids.len() - 1]
+        };
         let got: String = holder.children().filter_map(|c| c.text()).collect();
         if got != text {
             return Err(format!("content {got:?} for {text:?}"));
@@ -275,7 +312,10 @@ fn check_xml_value(v: &Value, name: &str, n: roxmltree::Node<'_, '_>) -> Result<
             if kids.len() != l.items.len() {
                 return Err(format!("{} items for {}", kids.len(), l.items.len()));
             }
-            l.items.iter().zip(kids).try_for_each(|(i, k)| check_xml_value(i, &l.element, k))
+            l.items
+                .iter()
+                .zip(kids)
+                .try_for_each(|(i, k)| check_xml_value(i, &l.element, k))
         }
         Value::Str(_) | Value::Int(_) | Value::Bool(_) => Ok(()),
     }
@@ -367,7 +407,10 @@ fn expected_php_value(v: &Value, fv: u8) -> Php {
 /// A strict unserialize(): exact lengths in bytes, no trailing bytes.
 fn unserialize(s: &[u8]) -> Result<Php, String> {
     fn until<'a>(s: &'a [u8], at: &mut usize, end: u8) -> Result<&'a str, String> {
-        let len = s[*at..].iter().position(|&b| b == end).ok_or("unterminated")?;
+        let len = s[*at..]
+            .iter()
+            .position(|&b| b == end)
+            .ok_or("unterminated")?;
         let t = std::str::from_utf8(&s[*at..*at + len]).map_err(|e| e.to_string())?;
         *at += len + 1;
         Ok(t)
@@ -444,19 +487,24 @@ proptest! {
 fn php_output_unserializes_in_php_itself() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-    if std::process::Command::new("php").arg("-v").output().is_err() {
+    if std::process::Command::new("php")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
         eprintln!("php not installed: skipped");
         return;
     }
-    let mut trees = vec![
-        Obj::new()
-            .with("batchcomplete", true)
-            .with("hidden", false)
-            .with("007", "é")
-            .with("-1", 5i64)
-            .with("9223372036854775808", "big")
-            .with("list", List::of_strings("g", vec!["*".into(), "s:1:\"x\";".into()])),
-    ];
+    let mut trees = vec![Obj::new()
+        .with("batchcomplete", true)
+        .with("hidden", false)
+        .with("007", "é")
+        .with("-1", 5i64)
+        .with("9223372036854775808", "big")
+        .with(
+            "list",
+            List::of_strings("g", vec!["*".into(), "s:1:\"x\";".into()]),
+        )];
     let mut runner = TestRunner::new_with_rng(
         Config::default(),
         TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
@@ -477,7 +525,12 @@ fn php_output_unserializes_in_php_itself() {
                 .spawn()
                 .expect("php runs");
             use std::io::Write;
-            child.stdin.take().unwrap().write_all(out.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(out.as_bytes())
+                .unwrap();
             let done = child.wait_with_output().unwrap();
             assert!(done.status.success(), "PHP refused: {out}");
             let got: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();

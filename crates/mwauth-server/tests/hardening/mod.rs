@@ -40,7 +40,10 @@ pub async fn server_with(configure: impl FnOnce(&mut FileConfig)) -> TestServer 
 pub async fn seed_accounts(users: &dyn mwauth::store::UserStore) {
     for (name, hash, groups) in ORACLE_USERS {
         let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-        users.create_user(name, hash, &groups).await.expect("create user");
+        users
+            .create_user(name, hash, &groups)
+            .await
+            .expect("create user");
     }
     for (user_id, app_id, hash, grants) in ORACLE_BOT_PASSWORDS {
         let bp = BotPasswordRecord {
@@ -51,7 +54,10 @@ pub async fn seed_accounts(users: &dyn mwauth::store::UserStore) {
             restrictions: mwauth::user::botpassword::DEFAULT_RESTRICTIONS.to_string(),
             grants: grants.iter().map(|g| g.to_string()).collect(),
         };
-        users.create_bot_password(&bp).await.expect("create bot password");
+        users
+            .create_bot_password(&bp)
+            .await
+            .expect("create bot password");
     }
 }
 
@@ -83,7 +89,9 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().expect("ascii header"))
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("ascii header"))
     }
 
     /// Everything a client can read: status line, headers and body.
@@ -119,7 +127,10 @@ impl Browser {
     }
 
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.jar.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.jar
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn plant(&mut self, name: &str, value: &str) {
@@ -186,14 +197,23 @@ impl Browser {
         self.send(req).await
     }
 
-    pub async fn post_with_query(&mut self, query: &[(&str, &str)], form: &[(&str, &str)]) -> Reply {
+    pub async fn post_with_query(
+        &mut self,
+        query: &[(&str, &str)],
+        form: &[(&str, &str)],
+    ) -> Reply {
         let req = self.http.post(&self.url).query(query).form(form);
         self.send(req).await
     }
 
     pub async fn login_token(&mut self) -> String {
         let r = self
-            .get(&[("action", "query"), ("meta", "tokens"), ("type", "login"), ("format", "json")])
+            .get(&[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("type", "login"),
+                ("format", "json"),
+            ])
             .await;
         r.json()["query"]["tokens"]["logintoken"]
             .as_str()
@@ -202,7 +222,9 @@ impl Browser {
     }
 
     pub async fn csrf_token(&mut self) -> String {
-        let r = self.get(&[("action", "query"), ("meta", "tokens"), ("format", "json")]).await;
+        let r = self
+            .get(&[("action", "query"), ("meta", "tokens"), ("format", "json")])
+            .await;
         r.json()["query"]["tokens"]["csrftoken"]
             .as_str()
             .unwrap_or_else(|| panic!("no csrf token: {}", r.body))
@@ -230,17 +252,26 @@ impl Browser {
 
     /// meta=userinfo: (id, name).
     pub async fn whoami(&mut self) -> (i64, String) {
-        let r = self.get(&[("action", "query"), ("meta", "userinfo"), ("format", "json")]).await;
+        let r = self
+            .get(&[
+                ("action", "query"),
+                ("meta", "userinfo"),
+                ("format", "json"),
+            ])
+            .await;
         let v = r.json();
         let info = &v["query"]["userinfo"];
         (
-            info["id"].as_i64().unwrap_or_else(|| panic!("no userinfo: {}", r.body)),
+            info["id"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("no userinfo: {}", r.body)),
             info["name"].as_str().unwrap_or("").to_string(),
         )
     }
 
     pub async fn logout(&mut self, token: &str) -> Reply {
-        self.post(&[("action", "logout"), ("token", token), ("format", "json")]).await
+        self.post(&[("action", "logout"), ("token", token), ("format", "json")])
+            .await
     }
 }
 

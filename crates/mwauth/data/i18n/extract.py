@@ -17,6 +17,7 @@ writes crates/mwauth/data/i18n/i18n.json (embedded by crates/mwauth/src/api/i18n
                                           rules in form order, without "other" and samples
       "digits":   {code: "0123456789"}    $digitTransformTable
       "separators": {code: [",", "."]}    $separatorTransformTable: grouping, decimal
+      "icu":      {code: [digits, ",", 3, 0]} ICU's formatter (Language::getNumberFormatter)
       "mingrouping": {code: n}            $minimumGroupingDigits
       "messages": {code: {key: text}}     languages/i18n, includes/api/i18n and
                                           ParamValidator's i18n
@@ -56,6 +57,8 @@ EXTRA_KEYS = [
     "authmanager-realname-label", "authmanager-realname-help",
     # AuthManager / login failures not in the English catalogue
     "nosuchusershort",
+    # PermissionManager's refusal and the group it names (UserGroupMembership)
+    "badaccess-groups", "group-sysop",
 ]
 
 
@@ -75,7 +78,7 @@ PHP_DUMP = r'''
 $out = [];
 foreach ( glob( $argv[1] . '/languages/messages/Messages*.php' ) as $file ) {
     $fallback = null; $digitTransformTable = null; $separatorTransformTable = null;
-    $minimumGroupingDigits = null;
+    $minimumGroupingDigits = null; $digitGroupingPattern = null;
     include $file;
     $code = strtolower( str_replace( '_', '-', substr( basename( $file, '.php' ), 8 ) ) );
     $out[$code] = [
@@ -83,6 +86,35 @@ foreach ( glob( $argv[1] . '/languages/messages/Messages*.php' ) as $file ) {
         'digits' => $digitTransformTable,
         'separators' => $separatorTransformTable,
         'mingrouping' => $minimumGroupingDigits,
+        'pattern' => $digitGroupingPattern,
+    ];
+}
+// Language::getNumberFormatter: ICU's formatter for the code (with the inherited
+// $digitGroupingPattern), or for the first fallback ICU accepts. What it makes of the
+// digits and of grouping, for every code that may be asked for.
+$icu = [];
+foreach ( explode( ' ', $argv[2] ) as $code ) {
+    $chain = array_merge( [ $code ], array_map( 'trim', explode( ',', $out[$code]['fallback'] ?? '' ) ) );
+    $pattern = null;
+    foreach ( $chain as $c ) {
+        if ( ( $out[$c]['pattern'] ?? null ) !== null ) { $pattern = $out[$c]['pattern']; break; }
+    }
+    $fmt = null;
+    foreach ( array_merge( $chain, [ 'en' ] ) as $c ) {
+        if ( $c === '' ) { continue; }
+        try {
+            $fmt = $pattern ? new NumberFormatter( $c, NumberFormatter::PATTERN_DECIMAL, $pattern )
+                : new NumberFormatter( $c, NumberFormatter::DECIMAL );
+        } catch ( \Throwable $e ) { $fmt = null; }
+        if ( $fmt ) { break; }
+    }
+    $digits = '';
+    for ( $i = 0; $i < 10; $i++ ) { $digits .= $fmt->format( $i ); }
+    $icu[$code] = [
+        $digits,
+        $fmt->getSymbol( NumberFormatter::GROUPING_SEPARATOR_SYMBOL ),
+        $fmt->getAttribute( NumberFormatter::GROUPING_SIZE ),
+        $fmt->getAttribute( NumberFormatter::SECONDARY_GROUPING_SIZE ),
     ];
 }
 require $argv[1] . '/includes/language/LanguageCode.php';
@@ -94,11 +126,11 @@ foreach ( LanguageCode::getNonstandardLanguageCodeMapping() as $code => $bcp47 )
         $dummy[$bcp47] = $dummy[$code] ?? $code;
     }
 }
-echo json_encode( [ 'languages' => $out, 'dummy' => $dummy ] );
+echo json_encode( [ 'languages' => $out, 'dummy' => $dummy, 'icu' => $icu ] );
 '''
 
 
-def php_data(mw):
+def php_data(mw, codes):
     # The Messages files name namespaces by constant: define them as Defines.php does.
     defines = open(os.path.join(mw, "includes", "Defines.php"), encoding="utf-8").read()
     prelude = "".join(
@@ -106,7 +138,7 @@ def php_data(mw):
         for name, value in re.findall(r"define\(\s*'(NS_[A-Z_]+)',\s*(-?\d+)\s*\)", defines)
     )
     out = subprocess.run(
-        ["php", "-r", prelude + PHP_DUMP, "--", mw],
+        ["php", "-r", prelude + PHP_DUMP, "--", mw, " ".join(codes)],
         check=True, capture_output=True, text=True,
     ).stdout
     return json.loads(out)
@@ -152,7 +184,12 @@ def main():
         print(f"not MediaWiki messages, skipped: {missing}", file=sys.stderr)
         keys = [k for k in keys if k not in missing]
 
-    php = php_data(mw)
+    message_files = sorted(
+        file_code(p, "Messages")
+        for p in glob.glob(os.path.join(mw, "languages", "messages", "Messages*.php"))
+    )
+    codes = sorted(set(messages) | set(message_files) | {"qqx"})
+    php = php_data(mw, codes)
     fallback, digits, separators, mingrouping = {}, {}, {}, {}
     for code, info in sorted(php["languages"].items()):
         chain = [c.strip() for c in (info["fallback"] or "").split(",") if c.strip()]
@@ -160,14 +197,15 @@ def main():
             chain.pop()
         if chain:
             fallback[code] = chain
-        if info["digits"]:
+        # An empty table is a value too: it stops the inheritance from the fallbacks.
+        if info["digits"] is not None:
             table = info["digits"]
             if isinstance(table, dict):
                 table = [table[str(i)] for i in range(10)]
-            digits[code] = "".join(table)
-        if info["separators"]:
-            table = info["separators"]
-            separators[code] = [table.get(",", ","), table.get(".", ".")]
+            digits[code] = "".join(table or [])
+        if info["separators"] is not None:
+            table = info["separators"] or {}
+            separators[code] = [table.get(",", ","), table.get(".", ".")] if table else []
         if info["mingrouping"]:
             mingrouping[code] = info["mingrouping"]
 
@@ -185,6 +223,12 @@ def main():
         "digits": digits,
         "separators": separators,
         "mingrouping": mingrouping,
+        # ICU's digits, grouping separator and grouping sizes, where they differ from its
+        # root locale's ("0123456789", ",", 0, 0: no grouping), which any other code gets.
+        "icu": {
+            code: v for code, v in sorted(php["icu"].items())
+            if v != ["0123456789", ",", 0, 0]
+        },
         "messages": {code: dict(sorted(m.items())) for code, m in sorted(messages.items())},
     }
     # Compact JSON, one line per top-level entry and per language of "messages", so that

@@ -4,6 +4,9 @@
 use super::error::{add_warning_in, ApiError, ApiMessage, ErrorFormat};
 use super::i18n::{Lang, Param};
 use super::params::{split_multi, Params, MULTI_LIMIT};
+
+/// ParamValidator's `PARAM_ISMULTI_LIMIT2`: the limit for users with `apihighlimits`.
+const MULTI_LIMIT_HIGH: usize = 500;
 use super::request::ApiRequest;
 use super::result::Obj;
 use crate::auth::sessions;
@@ -178,6 +181,12 @@ impl<'a> Context<'a> {
             return Err(ApiError::from_msg(
                 ApiMessage::new("toomanyvalues", "paramvalidator-toomanyvalues", &[])
                     .plaintext()
+                    .with_data(
+                        Obj::new()
+                            .with("limit", MULTI_LIMIT as i64)
+                            .with("lowlimit", MULTI_LIMIT as i64)
+                            .with("highlimit", MULTI_LIMIT_HIGH as i64),
+                    )
                     .with_params(vec![
                         Param::Plaintext(name.to_string()),
                         Param::Num(MULTI_LIMIT as i64),
@@ -199,15 +208,19 @@ impl<'a> Context<'a> {
         if !bad.is_empty() {
             let data = Obj::new().with("values", super::result::List::of_strings("v", bad.clone()));
             let items = bad.iter().map(|v| Param::Plaintext(v.clone())).collect();
-            let msg = ApiMessage::new("unrecognizedvalues", "paramvalidator-unrecognizedvalues", &[])
-                .plaintext()
-                .with_params(vec![
-                    Param::Plaintext(name.to_string()),
-                    Param::Plaintext(raw.clone()),
-                    Param::list(items),
-                    Param::Num(bad.len() as i64),
-                ])
-                .with_data(data);
+            let msg = ApiMessage::new(
+                "unrecognizedvalues",
+                "paramvalidator-unrecognizedvalues",
+                &[],
+            )
+            .plaintext()
+            .with_params(vec![
+                Param::Plaintext(name.to_string()),
+                Param::Plaintext(raw.clone()),
+                Param::list(items),
+                Param::Num(bad.len() as i64),
+            ])
+            .with_data(data);
             self.warn(module_path, msg);
         }
         Ok(good)
@@ -228,14 +241,7 @@ impl<'a> Context<'a> {
                 "apierror-badvalue-notmultivalue",
                 &[],
             )),
-            Some(v) => Err(ApiError::from_msg(
-                ApiMessage::new(
-                    "badvalue",
-                    "paramvalidator-badvalue-enumnotmulti",
-                    &[name, &v],
-                )
-                .plaintext(),
-            )),
+            Some(v) => Err(ApiError::bad_enum(name, &v, allowed)),
         }
     }
 

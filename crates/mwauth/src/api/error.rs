@@ -202,6 +202,27 @@ impl ApiError {
     pub fn bad_token() -> ApiError {
         ApiError::new("badtoken", "apierror-badtoken", &[])
     }
+
+    /// ParamValidator's `badvalue` for a single-value enum parameter: the name and the value
+    /// as plaintext, then the allowed values (in MediaWiki's order) as a text list and their
+    /// number, which only `qqx` and `raw` show.
+    pub fn bad_enum(name: &str, value: &str, allowed: &[&str]) -> ApiError {
+        let values = allowed
+            .iter()
+            .map(|v| Param::Plaintext(v.to_string()))
+            .enumerate()
+            .collect();
+        ApiError::from_msg(
+            ApiMessage::new("badvalue", "paramvalidator-badvalue-enumnotmulti", &[])
+                .plaintext()
+                .with_params(vec![
+                    Param::Plaintext(name.to_string()),
+                    Param::Plaintext(value.to_string()),
+                    Param::List(i18n::ListType::Text, values),
+                    Param::Num(allowed.len() as i64),
+                ]),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,8 +293,9 @@ pub fn format_message_value_in(
 }
 
 /// Message::parse for the short one-line messages the API uses, which are HTML already but
-/// for two kinds of links: `[[Target]]`/`[[Target|text]]` (to existing special pages) and
-/// free external URLs. Line breaks stay (one paragraph, its `<p>` stripped).
+/// for two kinds of links: `[[Target]]`/`[[Target|text]]` (special pages exist; any other
+/// page does not, as mwauth has no pages: a red link) and free external URLs. Line breaks
+/// stay (one paragraph, its `<p>` stripped).
 pub(crate) fn html_of(wikitext: &str, article_path: &str) -> String {
     let mut out = String::new();
     let mut rest = wikitext;
@@ -285,11 +307,19 @@ pub(crate) fn html_of(wikitext: &str, article_path: &str) -> String {
                 let inner = &after[..j];
                 let (target, text) = inner.split_once('|').unwrap_or((inner, inner));
                 let target = target.trim().replace('_', " ");
-                out.push_str(&format!(
-                    "<a href=\"{article_path}{}\" title=\"{}\">{text}</a>",
-                    url_encode_title(&target.replace(' ', "_")),
-                    crate::api::format::html_escape(&target)
-                ));
+                let url_title = url_encode_title(&target.replace(' ', "_"));
+                let title = crate::api::format::html_escape(&target);
+                if target.starts_with("Special:") {
+                    out.push_str(&format!(
+                        "<a href=\"{article_path}{url_title}\" title=\"{title}\">{text}</a>"
+                    ));
+                } else {
+                    // $wgScript, and the red-link-title message of the content language.
+                    let script = article_path.trim_end_matches('/');
+                    out.push_str(&format!(
+                        "<a href=\"{script}?title={url_title}&amp;action=edit&amp;redlink=1\" class=\"new\" title=\"{title} (page does not exist)\">{text}</a>"
+                    ));
+                }
                 rest = &after[j + 2..];
             }
             None => {

@@ -98,7 +98,11 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
     if bad_format {
         // The format is an enum parameter: an unknown one fails validation, and the error
         // is shown by the default printer, jsonfm.
-        early_error = Some(bad_enum("format", &format_name, &[]));
+        // The printers in ApiMain::FORMATS order.
+        let formats = &[
+            "json", "jsonfm", "php", "phpfm", "xml", "xmlfm", "rawfm", "none",
+        ];
+        early_error = Some(bad_enum("format", &format_name, formats));
     }
     read_format_params(&mut params, &mut out, &format_name);
     let errorformat = match params.get("errorformat") {
@@ -162,15 +166,8 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
     respond(services, ctx, outcome, out, extra_headers)
 }
 
-fn bad_enum(name: &str, value: &str, _allowed: &[&str]) -> ApiError {
-    ApiError::from_msg(
-        ApiMessage::new(
-            "badvalue",
-            "paramvalidator-badvalue-enumnotmulti",
-            &[name, value],
-        )
-        .plaintext(),
-    )
+fn bad_enum(name: &str, value: &str, allowed: &[&str]) -> ApiError {
+    ApiError::bad_enum(name, value, allowed)
 }
 
 /// The format module's own parameters (ApiFormatJson and ApiFormatPhp: formatversion;
@@ -431,7 +428,7 @@ fn check_asserts(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         }
     }
     match ctx
-        .single_enum("assert", &["anon", "bot", "user"], None)?
+        .single_enum("assert", &["anon", "user", "bot"], None)?
         .as_deref()
     {
         Some("user") if ctx.is_anon() => Err(ApiError::new(
@@ -802,7 +799,11 @@ fn internal_error() -> ApiError {
     let id = crate::session::random_hex(24);
     let data = Obj::new().with("errorclass", CLASS);
     ApiError::from_msg(
-        ApiMessage::new("internal_api_error_DBConnectionError", "apierror-exceptioncaughttype", &[&id, CLASS])
-            .with_data(data),
+        ApiMessage::new(
+            "internal_api_error_DBConnectionError",
+            "apierror-exceptioncaughttype",
+            &[&id, CLASS],
+        )
+        .with_data(data),
     )
 }

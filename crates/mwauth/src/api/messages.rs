@@ -137,12 +137,10 @@ pub fn strip_markup(text: &str) -> String {
             .replace(&format!("<{tag}>"), "\"")
             .replace(&format!("</{tag}>"), "\"");
     }
-    const BLOCK: &[&str] = &[
-        "address", "article", "aside", "blockquote", "br", "canvas", "dd", "div", "dl", "dt",
-        "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
-        "h6", "header", "hgroup", "hr", "li", "main", "nav", "noscript", "ol", "output", "p",
-        "pre", "section", "table", "td", "tfoot", "th", "tr", "ul", "video",
-    ];
+    // RemexStripTagHandler's block-level tags.
+    const BLOCK: &str = "address article aside blockquote br canvas dd div dl dt fieldset \
+        figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main nav noscript \
+        ol output p pre section table td tfoot th tr ul video";
     let mut out = String::with_capacity(s.len());
     let mut rest = s.as_str();
     let mut hidden = false;
@@ -163,7 +161,7 @@ pub fn strip_markup(text: &str) -> String {
                 if name == "style" || name == "script" {
                     hidden = !after[1..].starts_with('/');
                 }
-                if BLOCK.contains(&name.as_str()) {
+                if BLOCK.split_whitespace().any(|b| b == name) {
                     out.push(' ');
                 }
                 rest = &after[j + 1..];

@@ -104,7 +104,12 @@ fn php_input(pairs: &[(String, String)]) -> Vec<(String, String)> {
         .iter()
         .take(MAX_INPUT_VARS)
         .filter_map(|(k, v)| {
-            let name: String = k.split('\0').next().unwrap_or("").trim_start_matches(' ').replace([' ', '.'], "_");
+            let name: String = k
+                .split('\0')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches(' ')
+                .replace([' ', '.'], "_");
             if name.is_empty() {
                 return None;
             }
@@ -157,7 +162,8 @@ mod tests {
             ("a.b".into(), "1".into()),
             ("x\0y".into(), "2".into()),
         ];
-        req.query.extend((0..2000).map(|i| (format!("p{i}"), "v".to_string())));
+        req.query
+            .extend((0..2000).map(|i| (format!("p{i}"), "v".to_string())));
         let mut p = Params::from_request(&req);
         assert_eq!(p.get("lg_name"), Some("\u{e9}"));
         assert_eq!(p.get("a_b"), Some("1"));

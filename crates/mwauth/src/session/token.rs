@@ -103,7 +103,13 @@ mod tests {
         let t = token_at("s3cret", "", 1_700_000_000);
         // As MediaWiki answers checktoken with maxtokenage=-9223372036854775808: expired.
         assert!(!matches("s3cret", "", &t, Some(i64::MIN), 1_700_000_100));
-        assert!(!matches("s3cret", "", &t, Some(i64::MIN + 1), 1_700_000_100));
+        assert!(!matches(
+            "s3cret",
+            "",
+            &t,
+            Some(i64::MIN + 1),
+            1_700_000_100
+        ));
         assert!(matches("s3cret", "", &t, Some(i64::MAX), 1_700_000_100));
     }
 

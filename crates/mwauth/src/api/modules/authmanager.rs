@@ -122,8 +122,9 @@ impl AuthMessage {
         if self.text.is_some() || self.key == "$1" {
             return html_of(&self.wikitext(&f.lang), &f.article_path);
         }
-        f.lang
-            .html(self.key, &self.i18n_params(), &|w| html_of(w, &f.article_path))
+        f.lang.html(self.key, &self.i18n_params(), &|w| {
+            html_of(w, &f.article_path)
+        })
     }
 
     /// ApiMessage's code for a message key (ApiMessageTrait::$messageMap).
@@ -376,9 +377,17 @@ pub fn format_requests(
             .account
             .map(str::to_string)
             .unwrap_or_else(|| current_user.to_string());
-        put_message(&mut info, "account", &AuthMessage::raw_text(&account), format);
+        put_message(
+            &mut info,
+            "account",
+            &AuthMessage::raw_text(&account),
+            format,
+        );
         if !merge_fields {
-            info.set("fields", format_fields(r.fields.iter(), format, remember_days));
+            info.set(
+                "fields",
+                format_fields(r.fields.iter(), format, remember_days),
+            );
         }
         list.push(Value::Obj(info));
     }

@@ -14,6 +14,7 @@ use super::authmanager::{fail, message_format, require_continue_or_returnurl, Au
 use super::ModuleInfo;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
+use crate::api::i18n::Param;
 use crate::api::params_spec::{ModuleDoc, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::throttle;
@@ -136,18 +137,27 @@ async fn create(ctx: &mut Context<'_>) -> Result<String, AuthMessage> {
 }
 
 /// badaccess-groups: the groups that may create accounts, as wikitext links.
+/// PermissionManager's `badaccess-groups`: the groups that have the right, each as
+/// UserGroupMembership::getLinkWiki writes it in the user language (the group's page is in
+/// the content language), as a comma list, and their number.
 fn permission_denied(ctx: &Context<'_>) -> AuthMessage {
+    let lang = &ctx.uselang;
     let sitename = &ctx.services.config.sitename;
-    let groups = format!("*, [[{sitename}:Administrators|Administrators]]");
-    let text = format!(
-        "The action you have requested is limited to users in one of the groups: {groups}."
-    );
-    AuthMessage {
-        key: "badaccess-groups",
-        params: vec![groups, "2".into()],
-        text: Some(text),
-        typed: None,
-    }
+    let group_name = |group: &str| {
+        let key = format!("group-{group}");
+        match lang.fetch(&key) {
+            Some(_) => lang.text(&key, &[]),
+            None => group.to_string(),
+        }
+    };
+    let groups = lang.comma_list(&[
+        group_name("*"),
+        format!("[[{sitename}:Administrators|{}]]", group_name("sysop")),
+    ]);
+    AuthMessage::typed(
+        "badaccess-groups",
+        vec![Param::Plain(groups), Param::Int(2)],
+    )
 }
 
 /// ChronologyProtector after a write: `cpPosIndex=<write index>@<time>#<client id>`,
