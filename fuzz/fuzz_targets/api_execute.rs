@@ -228,12 +228,10 @@ fuzz_target!(|data: &[u8]| {
         if secrets_checked {
             let text = String::from_utf8_lossy(&res.body);
             let heads = format!("{:?}", res.headers);
-            for s in [SECRET] {
-                assert!(
-                    !text.contains(s) && !heads.contains(s),
-                    "secret echoed: {text}"
-                );
-            }
+            assert!(
+                !text.contains(SECRET) && !heads.contains(SECRET),
+                "secret echoed: {text}"
+            );
         }
         if req.method == "HEAD" {
             continue;

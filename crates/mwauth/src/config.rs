@@ -43,6 +43,11 @@ pub struct Config {
     pub cross_site_ajax_domain_exceptions: Vec<String>,
     /// `$wgAllowedCorsHeaders`: request headers a preflight may ask for.
     pub allowed_cors_headers: Vec<String>,
+    /// The replication lag `maxlag` is compared with (seconds; ApiMain::getMaxLag). mwauth's
+    /// stores report none, so it is 0 unless set, e.g. to test a client's maxlag handling.
+    pub maxlag_lag: u64,
+    /// The host name the `maxlag` error reports as lagged.
+    pub maxlag_host: String,
     /// Trust `X-Forwarded-For` from these proxy addresses (`$wgCdnServers`).
     pub trusted_proxies: Vec<String>,
     /// What `meta=siteinfo` reports as `generator` (`MediaWiki ` . MW_VERSION). Clients read
@@ -130,6 +135,8 @@ impl Default for Config {
             ]
             .map(String::from)
             .to_vec(),
+            maxlag_lag: 0,
+            maxlag_host: "localhost".into(),
             trusted_proxies: Vec::new(),
             generator: "MediaWiki 1.39.17".into(),
             php_version: "8.2.36".into(),

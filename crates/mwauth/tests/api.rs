@@ -648,3 +648,46 @@ async fn cors_allows_configured_origins_with_credentials_and_refuses_others() {
     );
     assert!(preflight.body.is_empty());
 }
+
+#[tokio::test]
+async fn maxlag_refuses_with_retry_after_when_the_configured_lag_exceeds_it() {
+    let mut w = wiki().await;
+    let mut config = (*w.services.config).clone();
+    config.maxlag_lag = 7;
+    w.services.config = Arc::new(config);
+    let mut c = Client::new(&w);
+    let ok = c
+        .send(
+            "GET",
+            &[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("maxlag", "10"),
+                ("format", "json"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(ok.header("mediawiki-api-error"), None);
+    let res = c
+        .send(
+            "GET",
+            &[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("maxlag", "1"),
+                ("format", "json"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(res.header("mediawiki-api-error"), Some("maxlag"));
+    assert_eq!(res.header("retry-after"), Some("5"));
+    assert_eq!(res.header("x-database-lag"), Some("7"));
+    let v: Value = serde_json::from_slice(&res.body).unwrap();
+    assert_eq!(
+        v["error"]["info"],
+        "Waiting for a database server: 7 seconds lagged."
+    );
+    assert_eq!(v["error"]["lag"], 7);
+}

@@ -37,6 +37,8 @@ pub struct Context<'a> {
     pub persist: bool,
     /// The help page action=help made, which ApiMain prints (see `main::respond`).
     pub help_output: Option<super::modules::help::HelpOutput>,
+    /// Response headers the pipeline adds (e.g. `Retry-After` on `maxlag`).
+    pub headers: Vec<(String, String)>,
 }
 
 impl<'a> Context<'a> {
@@ -253,16 +255,14 @@ impl<'a> Context<'a> {
         };
         let t = v.trim();
         let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        // IntegerDef refuses what is not an integer, and an integer PHP cannot hold.
+        let parsed = t.parse::<i64>().ok();
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || parsed.is_none() {
             return Err(ApiError::from_msg(
                 ApiMessage::new("badinteger", "paramvalidator-badinteger", &[name, &v]).plaintext(),
             ));
         }
-        Ok(Some(t.parse::<i64>().unwrap_or(if t.starts_with('-') {
-            i64::MIN
-        } else {
-            i64::MAX
-        })))
+        Ok(parsed)
     }
 
     /// Stores the current session now (if it must be) and sends its cookie if the client does

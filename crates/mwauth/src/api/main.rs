@@ -50,6 +50,8 @@ struct Output {
     printer_failure: Option<ApiError>,
     /// ApiMain's cache mode is `public` (see `modules::query::is_public`).
     public_cache: bool,
+    /// Cache-Control and, for a public answer, Expires (ApiMain::sendCacheHeaders).
+    cache_control: (String, Option<String>),
 }
 
 pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
@@ -93,6 +95,7 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         callback: None,
         printer_failure: None,
         public_cache: false,
+        cache_control: (PRIVATE_NO_CACHE.to_string(), None),
     };
     let mut early_error: Option<ApiError> = None;
     if bad_format {
@@ -153,6 +156,7 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         cookies: loaded.cookies,
         persist: loaded.force_persist,
         help_output: None,
+        headers: Vec::new(),
     };
     let outcome = match early_error {
         Some(e) => Err(e),
@@ -162,6 +166,7 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
     out.public_cache = outcome.is_ok()
         && ctx.params.peek("action") == Some("query")
         && modules::query::is_public(&ctx);
+    out.cache_control = cache_control(&ctx, outcome.is_ok(), out.public_cache);
     ctx.flush_session().await;
     respond(services, ctx, outcome, out, extra_headers)
 }
@@ -352,8 +357,8 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             &[],
         ));
     }
-    if ctx.integer("maxlag")?.is_some() {
-        // The lag of mwauth's stores is not measured; 0 never exceeds any maxlag.
+    if let Some(max_lag) = ctx.integer("maxlag")? {
+        check_max_lag(ctx, max_lag)?;
     }
     if !["GET", "HEAD", "POST", "OPTIONS"].contains(&ctx.req.method.as_str()) {
         return Err(ApiError::new("invalidmethod", "apierror-invalidmethod", &[]).status(405));
@@ -600,11 +605,13 @@ fn respond(
             "Accept-Encoding, Treat-as-Untrusted, Cookie".into(),
         ));
     }
-    headers.push((
-        "Cache-Control".into(),
-        "private, must-revalidate, max-age=0".into(),
-    ));
+    let (cache_control, expires) = std::mem::take(&mut out.cache_control);
+    if let Some(e) = expires {
+        headers.push(("Expires".into(), e));
+    }
+    headers.push(("Cache-Control".into(), cache_control));
     headers.extend(extra);
+    headers.append(&mut ctx.headers);
     sessions::drop_needless_deletions(&mut ctx.cookies, &req.cookies);
     for c in &ctx.cookies {
         headers.push(("Set-Cookie".into(), c.header_value(ctx.now)));
@@ -765,6 +772,7 @@ pub fn refuse(
         callback: None,
         printer_failure: None,
         public_cache: false,
+        cache_control: (PRIVATE_NO_CACHE.to_string(), None),
     };
     let err = ApiError::new(code, key, params).status(status);
     let links = super::context::article_path(&services.config);
@@ -806,4 +814,63 @@ fn internal_error() -> ApiError {
         )
         .with_data(data),
     )
+}
+
+const PRIVATE_NO_CACHE: &str = "private, must-revalidate, max-age=0";
+
+/// ApiMain::sendCacheHeaders. A private answer may still be kept `maxage` seconds by the
+/// client when the module only reads; a public one (siteinfo, a bare query) gets
+/// `s-maxage`/`max-age` and Expires when either is asked for. Errors are always private.
+fn cache_control(ctx: &Context<'_>, ok: bool, public: bool) -> (String, Option<String>) {
+    let num = |name: &str| {
+        ctx.params
+            .peek(name)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .unwrap_or(0)
+            .max(0)
+    };
+    let read_only = ctx
+        .params
+        .peek("action")
+        .and_then(modules::info)
+        .is_some_and(|m| !m.write_mode);
+    let maxage = if ok && read_only { num("maxage") } else { 0 };
+    let private = format!("private, must-revalidate, max-age={maxage}");
+    if !ok || !public {
+        return (private, None);
+    }
+    let (smax, max) = (num("smaxage"), num("maxage"));
+    if smax == 0 && max == 0 {
+        return (private, None);
+    }
+    let age = smax.min(max);
+    let when = if age == 0 { 1 } else { ctx.now + age };
+    let expires = httpdate::fmt_http_date(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(when as u64),
+    );
+    (
+        format!("s-maxage={smax}, max-age={max}, public"),
+        Some(expires),
+    )
+}
+
+/// ApiMain::checkMaxLag. mwauth's stores report no replication lag of their own, so the lag
+/// is `Config::maxlag_lag` (0 by default: `maxlag` never refuses), which lets clients' maxlag
+/// handling be tested against mwauth.
+fn check_max_lag(ctx: &mut Context<'_>, max_lag: i64) -> Result<(), ApiError> {
+    let config = &ctx.services.config;
+    let lag = config.maxlag_lag as i64;
+    if lag <= max_lag {
+        return Ok(());
+    }
+    ctx.headers
+        .push(("Retry-After".into(), max_lag.max(5).to_string()));
+    ctx.headers.push(("X-Database-Lag".into(), lag.to_string()));
+    let data = Obj::new()
+        .with("host", config.maxlag_host.as_str())
+        .with("lag", lag)
+        .with("type", "db");
+    Err(ApiError::from_msg(
+        ApiMessage::new("maxlag", "apierror-maxlag-generic", &[&lag.to_string()]).with_data(data),
+    ))
 }
