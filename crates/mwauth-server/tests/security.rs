@@ -997,10 +997,9 @@ async fn errors_never_echo_passwords_or_other_sessions_secrets() {
 // kept ignored until the owner of crates/mwauth/src/api/ fixes them (docs/security.md).
 
 /// WebRequest cleans every input value (UtfNormal): C0 controls other than tab, LF and CR,
-/// and invalid UTF-8, become U+FFFD with a `badutf8` warning. mwauth echoes them raw, so
-/// e.g. `requestid=a%01b&format=xml` answers a document no XML parser accepts.
+/// and invalid UTF-8, become U+FFFD with a `badutf8` warning; echoed raw, `requestid=a%01b`
+/// with `format=xml` would answer a document no XML parser accepts.
 #[tokio::test]
-#[ignore = "divergence in api/params.rs: input is not cleaned as WebRequest cleans it (C0 controls reach the output; XML becomes malformed)"]
 async fn control_characters_in_input_are_cleaned_as_mediawiki_does() {
     let t = server_with(|_| {}).await;
     let mut b = Browser::new(&t.api_url());

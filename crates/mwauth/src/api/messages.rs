@@ -29,6 +29,7 @@ pub fn raw(key: &str) -> Option<&'static str> {
         "authmanager-authn-no-primary" => "The supplied credentials could not be authenticated.",
         "noname" => "You have not specified a valid username.",
         // mwauth's own answers to requests PHP would have mangled before MediaWiki saw them.
+        "apiwarn-badutf8" => "The value passed for <var>$1</var> contains invalid or non-normalized data. Textual data should be valid, NFC-normalized Unicode without C0 control characters other than HT (\\t), LF (\\n), and CR (\\r).",
         "apierror-exceptioncaughttype" => "[$1] Caught exception of type $2",
         "mwauth-toobig" => "The request body is larger than the limit of $1 bytes.",
         "mwauth-badbody" => "The request body could not be read: $1.",

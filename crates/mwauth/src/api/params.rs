@@ -11,6 +11,10 @@ pub struct Params {
     order: Vec<String>,
     in_query: HashSet<String>,
     used: HashSet<String>,
+    /// Names whose value WebRequest had to clean (invalid or non-NFC text, C0 controls).
+    cleaned: HashSet<String>,
+    /// Cleaned names read since the last [`Params::take_badutf8`].
+    badutf8: Vec<String>,
 }
 
 /// ParamValidator's default limit on the number of values of a multi-value parameter.
@@ -19,8 +23,15 @@ pub const MULTI_LIMIT: usize = 50;
 impl Params {
     pub fn from_request(req: &ApiRequest) -> Params {
         let mut p = Params::default();
-        let body = php_input(&req.body);
-        let query = php_input(&req.query);
+        let mut body = php_input(&req.body);
+        let mut query = php_input(&req.query);
+        for (name, _, cleaned) in body.iter().chain(query.iter()) {
+            if *cleaned {
+                p.cleaned.insert(name.clone());
+            }
+        }
+        let body: Vec<(String, String)> = body.drain(..).map(|(k, v, _)| (k, v)).collect();
+        let query: Vec<(String, String)> = query.drain(..).map(|(k, v, _)| (k, v)).collect();
         // PHP keeps the last of repeated names within one source.
         let mut post: Vec<(&str, &str)> = Vec::new();
         for (k, v) in &body {
@@ -49,8 +60,16 @@ impl Params {
 
     /// The value of `name`, marking it used.
     pub fn get(&mut self, name: &str) -> Option<&str> {
-        self.used.insert(name.to_string());
+        if self.used.insert(name.to_string()) && self.cleaned.contains(name) {
+            self.badutf8.push(name.to_string());
+        }
         self.values.get(name).map(String::as_str)
+    }
+
+    /// The cleaned parameters read since the last call: each deserves MediaWiki's `badutf8`
+    /// warning from the module that read it.
+    pub fn take_badutf8(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.badutf8)
     }
 
     /// Reads without marking the name used (for framework peeks such as `callback`).
@@ -98,7 +117,7 @@ pub const MAX_INPUT_VARS: usize = 1000;
 /// What PHP and WebRequest make of raw pairs before MediaWiki sees them: at most
 /// [`MAX_INPUT_VARS`] of them; names cut at a NUL byte, with spaces and dots turned into
 /// underscores (PHP's register_variable); values in Unicode NFC (UtfNormal\Validator).
-fn php_input(pairs: &[(String, String)]) -> Vec<(String, String)> {
+fn php_input(pairs: &[(String, String)]) -> Vec<(String, String, bool)> {
     use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
     pairs
         .iter()
@@ -113,11 +132,27 @@ fn php_input(pairs: &[(String, String)]) -> Vec<(String, String)> {
             if name.is_empty() {
                 return None;
             }
-            let value = match is_nfc_quick(v.chars()) {
-                IsNormalized::Yes => v.clone(),
-                _ => v.nfc().collect(),
+            // UtfNormal\Validator::cleanUp: C0 controls but tab, LF and CR become U+FFFD
+            // (invalid UTF-8 already did, when the HTTP layer decoded it), then NFC.
+            // ApiBase keeps a multi-value that starts with U+001F raw: its separators stay.
+            let unit_separated = v.starts_with('\u{1f}');
+            let controls_out = |c: char| {
+                if (c as u32) < 0x20
+                    && !matches!(c, '\t' | '\n' | '\r')
+                    && !(unit_separated && c == '\u{1f}')
+                {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
             };
-            Some((name, value))
+            let value: String = match is_nfc_quick(v.chars()) {
+                IsNormalized::Yes => v.chars().map(controls_out).collect(),
+                _ => v.nfc().map(controls_out).collect(),
+            };
+            // A U+FFFD already there most likely replaced invalid UTF-8 in the HTTP layer.
+            let cleaned = value != *v || v.contains('\u{FFFD}');
+            Some((name, value, cleaned))
         })
         .collect()
 }
