@@ -168,6 +168,18 @@ impl<'a> Context<'a> {
 
     /// A multi-value enum parameter: unknown values are dropped with a warning, duplicates
     /// are dropped silently.
+    /// ApiBase: each parameter read since the last call whose value WebRequest had to clean
+    /// (invalid UTF-8, C0 controls, not NFC) gets MediaWiki's `badutf8` warning from
+    /// `module_path`, the module that read it.
+    pub fn warn_badutf8(&mut self, module_path: &str) {
+        for name in self.params.take_badutf8() {
+            self.warn(
+                module_path,
+                ApiMessage::new("badutf8", "apiwarn-badutf8", &[&name]),
+            );
+        }
+    }
+
     pub fn multi_enum(
         &mut self,
         module_path: &str,
@@ -178,6 +190,8 @@ impl<'a> Context<'a> {
         let Some(raw) = self.params.get(name).map(str::to_string) else {
             return Ok(default.iter().map(|s| s.to_string()).collect());
         };
+        // MediaWiki warns about a cleaned value as it reads it, before judging the values.
+        self.warn_badutf8(module_path);
         let values = split_multi(&raw);
         if values.len() > MULTI_LIMIT {
             return Err(ApiError::from_msg(

@@ -342,7 +342,7 @@ mod cors {
 
 async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     add_requested_fields(ctx)?;
-    warn_badutf8(ctx, "main");
+    ctx.warn_badutf8("main");
     // Without an action, ApiMain runs its default one: the help page of the main module.
     let action = ctx.params.get("action").unwrap_or("help").to_string();
     let Some(module) = modules::info(&action) else {
@@ -382,25 +382,9 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         _ => modules::query::execute(ctx).await,
     };
     result.map_err(|e| e.in_module(module.name))?;
-    warn_badutf8(ctx, module.name);
+    ctx.warn_badutf8(module.name);
     report_unused_params(ctx);
     Ok(())
-}
-
-/// ApiBase: a parameter whose value WebRequest had to clean (invalid UTF-8, C0 controls, not
-/// NFC) is used cleaned, with a warning from the module that read it.
-fn warn_badutf8(ctx: &mut Context<'_>, module_path: &str) {
-    for name in ctx.params.take_badutf8() {
-        let path = if MAIN_PARAMS.contains(&name.as_str()) {
-            "main"
-        } else {
-            module_path
-        };
-        ctx.warn(
-            path,
-            ApiMessage::new("badutf8", "apiwarn-badutf8", &[&name]),
-        );
-    }
 }
 
 /// ApiMain::setupModule: the token check of modules that need one.
