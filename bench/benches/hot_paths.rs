@@ -109,5 +109,111 @@ fn cookies(c: &mut Criterion) {
     });
 }
 
-criterion_group!(hot_paths, params, tokens, formats, cookies);
+/// A whole api.php request through the core (no HTTP): what one request costs mwauth beyond
+/// the HTTP server, with the stores of the embedded default (SQLite users behind their
+/// cache, sessions in memory in front of the SQLite file).
+fn execute(c: &mut Criterion) {
+    use mwauth::store::url::{open, SessionsUrl, StoreOptions, UsersUrl};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("w.sqlite");
+    let services = rt.block_on(async {
+        let stores = open(
+            &UsersUrl::Sqlite(file.clone()),
+            &SessionsUrl::Sqlite(file.clone()),
+            &StoreOptions::default(),
+        )
+        .await
+        .expect("stores");
+        let id = stores
+            .users
+            .create_user(
+                "Alice",
+                &mwauth::user::password::hash("Alice-pass-12345"),
+                &[],
+            )
+            .await
+            .expect("user");
+        stores
+            .users
+            .create_bot_password(&mwauth::user::BotPasswordRecord {
+                user_id: id,
+                app_id: "testbot".into(),
+                password: mwauth::user::password::hash("alicebotpasswordalicebotpass0001"),
+                token: "0123456789abcdef0123456789abcdef".into(),
+                restrictions: mwauth::user::botpassword::DEFAULT_RESTRICTIONS.into(),
+                grants: vec!["basic".into()],
+            })
+            .await
+            .expect("bot password");
+        mwauth::Services {
+            config: std::sync::Arc::new(mwauth::Config::default()),
+            users: stores.users,
+            sessions: stores.sessions,
+            hasher: mwauth::auth::HashPool::new(1),
+        }
+    });
+    let send = |req: &ApiRequest| rt.block_on(mwauth::api::execute(&services, req));
+    let get = |query: &str, cookies: &[(String, String)]| {
+        let mut req = ApiRequest::new("GET");
+        req.query = pairs(query);
+        req.cookies = cookies.to_vec();
+        req
+    };
+    let cookies_of = |res: &mwauth::api::ApiResponse, jar: &mut Vec<(String, String)>| {
+        for c in res.set_cookies() {
+            if let Some((name, rest)) = c.split_once('=') {
+                let value = rest.split(';').next().unwrap_or("").to_string();
+                jar.retain(|(n, _)| n != name);
+                if value != "deleted" {
+                    jar.push((name.to_string(), value));
+                }
+            }
+        }
+    };
+    // Log in with the bot password, as a bot does.
+    let mut jar = Vec::new();
+    let res = send(&get(
+        "action=query&meta=tokens&type=login&format=json",
+        &jar,
+    ));
+    cookies_of(&res, &mut jar);
+    let body: serde_json::Value = serde_json::from_slice(&res.body).expect("json");
+    let login_token = body["query"]["tokens"]["logintoken"]
+        .as_str()
+        .expect("token");
+    let mut login = ApiRequest::new("POST");
+    login.body = vec![
+        ("action".into(), "login".into()),
+        ("format".into(), "json".into()),
+        ("lgname".into(), "Alice@testbot".into()),
+        (
+            "lgpassword".into(),
+            "alicebotpasswordalicebotpass0001".into(),
+        ),
+        ("lgtoken".into(), login_token.into()),
+    ];
+    login.cookies = jar.clone();
+    let res = send(&login);
+    assert!(String::from_utf8_lossy(&res.body).contains("Success"));
+    cookies_of(&res, &mut jar);
+
+    let anon = get("action=query&meta=tokens&format=json", &[]);
+    c.bench_function("execute/meta=tokens anonymous", |b| {
+        b.iter(|| send(black_box(&anon)))
+    });
+    let tokens = get("action=query&meta=tokens&format=json", &jar);
+    c.bench_function("execute/meta=tokens bot-password session", |b| {
+        b.iter(|| send(black_box(&tokens)))
+    });
+    let userinfo = get("action=query&meta=userinfo&format=json", &jar);
+    c.bench_function("execute/meta=userinfo bot-password session", |b| {
+        b.iter(|| send(black_box(&userinfo)))
+    });
+}
+
+criterion_group!(hot_paths, params, tokens, formats, cookies, execute);
 criterion_main!(hot_paths);

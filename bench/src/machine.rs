@@ -157,7 +157,12 @@ pub async fn store_size(db: &Path) -> anyhow::Result<StoreSize> {
         .await?
         .get(0);
     let row = sqlx::query(
-        "SELECT COUNT(*), COALESCE(SUM(LENGTH(ms_id) + LENGTH(ms_data) + 8), 0) FROM mwauth_session",
+        // mwauth_session and the session journal that is folded into it (see
+        // mwauth::store::local): a session's row is in one or the other, or in both for a
+        // while.
+        "SELECT (SELECT COUNT(*) FROM mwauth_session) + (SELECT COUNT(*) FROM mwauth_session_journal), \
+         (SELECT COALESCE(SUM(LENGTH(ms_id) + LENGTH(ms_data) + 8), 0) FROM mwauth_session) + \
+         (SELECT COALESCE(SUM(LENGTH(mj_id) + LENGTH(COALESCE(mj_data, '')) + 16), 0) FROM mwauth_session_journal)",
     )
     .fetch_one(&mut conn)
     .await?;

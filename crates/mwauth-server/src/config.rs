@@ -26,6 +26,10 @@ pub struct FileConfig {
     pub cache_prefix: Option<String>,
     /// Maximum request body in bytes.
     pub max_body_bytes: usize,
+    /// How long (milliseconds) a user or bot-password row read from the database may be
+    /// reused. Changes made through this server are seen at once; changes made by another
+    /// node or process within this time. 0 reads the database for every request.
+    pub user_cache_ms: u64,
     /// Settings that change what clients observe (see mwauth::Config).
     pub wiki: mwauth::Config,
 }
@@ -40,6 +44,7 @@ impl Default for FileConfig {
             table_prefix: String::new(),
             cache_prefix: None,
             max_body_bytes: 8 * 1024 * 1024,
+            user_cache_ms: 1000,
             wiki: mwauth::Config::default(),
         }
     }
@@ -51,7 +56,23 @@ pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    let file: FileConfig =
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
+    check(&file).with_context(|| format!("invalid config file {}", path.display()))?;
+    Ok(file)
+}
+
+/// What TOML types cannot say: values that must have a certain form.
+pub fn check(file: &FileConfig) -> anyhow::Result<()> {
+    for proxy in &file.wiki.trusted_proxies {
+        if !mwauth::user::botpassword::is_ip_range(proxy.trim()) {
+            anyhow::bail!(
+                "trusted_proxies: \"{proxy}\" is neither an IP address nor a CIDR range \
+                 such as 10.0.0.0/8"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The data directory's SQLite file.
@@ -81,5 +102,6 @@ pub fn store_options(settings: &crate::Settings) -> StoreOptions {
     StoreOptions {
         table_prefix: file.table_prefix.clone(),
         keyspace,
+        user_cache: std::time::Duration::from_millis(file.user_cache_ms),
     }
 }

@@ -1,59 +1,140 @@
 //! The HTTP adapter: bytes and headers in, an ApiRequest to the core (api.php, or the pages
-//! of mwauth::web), bytes and headers out.
+//! of mwauth::web), bytes and headers out. HTTP/1.1 with keep-alive on hyper directly: the
+//! whole routing table is the match in [`route`].
 
-use axum::body::{to_bytes, Body};
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
-use axum::Router;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode, Uri};
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
 use mwauth::api::{self, ApiRequest};
 use mwauth::session::cookie::parse_cookie_header;
+use mwauth::user::botpassword::in_cidr;
 use mwauth::web;
 use mwauth::Services;
+use std::convert::Infallible;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
 
-#[derive(Clone)]
 pub struct AppState {
     pub services: Services,
     pub max_body_bytes: usize,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/w/api.php", any(api_php))
-        .route("/api.php", any(api_php))
-        .route("/healthz", any(|| async { "ok\n" }))
+type HttpResponse = Response<Full<Bytes>>;
+
+/// Accepts connections until `shutdown` completes, then lets open requests finish (at most
+/// 10 seconds) and returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                // Out of file descriptors and the like: wait a moment rather than spin.
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let service = service_fn(move |req| {
+            let state = state.clone();
+            async move { Ok::<_, Infallible>(route(&state, peer, req).await) }
+        });
+        let conn = http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            // A client that opens a connection and sends nothing (or dribbles its headers)
+            // is dropped instead of holding a task for ever.
+            .header_read_timeout(Duration::from_secs(30))
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    Ok(())
+}
+
+async fn route(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
+    let path = req.uri().path();
+    match path {
+        "/w/api.php" | "/api.php" => api_php(state, peer, req).await,
+        "/healthz" => plain(StatusCode::OK, "ok\n"),
         // The pages people use (mwauth::web): index.php with ?title=, or the title in the
         // path (/wiki/TITLE, /w/index.php/TITLE), and their stylesheet and script.
-        .route("/w/index.php", any(index_php))
-        .route("/index.php", any(index_php))
-        .route("/w/index.php/{*title}", any(index_php))
-        .route("/index.php/{*title}", any(index_php))
-        .route("/wiki/{*title}", any(index_php))
-        .route("/w/mwauth.css", get(web_asset))
-        .route("/w/mwauth.js", get(web_asset))
-        .route("/mwauth.css", get(web_asset))
-        .route("/mwauth.js", get(web_asset))
-        .with_state(Arc::new(state))
+        "/w/index.php" | "/index.php" => index_php(state, peer, req).await,
+        _ if ["/w/index.php/", "/index.php/", "/wiki/"]
+            .iter()
+            .any(|p| path.len() > p.len() && path.starts_with(p)) =>
+        {
+            index_php(state, peer, req).await
+        }
+        "/w/mwauth.css" | "/w/mwauth.js" | "/mwauth.css" | "/mwauth.js" => web_asset(&req),
+        _ => plain(StatusCode::NOT_FOUND, ""),
+    }
+}
+
+fn plain(status: StatusCode, text: &'static str) -> HttpResponse {
+    let mut res = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *res.status_mut() = status;
+    if !text.is_empty() {
+        res.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    res
+}
+
+/// The request body, at most `max_body_bytes` (a larger declared or actual length is
+/// refused without reading the rest).
+async fn read_body(
+    state: &AppState,
+    req: Request<Incoming>,
+) -> Result<(hyper::http::request::Parts, Bytes), hyper::http::request::Parts> {
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > state.max_body_bytes as u64) {
+        return Err(parts);
+    }
+    match Limited::new(body, state.max_body_bytes).collect().await {
+        Ok(collected) => Ok((parts, collected.to_bytes())),
+        Err(_) => Err(parts),
+    }
 }
 
 /// index.php: Special:UserLogin, UserLogout, CreateAccount, BotPasswords (mwauth::web).
-async fn index_php(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request<Body>,
-) -> Response {
+async fn index_php(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
     let started = Instant::now();
-    let (parts, body) = req.into_parts();
-    let body = match to_bytes(body, state.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => return too_large(&state, &parts.uri, &parts.headers),
+    let (parts, body) = match read_body(state, req).await {
+        Ok(read) => read,
+        Err(parts) => return too_large(state, &parts.uri, &parts.headers),
     };
     let web_req = build_request(
-        &state,
+        state,
         peer,
         &parts.method,
         &parts.uri,
@@ -74,27 +155,24 @@ async fn index_php(
     to_http(res)
 }
 
-async fn web_asset(method: Method, uri: Uri) -> Response {
-    match web::assets::serve(uri.path(), method.as_str()) {
+fn web_asset(req: &Request<Incoming>) -> HttpResponse {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "");
+    }
+    match web::assets::serve(req.uri().path(), req.method().as_str()) {
         Some(res) => to_http(res),
-        None => StatusCode::NOT_FOUND.into_response(),
+        None => plain(StatusCode::NOT_FOUND, ""),
     }
 }
 
-async fn api_php(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request<Body>,
-) -> Response {
+async fn api_php(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
     let started = Instant::now();
-    let (parts, body) = req.into_parts();
-    let method = parts.method.clone();
-    let body = match to_bytes(body, state.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => return too_large(&state, &parts.uri, &parts.headers),
+    let (parts, body) = match read_body(state, req).await {
+        Ok(read) => read,
+        Err(parts) => return too_large(state, &parts.uri, &parts.headers),
     };
     let api_req = build_request(
-        &state,
+        state,
         peer,
         &parts.method,
         &parts.uri,
@@ -102,29 +180,30 @@ async fn api_php(
         &body,
     )
     .await;
-    let action = api_req
-        .query
-        .iter()
-        .chain(api_req.body.iter())
-        .find(|(k, _)| k == "action")
-        .map(|(_, v)| v.clone());
-    let client = api_req.client_ip;
     let res = api::execute(&state.services, &api_req).await;
-    tracing::info!(
-        method = %method,
-        path = parts.uri.path(),
-        action = action.as_deref().unwrap_or("-"),
-        status = res.status,
-        client = %client,
-        micros = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    if tracing::enabled!(tracing::Level::INFO) {
+        let action = api_req
+            .query
+            .iter()
+            .chain(api_req.body.iter())
+            .find(|(k, _)| k == "action")
+            .map(|(_, v)| v.as_str());
+        tracing::info!(
+            method = %parts.method,
+            path = parts.uri.path(),
+            action = action.unwrap_or("-"),
+            status = res.status,
+            client = %api_req.client_ip,
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
     to_http(res)
 }
 
 /// A body over `max_body_bytes`: refused with a MediaWiki-shaped error (HTTP 413) in the
 /// format the query string asks for, without reading the rest.
-fn too_large(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
+fn too_large(state: &AppState, uri: &Uri, headers: &HeaderMap) -> HttpResponse {
     let mut req = ApiRequest::new("POST");
     if let Some(q) = uri.query() {
         req.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
@@ -193,11 +272,8 @@ async fn build_request(
 /// line first and have it read as the proxy's. `X-Forwarded-Proto` is believed only from a
 /// trusted proxy (MediaWiki believes it from anyone), its last value being the proxy's.
 fn client_address(trusted: &[String], peer: IpAddr, headers: &HeaderMap) -> (IpAddr, bool) {
-    let is_trusted = |ip: IpAddr| {
-        trusted
-            .iter()
-            .any(|p| p.trim().parse::<IpAddr>().ok().map(|t| t.to_canonical()) == Some(ip))
-    };
+    // Each entry is one address or a CIDR range (checked when the configuration is read).
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|p| in_cidr(ip, p.trim()));
     let list = |name: &str| -> Vec<String> {
         headers
             .get_all(name)
@@ -248,24 +324,18 @@ async fn parse_multipart(ctype: &str, body: &[u8]) -> Vec<(String, String)> {
     out
 }
 
-fn to_http(res: api::ApiResponse) -> Response {
-    let mut builder =
-        Response::builder().status(StatusCode::from_u16(res.status).unwrap_or(StatusCode::OK));
-    if let Some(h) = builder.headers_mut() {
-        for (k, v) in &res.headers {
-            if let (Ok(name), Ok(value)) =
-                (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v))
-            {
-                h.append(name, value);
-            }
+fn to_http(res: api::ApiResponse) -> HttpResponse {
+    let mut out = Response::new(Full::new(Bytes::from(res.body)));
+    *out.status_mut() = StatusCode::from_u16(res.status).unwrap_or(StatusCode::OK);
+    let headers = out.headers_mut();
+    headers.reserve(res.headers.len());
+    for (k, v) in res.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_maybe_shared(Bytes::from(v)),
+        ) {
+            headers.append(name, value);
         }
-        h.insert(
-            "x-request-id",
-            HeaderValue::from_str(&mwauth::session::random_hex(24))
-                .unwrap_or(HeaderValue::from_static("-")),
-        );
     }
-    builder
-        .body(Body::from(res.body))
-        .unwrap_or_else(|_| (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
+    out
 }

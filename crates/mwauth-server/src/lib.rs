@@ -5,6 +5,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod log;
 pub mod serve;
 
 use std::path::PathBuf;

@@ -6,6 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "mwauth",
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
             Command::CheckConfig => check::run(settings, cli.config.as_deref()).await,
         }
     });
+    mwauth_server::log::drain();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -60,9 +60,8 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
             tracing_subscriber::EnvFilter::try_from_env("MWAUTH_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(crate::log::StderrLines::start())
+        .event_format(crate::log::LineFormat)
         .init();
     let addr = listen
         .or(settings.file.listen)
@@ -78,7 +77,7 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
             }
         }
     });
-    let app = http::router(http::AppState {
+    let app = Arc::new(http::AppState {
         services,
         max_body_bytes: settings.file.max_body_bytes,
     });
@@ -92,12 +91,7 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
         backends.users.display(),
         backends.sessions.display()
     );
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    http::serve(listener, app, shutdown_signal()).await?;
     tracing::info!("mwauth stopped");
     Ok(())
 }
@@ -147,7 +141,7 @@ impl Spawned {
 
 pub async fn spawn(settings: &Settings) -> anyhow::Result<Spawned> {
     let (services, _) = open_services(settings).await?;
-    let app = http::router(http::AppState {
+    let app = Arc::new(http::AppState {
         services: services.clone(),
         max_body_bytes: settings.file.max_body_bytes,
     });
@@ -155,11 +149,7 @@ pub async fn spawn(settings: &Settings) -> anyhow::Result<Spawned> {
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        let _ = http::serve(listener, app, async {
             let _ = rx.await;
         })
         .await;

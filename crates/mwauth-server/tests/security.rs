@@ -576,6 +576,33 @@ async fn untrusted_forwarded_headers_are_ignored() {
     assert_eq!(b.whoami().await, (0, "203.0.113.9".to_string()));
 }
 
+/// `trusted_proxies` takes CIDR ranges as well as addresses ($wgCdnServersNoPurge does): a
+/// proxy inside a listed range is believed, one outside it is not.
+#[tokio::test]
+async fn trusted_proxies_are_matched_by_range() {
+    for (ranges, want) in [
+        (vec!["127.0.0.0/8"], "203.0.113.9"),
+        (vec!["::ffff:127.0.0.0/104"], "203.0.113.9"),
+        (vec!["10.0.0.0/8", "192.168.0.0/16"], "127.0.0.1"),
+        (vec!["127.0.0.2/32"], "127.0.0.1"),
+    ] {
+        let t = server_with(|f| {
+            f.wiki.trusted_proxies = ranges.iter().map(|r| r.to_string()).collect()
+        })
+        .await;
+        let mut b = Browser::new(&t.api_url()).with_header("X-Forwarded-For", "203.0.113.9");
+        assert_eq!(b.whoami().await, (0, want.to_string()), "{ranges:?}");
+    }
+    // A malformed entry is refused when the configuration is read, never silently ignored.
+    let mut file = mwauth_server::config::FileConfig::default();
+    file.wiki.trusted_proxies = vec!["10.0.0.0/33".into()];
+    assert!(mwauth_server::config::check(&file).is_err());
+    file.wiki.trusted_proxies = vec!["proxy.example".into()];
+    assert!(mwauth_server::config::check(&file).is_err());
+    file.wiki.trusted_proxies = vec!["10.0.0.0/8".into(), "2001:db8::/32".into()];
+    assert!(mwauth_server::config::check(&file).is_ok());
+}
+
 /// Behind trusted proxies the address is found as WebRequest::getIP finds it: walk
 /// X-Forwarded-For from the right while the hop is a trusted proxy. A client cannot get its
 /// own value believed by sending an extra X-Forwarded-For line before the proxy's (the lines

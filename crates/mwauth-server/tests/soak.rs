@@ -22,7 +22,6 @@ mod hardening;
 
 use hardening::{seed_accounts, Browser, BP_SESSION};
 use mwauth::store::sqlite::SqliteStore;
-use mwauth::store::SessionStore;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -303,17 +302,20 @@ async fn soak(
     report
 }
 
-/// The rows left in `mwauth_session` and whether any logged-out id is among them.
+/// The sessions left in the file (mwauth_session with the session journal applied, what a
+/// restart would read back) and whether any logged-out id is among them.
 async fn check_no_leaks(dir: &Path, logged_out: &[String], expected_rows: i64) {
     let store = SqliteStore::open(&database(dir)).await.expect("database");
+    let live = store.live_sessions().await.expect("live sessions");
     for id in logged_out {
         assert!(
-            store.load(id).await.expect("load").is_none(),
+            !live.contains_key(id),
             "logged-out session {id} is still stored"
         );
     }
     let rows = store.session_count().await.expect("count").unwrap_or(0);
-    assert_eq!(rows, expected_rows, "sessions left in mwauth_session");
+    assert_eq!(rows, expected_rows, "sessions left in the file");
+    assert_eq!(live.len() as i64, expected_rows);
     store.close().await;
 }
 
@@ -583,6 +585,8 @@ import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 ok = db.execute("PRAGMA integrity_check").fetchone()[0]
 rows = db.execute("SELECT ms_id, ms_data FROM mwauth_session").fetchall()
+rows += db.execute(
+    "SELECT mj_id, mj_data FROM mwauth_session_journal WHERE mj_data IS NOT NULL").fetchall()
 bad = []
 for ms_id, data in rows:
     try:

@@ -2,17 +2,30 @@
 //! (the body wins), each name remembered as used or not so unknown ones can be reported.
 
 use super::request::ApiRequest;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+/// One parameter name as the merged request holds it.
+#[derive(Debug)]
+struct Entry {
+    name: String,
+    value: String,
+    /// The name came in the query string (whether or not the body's value won).
+    in_query: bool,
+    /// A module or the framework read it.
+    used: bool,
+    /// WebRequest had to clean the value (invalid or non-NFC text, C0 controls).
+    cleaned: bool,
+}
+
+/// Requests carry a handful of parameters, so entries are searched in order; past this many a
+/// hash index keeps a request of 1000 names (PHP's limit) from costing a million comparisons.
+const INDEX_FROM: usize = 16;
 
 #[derive(Debug, Default)]
 pub struct Params {
-    values: HashMap<String, String>,
-    /// Names in the order `$_POST + $_GET` lists them.
-    order: Vec<String>,
-    in_query: HashSet<String>,
-    used: HashSet<String>,
-    /// Names whose value WebRequest had to clean (invalid or non-NFC text, C0 controls).
-    cleaned: HashSet<String>,
+    /// One entry per name, in the order `$_POST + $_GET` lists them.
+    entries: Vec<Entry>,
+    index: Option<HashMap<String, usize>>,
     /// Cleaned names read since the last [`Params::take_badutf8`].
     badutf8: Vec<String>,
 }
@@ -23,47 +36,77 @@ pub const MULTI_LIMIT: usize = 50;
 impl Params {
     pub fn from_request(req: &ApiRequest) -> Params {
         let mut p = Params::default();
-        let mut body = php_input(&req.body);
-        let mut query = php_input(&req.query);
-        for (name, _, cleaned) in body.iter().chain(query.iter()) {
-            if *cleaned {
-                p.cleaned.insert(name.clone());
-            }
-        }
-        let body: Vec<(String, String)> = body.drain(..).map(|(k, v, _)| (k, v)).collect();
-        let query: Vec<(String, String)> = query.drain(..).map(|(k, v, _)| (k, v)).collect();
-        // PHP keeps the last of repeated names within one source.
-        let mut post: Vec<(&str, &str)> = Vec::new();
-        for (k, v) in &body {
-            match post.iter_mut().find(|(n, _)| n == k) {
-                Some(slot) => slot.1 = v,
-                None => post.push((k, v)),
-            }
-        }
-        for (k, v) in &query {
-            p.in_query.insert(k.clone());
-            if !post.iter().any(|(n, _)| n == k) {
-                if !p.values.contains_key(k) {
-                    p.order.push(k.clone());
+        // `$_POST + $_GET`: body names first, then query names the body lacks; within one
+        // source PHP keeps the last of repeated names, and the body's value wins over the
+        // query's.
+        for (name, value, cleaned) in php_input(&req.body) {
+            match p.find(&name) {
+                Some(i) => {
+                    p.entries[i].value = value;
+                    p.entries[i].cleaned = cleaned;
                 }
-                p.values.insert(k.clone(), v.clone());
+                None => p.push(Entry {
+                    name,
+                    value,
+                    in_query: false,
+                    used: false,
+                    cleaned,
+                }),
             }
         }
-        let query_names = std::mem::take(&mut p.order);
-        for (k, v) in post {
-            p.order.push(k.to_string());
-            p.values.insert(k.to_string(), v.to_string());
+        let from_body = p.entries.len();
+        for (name, value, cleaned) in php_input(&req.query) {
+            match p.find(&name) {
+                Some(i) if i < from_body => p.entries[i].in_query = true,
+                Some(i) => {
+                    p.entries[i].value = value;
+                    p.entries[i].cleaned = cleaned;
+                }
+                None => p.push(Entry {
+                    name,
+                    value,
+                    in_query: true,
+                    used: false,
+                    cleaned,
+                }),
+            }
         }
-        p.order.extend(query_names);
         p
     }
 
-    /// The value of `name`, marking it used.
-    pub fn get(&mut self, name: &str) -> Option<&str> {
-        if self.used.insert(name.to_string()) && self.cleaned.contains(name) {
-            self.badutf8.push(name.to_string());
+    fn find(&self, name: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.entries.iter().position(|e| e.name == name),
         }
-        self.values.get(name).map(String::as_str)
+    }
+
+    fn push(&mut self, entry: Entry) {
+        let at = self.entries.len();
+        if let Some(index) = &mut self.index {
+            index.insert(entry.name.clone(), at);
+        } else if at + 1 == INDEX_FROM {
+            let mut index: HashMap<String, usize> = HashMap::with_capacity(2 * INDEX_FROM);
+            for (i, e) in self.entries.iter().enumerate() {
+                index.insert(e.name.clone(), i);
+            }
+            index.insert(entry.name.clone(), at);
+            self.index = Some(index);
+        }
+        self.entries.push(entry);
+    }
+
+    /// The value of `name`, marking it used. Asking for an absent name records nothing.
+    pub fn get(&mut self, name: &str) -> Option<&str> {
+        let i = self.find(name)?;
+        let entry = &mut self.entries[i];
+        if !entry.used {
+            entry.used = true;
+            if entry.cleaned {
+                self.badutf8.push(entry.name.clone());
+            }
+        }
+        Some(self.entries[i].value.as_str())
     }
 
     /// The cleaned parameters read since the last call: each deserves MediaWiki's `badutf8`
@@ -74,7 +117,7 @@ impl Params {
 
     /// Reads without marking the name used (for framework peeks such as `callback`).
     pub fn peek(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
+        self.find(name).map(|i| self.entries[i].value.as_str())
     }
 
     pub fn has(&mut self, name: &str) -> bool {
@@ -83,7 +126,7 @@ impl Params {
 
     /// Whether a name came in the query string (mustpostparams).
     pub fn in_query(&self, name: &str) -> bool {
-        self.in_query.contains(name)
+        self.find(name).is_some_and(|i| self.entries[i].in_query)
     }
 
     /// Boolean parameters are true when present, whatever the value (even empty), as in
@@ -93,20 +136,16 @@ impl Params {
     }
 
     pub fn unused(&self) -> Vec<String> {
-        self.order
-            .iter()
-            .filter(|n| !self.used.contains(*n))
-            .cloned()
-            .collect()
+        self.unused_indexed().into_iter().map(|(_, n)| n).collect()
     }
 
     /// The unused names with their positions among all names (the keys array_diff keeps).
     pub fn unused_indexed(&self) -> Vec<(usize, String)> {
-        self.order
+        self.entries
             .iter()
             .enumerate()
-            .filter(|(_, n)| !self.used.contains(*n))
-            .map(|(i, n)| (i, n.clone()))
+            .filter(|(_, e)| !e.used)
+            .map(|(i, e)| (i, e.name.clone()))
             .collect()
     }
 }
@@ -123,12 +162,15 @@ fn php_input(pairs: &[(String, String)]) -> Vec<(String, String, bool)> {
         .iter()
         .take(MAX_INPUT_VARS)
         .filter_map(|(k, v)| {
-            let name: String = k
-                .split('\0')
-                .next()
-                .unwrap_or("")
-                .trim_start_matches(' ')
-                .replace([' ', '.'], "_");
+            let name: String = if k.bytes().any(|b| matches!(b, b'\0' | b' ' | b'.')) {
+                k.split('\0')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches(' ')
+                    .replace([' ', '.'], "_")
+            } else {
+                k.clone()
+            };
             if name.is_empty() {
                 return None;
             }
@@ -146,12 +188,18 @@ fn php_input(pairs: &[(String, String)]) -> Vec<(String, String, bool)> {
                     c
                 }
             };
-            let value: String = match is_nfc_quick(v.chars()) {
-                IsNormalized::Yes => v.chars().map(controls_out).collect(),
-                _ => v.nfc().map(controls_out).collect(),
+            // Most values are plain printable ASCII: nothing to clean, one copy.
+            let plain = v.bytes().all(|b| (0x20..0x7f).contains(&b));
+            let value: String = if plain {
+                v.clone()
+            } else {
+                match is_nfc_quick(v.chars()) {
+                    IsNormalized::Yes => v.chars().map(controls_out).collect(),
+                    _ => v.nfc().map(controls_out).collect(),
+                }
             };
             // A U+FFFD already there most likely replaced invalid UTF-8 in the HTTP layer.
-            let cleaned = value != *v || v.contains('\u{FFFD}');
+            let cleaned = !plain && (value != *v || v.contains('\u{FFFD}'));
             Some((name, value, cleaned))
         })
         .collect()

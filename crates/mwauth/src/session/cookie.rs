@@ -60,11 +60,15 @@ pub fn parse_cookie_header(header: &str, out: &mut Vec<(String, String)>) {
     for part in header.split(';') {
         let part = part.trim();
         if let Some((name, value)) = part.split_once('=') {
-            let value: String =
-                form_urlencoded::parse(format!("v={}", value.replace('+', "%2B")).as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default();
+            // PHP splits the header on `;` only and percent-decodes each value, leaving `+`
+            // as it is (a `&` inside a value is part of it).
+            let value = if value.contains('%') {
+                percent_encoding::percent_decode_str(value)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            } else {
+                value.to_string()
+            };
             out.push((name.trim().to_string(), value));
         }
     }

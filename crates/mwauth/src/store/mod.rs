@@ -3,6 +3,8 @@
 //! any backend from a URL (`sqlite:PATH`, `mysql://…`, `postgres://…` for users;
 //! `memory`, `sqlite:PATH`, `redis://…` for sessions).
 
+pub mod cache;
+pub mod local;
 pub mod memory;
 pub mod mysql;
 pub mod postgres;

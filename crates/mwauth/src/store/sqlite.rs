@@ -7,10 +7,12 @@ use crate::session::SessionData;
 use crate::time;
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::Row;
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -60,12 +62,25 @@ const SCHEMA: &[&str] = &[
  bp_grants BLOB NOT NULL,
  PRIMARY KEY(bp_user, bp_app_id)
  )"#,
+    // One b-tree keyed by the session id (WITHOUT ROWID): a session write touches one tree.
+    // No index on ms_expires: only the purge every ten minutes looks for expired rows, and a
+    // scan is cheaper than keeping a second tree up to date on every login and logout.
     r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session (
  ms_id TEXT PRIMARY KEY NOT NULL,
  ms_data TEXT NOT NULL,
  ms_expires INTEGER NOT NULL
+ ) WITHOUT ROWID"#,
+    r#"DROP INDEX IF EXISTS /*_*/mwauth_session_expires"#,
+    // The session journal (see super::local): every save and delete of the embedded
+    // default's sessions is appended here, in order; now and then the oldest entries are
+    // folded into mwauth_session. Appending touches only the last pages of one b-tree, so
+    // one commit carries hundreds of logins and logouts for the price of a few page writes.
+    r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session_journal (
+ mj_seq INTEGER PRIMARY KEY,
+ mj_id TEXT NOT NULL,
+ mj_data TEXT,
+ mj_expires INTEGER NOT NULL
  )"#,
-    r#"CREATE INDEX IF NOT EXISTS /*_*/mwauth_session_expires ON /*_*/mwauth_session (ms_expires)"#,
     r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_throttle (
  mt_key TEXT PRIMARY KEY NOT NULL,
  mt_count INTEGER NOT NULL,
@@ -83,18 +98,34 @@ const BP_COLUMNS: &str = "bp_user, CAST(bp_app_id AS TEXT) AS app_id, CAST(bp_pa
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    options: SqliteConnectOptions,
     /// `$wgDBprefix`: put before every table name, and before index names (SQLite's index
     /// names are per database; with no prefix they are MediaWiki's own).
     prefix: String,
 }
 
-/// MediaWiki's four tables, then mwauth's two.
-const TABLES: [&str; 6] = [
+/// `INSERT … VALUES (…), (…)` of journal entries.
+fn journal_insert<'a>(
+    sql: &str,
+    chunk: &'a [(&'a str, Option<(&'a str, i64)>)],
+) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(sql);
+    q.push_values(chunk.iter(), |mut row, (id, write)| {
+        row.push_bind(*id)
+            .push_bind(write.map(|(data, _)| data))
+            .push_bind(write.map(|(_, expires)| expires).unwrap_or(0));
+    });
+    q
+}
+
+/// MediaWiki's four tables, then mwauth's three.
+const TABLES: [&str; 7] = [
     "user",
     "user_groups",
     "actor",
     "bot_passwords",
     "mwauth_session",
+    "mwauth_session_journal",
     "mwauth_throttle",
 ];
 
@@ -109,6 +140,23 @@ impl SqliteStore {
         let store = Self::connect(path, prefix, true).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The same file over one connection of its own, with a larger page cache: for the
+    /// session writer (super::local). With its own connection the pages it keeps writing
+    /// stay in its cache; pool connections take turns and, in WAL mode, each drops its cache
+    /// whenever another one has written.
+    pub async fn dedicated(&self) -> StoreResult<SqliteStore> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(self.options.clone().pragma("cache_size", "-8000"))
+            .await?;
+        Ok(SqliteStore {
+            pool,
+            options: self.options.clone(),
+            prefix: self.prefix.clone(),
+        })
     }
 
     /// Opens an existing file without creating or changing anything (check-config).
@@ -127,10 +175,11 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         Ok(SqliteStore {
             pool,
+            options: opts,
             prefix: prefix.to_string(),
         })
     }
@@ -159,17 +208,23 @@ impl SqliteStore {
         Ok((mw, count))
     }
 
-    /// Live sessions, or None when the session table does not exist yet.
+    /// Live sessions (mwauth_session with the journal applied), or None when the session
+    /// table does not exist yet.
     pub async fn session_count(&self) -> StoreResult<Option<i64>> {
-        if !self.present_tables().await?.contains(&"mwauth_session") {
+        let tables = self.present_tables().await?;
+        if !tables.contains(&"mwauth_session") {
             return Ok(None);
         }
-        let row =
-            sqlx::query(&self.t("SELECT COUNT(*) FROM /*_*/mwauth_session WHERE ms_expires >= ?"))
-                .bind(time::now())
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(Some(row.get::<i64, _>(0)))
+        if !tables.contains(&"mwauth_session_journal") {
+            let row = sqlx::query(
+                &self.t("SELECT COUNT(*) FROM /*_*/mwauth_session WHERE ms_expires >= ?"),
+            )
+            .bind(time::now())
+            .fetch_one(&self.pool)
+            .await?;
+            return Ok(Some(row.get::<i64, _>(0)));
+        }
+        Ok(Some(self.live_sessions().await?.len() as i64))
     }
 
     async fn present_tables(&self) -> StoreResult<Vec<&'static str>> {
@@ -194,6 +249,152 @@ impl SqliteStore {
             sqlx::query(&self.t(stmt)).execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every live session: mwauth_session with the journal applied in order (expired ones
+    /// left out), as session id → (JSON data, expiry).
+    pub async fn live_sessions(&self) -> StoreResult<HashMap<String, (Box<str>, i64)>> {
+        let now = time::now();
+        let mut live = HashMap::new();
+        let table = self
+            .t("SELECT ms_id, ms_data, ms_expires FROM /*_*/mwauth_session WHERE ms_expires >= ?");
+        let mut rows = sqlx::query(&table).bind(now).fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            let data: String = row.get(1);
+            live.insert(row.get::<String, _>(0), (data.into_boxed_str(), row.get(2)));
+        }
+        drop(rows);
+        let journal = self.t(
+            "SELECT mj_id, mj_data, mj_expires FROM /*_*/mwauth_session_journal ORDER BY mj_seq",
+        );
+        let mut rows = sqlx::query(&journal).fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            let id: String = row.get(0);
+            let expires: i64 = row.get(2);
+            match row.get::<Option<String>, _>(1) {
+                Some(data) if expires >= now => {
+                    live.insert(id, (data.into_boxed_str(), expires));
+                }
+                _ => {
+                    live.remove(&id);
+                }
+            }
+        }
+        Ok(live)
+    }
+
+    /// How many entries the journal holds.
+    pub async fn journal_len(&self) -> StoreResult<u64> {
+        let row = sqlx::query(&self.t("SELECT COUNT(*) FROM /*_*/mwauth_session_journal"))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get::<i64, _>(0).max(0) as u64)
+    }
+
+    /// Appends session writes to the journal in one statement (atomic on its own): `None`
+    /// deletes the id.
+    pub async fn append_journal(&self, writes: &[(&str, Option<(&str, i64)>)]) -> StoreResult<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        // One statement: atomic by itself, one round trip to sqlx's SQLite thread (every
+        // round trip is two thread wake-ups, which is what a commit costs most here). Three
+        // parameters a row, and SQLite takes 32766 in one statement.
+        let sql = self.t("INSERT INTO /*_*/mwauth_session_journal (mj_id, mj_data, mj_expires) ");
+        let statement = |chunk| journal_insert(&sql, chunk);
+        if writes.len() <= 4096 {
+            // Each batch size is another SQL text: not worth a place in the statement cache.
+            statement(writes)
+                .build()
+                .persistent(false)
+                .execute(&self.pool)
+                .await?;
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for chunk in writes.chunks(4096) {
+            statement(chunk)
+                .build()
+                .persistent(false)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // A new snapshot of the sessions replaces mwauth_session without holding up the journal
+    // (see super::local): the live sessions are copied into mwauth_session_next a slice per
+    // transaction, while appends go on; then the two tables are swapped and the journal
+    // entries the snapshot covers are dropped, in one short transaction. Entries appended
+    // while the copy ran stay in the journal: replaying them over a snapshot that already
+    // has some of them gives the same result, since each entry sets or deletes a session
+    // whole.
+
+    /// Starts a snapshot: an empty mwauth_session_next, and the journal position it will
+    /// cover (the last entry now).
+    pub async fn snapshot_begin(&self) -> StoreResult<i64> {
+        sqlx::query(&self.t("DROP TABLE IF EXISTS /*_*/mwauth_session_next"))
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(&self.t(
+            "CREATE TABLE /*_*/mwauth_session_next (ms_id TEXT PRIMARY KEY NOT NULL, \
+             ms_data TEXT NOT NULL, ms_expires INTEGER NOT NULL) WITHOUT ROWID",
+        ))
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query(
+            &self.t("SELECT COALESCE(MAX(mj_seq), 0) FROM /*_*/mwauth_session_journal"),
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.get(0))
+    }
+
+    /// Copies sessions (id, JSON, expiry) into the snapshot.
+    pub async fn snapshot_write(&self, rows: &[(String, Box<str>, i64)]) -> StoreResult<()> {
+        for chunk in rows.chunks(4096) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(self.t(
+                "INSERT OR REPLACE INTO /*_*/mwauth_session_next (ms_id, ms_data, ms_expires) ",
+            ));
+            q.push_values(chunk, |mut row, (id, data, expires)| {
+                row.push_bind(id.as_str())
+                    .push_bind(&**data)
+                    .push_bind(*expires);
+            });
+            q.build().execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    /// Makes the snapshot mwauth_session and drops the journal entries up to `upto`.
+    /// Returns the entries left in the journal.
+    pub async fn snapshot_finish(&self, upto: i64) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(&self.t("DROP TABLE /*_*/mwauth_session"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&self.t("ALTER TABLE /*_*/mwauth_session_next RENAME TO /*_*/mwauth_session"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&self.t("DELETE FROM /*_*/mwauth_session_journal WHERE mj_seq <= ?"))
+            .bind(upto)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.journal_len().await
+    }
+
+    /// A whole snapshot at once (start-up, tests): the live sessions written to
+    /// mwauth_session and the journal emptied.
+    pub async fn compact_sessions(&self) -> StoreResult<()> {
+        let live = self.live_sessions().await?;
+        let upto = self.snapshot_begin().await?;
+        let rows: Vec<(String, Box<str>, i64)> =
+            live.into_iter().map(|(id, (d, e))| (id, d, e)).collect();
+        self.snapshot_write(&rows).await?;
+        self.snapshot_finish(upto).await?;
         Ok(())
     }
 

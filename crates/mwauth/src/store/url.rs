@@ -5,6 +5,8 @@
 //! Sessions: `memory`, `sqlite:PATH` (bare `sqlite`: the default file), `redis://host:port/db`.
 //! When users and sessions name the same SQLite file, one connection pool serves both.
 
+use super::cache::CachedUsers;
+use super::local::LocalSessions;
 use super::memory::MemoryStore;
 use super::mysql::MysqlUserStore;
 use super::postgres::PostgresUserStore;
@@ -113,12 +115,24 @@ pub fn redact(url: &str) -> String {
 }
 
 /// What the stores are opened with besides their URLs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// `$wgDBprefix` for the SQL tables.
     pub table_prefix: String,
     /// The Redis keyspace for session keys (see [`super::redis::wiki_domain_id`]).
     pub keyspace: String,
+    /// How long user and bot-password rows are reused ([`super::cache`]); zero: never.
+    pub user_cache: std::time::Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            table_prefix: String::new(),
+            keyspace: String::new(),
+            user_cache: std::time::Duration::from_secs(1),
+        }
+    }
 }
 
 /// The opened stores.
@@ -145,11 +159,19 @@ pub async fn open(
     };
     let sessions: Arc<dyn SessionStore> = match sessions {
         SessionsUrl::Memory => Arc::new(MemoryStore::new()),
-        SessionsUrl::Sqlite(p) => match shared_sqlite {
-            Some((ref up, ref s)) if up == p => Arc::new(s.clone()),
-            _ => Arc::new(SqliteStore::open_with_prefix(p, &opts.table_prefix).await?),
-        },
+        SessionsUrl::Sqlite(p) => {
+            let db = match shared_sqlite {
+                Some((ref up, ref s)) if up == p => s.clone(),
+                _ => SqliteStore::open_with_prefix(p, &opts.table_prefix).await?,
+            };
+            Arc::new(LocalSessions::open(db).await?)
+        }
         SessionsUrl::Redis(u) => Arc::new(RedisSessionStore::open(u, &opts.keyspace)?),
+    };
+    let users: Arc<dyn UserStore> = if opts.user_cache.is_zero() {
+        users
+    } else {
+        Arc::new(CachedUsers::new(users, opts.user_cache))
     };
     Ok(Stores { users, sessions })
 }

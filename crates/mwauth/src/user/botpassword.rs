@@ -45,6 +45,10 @@ pub const DEFAULT_RESTRICTIONS: &str = r#"{"IPAddresses":["0.0.0.0/0","::/0"]}"#
 /// MWRestrictions::check for the IP part: the client address must be inside one of the
 /// listed ranges. A restriction we cannot read refuses the login (fail closed).
 pub fn ip_allowed(restrictions_json: &str, ip: IpAddr) -> bool {
+    // Nearly every bot password has the default: no need to parse it on every request.
+    if restrictions_json == DEFAULT_RESTRICTIONS {
+        return true;
+    }
     let Ok(v) = serde_json::from_str::<serde_json::Value>(restrictions_json) else {
         return false;
     };
@@ -60,14 +64,37 @@ pub fn ip_allowed(restrictions_json: &str, ip: IpAddr) -> bool {
         .any(|r| in_cidr(ip, r))
 }
 
-fn in_cidr(ip: IpAddr, cidr: &str) -> bool {
+/// Whether a range (`10.0.0.0/8`, `2001:db8::/32`, or one address) is well formed.
+pub fn is_ip_range(cidr: &str) -> bool {
     let (net, bits) = match cidr.split_once('/') {
-        Some((n, b)) => (n, b.parse::<u32>().ok()),
+        Some((n, b)) => (n, Some(b)),
         None => (cidr, None),
     };
     let Ok(net) = net.parse::<IpAddr>() else {
         return false;
     };
+    let max = if net.is_ipv4() { 32 } else { 128 };
+    bits.is_none_or(|b| b.parse::<u32>().is_ok_and(|b| b <= max))
+}
+
+/// Whether `ip` is inside the range `cidr` (`10.0.0.0/8`, `2001:db8::/32`, or one address;
+/// an IPv4-mapped IPv6 address counts as its IPv4 address).
+pub fn in_cidr(ip: IpAddr, cidr: &str) -> bool {
+    let (net, bits) = match cidr.split_once('/') {
+        Some((n, b)) => (n, b.parse::<u32>().ok()),
+        None => (cidr, None),
+    };
+    let Ok(mut net) = net.parse::<IpAddr>() else {
+        return false;
+    };
+    // An IPv4-mapped range (::ffff:10.0.0.0/104) is the IPv4 range it maps.
+    let mut bits = bits;
+    if let IpAddr::V6(v6) = net {
+        if let (Some(v4), true) = (v6.to_ipv4_mapped(), bits.is_none_or(|b| b >= 96)) {
+            net = IpAddr::V4(v4);
+            bits = bits.map(|b| b - 96);
+        }
+    }
     let ip = match (ip, net) {
         (IpAddr::V6(v6), IpAddr::V4(_)) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         _ => ip,

@@ -1,0 +1,242 @@
+//! A short-lived cache in front of a [`UserStore`]. Every logged-in request needs its user
+//! row and, for bot-password sessions, the bot password row: data that changes almost never,
+//! read thousands of times a second. MediaWiki keeps the same rows in its object cache.
+//!
+//! Writes made through this node clear the cache at once. Writes made elsewhere (another
+//! node sharing the database, `mwauth user set-password` in another process) are seen once
+//! the entry is older than the time to live — one second by default, configurable as
+//! `user_cache_ms` (0 turns the cache off). Only found rows are cached: a name or id that
+//! does not exist yet is always asked for again, so a new account works at once.
+
+use super::{StoreResult, UserStore};
+use crate::user::{BotPasswordRecord, UserRecord};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Past this many entries the cache is emptied rather than grown (it refills in one TTL).
+const MAX_ENTRIES: usize = 50_000;
+
+#[derive(Default)]
+struct Entries {
+    users: HashMap<u32, (Instant, UserRecord)>,
+    bot_passwords: HashMap<(u32, String), (Instant, BotPasswordRecord)>,
+    /// Bumped by every write, so that a read that started before a write does not put the
+    /// row it read (perhaps already stale) into the cache after the write cleared it.
+    generation: u64,
+}
+
+pub struct CachedUsers {
+    inner: Arc<dyn UserStore>,
+    ttl: Duration,
+    entries: Mutex<Entries>,
+}
+
+impl CachedUsers {
+    pub fn new(inner: Arc<dyn UserStore>, ttl: Duration) -> CachedUsers {
+        CachedUsers {
+            inner,
+            ttl,
+            entries: Mutex::new(Entries::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Entries> {
+        // Plain maps: a panic elsewhere while holding the lock cannot leave them torn.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn invalidate(&self) {
+        let mut e = self.lock();
+        e.users.clear();
+        e.bot_passwords.clear();
+        e.generation += 1;
+    }
+
+    fn fresh(&self, at: Instant) -> bool {
+        at.elapsed() < self.ttl
+    }
+}
+
+#[async_trait]
+impl UserStore for CachedUsers {
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
+        // Logins and account creation: worth a fresh read (the password hash may just have
+        // changed elsewhere), and rare next to the requests that follow a login.
+        self.inner.user_by_name(name).await
+    }
+
+    async fn user_by_id(&self, id: u32) -> StoreResult<Option<UserRecord>> {
+        if self.ttl.is_zero() {
+            return self.inner.user_by_id(id).await;
+        }
+        let generation = {
+            let e = self.lock();
+            if let Some((at, user)) = e.users.get(&id) {
+                if self.fresh(*at) {
+                    return Ok(Some(user.clone()));
+                }
+            }
+            e.generation
+        };
+        let found = self.inner.user_by_id(id).await?;
+        if let Some(user) = &found {
+            let mut e = self.lock();
+            if e.generation == generation {
+                if e.users.len() >= MAX_ENTRIES {
+                    e.users.clear();
+                }
+                e.users.insert(id, (Instant::now(), user.clone()));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn create_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        groups: &[String],
+    ) -> StoreResult<u32> {
+        let r = self.inner.create_user(name, password_hash, groups).await;
+        self.invalidate();
+        r
+    }
+
+    async fn set_password(
+        &self,
+        id: u32,
+        password_hash: &str,
+        reset_token: bool,
+    ) -> StoreResult<()> {
+        let r = self
+            .inner
+            .set_password(id, password_hash, reset_token)
+            .await;
+        self.invalidate();
+        r
+    }
+
+    async fn set_user_token(&self, id: u32, token: &str) -> StoreResult<()> {
+        let r = self.inner.set_user_token(id, token).await;
+        self.invalidate();
+        r
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+        self.inner.list_users().await
+    }
+
+    async fn bot_password(
+        &self,
+        user_id: u32,
+        app_id: &str,
+    ) -> StoreResult<Option<BotPasswordRecord>> {
+        if self.ttl.is_zero() {
+            return self.inner.bot_password(user_id, app_id).await;
+        }
+        let key = (user_id, app_id.to_string());
+        let generation = {
+            let e = self.lock();
+            if let Some((at, bp)) = e.bot_passwords.get(&key) {
+                if self.fresh(*at) {
+                    return Ok(Some(bp.clone()));
+                }
+            }
+            e.generation
+        };
+        let found = self.inner.bot_password(user_id, app_id).await?;
+        if let Some(bp) = &found {
+            let mut e = self.lock();
+            if e.generation == generation {
+                if e.bot_passwords.len() >= MAX_ENTRIES {
+                    e.bot_passwords.clear();
+                }
+                e.bot_passwords.insert(key, (Instant::now(), bp.clone()));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn create_bot_password(&self, bp: &BotPasswordRecord) -> StoreResult<()> {
+        let r = self.inner.create_bot_password(bp).await;
+        self.invalidate();
+        r
+    }
+
+    async fn set_bot_password_hash(
+        &self,
+        user_id: u32,
+        app_id: &str,
+        hash: &str,
+    ) -> StoreResult<()> {
+        let r = self
+            .inner
+            .set_bot_password_hash(user_id, app_id, hash)
+            .await;
+        self.invalidate();
+        r
+    }
+
+    async fn list_bot_passwords(&self, user_id: u32) -> StoreResult<Vec<BotPasswordRecord>> {
+        self.inner.list_bot_passwords(user_id).await
+    }
+
+    async fn delete_bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<bool> {
+        let r = self.inner.delete_bot_password(user_id, app_id).await;
+        self.invalidate();
+        r
+    }
+
+    async fn update_bot_password(
+        &self,
+        user_id: u32,
+        app_id: &str,
+        grants: &[String],
+        restrictions: &str,
+        token: &str,
+        password_hash: Option<&str>,
+    ) -> StoreResult<bool> {
+        let r = self
+            .inner
+            .update_bot_password(user_id, app_id, grants, restrictions, token, password_hash)
+            .await;
+        self.invalidate();
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    #[tokio::test]
+    async fn writes_through_the_cache_are_seen_at_once_and_others_within_the_ttl() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteStore::open(&dir.path().join("w.sqlite"))
+            .await
+            .unwrap();
+        let cached = CachedUsers::new(Arc::new(db.clone()), Duration::from_millis(300));
+        let id = cached.create_user("Alice", ":B:x:y", &[]).await.unwrap();
+        let token = cached.user_by_id(id).await.unwrap().unwrap().token;
+
+        // Through the cache: seen by the next read.
+        cached.set_user_token(id, "t1").await.unwrap();
+        assert_eq!(cached.user_by_id(id).await.unwrap().unwrap().token, "t1");
+        assert_ne!(token, "t1");
+
+        // Behind its back (another process): the cached row until the TTL passes.
+        db.set_user_token(id, "t2").await.unwrap();
+        assert_eq!(cached.user_by_id(id).await.unwrap().unwrap().token, "t1");
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert_eq!(cached.user_by_id(id).await.unwrap().unwrap().token, "t2");
+
+        // Absent rows are not cached: a user made elsewhere is found at once.
+        assert!(cached.user_by_id(id + 1).await.unwrap().is_none());
+        let other = db.create_user("Bob", ":B:x:y", &[]).await.unwrap();
+        assert_eq!(other, id + 1);
+        assert!(cached.user_by_id(other).await.unwrap().is_some());
+    }
+}

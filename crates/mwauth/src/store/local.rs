@@ -1,0 +1,351 @@
+//! Sessions of a single node kept in its SQLite file: the embedded default.
+//!
+//! Only this process uses the file's sessions (several nodes need Redis), so every live
+//! session is held in memory — as the JSON stored in the file, about 300 bytes a session —
+//! and the file is written, never read, while the server runs:
+//! - **reads** come from memory alone;
+//! - **writes** go to one writer task that appends everything queued to the session
+//!   journal (`mwauth_session_journal`) in one statement (group commit). Appending touches
+//!   only the journal's last pages, so one commit carries hundreds of logins and logouts
+//!   for the cost of a few page writes, where updating `mwauth_session` in place would
+//!   write one page per session. A request is answered only after its write is committed:
+//!   a crash loses no session a client was told about and revives no session it logged out;
+//! - once the journal holds more than [`COMPACT_FROM`] entries and twice as many as there
+//!   are live sessions, the live sessions are written out as a new `mwauth_session` a slice
+//!   at a time between commits (see `SqliteStore::snapshot_begin`), and the journal entries
+//!   it covers dropped; at start-up the table is read, then the journal in order;
+//! - **throttle counters** live in memory, as in MediaWiki's object cache: a restart forgets
+//!   them, nothing else does.
+
+use super::memory::MemoryStore;
+use super::sqlite::SqliteStore;
+use super::{SessionStore, StoreError, StoreResult};
+use crate::session::SessionData;
+use crate::time;
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most writes one commit takes.
+const BATCH: usize = 1024;
+/// Journal length from which a new snapshot may be written.
+pub const COMPACT_FROM: u64 = 50_000;
+/// Sessions copied into the snapshot between two commits (writes wait for each slice, so
+/// keep it short: a few milliseconds).
+const SNAPSHOT_SLICE: usize = 2_000;
+
+/// A snapshot being written: the journal position it covers and the ids still to copy.
+struct Snapshot {
+    upto: i64,
+    todo: Vec<String>,
+}
+
+/// Session id → (JSON data, expiry in unix seconds).
+type Live = HashMap<String, (Box<str>, i64)>;
+
+struct Write {
+    id: String,
+    /// The session's JSON and expiry, or `None` to delete it.
+    data: Option<(Box<str>, i64)>,
+    done: oneshot::Sender<StoreResult<()>>,
+}
+
+pub struct LocalSessions {
+    db: SqliteStore,
+    live: Arc<Mutex<Live>>,
+    writes: mpsc::Sender<Write>,
+    throttles: MemoryStore,
+}
+
+fn lock(live: &Mutex<Live>) -> MutexGuard<'_, Live> {
+    // Plain data: a panic elsewhere while holding the lock cannot leave it torn.
+    live.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl LocalSessions {
+    /// Reads the live sessions from the file and starts the writer task on the current
+    /// tokio runtime.
+    pub async fn open(db: SqliteStore) -> StoreResult<LocalSessions> {
+        let live = Arc::new(Mutex::new(db.live_sessions().await?));
+        let journal = db.journal_len().await?;
+        let (tx, rx) = mpsc::channel(4 * BATCH);
+        tokio::spawn(write_loop(db.dedicated().await?, live.clone(), rx, journal));
+        Ok(LocalSessions {
+            db,
+            live,
+            writes: tx,
+            throttles: MemoryStore::new(),
+        })
+    }
+
+    /// Live sessions held (expired ones included until purged).
+    pub fn len(&self) -> usize {
+        lock(&self.live).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    async fn write(&self, id: &str, data: Option<(Box<str>, i64)>) -> StoreResult<()> {
+        let (done, answer) = oneshot::channel();
+        let write = Write {
+            id: id.to_string(),
+            data,
+            done,
+        };
+        let gone = || StoreError::Db("the session writer has stopped".to_string());
+        self.writes.send(write).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+}
+
+/// Takes whatever writes are queued (at least one), appends them to the journal in one
+/// commit, applies them to memory, then answers every waiting request; between commits,
+/// writes a new snapshot a slice at a time when the journal has grown.
+async fn write_loop(
+    db: SqliteStore,
+    live: Arc<Mutex<Live>>,
+    mut rx: mpsc::Receiver<Write>,
+    mut journal: u64,
+) {
+    let mut batch: Vec<Write> = Vec::with_capacity(BATCH);
+    let mut snapshot: Option<Snapshot> = None;
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        // Let the requests that are running now queue their writes too, so that one commit
+        // carries them (a commit costs the same for one write as for hundreds). Stop as
+        // soon as a pass brings nothing new.
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+            let before = batch.len();
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(w) => batch.push(w),
+                    Err(_) => break,
+                }
+            }
+            if batch.len() == before {
+                break;
+            }
+        }
+        let rows: Vec<(&str, Option<(&str, i64)>)> = batch
+            .iter()
+            .map(|w| (w.id.as_str(), w.data.as_ref().map(|(j, e)| (&**j, *e))))
+            .collect();
+        let result = db.append_journal(&rows).await;
+        tracing::debug!(writes = rows.len(), "session journal commit");
+        drop(rows);
+        if result.is_ok() {
+            journal += batch.len() as u64;
+            // In queue order: the last write of an id is the one that stays.
+            let mut map = lock(&live);
+            for w in &mut batch {
+                match w.data.take() {
+                    Some((json, expires)) => {
+                        map.insert(std::mem::take(&mut w.id), (json, expires));
+                    }
+                    None => {
+                        map.remove(&w.id);
+                    }
+                }
+            }
+        }
+        for w in batch.drain(..) {
+            let _ = w.done.send(match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(StoreError::Db(e.to_string())),
+            });
+        }
+        if snapshot.is_none() && journal > COMPACT_FROM && journal > 2 * lock(&live).len() as u64 {
+            match db.snapshot_begin().await {
+                Ok(upto) => {
+                    let mut todo: Vec<String> = lock(&live).keys().cloned().collect();
+                    // Copied in id order (taken from the end): each slice adds to the end of
+                    // the new table's b-tree instead of all over it.
+                    todo.sort_unstable_by(|a, b| b.cmp(a));
+                    snapshot = Some(Snapshot { upto, todo });
+                }
+                Err(e) => tracing::warn!("writing a session snapshot failed: {e}"),
+            }
+        }
+        if let Some(snap) = &mut snapshot {
+            if let Err(e) = snapshot_step(&db, &live, snap, &mut journal).await {
+                tracing::warn!("writing a session snapshot failed: {e}");
+                snapshot = None;
+            } else if snap.todo.is_empty() {
+                snapshot = None;
+            }
+        }
+    }
+}
+
+/// Copies the next slice of sessions into the snapshot; after the last, swaps it in.
+async fn snapshot_step(
+    db: &SqliteStore,
+    live: &Mutex<Live>,
+    snap: &mut Snapshot,
+    journal: &mut u64,
+) -> StoreResult<()> {
+    let from = snap.todo.len().saturating_sub(SNAPSHOT_SLICE);
+    let mut ids = snap.todo.split_off(from);
+    ids.reverse();
+    let rows: Vec<(String, Box<str>, i64)> = {
+        let map = lock(live);
+        ids.into_iter()
+            .filter_map(|id| {
+                let (json, expires) = map.get(&id)?.clone();
+                Some((id, json, expires))
+            })
+            .collect()
+    };
+    db.snapshot_write(&rows).await?;
+    if snap.todo.is_empty() {
+        *journal = db.snapshot_finish(snap.upto).await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl SessionStore for LocalSessions {
+    async fn load(&self, id: &str) -> StoreResult<Option<(SessionData, i64)>> {
+        let now = time::now();
+        let map = lock(&self.live);
+        Ok(match map.get(id) {
+            // Data we cannot read is no session, as in the file.
+            Some((json, expires)) if *expires >= now => {
+                serde_json::from_str(json).ok().map(|d| (d, *expires))
+            }
+            _ => None,
+        })
+    }
+
+    async fn save(&self, id: &str, data: &SessionData, expires: i64) -> StoreResult<()> {
+        let json = serde_json::to_string(data).map_err(|e| StoreError::Db(e.to_string()))?;
+        self.write(id, Some((json.into_boxed_str(), expires))).await
+    }
+
+    async fn delete(&self, id: &str) -> StoreResult<()> {
+        self.write(id, None).await
+    }
+
+    async fn throttle_hit(&self, key: &str, ttl: u64) -> StoreResult<u64> {
+        self.throttles.throttle_hit(key, ttl).await
+    }
+
+    async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
+        self.throttles.throttle_clear(key).await
+    }
+
+    async fn purge_expired(&self) -> StoreResult<u64> {
+        let now = time::now();
+        let in_memory = {
+            let mut map = lock(&self.live);
+            let before = map.len();
+            map.retain(|_, (_, exp)| *exp >= now);
+            (before - map.len()) as u64
+        };
+        self.throttles.purge_expired().await?;
+        self.db.purge_expired().await?;
+        Ok(in_memory)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(name: &str) -> SessionData {
+        SessionData {
+            user_id: 7,
+            user_name: name.to_string(),
+            ..SessionData::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn writes_are_journaled_and_read_back_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let db = SqliteStore::open(&path).await.unwrap();
+        // A session written before the journal existed (an older mwauth) is still live.
+        db.save("old-table", &data("T"), time::now() + 600)
+            .await
+            .unwrap();
+        let local = Arc::new(LocalSessions::open(db.clone()).await.unwrap());
+        assert_eq!(
+            local.load("old-table").await.unwrap().unwrap().0.user_name,
+            "T"
+        );
+        let exp = time::now() + 600;
+
+        // Many writers at once: one group commit or several, every write lands.
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let local = local.clone();
+            tasks.push(tokio::spawn(async move {
+                let id = format!("s{i}");
+                local.save(&id, &data("A"), exp).await.unwrap();
+                local.save(&id, &data(&format!("B{i}")), exp).await.unwrap();
+                if i % 2 == 0 {
+                    local.delete(&id).await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        local.delete("old-table").await.unwrap();
+        // Expired at once: never returned.
+        local
+            .save("expired", &data("C"), time::now() - 1)
+            .await
+            .unwrap();
+        assert!(local.load("expired").await.unwrap().is_none());
+
+        let check = |live: &Live| {
+            assert!(!live.contains_key("old-table") && !live.contains_key("expired"));
+            for i in 0..50 {
+                let id = format!("s{i}");
+                match live.get(&id) {
+                    None => assert!(i % 2 == 0, "{id} lost"),
+                    Some((json, _)) => {
+                        assert!(i % 2 == 1, "{id} deleted but live");
+                        let d: SessionData = serde_json::from_str(json).unwrap();
+                        assert_eq!(d.user_name, format!("B{i}"));
+                    }
+                }
+            }
+        };
+        // What a restart reads back: the table with the journal applied.
+        check(&db.live_sessions().await.unwrap());
+        assert_eq!(db.session_count().await.unwrap(), Some(25));
+
+        // A snapshot changes nothing a reader sees, written at once or a slice at a time
+        // with writes in between.
+        let journal = db.journal_len().await.unwrap();
+        assert!(journal >= 100, "{journal} entries");
+        let upto = db.snapshot_begin().await.unwrap();
+        let all: Vec<(String, Box<str>, i64)> = lock(&local.live)
+            .iter()
+            .map(|(id, (j, e))| (id.clone(), j.clone(), *e))
+            .collect();
+        db.snapshot_write(&all[..10]).await.unwrap();
+        local.save("s1", &data("after"), exp).await.unwrap();
+        local.delete("s3").await.unwrap();
+        db.snapshot_write(&all[10..]).await.unwrap();
+        assert_eq!(db.snapshot_finish(upto).await.unwrap(), 2);
+        let live = db.live_sessions().await.unwrap();
+        assert!(!live.contains_key("s3"));
+        let s1: SessionData = serde_json::from_str(&live["s1"].0).unwrap();
+        assert_eq!(s1.user_name, "after");
+        local.save("s1", &data("B1"), exp).await.unwrap();
+        local.save("s3", &data("B3"), exp).await.unwrap();
+        check(&db.live_sessions().await.unwrap());
+        db.compact_sessions().await.unwrap();
+        assert_eq!(db.journal_len().await.unwrap(), 0);
+        check(&db.live_sessions().await.unwrap());
+        let reopened = LocalSessions::open(db.clone()).await.unwrap();
+        check(&lock(&reopened.live));
+    }
+}
