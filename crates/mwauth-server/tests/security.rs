@@ -1020,8 +1020,7 @@ async fn errors_never_echo_passwords_or_other_sessions_secrets() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Divergences from MediaWiki found while fuzzing, outside this files: failing tests
-// kept ignored until the owner of crates/mwauth/src/api/ fixes them (docs/security.md).
+// Divergences from MediaWiki found while fuzzing, since fixed (docs/security.md, items 5-6).
 
 /// WebRequest cleans every input value (UtfNormal): C0 controls other than tab, LF and CR,
 /// and invalid UTF-8, become U+FFFD with a `badutf8` warning; echoed raw, `requestid=a%01b`

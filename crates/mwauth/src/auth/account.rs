@@ -1,8 +1,8 @@
 //! Account creation as AuthManager::beginAccountCreation decides it with the default
-//! providers, in their order: a user name must be given and be creatable and free, the
-//! per-IP account-creation throttle, then the retyped password must match and the password
-//! must meet the password policy. Used by Special:CreateAccount; action=createaccount
-//! checks the same things in the same order.
+//! providers, in their order: a user name must be given, the creator must hold the
+//! `createaccount` right, the name must be creatable and free, the per-IP account-creation
+//! throttle, then the retyped password must match and the password must meet the password
+//! policy. The one engine behind action=createaccount and Special:CreateAccount.
 
 use super::login::Refusal;
 use super::throttle;
@@ -15,17 +15,29 @@ fn refusal(key: &'static str, params: Vec<String>) -> Vec<Refusal> {
     vec![Refusal { key, params }]
 }
 
+/// What the creator may do, from its rights.
+#[derive(Debug, Clone, Copy)]
+pub struct Creator {
+    /// The `createaccount` right; without it the refusal is [`PERMISSION_DENIED`].
+    pub may_create: bool,
+    /// The `noratelimit` right: the account-creation throttle does not apply.
+    pub throttle_exempt: bool,
+}
+
+/// The refusal for a creator without the `createaccount` right: PermissionManager's
+/// `badaccess-groups`, whose parameters (the groups that have the right) the caller writes.
+pub const PERMISSION_DENIED: &str = "badaccess-groups";
+
 /// Creates the account and returns it. A refusal is one message (`authmanager-create-disabled`,
-/// `noname`, `userexists`, `acct_creation_throttle_hit`, `badretype`), or every password-policy
-/// failure (`passwordtooshort`, …) in MediaWiki's order. `throttle_exempt`: the creator has
-/// the `noratelimit` right.
+/// `noname`, [`PERMISSION_DENIED`], `userexists`, `acct_creation_throttle_hit`, `badretype`),
+/// or every password-policy failure (`passwordtooshort`, …) in MediaWiki's order.
 pub async fn create_account(
     services: &Services,
     raw_name: &str,
     password: &str,
     retype: &str,
     ip: IpAddr,
-    throttle_exempt: bool,
+    creator: Creator,
 ) -> Result<UserRecord, Vec<Refusal>> {
     let config = &services.config;
     let disabled = || refusal("authmanager-create-disabled", vec![]);
@@ -34,6 +46,9 @@ pub async fn create_account(
     }
     if raw_name.is_empty() {
         return Err(refusal("noname", vec![]));
+    }
+    if !creator.may_create {
+        return Err(refusal(PERMISSION_DENIED, vec![]));
     }
     let canonical = name::canonical(raw_name);
     let Some(user_name) = canonical.clone().filter(|n| name::is_creatable(n)) else {
@@ -53,7 +68,7 @@ pub async fn create_account(
             return Err(disabled());
         }
     }
-    if !throttle_exempt {
+    if !creator.throttle_exempt {
         let windows = &config.account_creation_throttle;
         let ip_text = ip.to_string();
         let store = services.sessions.as_ref();

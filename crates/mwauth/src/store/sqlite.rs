@@ -142,15 +142,15 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// The same file over one connection of its own, with a larger page cache: for the
-    /// session writer (super::local). With its own connection the pages it keeps writing
+    /// The same file over one connection of its own: for the session writer
+    /// (super::local). With its own connection the pages it keeps writing
     /// stay in its cache; pool connections take turns and, in WAL mode, each drops its cache
     /// whenever another one has written.
     pub async fn dedicated(&self) -> StoreResult<SqliteStore> {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .connect_with(self.options.clone().pragma("cache_size", "-8000"))
+            .connect_with(self.options.clone())
             .await?;
         Ok(SqliteStore {
             pool,
@@ -173,7 +173,9 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(false);
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            // Each connection keeps its own page cache (2 MB at most): a few are plenty for
+            // user rows, which are cached above the store (super::cache).
+            .max_connections(4)
             .min_connections(1)
             .connect_with(opts.clone())
             .await?;

@@ -13,7 +13,7 @@
 
 use super::html::{self, esc};
 use super::{messages, Ctx, Output, ReturnTo, Special, TokenCheck};
-use crate::auth::account::create_account;
+use crate::auth::account::{create_account, Creator};
 
 pub(crate) async fn execute(ctx: &mut Ctx<'_>) -> Output {
     if !ctx.config().allow_account_creation {
@@ -55,7 +55,11 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
             return Err(vec!["The passwords you entered do not match.".into()]);
         }
     }
-    let exempt = ctx.has_right("noratelimit");
+    let creator = Creator {
+        // The page is only offered to those who may create accounts.
+        may_create: true,
+        throttle_exempt: ctx.has_right("noratelimit"),
+    };
     let sitename = ctx.config().sitename.clone();
     let user = create_account(
         ctx.services,
@@ -63,7 +67,7 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
         password,
         retype,
         ctx.req.client_ip,
-        exempt,
+        creator,
     )
     .await
     .map_err(|refusals| {

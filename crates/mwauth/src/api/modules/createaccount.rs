@@ -17,9 +17,8 @@ use crate::api::error::ApiError;
 use crate::api::i18n::Param;
 use crate::api::params_spec::{ModuleDoc, ParamSpec};
 use crate::api::result::Obj;
-use crate::auth::throttle;
+use crate::auth::account::{create_account, Creator, PERMISSION_DENIED};
 use crate::session::SetCookie;
-use crate::user::{name, policy};
 use md5::{Digest, Md5};
 
 pub const INFO: ModuleInfo = ModuleInfo {
@@ -57,83 +56,31 @@ async fn create(ctx: &mut Context<'_>) -> Result<String, AuthMessage> {
     let retype = ctx.params.get("retype").unwrap_or("").to_string();
     ctx.params.get("email");
     ctx.params.get("realname");
-    if !ctx.services.config.allow_account_creation {
-        return Err(AuthMessage::new("authmanager-create-disabled", vec![]));
-    }
-    if raw_name.is_empty() {
-        return Err(AuthMessage::new("noname", vec![]));
-    }
-    if !ctx.has_right("createaccount") {
-        return Err(permission_denied(ctx));
-    }
-    let Some(user_name) = name::canonical(&raw_name).filter(|n| name::is_creatable(n)) else {
-        if let Some(existing) = name::canonical(&raw_name) {
-            if matches!(
-                ctx.services.users.user_by_name(&existing).await,
-                Ok(Some(_))
-            ) {
-                return Err(AuthMessage::new("userexists", vec![]));
-            }
-        }
-        return Err(AuthMessage::new("noname", vec![]));
+    let creator = Creator {
+        may_create: ctx.has_right("createaccount"),
+        throttle_exempt: ctx.has_right("noratelimit"),
     };
-    match ctx.services.users.user_by_name(&user_name).await {
-        Ok(Some(_)) => return Err(AuthMessage::new("userexists", vec![])),
-        Ok(None) => {}
-        Err(e) => {
-            tracing::error!("user store failed: {e}");
-            return Err(AuthMessage::new("authmanager-create-disabled", vec![]));
+    let created = create_account(
+        ctx.services,
+        &raw_name,
+        &password,
+        &retype,
+        ctx.req.client_ip,
+        creator,
+    )
+    .await;
+    match created {
+        Ok(user) => {
+            chronology_cookies(ctx).await;
+            Ok(user.name)
         }
+        // The API reports the first refusal only (the first failed password policy).
+        Err(refusals) => Err(match refusals.into_iter().next() {
+            Some(r) if r.key == PERMISSION_DENIED => permission_denied(ctx),
+            Some(r) => AuthMessage::new(r.key, r.params),
+            None => AuthMessage::new("authmanager-create-disabled", vec![]),
+        }),
     }
-    let windows = ctx.services.config.account_creation_throttle.clone();
-    if !ctx.has_right("noratelimit") {
-        let ip = ctx.req.client_ip.to_string();
-        if let Some(wait) = throttle::increase(
-            ctx.services.sessions.as_ref(),
-            "acctcreate",
-            &windows,
-            None,
-            &ip,
-        )
-        .await
-        {
-            let count = windows
-                .iter()
-                .find(|(_, s)| *s == wait)
-                .map_or(0, |(c, _)| *c);
-            return Err(AuthMessage::new(
-                "acct_creation_throttle_hit",
-                vec![count.to_string(), throttle::format_duration(wait)],
-            ));
-        }
-    }
-    if password != retype {
-        return Err(AuthMessage::new("badretype", vec![]));
-    }
-    if let Some(first) = policy::check_detailed(&user_name, &password, &[])
-        .into_iter()
-        .next()
-    {
-        return Err(AuthMessage::new(first.key, first.params));
-    }
-    let hash = ctx
-        .services
-        .hasher
-        .hash(&password)
-        .await
-        .ok_or_else(|| AuthMessage::new("authmanager-create-disabled", vec![]))?;
-    match ctx.services.users.create_user(&user_name, &hash, &[]).await {
-        Ok(_) => {}
-        Err(crate::store::StoreError::Conflict(_)) => {
-            return Err(AuthMessage::new("userexists", vec![]))
-        }
-        Err(e) => {
-            tracing::error!("user store failed: {e}");
-            return Err(AuthMessage::new("authmanager-create-disabled", vec![]));
-        }
-    }
-    chronology_cookies(ctx).await;
-    Ok(user_name)
 }
 
 /// badaccess-groups: the groups that may create accounts, as wikitext links.
