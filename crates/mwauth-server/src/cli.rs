@@ -55,8 +55,16 @@ fn user_name(raw: &str) -> anyhow::Result<String> {
     name::canonical(raw).ok_or_else(|| anyhow!("invalid user name \"{raw}\""))
 }
 
+/// The admin commands change users and bot passwords only; sessions end through the tokens
+/// they hold (user_token, bp_token). So the session store is not opened: a running server
+/// owns the embedded default's sessions, and reading them all here would be wasted work.
+async fn open_users(mut settings: Settings) -> anyhow::Result<mwauth::Services> {
+    settings.file.sessions = Some("memory".to_string());
+    Ok(open_services(&settings).await?.0)
+}
+
 pub async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
-    let (services, _) = open_services(&settings).await?;
+    let services = open_users(settings).await?;
     let users = services.users.clone();
     match cmd {
         UserCommand::Create {
@@ -123,7 +131,7 @@ fn conflict(e: StoreError) -> anyhow::Error {
 const APPID_MAXLENGTH: usize = 32;
 
 pub async fn botpassword(settings: Settings, cmd: BotCommand) -> anyhow::Result<()> {
-    let (services, _) = open_services(&settings).await?;
+    let services = open_users(settings).await?;
     let users = services.users.clone();
     match cmd {
         BotCommand::Create {

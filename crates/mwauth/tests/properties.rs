@@ -147,6 +147,8 @@ fn tree_with(key: BoxedStrategy<String>, text: BoxedStrategy<String>) -> BoxedSt
         text.clone().prop_map(Value::Str),
         any::<i64>().prop_map(Value::Int),
         any::<bool>().prop_map(Value::Bool),
+        // The floats the modules make: Accept-Language q values, 0 to 1 in thousandths.
+        (0u32..=1000).prop_map(|n| Value::Float(f64::from(n) / 1000.0)),
     ];
     let (k1, k2, t1) = (key.clone(), key.clone(), text.clone());
     let value = leaf.prop_recursive(4, 48, 6, move |inner| {
@@ -198,6 +200,7 @@ fn expected_json_value(v: &Value, fv: u8) -> serde_json::Value {
     match v {
         Value::Str(s) => s.clone().into(),
         Value::Int(n) => (*n).into(),
+        Value::Float(n) => (*n).into(),
         Value::Bool(b) if fv >= 2 => (*b).into(),
         Value::Bool(_) => "".into(),
         Value::Obj(o) => expected_json(o, fv),
@@ -265,6 +268,8 @@ fn check_xml_obj(o: &Obj, n: roxmltree::Node<'_, '_>) -> Result<(), String> {
             }
             Value::Str(s) => s.clone(),
             Value::Int(i) => i.to_string(),
+            // PHP's float to string: 0.5, and 1 for 1.0.
+            Value::Float(f) => format!("{f}"),
             Value::Bool(true) => String::new(),
             Value::Bool(false) => continue,
         };
@@ -317,7 +322,7 @@ fn check_xml_value(v: &Value, name: &str, n: roxmltree::Node<'_, '_>) -> Result<
                 .zip(kids)
                 .try_for_each(|(i, k)| check_xml_value(i, &l.element, k))
         }
-        Value::Str(_) | Value::Int(_) | Value::Bool(_) => Ok(()),
+        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => Ok(()),
     }
 }
 
@@ -355,6 +360,7 @@ proptest! {
 enum Php {
     Str(Vec<u8>),
     Int(i64),
+    Float(f64),
     Bool(bool),
     Array(Vec<(Php, Php)>),
 }
@@ -391,6 +397,7 @@ fn expected_php_value(v: &Value, fv: u8) -> Php {
     match v {
         Value::Str(s) => Php::Str(s.as_bytes().to_vec()),
         Value::Int(n) => Php::Int(*n),
+        Value::Float(n) => Php::Float(*n),
         Value::Bool(b) if fv >= 2 => Php::Bool(*b),
         Value::Bool(_) => Php::Str(Vec::new()),
         Value::Obj(o) => expected_php(o, fv),
@@ -430,6 +437,12 @@ fn unserialize(s: &[u8]) -> Result<Php, String> {
         let int = |t: &str| t.parse::<i64>().map_err(|e| format!("{t:?}: {e}"));
         match tag {
             b'i' => Ok(Php::Int(int(until(s, at, b';')?)?)),
+            b'd' => {
+                let t = until(s, at, b';')?;
+                t.parse::<f64>()
+                    .map(Php::Float)
+                    .map_err(|e| format!("{t:?}: {e}"))
+            }
             b'b' => match until(s, at, b';')? {
                 "0" => Ok(Php::Bool(false)),
                 "1" => Ok(Php::Bool(true)),
@@ -546,6 +559,7 @@ fn php_as_json(v: &Php) -> serde_json::Value {
     match v {
         Php::Str(b) => String::from_utf8_lossy(b).into_owned().into(),
         Php::Int(n) => (*n).into(),
+        Php::Float(n) => (*n).into(),
         Php::Bool(b) => (*b).into(),
         Php::Array(items) => {
             let mut m = serde_json::Map::new();

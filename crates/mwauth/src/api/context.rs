@@ -242,6 +242,23 @@ impl<'a> Context<'a> {
         Ok(good)
     }
 
+    /// [`Context::multi_enum`] of a parameter with ParamValidator's PARAM_ALL: the value `*`
+    /// alone stands for every allowed value.
+    pub fn multi_enum_all(
+        &mut self,
+        module_path: &str,
+        name: &str,
+        allowed: &[&str],
+        default: &[&str],
+    ) -> Result<Vec<String>, ApiError> {
+        if self.params.peek(name).map(split_multi) == Some(vec!["*".to_string()]) {
+            self.params.get(name);
+            self.warn_badutf8(module_path);
+            return Ok(allowed.iter().map(|s| s.to_string()).collect());
+        }
+        self.multi_enum(module_path, name, allowed, default)
+    }
+
     /// A single-value enum parameter: an unknown value is an error.
     pub fn single_enum(
         &mut self,

@@ -26,6 +26,8 @@
 pub enum Value {
     Str(String),
     Int(i64),
+    /// A PHP float (Accept-Language q values).
+    Float(f64),
     Bool(bool),
     Obj(Obj),
     List(List),
@@ -108,6 +110,11 @@ impl From<i64> for Value {
 impl From<u32> for Value {
     fn from(n: u32) -> Self {
         Value::Int(i64::from(n))
+    }
+}
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Float(n)
     }
 }
 impl From<bool> for Value {
@@ -225,6 +232,20 @@ impl Obj {
 
 /// Whether PHP would turn this array key into an integer (a decimal integer without
 /// leading zeros or `+`, within i64).
+/// A float as PHP writes it into text (echo, XML attributes): the shortest form that reads
+/// back, `1` for 1.0.
+pub fn php_float_text(n: f64) -> String {
+    if n.is_finite() {
+        format!("{n}")
+    } else if n.is_nan() {
+        "NAN".to_string()
+    } else if n > 0.0 {
+        "INF".to_string()
+    } else {
+        "-INF".to_string()
+    }
+}
+
 pub fn is_int_key(k: &str) -> bool {
     let digits = k.strip_prefix('-').unwrap_or(k);
     !digits.is_empty()

@@ -22,6 +22,7 @@ fn scalar_text(v: &Value) -> Option<String> {
     match v {
         Value::Str(s) => Some(s.clone()),
         Value::Int(n) => Some(n.to_string()),
+        Value::Float(n) => Some(crate::api::result::php_float_text(*n)),
         Value::Bool(b) => Some(if *b { "true" } else { "false" }.to_string()),
         Value::Obj(_) | Value::List(_) => None,
     }
@@ -64,6 +65,11 @@ fn write_obj(out: &mut String, name: &str, o: &Obj, mut attrs: String) {
             Value::Bool(false) => {}
             Value::Str(s) => push_attr(&mut attrs, &mangle_name(k), s),
             Value::Int(n) => push_attr(&mut attrs, &mangle_name(k), &n.to_string()),
+            Value::Float(n) => push_attr(
+                &mut attrs,
+                &mangle_name(k),
+                &crate::api::result::php_float_text(*n),
+            ),
         }
     }
     if let Some(text) = content.take() {

@@ -14,6 +14,7 @@ pub mod query;
 pub mod siteinfo;
 pub mod tokens;
 pub mod userinfo;
+mod userinfo_tables;
 
 /// What the framework needs to know about a module before running it (ApiBase's
 /// mustBePosted, needsToken, isWriteMode).
