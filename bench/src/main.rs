@@ -317,7 +317,7 @@ fn start_local(args: &RunArgs, acct: &Accounts, rep: &mut Report) -> anyhow::Res
         rep.startup_fresh = Some(took);
     }
     let dir = tempfile::tempdir()?;
-    process::create_accounts(&bin, dir.path(), acct)?;
+    process::create_accounts(&bin, dir.path(), config, acct)?;
     for _ in 0..args.startup_runs {
         let (mut s, took) = process::spawn_mwauth(&bin, dir.path(), log, config)?;
         s.stop();

@@ -105,9 +105,11 @@ pub fn default_mwauth_bin() -> PathBuf {
 }
 
 /// Creates the user and its bot password with mwauth's admin commands.
+/// With `config`, the same configuration file the server gets (its users backend).
 pub fn create_accounts(
     bin: &Path,
     data_dir: &Path,
+    config: Option<&Path>,
     acct: &crate::scenario::Accounts,
 ) -> anyhow::Result<()> {
     let (user, bot) = acct
@@ -142,7 +144,11 @@ pub fn create_accounts(
         ],
     ];
     for args in runs {
-        let out = Command::new(bin)
+        let mut cmd = Command::new(bin);
+        if let Some(c) = config {
+            cmd.arg("--config").arg(c);
+        }
+        let out = cmd
             .args(&args)
             .output()
             .with_context(|| format!("cannot run {}", bin.display()))?;
