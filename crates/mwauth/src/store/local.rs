@@ -24,8 +24,9 @@ use crate::session::SessionData;
 use crate::time;
 use async_trait::async_trait;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Most writes one commit takes.
 const BATCH: usize = 1024;
@@ -56,6 +57,10 @@ pub struct LocalSessions {
     live: Arc<Mutex<Live>>,
     writes: mpsc::Sender<Write>,
     throttles: MemoryStore,
+    /// Set once the writer has read the file's sessions into `live`.
+    ready: Arc<AtomicBool>,
+    /// `None` while the sessions are read, then whether that worked.
+    loaded: watch::Receiver<Option<Result<(), String>>>,
 }
 
 fn lock(live: &Mutex<Live>) -> MutexGuard<'_, Live> {
@@ -64,19 +69,47 @@ fn lock(live: &Mutex<Live>) -> MutexGuard<'_, Live> {
 }
 
 impl LocalSessions {
-    /// Reads the live sessions from the file and starts the writer task on the current
-    /// tokio runtime.
+    /// Starts the writer task on the current tokio runtime; it first reads the file's live
+    /// sessions. The server answers at once: session lookups and writes wait (a fraction of a
+    /// second for 100,000 sessions) until the sessions are read, never answer without them.
     pub async fn open(db: SqliteStore) -> StoreResult<LocalSessions> {
-        let live = Arc::new(Mutex::new(db.live_sessions().await?));
-        let journal = db.journal_len().await?;
+        // Fail at start-up, not at the first request, when the tables cannot be read.
+        db.sessions_readable().await?;
+        let live = Arc::new(Mutex::new(Live::new()));
+        let ready = Arc::new(AtomicBool::new(false));
+        let (loaded_tx, loaded) = watch::channel(None);
         let (tx, rx) = mpsc::channel(4 * BATCH);
-        tokio::spawn(write_loop(db.dedicated().await?, live.clone(), rx, journal));
+        let writer = Writer {
+            db: db.dedicated().await?,
+            live: live.clone(),
+            ready: ready.clone(),
+            loaded: loaded_tx,
+        };
+        tokio::spawn(write_loop(writer, rx));
         Ok(LocalSessions {
             db,
             live,
             writes: tx,
             throttles: MemoryStore::new(),
+            ready,
+            loaded,
         })
+    }
+
+    /// Waits until the file's sessions are in memory.
+    async fn wait_loaded(&self) -> StoreResult<()> {
+        if self.ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut loaded = self.loaded.clone();
+        let state = loaded
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| StoreError::Db("the session writer has stopped".to_string()))?;
+        match &*state {
+            Some(Err(e)) => Err(StoreError::Db(format!("reading the sessions failed: {e}"))),
+            _ => Ok(()),
+        }
     }
 
     /// Live sessions held (expired ones included until purged).
@@ -89,6 +122,7 @@ impl LocalSessions {
     }
 
     async fn write(&self, id: &str, data: Option<(Box<str>, i64)>) -> StoreResult<()> {
+        self.wait_loaded().await?;
         let (done, answer) = oneshot::channel();
         let write = Write {
             id: id.to_string(),
@@ -101,15 +135,39 @@ impl LocalSessions {
     }
 }
 
-/// Takes whatever writes are queued (at least one), appends them to the journal in one
-/// commit, applies them to memory, then answers every waiting request; between commits,
-/// writes a new snapshot a slice at a time when the journal has grown.
-async fn write_loop(
+/// The writer task's share: its own connection, the map it fills and keeps.
+struct Writer {
     db: SqliteStore,
     live: Arc<Mutex<Live>>,
-    mut rx: mpsc::Receiver<Write>,
-    mut journal: u64,
-) {
+    ready: Arc<AtomicBool>,
+    loaded: watch::Sender<Option<Result<(), String>>>,
+}
+
+/// Reads the file's sessions into memory; then takes whatever writes are queued (at least
+/// one), appends them to the journal in one commit, applies them to memory, and answers
+/// every waiting request; between commits, writes a new snapshot a slice at a time when the
+/// journal has grown.
+async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
+    let Writer {
+        db,
+        live,
+        ready,
+        loaded,
+    } = writer;
+    let read = async { Ok::<_, StoreError>((db.live_sessions().await?, db.journal_len().await?)) };
+    let mut journal = match read.await {
+        Ok((sessions, journal)) => {
+            *lock(&live) = sessions;
+            ready.store(true, Ordering::Release);
+            let _ = loaded.send(Some(Ok(())));
+            journal
+        }
+        Err(e) => {
+            tracing::error!("reading the sessions failed: {e}");
+            let _ = loaded.send(Some(Err(e.to_string())));
+            return;
+        }
+    };
     let mut batch: Vec<Write> = Vec::with_capacity(BATCH);
     let mut snapshot: Option<Snapshot> = None;
     while rx.recv_many(&mut batch, BATCH).await > 0 {
@@ -209,6 +267,7 @@ async fn snapshot_step(
 #[async_trait]
 impl SessionStore for LocalSessions {
     async fn load(&self, id: &str) -> StoreResult<Option<(SessionData, i64)>> {
+        self.wait_loaded().await?;
         let now = time::now();
         let map = lock(&self.live);
         Ok(match map.get(id) {
@@ -238,6 +297,7 @@ impl SessionStore for LocalSessions {
     }
 
     async fn purge_expired(&self) -> StoreResult<u64> {
+        self.wait_loaded().await?;
         let now = time::now();
         let in_memory = {
             let mut map = lock(&self.live);
@@ -346,6 +406,7 @@ mod tests {
         assert_eq!(db.journal_len().await.unwrap(), 0);
         check(&db.live_sessions().await.unwrap());
         let reopened = LocalSessions::open(db.clone()).await.unwrap();
+        reopened.wait_loaded().await.unwrap();
         check(&lock(&reopened.live));
     }
 }

@@ -286,6 +286,17 @@ impl SqliteStore {
         Ok(live)
     }
 
+    /// Whether the session tables can be read (a cheap query, for start-up).
+    pub async fn sessions_readable(&self) -> StoreResult<()> {
+        sqlx::query(
+            &self.t("SELECT (SELECT 1 FROM /*_*/mwauth_session LIMIT 1), \
+             (SELECT 1 FROM /*_*/mwauth_session_journal LIMIT 1)"),
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// How many entries the journal holds.
     pub async fn journal_len(&self) -> StoreResult<u64> {
         let row = sqlx::query(&self.t("SELECT COUNT(*) FROM /*_*/mwauth_session_journal"))
