@@ -265,7 +265,7 @@ pub fn xml_plain(o: &Obj) -> bool {
 fn value_xml(v: &Value, text_ok: &dyn Fn(&str) -> bool) -> bool {
     match v {
         Value::Str(s) => text_ok(s),
-        Value::Int(_) | Value::Bool(_) => true,
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => true,
         Value::Obj(o) => o
             .entries
             .iter()
@@ -276,7 +276,7 @@ fn value_xml(v: &Value, text_ok: &dyn Fn(&str) -> bool) -> bool {
 
 fn value_names_plain(v: &Value) -> bool {
     match v {
-        Value::Str(_) | Value::Int(_) | Value::Bool(_) => true,
+        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => true,
         Value::Obj(o) => xml_plain(o),
         Value::List(l) => is_plain_xml_name(&l.element) && l.items.iter().all(value_names_plain),
     }
@@ -298,6 +298,7 @@ fn scalar_text(v: &Value) -> Option<String> {
     match v {
         Value::Str(s) => Some(s.clone()),
         Value::Int(n) => Some(n.to_string()),
+        Value::Float(n) => Some(mwauth::api::result::php_float_text(*n)),
         Value::Bool(b) => Some(b.to_string()),
         Value::Obj(_) | Value::List(_) => None,
     }
@@ -330,6 +331,7 @@ fn check_obj(o: &Obj, name: &str, n: roxmltree::Node<'_, '_>) -> Result<(), Stri
             }
             Value::Str(s) => s.clone(),
             Value::Int(i) => i.to_string(),
+            Value::Float(f) => mwauth::api::result::php_float_text(*f),
             Value::Bool(true) => String::new(),
             Value::Bool(false) => continue,
         };
@@ -409,10 +411,11 @@ fn check_value(v: &Value, name: &str, n: roxmltree::Node<'_, '_>) -> Result<(), 
             }
             Ok(())
         }
-        Value::Str(_) | Value::Int(_) | Value::Bool(_) => {
+        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
             let want = match v {
                 Value::Str(s) => s.clone(),
                 Value::Int(i) => i.to_string(),
+                Value::Float(f) => mwauth::api::result::php_float_text(*f),
                 Value::Bool(b) => b.to_string(),
                 _ => unreachable!(),
             };

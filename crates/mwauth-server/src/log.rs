@@ -49,8 +49,9 @@ impl StderrLines {
 }
 
 fn write_lines(rx: Receiver<Vec<u8>>, dropped: Arc<AtomicU64>) {
-    let stderr = std::io::stderr();
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stderr.lock());
+    // Not `stderr().lock()` held for ever: the handle locks only while it writes a batch,
+    // so `eprintln!` elsewhere (an error at exit, a panic message) is never blocked.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
     loop {
         // The thread polls instead of waiting in `recv`: a receiver blocked in `recv` must be
         // woken by every sender, a context switch per request; polling every few milliseconds

@@ -610,3 +610,33 @@ sys.exit(0 if ok == "ok" and not bad else 1)
     );
     eprintln!("integrity check: {text}");
 }
+
+/// One server process per SQLite file: a second `mwauth serve` on the same data directory
+/// exits at once with status 1 and a line saying why (it would otherwise keep sessions the
+/// first never sees), and the first keeps serving.
+#[tokio::test]
+async fn a_second_server_on_the_same_file_refuses_to_start() {
+    let dir = data_dir().await;
+    let first = start_server(dir.path());
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_mwauth"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("MWAUTH_DATA_DIR", dir.path())
+        .env_remove("MWAUTH_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run a second mwauth serve");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the second server must exit, not hang"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("another mwauth process is serving the sessions"),
+        "{stderr}"
+    );
+    let mut b = Browser::new(&first.url);
+    assert_eq!(b.whoami().await.0, 0, "the first server still answers");
+    drop(first);
+}

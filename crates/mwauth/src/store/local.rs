@@ -24,6 +24,7 @@ use crate::session::SessionData;
 use crate::time;
 use async_trait::async_trait;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -61,6 +62,9 @@ pub struct LocalSessions {
     ready: Arc<AtomicBool>,
     /// `None` while the sessions are read, then whether that worked.
     loaded: watch::Receiver<Option<Result<(), String>>>,
+    /// An exclusive lock on `FILE.lock` beside the database, held while this store lives:
+    /// a second server on the same file would keep sessions the first never sees.
+    _lock: Option<std::fs::File>,
 }
 
 fn lock(live: &Mutex<Live>) -> MutexGuard<'_, Live> {
@@ -72,7 +76,8 @@ impl LocalSessions {
     /// Starts the writer task on the current tokio runtime; it first reads the file's live
     /// sessions. The server answers at once: session lookups and writes wait (a fraction of a
     /// second for 100,000 sessions) until the sessions are read, never answer without them.
-    pub async fn open(db: SqliteStore) -> StoreResult<LocalSessions> {
+    pub async fn open(db: SqliteStore, path: &Path) -> StoreResult<LocalSessions> {
+        let lock = lock_file(path)?;
         // Fail at start-up, not at the first request, when the tables cannot be read.
         db.sessions_readable().await?;
         let live = Arc::new(Mutex::new(Live::new()));
@@ -93,6 +98,7 @@ impl LocalSessions {
             throttles: MemoryStore::new(),
             ready,
             loaded,
+            _lock: lock,
         })
     }
 
@@ -132,6 +138,35 @@ impl LocalSessions {
         let gone = || StoreError::Db("the session writer has stopped".to_string());
         self.writes.send(write).await.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
+    }
+}
+
+/// Takes the exclusive lock on `PATH.lock`; refuses when another process holds it. An
+/// in-memory database (no file) needs no lock.
+fn lock_file(path: &Path) -> StoreResult<Option<std::fs::File>> {
+    if path.as_os_str().is_empty() || path.to_str() == Some(":memory:") {
+        return Ok(None);
+    }
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&name)
+        .map_err(|e| StoreError::Db(format!("cannot open {}: {e}", Path::new(&name).display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Db(format!(
+            "another mwauth process is serving the sessions in {} (it holds {}); one process \
+             per file — several nodes share sessions through Redis",
+            path.display(),
+            Path::new(&name).display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Db(format!(
+            "cannot lock {}: {e}",
+            Path::new(&name).display()
+        ))),
     }
 }
 
@@ -332,7 +367,7 @@ mod tests {
         db.save("old-table", &data("T"), time::now() + 600)
             .await
             .unwrap();
-        let local = Arc::new(LocalSessions::open(db.clone()).await.unwrap());
+        let local = Arc::new(LocalSessions::open(db.clone(), &path).await.unwrap());
         assert_eq!(
             local.load("old-table").await.unwrap().unwrap().0.user_name,
             "T"
@@ -405,7 +440,14 @@ mod tests {
         db.compact_sessions().await.unwrap();
         assert_eq!(db.journal_len().await.unwrap(), 0);
         check(&db.live_sessions().await.unwrap());
-        let reopened = LocalSessions::open(db.clone()).await.unwrap();
+        // One process per file: a second store on it is refused while the first lives.
+        let second = LocalSessions::open(db.clone(), &path).await;
+        assert!(
+            matches!(&second, Err(StoreError::Db(e)) if e.contains("one process per file")),
+            "a second store on the same file must be refused"
+        );
+        drop(local);
+        let reopened = LocalSessions::open(db.clone(), &path).await.unwrap();
         reopened.wait_loaded().await.unwrap();
         check(&lock(&reopened.live));
     }

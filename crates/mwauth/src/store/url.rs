@@ -164,7 +164,7 @@ pub async fn open(
                 Some((ref up, ref s)) if up == p => s.clone(),
                 _ => SqliteStore::open_with_prefix(p, &opts.table_prefix).await?,
             };
-            Arc::new(LocalSessions::open(db).await?)
+            Arc::new(LocalSessions::open(db, p).await?)
         }
         SessionsUrl::Redis(u) => Arc::new(RedisSessionStore::open(u, &opts.keyspace)?),
     };
