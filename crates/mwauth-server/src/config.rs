@@ -30,6 +30,9 @@ pub struct FileConfig {
     /// reused. Changes made through this server are seen at once; changes made by another
     /// node or process within this time. 0 reads the database for every request.
     pub user_cache_ms: u64,
+    /// Most live sessions the embedded default (SQLite sessions) keeps in memory (about 350
+    /// bytes each); past it the oldest end, anonymous ones first.
+    pub max_sessions: usize,
     /// Settings that change what clients observe (see mwauth::Config).
     pub wiki: mwauth::Config,
 }
@@ -45,6 +48,7 @@ impl Default for FileConfig {
             cache_prefix: None,
             max_body_bytes: 8 * 1024 * 1024,
             user_cache_ms: 1000,
+            max_sessions: 1_000_000,
             wiki: mwauth::Config::default(),
         }
     }
@@ -103,5 +107,6 @@ pub fn store_options(settings: &crate::Settings) -> StoreOptions {
         table_prefix: file.table_prefix.clone(),
         keyspace,
         user_cache: std::time::Duration::from_millis(file.user_cache_ms),
+        max_sessions: file.max_sessions,
     }
 }

@@ -76,7 +76,13 @@ impl LocalSessions {
     /// Starts the writer task on the current tokio runtime; it first reads the file's live
     /// sessions. The server answers at once: session lookups and writes wait (a fraction of a
     /// second for 100,000 sessions) until the sessions are read, never answer without them.
-    pub async fn open(db: SqliteStore, path: &Path) -> StoreResult<LocalSessions> {
+    /// `max_sessions` bounds the live sessions (memory): past it the oldest end, anonymous ones
+    /// first (see [`evictions`]).
+    pub async fn open(
+        db: SqliteStore,
+        path: &Path,
+        max_sessions: usize,
+    ) -> StoreResult<LocalSessions> {
         let lock = lock_file(path)?;
         // Fail at start-up, not at the first request, when the tables cannot be read.
         db.sessions_readable().await?;
@@ -89,6 +95,7 @@ impl LocalSessions {
             live: live.clone(),
             ready: ready.clone(),
             loaded: loaded_tx,
+            max_sessions: max_sessions.max(1),
         };
         tokio::spawn(write_loop(writer, rx));
         Ok(LocalSessions {
@@ -176,6 +183,7 @@ struct Writer {
     live: Arc<Mutex<Live>>,
     ready: Arc<AtomicBool>,
     loaded: watch::Sender<Option<Result<(), String>>>,
+    max_sessions: usize,
 }
 
 /// Reads the file's sessions into memory; then takes whatever writes are queued (at least
@@ -188,6 +196,7 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
         live,
         ready,
         loaded,
+        max_sessions,
     } = writer;
     let read = async { Ok::<_, StoreError>((db.live_sessions().await?, db.journal_len().await?)) };
     let mut journal = match read.await {
@@ -250,6 +259,29 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
                 Err(e) => Err(StoreError::Db(e.to_string())),
             });
         }
+        let evict = {
+            let map = lock(&live);
+            (map.len() > max_sessions).then(|| evictions(&map, max_sessions))
+        };
+        if let Some(ids) = evict {
+            let rows: Vec<(&str, Option<(&str, i64)>)> =
+                ids.iter().map(|id| (id.as_str(), None)).collect();
+            match db.append_journal(&rows).await {
+                Ok(()) => {
+                    journal += rows.len() as u64;
+                    let mut map = lock(&live);
+                    for id in &ids {
+                        map.remove(id);
+                    }
+                    tracing::warn!(
+                        evicted = ids.len(),
+                        max_sessions,
+                        "more live sessions than max_sessions: the oldest ended"
+                    );
+                }
+                Err(e) => tracing::warn!("ending sessions over max_sessions failed: {e}"),
+            }
+        }
         if snapshot.is_none() && journal > COMPACT_FROM && journal > 2 * lock(&live).len() as u64 {
             match db.snapshot_begin().await {
                 Ok(upto) => {
@@ -271,6 +303,24 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
             }
         }
     }
+}
+
+/// The sessions to end when there are more than `max`: a tenth of `max` more than the excess,
+/// anonymous sessions (a login in progress at most) before logged-in ones, each group the
+/// soonest to expire first — what a cache evicting the least recently used would end.
+fn evictions(map: &Live, max: usize) -> Vec<String> {
+    let excess = map.len().saturating_sub(max) + max / 10;
+    let mut all: Vec<(bool, i64, &String)> = map
+        .iter()
+        .map(|(id, (json, expires))| (!json.starts_with("{\"user_id\":0,"), *expires, id))
+        .collect();
+    let n = excess.min(all.len());
+    if n == 0 {
+        return Vec::new();
+    }
+    all.select_nth_unstable(n - 1);
+    all.truncate(n);
+    all.into_iter().map(|(_, _, id)| id.clone()).collect()
 }
 
 /// Copies the next slice of sessions into the snapshot; after the last, swaps it in.
@@ -367,7 +417,11 @@ mod tests {
         db.save("old-table", &data("T"), time::now() + 600)
             .await
             .unwrap();
-        let local = Arc::new(LocalSessions::open(db.clone(), &path).await.unwrap());
+        let local = Arc::new(
+            LocalSessions::open(db.clone(), &path, 1_000_000)
+                .await
+                .unwrap(),
+        );
         assert_eq!(
             local.load("old-table").await.unwrap().unwrap().0.user_name,
             "T"
@@ -441,14 +495,51 @@ mod tests {
         assert_eq!(db.journal_len().await.unwrap(), 0);
         check(&db.live_sessions().await.unwrap());
         // One process per file: a second store on it is refused while the first lives.
-        let second = LocalSessions::open(db.clone(), &path).await;
+        let second = LocalSessions::open(db.clone(), &path, 1_000_000).await;
         assert!(
             matches!(&second, Err(StoreError::Db(e)) if e.contains("one process per file")),
             "a second store on the same file must be refused"
         );
         drop(local);
-        let reopened = LocalSessions::open(db.clone(), &path).await.unwrap();
+        let reopened = LocalSessions::open(db.clone(), &path, 1_000_000)
+            .await
+            .unwrap();
         reopened.wait_loaded().await.unwrap();
         check(&lock(&reopened.live));
+    }
+
+    #[tokio::test]
+    async fn past_max_sessions_the_oldest_anonymous_ones_end_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let db = SqliteStore::open(&path).await.unwrap();
+        let local = LocalSessions::open(db.clone(), &path, 10).await.unwrap();
+        let now = time::now();
+        for i in 0..6 {
+            local
+                .save(&format!("user{i}"), &data("U"), now + 600 + i)
+                .await
+                .unwrap();
+        }
+        let anon = SessionData::default();
+        for i in 0..6 {
+            local
+                .save(&format!("anon{i}"), &anon, now + 600 + i)
+                .await
+                .unwrap();
+        }
+        // Each time there are 11 (> 10): the excess (1) and a tenth of the bound (1) end,
+        // anonymous and oldest first — after anon4, then after anon-last.
+        local.save("anon-last", &anon, now + 900).await.unwrap();
+        let live = db.live_sessions().await.unwrap();
+        assert_eq!(live.len(), 9, "{:?}", live.keys().collect::<Vec<_>>());
+        for gone in ["anon0", "anon1", "anon2", "anon3"] {
+            assert!(local.load(gone).await.unwrap().is_none(), "{gone}");
+            assert!(!live.contains_key(gone), "{gone} still in the file");
+        }
+        for i in 0..6 {
+            assert!(local.load(&format!("user{i}")).await.unwrap().is_some());
+        }
+        assert!(local.load("anon-last").await.unwrap().is_some());
     }
 }

@@ -123,6 +123,8 @@ pub struct StoreOptions {
     pub keyspace: String,
     /// How long user and bot-password rows are reused ([`super::cache`]); zero: never.
     pub user_cache: std::time::Duration,
+    /// Most live sessions the embedded default keeps ([`super::local`]).
+    pub max_sessions: usize,
 }
 
 impl Default for StoreOptions {
@@ -131,6 +133,7 @@ impl Default for StoreOptions {
             table_prefix: String::new(),
             keyspace: String::new(),
             user_cache: std::time::Duration::from_secs(1),
+            max_sessions: 1_000_000,
         }
     }
 }
@@ -164,7 +167,7 @@ pub async fn open(
                 Some((ref up, ref s)) if up == p => s.clone(),
                 _ => SqliteStore::open_with_prefix(p, &opts.table_prefix).await?,
             };
-            Arc::new(LocalSessions::open(db, p).await?)
+            Arc::new(LocalSessions::open(db, p, opts.max_sessions).await?)
         }
         SessionsUrl::Redis(u) => Arc::new(RedisSessionStore::open(u, &opts.keyspace)?),
     };
