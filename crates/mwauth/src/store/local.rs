@@ -125,15 +125,6 @@ impl LocalSessions {
         }
     }
 
-    /// Live sessions held (expired ones included until purged).
-    pub fn len(&self) -> usize {
-        lock(&self.live).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     async fn write(&self, id: &str, data: Option<(Box<str>, i64)>) -> StoreResult<()> {
         self.wait_loaded().await?;
         let (done, answer) = oneshot::channel();
@@ -253,12 +244,8 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
                 }
             }
         }
-        for w in batch.drain(..) {
-            let _ = w.done.send(match &result {
-                Ok(()) => Ok(()),
-                Err(e) => Err(StoreError::Db(e.to_string())),
-            });
-        }
+        // Over the bound: end the oldest before answering, so that no request returns
+        // while more sessions live than max_sessions allows.
         let evict = {
             let map = lock(&live);
             (map.len() > max_sessions).then(|| evictions(&map, max_sessions))
@@ -281,6 +268,12 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
                 }
                 Err(e) => tracing::warn!("ending sessions over max_sessions failed: {e}"),
             }
+        }
+        for w in batch.drain(..) {
+            let _ = w.done.send(match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(StoreError::Db(e.to_string())),
+            });
         }
         if snapshot.is_none() && journal > COMPACT_FROM && journal > 2 * lock(&live).len() as u64 {
             match db.snapshot_begin().await {
