@@ -39,36 +39,24 @@ impl Params {
         // `$_POST + $_GET`: body names first, then query names the body lacks; within one
         // source PHP keeps the last of repeated names, and the body's value wins over the
         // query's.
-        for (name, value, cleaned) in php_input(&req.body) {
-            match p.find(&name) {
-                Some(i) => {
-                    p.entries[i].value = value;
-                    p.entries[i].cleaned = cleaned;
+        for (pairs, in_query) in [(&req.body, false), (&req.query, true)] {
+            // Entries before this index came from the body (none while reading the body).
+            let from_body = if in_query { p.entries.len() } else { 0 };
+            for (name, value, cleaned) in php_input(pairs) {
+                match p.find(&name) {
+                    Some(i) if i < from_body => p.entries[i].in_query = true,
+                    Some(i) => {
+                        p.entries[i].value = value;
+                        p.entries[i].cleaned = cleaned;
+                    }
+                    None => p.push(Entry {
+                        name,
+                        value,
+                        in_query,
+                        used: false,
+                        cleaned,
+                    }),
                 }
-                None => p.push(Entry {
-                    name,
-                    value,
-                    in_query: false,
-                    used: false,
-                    cleaned,
-                }),
-            }
-        }
-        let from_body = p.entries.len();
-        for (name, value, cleaned) in php_input(&req.query) {
-            match p.find(&name) {
-                Some(i) if i < from_body => p.entries[i].in_query = true,
-                Some(i) => {
-                    p.entries[i].value = value;
-                    p.entries[i].cleaned = cleaned;
-                }
-                None => p.push(Entry {
-                    name,
-                    value,
-                    in_query: true,
-                    used: false,
-                    cleaned,
-                }),
             }
         }
         p

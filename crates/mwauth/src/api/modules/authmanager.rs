@@ -5,6 +5,7 @@
 use crate::api::context::Context;
 use crate::api::error::{html_of, raw_params, ApiError, ApiMessage};
 use crate::api::i18n::{self, Lang, ListType, Param};
+use crate::api::params_spec::ParamSpec;
 use crate::api::result::{List, Obj, Value};
 
 /// `loginmessageformat` / `createmessageformat` / `amimessageformat`.
@@ -404,3 +405,15 @@ pub fn format_requests(
     }
     out
 }
+
+/// ApiAuthManagerHelper's parameters (clientlogin and createaccount, each with its own
+/// prefix), then the token ApiBase adds for needsToken.
+pub const HELPER_PARAMS: &[ParamSpec] = &[
+    ParamSpec::string("requests").multi(),
+    ParamSpec::enumeration("messageformat", MESSAGE_FORMATS).default_str("wikitext"),
+    ParamSpec::boolean("mergerequestfields"),
+    ParamSpec::boolean("preservestate"),
+    ParamSpec::string("returnurl"),
+    ParamSpec::boolean("continue"),
+    ParamSpec::string("token").required().sensitive(),
+];

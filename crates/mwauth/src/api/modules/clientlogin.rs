@@ -55,16 +55,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
 
 /// ApiClientLogin::getAllowedParams (ApiAuthManagerHelper's parameters), then the token
 /// ApiBase adds for needsToken.
-pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec::string("requests").multi(),
-    ParamSpec::enumeration("messageformat", super::authmanager::MESSAGE_FORMATS)
-        .default_str("wikitext"),
-    ParamSpec::boolean("mergerequestfields"),
-    ParamSpec::boolean("preservestate"),
-    ParamSpec::string("returnurl"),
-    ParamSpec::boolean("continue"),
-    ParamSpec::string("token").required().sensitive(),
-];
+pub const PARAMS: &[ParamSpec] = super::authmanager::HELPER_PARAMS;
 
 pub const DOC: ModuleDoc = ModuleDoc {
     name: "clientlogin",
