@@ -166,6 +166,10 @@ fn expected_json_value(v: &Value, fv: u8) -> serde_json::Value {
     match v {
         Value::Str(s) => serde_json::Value::String(s.clone()),
         Value::Int(n) => serde_json::Value::from(*n),
+        // A whole number is written without a fraction, as the reference server writes it.
+        Value::Float(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.0e15 => {
+            serde_json::Value::from(*n as i64)
+        }
         Value::Float(n) => serde_json::Number::from_f64(*n)
             .map(serde_json::Value::Number)
             .unwrap_or_else(|| serde_json::Value::from(0)),

@@ -200,6 +200,8 @@ fn expected_json_value(v: &Value, fv: u8) -> serde_json::Value {
     match v {
         Value::Str(s) => s.clone().into(),
         Value::Int(n) => (*n).into(),
+        // A whole number is written without a fraction, as the reference server writes it.
+        Value::Float(n) if n.fract() == 0.0 => (*n as i64).into(),
         Value::Float(n) => (*n).into(),
         Value::Bool(b) if fv >= 2 => (*b).into(),
         Value::Bool(_) => "".into(),

@@ -23,10 +23,10 @@ fn write_value_kept(out: &mut String, v: &Value, style: JsonStyle, depth: usize,
     match v {
         Value::Str(s) => write_str(out, s, style.ascii),
         Value::Int(n) => out.push_str(&n.to_string()),
-        // json_encode with serialize_precision -1: the shortest form, `1.0` for a whole
-        // number; not-a-number and infinities cannot be written (MediaWiki writes 0).
+        // The shortest form that reads back, a whole number without a fraction: the
+        // reference server answers `"q":1` for an Accept-Language q of 1.0 (recorded in
+        // userinfo-acceptlang-order). Not-a-number and infinities cannot be written.
         Value::Float(n) if !n.is_finite() => out.push('0'),
-        Value::Float(n) if n.fract() == 0.0 && n.abs() < 1e15 => out.push_str(&format!("{n:.1}")),
         Value::Float(n) => out.push_str(&format!("{n}")),
         Value::Bool(b) if style.formatversion >= 2 || keep_bool => {
             out.push_str(if *b { "true" } else { "false" })

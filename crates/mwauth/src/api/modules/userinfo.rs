@@ -179,8 +179,8 @@ fn rate_limits(anon: bool) -> Obj {
 }
 
 /// WebRequest::getAcceptLang: the `Accept-Language` entries in lower case, by q value
-/// (highest first, then in the order given), without those of q=0. An entry without q is 1
-/// (a PHP integer); a given q is a float.
+/// (highest first, then in the order given), without those of q=0; every q a PHP float
+/// (1.0 when not given).
 fn accept_lang(header: &str) -> Vec<(String, Value)> {
     let header = header.to_ascii_lowercase();
     let bytes = header.as_bytes();
@@ -218,30 +218,24 @@ fn accept_lang(header: &str) -> Vec<(String, Value)> {
         found.push((code, q));
         i = j.max(code_end);
     }
-    let mut entries: Vec<(usize, String, Option<f64>)> = found
-        .into_iter()
-        .enumerate()
-        .filter(|(_, (_, q))| q.is_none_or(|q| q != 0.0))
-        .map(|(i, (code, q))| (i, code, q))
-        .collect();
-    entries.sort_by(|a, b| {
-        let qa = a.2.unwrap_or(1.0);
-        let qb = b.2.unwrap_or(1.0);
-        qb.total_cmp(&qa).then(a.0.cmp(&b.0))
-    });
-    // array_combine: a code given twice keeps its later value, at its first place.
-    let mut out: Vec<(String, Value)> = Vec::new();
-    for (_, code, q) in entries {
-        let value = match q {
-            Some(q) => Value::Float(q),
-            None => Value::Int(1),
-        };
-        match out.iter_mut().find(|(c, _)| *c == code) {
-            Some(slot) => slot.1 = value,
-            None => out.push((code, value)),
+    // `$langs[$code] = $q` for each entry whose q is not 0 (a repeated code keeps its first
+    // place and takes the later value), then arsort(SORT_NUMERIC), stable since PHP 8.
+    let mut langs: Vec<(String, f64)> = Vec::new();
+    for (code, q) in found {
+        let q = q.unwrap_or(1.0);
+        if q == 0.0 {
+            continue;
+        }
+        match langs.iter_mut().find(|(c, _)| *c == code) {
+            Some(slot) => slot.1 = q,
+            None => langs.push((code, q)),
         }
     }
-    out
+    langs.sort_by(|a, b| b.1.total_cmp(&a.1));
+    langs
+        .into_iter()
+        .map(|(code, q)| (code, Value::Float(q)))
+        .collect()
 }
 
 fn skip_space(b: &[u8], mut i: usize) -> usize {
