@@ -1,92 +1,207 @@
-//! Log lines leave the request path: a request formats its line and hands it to a thread
-//! that writes to stderr in batches, so a slow terminal or pipe never holds a request up. When that
-//! thread falls more than [`QUEUE`] lines behind, further lines are counted and dropped (the
-//! count is written once it catches up) instead of blocking the server.
+//! Log lines leave the request path: a line is appended to one shared buffer (a lock held
+//! for a copy of a hundred bytes, no allocation, no wake-up), and a thread writes whatever
+//! has gathered to stderr every few milliseconds in one write, so a slow terminal or pipe
+//! never holds a request up. When more than [`MAX_PENDING`] bytes wait, further lines are
+//! counted and dropped (the count is written once the writer catches up) instead of
+//! blocking the server or growing without bound.
+//!
+//! The per-request line ([`request`]) is formatted here directly: through tracing's event
+//! machinery it cost about a fifth of a logged-in `meta=tokens` request (measured with
+//! `mwauth-bench`, `MWAUTH_LOG=info` against `warn`); other events go through tracing and
+//! [`LineFormat`] and end in the same buffer.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-const QUEUE: usize = 65_536;
+/// Most bytes waiting for the writer thread.
+const MAX_PENDING: usize = 4 << 20;
 
 /// How often the writer thread looks for new lines.
 const POLL: Duration = Duration::from_millis(5);
 
-/// Lines handed to the writer thread and not yet written out.
-static PENDING: AtomicU64 = AtomicU64::new(0);
+/// Lines handed over and not yet written.
+static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// Held by whoever writes to stderr, from taking the pending lines to writing them, so that
+/// the writer thread and [`drain`] never write batches out of order.
+static WRITING: Mutex<()> = Mutex::new(());
+/// Lines dropped because too many bytes were waiting.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+/// Whether the writer thread runs; without it, lines are written directly.
+static WRITER: AtomicBool = AtomicBool::new(false);
 
-/// Waits (at most a second) until every line handed over so far is written: call before the
-/// process exits.
-pub fn drain() {
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
-    while PENDING.load(Ordering::Acquire) > 0 && std::time::Instant::now() < until {
-        std::thread::sleep(std::time::Duration::from_millis(2));
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Plain bytes: a panic while holding the lock cannot leave them torn.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts the writer thread (once; later calls do nothing).
+pub fn start_writer() {
+    if WRITER.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("mwauth-log".into())
+        .spawn(|| {
+            let mut spare = Vec::new();
+            loop {
+                // Polling instead of waiting on a condition: waking a waiting thread would cost
+                // a context switch per request; a look every few milliseconds costs nothing
+                // under load and little when idle.
+                std::thread::sleep(POLL);
+                write_pending(&mut spare);
+            }
+        });
+    if let Err(e) = spawned {
+        WRITER.store(false, Ordering::Release);
+        eprintln!("mwauth: cannot start the log thread: {e}");
     }
 }
 
-#[derive(Clone)]
-pub struct StderrLines {
-    lines: SyncSender<Vec<u8>>,
-    dropped: Arc<AtomicU64>,
+/// Hands one line (with its newline) to the writer.
+pub fn push(line: &[u8]) {
+    if !WRITER.load(Ordering::Acquire) {
+        let _ = std::io::stderr().write_all(line);
+        return;
+    }
+    let mut pending = lock(&PENDING);
+    if pending.len() + line.len() > MAX_PENDING {
+        drop(pending);
+        DROPPED.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    pending.extend_from_slice(line);
 }
+
+/// Writes every line handed over so far; `spare` is an empty buffer to swap in (its
+/// capacity is reused).
+fn write_pending(spare: &mut Vec<u8>) {
+    let _writing = lock(&WRITING);
+    std::mem::swap(&mut *lock(&PENDING), spare);
+    let lost = DROPPED.swap(0, Ordering::Relaxed);
+    if spare.is_empty() && lost == 0 {
+        return;
+    }
+    // Not `stderr().lock()` held for ever: the handle locks only while it writes a batch,
+    // so `eprintln!` elsewhere (an error at exit, a panic message) is never blocked.
+    let mut err = std::io::stderr();
+    let _ = err.write_all(spare);
+    if lost > 0 {
+        let _ = writeln!(err, "mwauth: {lost} log lines dropped (stderr too slow)");
+    }
+    spare.clear();
+}
+
+/// Writes every line handed over so far: call before the process exits.
+pub fn drain() {
+    write_pending(&mut Vec::new());
+}
+
+/// The line of one answered request:
+/// `2026-11-26T00:25:47.694102Z  INFO request method=GET path=/w/api.php action=query
+/// status=200 client=127.0.0.1 micros=85` (`page` and no `action` for index.php), the
+/// layout of [`LineFormat`].
+pub fn request(
+    what: &str,
+    method: &str,
+    path: &str,
+    action: Option<&str>,
+    status: u16,
+    client: IpAddr,
+    micros: u64,
+) {
+    if !WRITER.load(Ordering::Acquire) {
+        // Not `serve`'s logging (a test's or an embedder's subscriber): an ordinary event.
+        tracing::info!(
+            target: "mwauth_server::http",
+            method,
+            path,
+            action,
+            status,
+            client = %client,
+            micros,
+            "{what}"
+        );
+        return;
+    }
+    SCRATCH.with(|scratch| {
+        let mut line = scratch.borrow_mut();
+        line.clear();
+        timestamp(&mut line);
+        request_fields(
+            &mut line, what, method, path, action, status, client, micros,
+        );
+        push(&line);
+    });
+}
+
+/// What follows the date in a request line.
+#[allow(clippy::too_many_arguments)]
+fn request_fields(
+    line: &mut Vec<u8>,
+    what: &str,
+    method: &str,
+    path: &str,
+    action: Option<&str>,
+    status: u16,
+    client: IpAddr,
+    micros: u64,
+) {
+    let _ = write!(line, "  INFO {what} method={method} path={path}");
+    match action {
+        // The action is the client's text: quoted and escaped when it holds a space or a
+        // control character, so that no request can write a line of its own.
+        Some(a) if a.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+            let _ = write!(line, " action={a:?}");
+        }
+        Some(a) => {
+            let _ = write!(line, " action={a}");
+        }
+        None => {}
+    }
+    let _ = writeln!(line, " status={status} client={client} micros={micros}");
+}
+
+/// `2026-11-26T00:25:47.694102Z`, the date part computed once a second per thread.
+fn timestamp(out: &mut Vec<u8>) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    SECOND.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.0 != secs || cache.1.is_empty() {
+            // ts_iso: 2026-11-26T00:25:47Z; the fraction goes before the Z.
+            let iso = mwauth::time::ts_iso(secs);
+            *cache = (secs, iso.trim_end_matches('Z').to_string());
+        }
+        out.extend_from_slice(cache.1.as_bytes());
+    });
+    let _ = write!(out, ".{:06}Z", now.subsec_micros());
+}
+
+thread_local! {
+    static SECOND: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((0, String::new())) };
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The writer tracing gets: each event's line goes to [`push`] when tracing drops it.
+#[derive(Clone, Copy)]
+pub struct StderrLines;
 
 impl StderrLines {
     /// Starts the writer thread.
     pub fn start() -> StderrLines {
-        let (tx, rx) = sync_channel(QUEUE);
-        let dropped = Arc::new(AtomicU64::new(0));
-        let counter = dropped.clone();
-        let spawned = std::thread::Builder::new()
-            .name("mwauth-log".into())
-            .spawn(move || write_lines(rx, counter));
-        if let Err(e) = spawned {
-            eprintln!("mwauth: cannot start the log thread: {e}");
-        }
-        StderrLines { lines: tx, dropped }
+        start_writer();
+        StderrLines
     }
 }
 
-fn write_lines(rx: Receiver<Vec<u8>>, dropped: Arc<AtomicU64>) {
-    // Not `stderr().lock()` held for ever: the handle locks only while it writes a batch,
-    // so `eprintln!` elsewhere (an error at exit, a panic message) is never blocked.
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
-    loop {
-        // The thread polls instead of waiting in `recv`: a receiver blocked in `recv` must be
-        // woken by every sender, a context switch per request; polling every few milliseconds
-        // costs nothing under load and little when idle.
-        let mut written = 0;
-        loop {
-            match rx.try_recv() {
-                Ok(line) => {
-                    let _ = out.write_all(&line);
-                    written += 1;
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    let _ = out.flush();
-                    PENDING.fetch_sub(written, Ordering::Release);
-                    return;
-                }
-            }
-        }
-        let lost = dropped.swap(0, Ordering::Relaxed);
-        if lost > 0 {
-            let _ = writeln!(out, "mwauth: {lost} log lines dropped (stderr too slow)");
-        }
-        if written > 0 || lost > 0 {
-            let _ = out.flush();
-            PENDING.fetch_sub(written, Ordering::Release);
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
-/// One event's line, sent when tracing drops the writer.
+/// One event's line, handed over when tracing drops the writer.
 pub struct Line {
     buf: Vec<u8>,
-    to: StderrLines,
 }
 
 impl Write for Line {
@@ -102,21 +217,8 @@ impl Write for Line {
 
 impl Drop for Line {
     fn drop(&mut self) {
-        if self.buf.is_empty() {
-            return;
-        }
-        PENDING.fetch_add(1, Ordering::AcqRel);
-        match self.to.lines.try_send(std::mem::take(&mut self.buf)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                PENDING.fetch_sub(1, Ordering::AcqRel);
-                self.to.dropped.fetch_add(1, Ordering::Relaxed);
-            }
-            // The writer thread is gone (it could not start): write directly.
-            Err(TrySendError::Disconnected(line)) => {
-                PENDING.fetch_sub(1, Ordering::AcqRel);
-                let _ = std::io::stderr().write_all(&line);
-            }
+        if !self.buf.is_empty() {
+            push(&self.buf);
         }
     }
 }
@@ -127,15 +229,13 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for StderrLines {
     fn make_writer(&'a self) -> Line {
         Line {
             buf: Vec::with_capacity(256),
-            to: self.clone(),
         }
     }
 }
 
-/// The per-request line, formatted by hand: tracing's default formatter costs several
-/// microseconds an event (Debug formatting of every field, the date computed each time),
-/// more than answering a `meta=tokens` request does. Same layout as that formatter:
-/// `2026-11-26T00:25:47.694102Z  INFO request method=GET path=/w/api.php …`.
+/// The line of other events, formatted by hand: tracing's default formatter costs several
+/// microseconds an event (Debug formatting of every field, the date computed each time).
+/// Same layout as that formatter: `2026-11-26T00:25:47.694102Z  INFO message field=value`.
 pub struct LineFormat;
 
 impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for LineFormat
@@ -149,19 +249,8 @@ where
         mut w: tracing_subscriber::fmt::format::Writer<'_>,
         event: &tracing::Event<'_>,
     ) -> std::fmt::Result {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let secs = now.as_secs() as i64;
-        let date = SECOND.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if cache.0 != secs || cache.1.is_empty() {
-                // ts_iso: 2026-11-26T00:25:47Z; the fraction goes before the Z.
-                let iso = mwauth::time::ts_iso(secs);
-                *cache = (secs, iso.trim_end_matches('Z').to_string());
-            }
-            cache.1.clone()
-        });
+        let mut date = Vec::with_capacity(32);
+        timestamp(&mut date);
         let level = *event.metadata().level();
         let pad = if level == tracing::Level::INFO || level == tracing::Level::WARN {
             " "
@@ -172,17 +261,13 @@ where
         event.record(&mut fields);
         write!(
             w,
-            "{date}.{:06}Z {pad}{level} {}{}",
-            now.subsec_micros(),
+            "{} {pad}{level} {}{}",
+            String::from_utf8_lossy(&date),
             fields.message,
             fields.rest
         )?;
         writeln!(w)
     }
-}
-
-thread_local! {
-    static SECOND: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((0, String::new())) };
 }
 
 #[derive(Default)]
@@ -218,5 +303,59 @@ impl tracing::field::Visit for Fields {
         } else {
             let _ = write!(self.rest, " {}={value:?}", field.name());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_lines_keep_the_layout_and_escape_the_clients_text() {
+        let ip: IpAddr = "127.0.0.2".parse().unwrap();
+        let mut line = Vec::new();
+        request_fields(
+            &mut line,
+            "request",
+            "GET",
+            "/w/api.php",
+            Some("query"),
+            200,
+            ip,
+            85,
+        );
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "  INFO request method=GET path=/w/api.php action=query status=200 client=127.0.0.2 micros=85\n"
+        );
+        let mut line = Vec::new();
+        let forged = "x\n2026-11-26T00:00:00.000000Z  INFO request method=POST";
+        request_fields(
+            &mut line,
+            "request",
+            "GET",
+            "/w/api.php",
+            Some(forged),
+            200,
+            ip,
+            1,
+        );
+        let text = String::from_utf8(line).unwrap();
+        assert_eq!(text.matches('\n').count(), 1, "{text}");
+        assert!(text.contains(r#"action="x\n2026"#), "{text}");
+        let mut line = Vec::new();
+        request_fields(&mut line, "page", "POST", "/w/index.php", None, 302, ip, 7);
+        assert!(String::from_utf8(line)
+            .unwrap()
+            .ends_with("path=/w/index.php status=302 client=127.0.0.2 micros=7\n"));
+    }
+
+    #[test]
+    fn timestamps_have_microseconds() {
+        let mut out = Vec::new();
+        timestamp(&mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.len(), "2026-11-26T00:25:47.694102Z".len(), "{text}");
+        assert!(text.ends_with('Z') && text.as_bytes()[19] == b'.', "{text}");
     }
 }
