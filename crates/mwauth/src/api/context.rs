@@ -128,7 +128,7 @@ impl<'a> Context<'a> {
             return token::ANON_TOKEN.to_string();
         }
         let (secret, _) = self.session.token_secret(key);
-        token::token_at(&secret, salt, self.now)
+        token::token_at(secret, salt, self.now)
     }
 
     /// Token::match against this session's token of `kind`.
@@ -143,7 +143,7 @@ impl<'a> Context<'a> {
             return false;
         }
         let (secret, _) = self.session.token_secret(key);
-        token::matches(&secret, salt, given, max_age, self.now)
+        token::matches(secret, salt, given, max_age, self.now)
     }
 
     /// ApiBase::requirePostedParameters: refuse the listed names if they came in the query

@@ -32,10 +32,17 @@ pub struct Loaded {
     pub store_failed: bool,
 }
 
-fn cookie<'a>(cookies: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// The cookie `{prefix}{suffix}`, found without building its name.
+fn prefixed_cookie<'a>(
+    cookies: &'a [(String, String)],
+    prefix: &str,
+    suffix: &str,
+) -> Option<&'a str> {
     cookies
         .iter()
-        .find(|(k, _)| k == name)
+        .find(|(k, _)| {
+            k.len() == prefix.len() + suffix.len() && k.starts_with(prefix) && k.ends_with(suffix)
+        })
         .map(|(_, v)| v.as_str())
 }
 
@@ -78,9 +85,10 @@ pub async fn load_with(
     https: bool,
 ) -> Loaded {
     let config = &services.config;
+    let prefix = config.cookie_prefix();
     let mut out_cookies = Vec::new();
     let mut failed = false;
-    if let Some(id) = cookie(cookies, &session_cookie_name(config, Provider::BotPassword)) {
+    if let Some(id) = prefixed_cookie(cookies, prefix, "_BPsession") {
         if let Some((data, expires, user)) = load_bot_session(services, id, ip, &mut failed).await {
             let session = Session {
                 id: id.to_string(),
@@ -107,9 +115,8 @@ pub async fn load_with(
             https,
         ));
     }
-    let prefix = config.cookie_prefix();
     let mut dead_cookie_session = false;
-    if let Some(id) = cookie(cookies, &session_cookie_name(config, Provider::Cookie)) {
+    if let Some(id) = prefixed_cookie(cookies, prefix, "_session") {
         if let Some((data, expires, user)) = load_cookie_session(services, id, &mut failed).await {
             let session = Session {
                 id: id.to_string(),
@@ -133,8 +140,8 @@ pub async fn load_with(
         dead_cookie_session = true;
     }
     if let (Some(uid), Some(token)) = (
-        cookie(cookies, &format!("{prefix}UserID")),
-        cookie(cookies, &format!("{prefix}Token")),
+        prefixed_cookie(cookies, prefix, "UserID"),
+        prefixed_cookie(cookies, prefix, "Token"),
     ) {
         if let Ok(uid) = uid.parse::<u32>() {
             if let Ok(Some(user)) = services.users.user_by_id(uid).await {
@@ -166,7 +173,7 @@ pub async fn load_with(
     }
     let mut session = Session::new_anonymous();
     if dead_cookie_session {
-        if cookie(cookies, &format!("{prefix}UserID")).is_some() {
+        if prefixed_cookie(cookies, prefix, "UserID").is_some() {
             out_cookies.extend(logout_cookies(config, https));
         } else {
             out_cookies.push(id_cookie(config, &session, https));

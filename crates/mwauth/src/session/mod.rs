@@ -7,7 +7,6 @@ pub mod token;
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 pub use cookie::SetCookie;
 
@@ -36,7 +35,7 @@ pub struct SessionData {
     pub user_name: String,
     /// `wsTokenSecrets`: key (`default`, `login`, `createaccount`) → 32 hex digits.
     #[serde(default)]
-    pub token_secrets: BTreeMap<String, String>,
+    pub token_secrets: TokenSecrets,
     #[serde(default)]
     pub bot: Option<BotGrant>,
     /// `user_token` at login; a changed user_token (password change) ends the session.
@@ -44,6 +43,84 @@ pub struct SessionData {
     pub user_token: String,
     #[serde(default)]
     pub remember: bool,
+}
+
+/// `wsTokenSecrets`: a handful of entries (at most `default`, `login` and `createaccount`),
+/// kept sorted by key in a vector. Stored as a JSON object exactly as a `BTreeMap` writes it;
+/// read back without the `BTreeMap`'s half-kilobyte node, which every request of a session
+/// paid for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TokenSecrets(Vec<(String, String)>);
+
+impl TokenSecrets {
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Sets `key` (replacing its secret if it had one).
+    pub fn insert(&mut self, key: String, secret: String) {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            Ok(i) => self.0[i].1 = secret,
+            Err(i) => self.0.insert(i, (key, secret)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::ops::Index<&str> for TokenSecrets {
+    type Output = String;
+
+    fn index(&self, key: &str) -> &String {
+        self.get(key).expect("no token secret of that key")
+    }
+}
+
+impl Serialize for TokenSecrets {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenSecrets {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = TokenSecrets;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of token secrets")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<TokenSecrets, A::Error> {
+                let mut secrets = TokenSecrets(Vec::with_capacity(access.size_hint().unwrap_or(1)));
+                while let Some((k, v)) = access.next_entry::<String, String>()? {
+                    // As a BTreeMap reads a repeated key: the last one wins.
+                    secrets.insert(k, v);
+                }
+                Ok(secrets)
+            }
+        }
+        d.deserialize_map(Entries)
+    }
 }
 
 /// A session as one request sees it: loaded from a cookie, or new and not yet persisted.
@@ -79,16 +156,15 @@ impl Session {
     /// Session::getToken's secret half: the secret for `key`, made on first use. Returns the
     /// secret and whether it was new (a new login secret means the client's login token
     /// cannot match: MediaWiki answers "sessionlost" then).
-    pub fn token_secret(&mut self, key: &str) -> (String, bool) {
-        if let Some(s) = self.data.token_secrets.get(key) {
-            return (s.clone(), false);
+    pub fn token_secret(&mut self, key: &str) -> (&str, bool) {
+        let new = !self.data.token_secrets.contains_key(key);
+        if new {
+            self.data
+                .token_secrets
+                .insert(key.to_string(), random_hex(32));
+            self.dirty = true;
         }
-        let secret = random_hex(32);
-        self.data
-            .token_secrets
-            .insert(key.to_string(), secret.clone());
-        self.dirty = true;
-        (secret, true)
+        (&self.data.token_secrets[key], new)
     }
 
     pub fn has_secret(&self, key: &str) -> bool {
@@ -169,12 +245,38 @@ mod tests {
     fn token_secret_is_made_once_per_key() {
         let mut s = Session::new_anonymous();
         let (a, new_a) = s.token_secret("login");
+        let a = a.to_string();
         let (b, new_b) = s.token_secret("login");
+        let b = b.to_string();
         let (c, _) = s.token_secret("default");
         assert!(new_a && !new_b);
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn token_secrets_are_stored_as_a_sorted_json_object() {
+        let mut secrets = TokenSecrets::default();
+        secrets.insert("login".into(), "b".repeat(32));
+        secrets.insert("default".into(), "a".repeat(32));
+        secrets.insert("createaccount".into(), "c".repeat(32));
+        secrets.insert("login".into(), "d".repeat(32));
+        let json = serde_json::to_string(&secrets).unwrap();
+        let as_btree: std::collections::BTreeMap<&str, String> = [
+            ("default", "a".repeat(32)),
+            ("login", "d".repeat(32)),
+            ("createaccount", "c".repeat(32)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(json, serde_json::to_string(&as_btree).unwrap());
+        let back: TokenSecrets =
+            serde_json::from_str(r#"{"login":"x","default":"y","login":"z"}"#).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back["login"], "z");
+        assert_eq!(back.get("default").map(String::as_str), Some("y"));
+        assert!(serde_json::from_str::<TokenSecrets>(r#"["default"]"#).is_err());
     }
 
     #[test]

@@ -16,11 +16,34 @@ pub const SUFFIX: &str = "+\\";
 pub const ANON_TOKEN: &str = "+\\";
 
 pub fn token_at(secret: &str, salt: &str, timestamp: i64) -> String {
+    use std::fmt::Write as _;
     let mut mac = Hmac::<Md5>::new_from_slice(secret.as_bytes()).expect("hmac takes any key");
-    mac.update(timestamp.to_string().as_bytes());
+    // The decimal timestamp, written without allocating.
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = timestamp.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if timestamp < 0 {
+        mac.update(b"-");
+    }
+    mac.update(&digits[at..]);
     mac.update(salt.as_bytes());
     let digest = mac.finalize().into_bytes();
-    format!("{}{:x}{}", hex::encode(digest), timestamp, SUFFIX)
+    let mut out = String::with_capacity(2 * digest.len() + 16 + SUFFIX.len());
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in digest {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    let _ = write!(out, "{timestamp:x}{SUFFIX}");
+    out
 }
 
 /// The timestamp a token claims, when it has MediaWiki's shape: 32 hex digits of HMAC, at

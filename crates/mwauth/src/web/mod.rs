@@ -246,7 +246,7 @@ impl<'a> Ctx<'a> {
     /// Session::getToken(salt, key): made on first use (which stores the session).
     pub fn token(&mut self, key: &str, salt: &str) -> String {
         let (secret, _) = self.session.token_secret(key);
-        token::token_at(&secret, salt, self.now)
+        token::token_at(secret, salt, self.now)
     }
 
     /// Token::match of a form's token, telling apart a session that never had the secret.
@@ -256,7 +256,7 @@ impl<'a> Ctx<'a> {
             TokenCheck::NoSession
         } else if given.is_empty() {
             TokenCheck::Missing
-        } else if token::matches(&secret, salt, given, None, self.now) {
+        } else if token::matches(secret, salt, given, None, self.now) {
             TokenCheck::Good
         } else {
             TokenCheck::Wrong

@@ -143,6 +143,14 @@ fn newline(out: &mut String, style: JsonStyle, depth: usize) {
 
 fn write_str(out: &mut String, s: &str, ascii: bool) {
     out.push('"');
+    // Most strings (tokens, names, codes) are printable ASCII with nothing to escape.
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
