@@ -150,6 +150,9 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            // A file connection does not go stale; the test would be one more round trip to
+            // sqlx's SQLite thread for every commit of the session writer.
+            .test_before_acquire(false)
             .connect_with(self.options.clone())
             .await?;
         Ok(SqliteStore {
@@ -177,6 +180,7 @@ impl SqliteStore {
             // user rows, which are cached above the store (super::cache).
             .max_connections(4)
             .min_connections(1)
+            .test_before_acquire(false)
             .connect_with(opts.clone())
             .await?;
         Ok(SqliteStore {
@@ -317,10 +321,12 @@ impl SqliteStore {
         let sql = self.t("INSERT INTO /*_*/mwauth_session_journal (mj_id, mj_data, mj_expires) ");
         let statement = |chunk| journal_insert(&sql, chunk);
         if writes.len() <= 4096 {
-            // Each batch size is another SQL text: not worth a place in the statement cache.
+            // Each batch size is another SQL text: the small ones, which come again and
+            // again, are kept prepared (sqlx keeps 100 statements); the rest are not worth
+            // a place in the cache.
             statement(writes)
                 .build()
-                .persistent(false)
+                .persistent(writes.len() <= 64)
                 .execute(&self.pool)
                 .await?;
             return Ok(());
