@@ -145,15 +145,15 @@ async fn index_php(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -
     let path_title = web::path_title(parts.uri.path());
     let res = web::execute(&state.services, &web_req, path_title.as_deref()).await;
     if tracing::enabled!(tracing::Level::INFO) {
-        crate::log::request(
-            "page",
-            parts.method.as_str(),
-            parts.uri.path(),
-            None,
-            res.status,
-            web_req.client_ip,
-            started.elapsed().as_micros() as u64,
-        );
+        crate::log::request(&crate::log::RequestLine {
+            what: "page",
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            action: None,
+            status: res.status,
+            client: web_req.client_ip,
+            micros: started.elapsed().as_micros() as u64,
+        });
     }
     to_http(res)
 }
@@ -191,15 +191,15 @@ async fn api_php(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> 
             .chain(api_req.body.iter())
             .find(|(k, _)| k == "action")
             .map(|(_, v)| v.as_str());
-        crate::log::request(
-            "request",
-            parts.method.as_str(),
-            parts.uri.path(),
-            Some(action.unwrap_or("-")),
-            res.status,
-            api_req.client_ip,
-            started.elapsed().as_micros() as u64,
-        );
+        crate::log::request(&crate::log::RequestLine {
+            what: "request",
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            action: Some(action.unwrap_or("-")),
+            status: res.status,
+            client: api_req.client_ip,
+            micros: started.elapsed().as_micros() as u64,
+        });
     }
     to_http(res)
 }

@@ -99,30 +99,36 @@ pub fn drain() {
     write_pending(&mut Vec::new());
 }
 
-/// The line of one answered request:
+/// One answered request, as its log line tells it.
+pub struct RequestLine<'a> {
+    /// `request` (api.php) or `page` (index.php).
+    pub what: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+    /// The `action` parameter (api.php only; the client's text).
+    pub action: Option<&'a str>,
+    pub status: u16,
+    pub client: IpAddr,
+    pub micros: u64,
+}
+
+/// Logs one answered request:
 /// `2026-11-26T00:25:47.694102Z  INFO request method=GET path=/w/api.php action=query
 /// status=200 client=127.0.0.1 micros=85` (`page` and no `action` for index.php), the
 /// layout of [`LineFormat`].
-pub fn request(
-    what: &str,
-    method: &str,
-    path: &str,
-    action: Option<&str>,
-    status: u16,
-    client: IpAddr,
-    micros: u64,
-) {
+pub fn request(r: &RequestLine<'_>) {
     if !WRITER.load(Ordering::Acquire) {
         // Not `serve`'s logging (a test's or an embedder's subscriber): an ordinary event.
         tracing::info!(
             target: "mwauth_server::http",
-            method,
-            path,
-            action,
-            status,
-            client = %client,
-            micros,
-            "{what}"
+            method = r.method,
+            path = r.path,
+            action = r.action,
+            status = r.status,
+            client = %r.client,
+            micros = r.micros,
+            "{}",
+            r.what
         );
         return;
     }
@@ -130,38 +136,37 @@ pub fn request(
         let mut line = scratch.borrow_mut();
         line.clear();
         timestamp(&mut line);
-        request_fields(
-            &mut line, what, method, path, action, status, client, micros,
-        );
+        r.write_fields(&mut line);
         push(&line);
     });
 }
 
-/// What follows the date in a request line.
-#[allow(clippy::too_many_arguments)]
-fn request_fields(
-    line: &mut Vec<u8>,
-    what: &str,
-    method: &str,
-    path: &str,
-    action: Option<&str>,
-    status: u16,
-    client: IpAddr,
-    micros: u64,
-) {
-    let _ = write!(line, "  INFO {what} method={method} path={path}");
-    match action {
-        // The action is the client's text: quoted and escaped when it holds a space or a
-        // control character, so that no request can write a line of its own.
-        Some(a) if a.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-            let _ = write!(line, " action={a:?}");
+impl RequestLine<'_> {
+    /// What follows the date in the line.
+    fn write_fields(&self, line: &mut Vec<u8>) {
+        let RequestLine {
+            what,
+            method,
+            path,
+            action,
+            status,
+            client,
+            micros,
+        } = self;
+        let _ = write!(line, "  INFO {what} method={method} path={path}");
+        match action {
+            // The action is the client's text: quoted and escaped when it holds a space or a
+            // control character, so that no request can write a line of its own.
+            Some(a) if a.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                let _ = write!(line, " action={a:?}");
+            }
+            Some(a) => {
+                let _ = write!(line, " action={a}");
+            }
+            None => {}
         }
-        Some(a) => {
-            let _ = write!(line, " action={a}");
-        }
-        None => {}
+        let _ = writeln!(line, " status={status} client={client} micros={micros}");
     }
-    let _ = writeln!(line, " status={status} client={client} micros={micros}");
 }
 
 /// `2026-11-26T00:25:47.694102Z`, the date part computed once a second per thread.
@@ -312,41 +317,29 @@ mod tests {
 
     #[test]
     fn request_lines_keep_the_layout_and_escape_the_clients_text() {
-        let ip: IpAddr = "127.0.0.2".parse().unwrap();
-        let mut line = Vec::new();
-        request_fields(
-            &mut line,
-            "request",
-            "GET",
-            "/w/api.php",
-            Some("query"),
-            200,
-            ip,
-            85,
-        );
+        let line = |what, method, path, action, status, micros| {
+            let mut out = Vec::new();
+            RequestLine {
+                what,
+                method,
+                path,
+                action,
+                status,
+                client: "127.0.0.2".parse().unwrap(),
+                micros,
+            }
+            .write_fields(&mut out);
+            String::from_utf8(out).unwrap()
+        };
         assert_eq!(
-            String::from_utf8(line).unwrap(),
+            line("request", "GET", "/w/api.php", Some("query"), 200, 85),
             "  INFO request method=GET path=/w/api.php action=query status=200 client=127.0.0.2 micros=85\n"
         );
-        let mut line = Vec::new();
         let forged = "x\n2026-11-26T00:00:00.000000Z  INFO request method=POST";
-        request_fields(
-            &mut line,
-            "request",
-            "GET",
-            "/w/api.php",
-            Some(forged),
-            200,
-            ip,
-            1,
-        );
-        let text = String::from_utf8(line).unwrap();
+        let text = line("request", "GET", "/w/api.php", Some(forged), 200, 1);
         assert_eq!(text.matches('\n').count(), 1, "{text}");
         assert!(text.contains(r#"action="x\n2026"#), "{text}");
-        let mut line = Vec::new();
-        request_fields(&mut line, "page", "POST", "/w/index.php", None, 302, ip, 7);
-        assert!(String::from_utf8(line)
-            .unwrap()
+        assert!(line("page", "POST", "/w/index.php", None, 302, 7)
             .ends_with("path=/w/index.php status=302 client=127.0.0.2 micros=7\n"));
     }
 

@@ -34,6 +34,10 @@ pub struct Config {
     pub allow_account_creation: bool,
     /// `$wgEnableBotPasswords`.
     pub enable_bot_passwords: bool,
+    /// `$wgReauthenticateTime['default']`: seconds after a password login during which
+    /// Special:BotPasswords may be used without entering the password again; negative: never
+    /// asks again.
+    pub reauthenticate_time: i64,
     /// `$wgPasswordAttemptThrottle`: (count, seconds) windows per user+IP.
     pub password_attempt_throttle: Vec<(u32, u64)>,
     /// `$wgCrossSiteAJAXdomains`: origins (host patterns with `*` and `?`) that may call the
@@ -117,6 +121,7 @@ impl Default for Config {
             account_creation_throttle: vec![(0, 86400)],
             allow_account_creation: true,
             enable_bot_passwords: true,
+            reauthenticate_time: 300,
             password_attempt_throttle: vec![(5, 300), (150, 172800)],
             cross_site_ajax_domains: Vec::new(),
             cross_site_ajax_domain_exceptions: Vec::new(),

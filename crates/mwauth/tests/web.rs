@@ -134,6 +134,20 @@ impl<'a> Client<'a> {
         }
     }
 
+    /// Another browser holding only this one's remember-me cookies (`UserID`, `Token`).
+    fn remembered(&self) -> Client<'a> {
+        let mut other = Client {
+            services: self.services,
+            jar: Vec::new(),
+        };
+        for name in ["my_wikiUserID", "my_wikiToken"] {
+            other
+                .jar
+                .push((name.into(), self.cookie(name).unwrap().to_string()));
+        }
+        other
+    }
+
     fn cookie(&self, name: &str) -> Option<&str> {
         self.jar
             .iter()
@@ -358,12 +372,7 @@ async fn remember_me_sets_the_long_lived_cookies() {
         assert!(set.contains("Max-Age=15552000"), "{set}");
     }
     // The remember-me cookies alone log the user in again.
-    let mut later = Client::new(&w);
-    for name in ["my_wikiUserID", "my_wikiToken"] {
-        later
-            .jar
-            .push((name.into(), c.cookie(name).unwrap().to_string()));
-    }
+    let mut later = c.remembered();
     assert!(later
         .get("Main_Page")
         .await
@@ -1067,6 +1076,120 @@ async fn bot_passwords_are_managed_on_the_page() {
         .await
         .body
         .contains(">mybot</a>"));
+}
+
+/// $wgReauthenticateTime: Special:BotPasswords wants a password login in this session no
+/// older than `reauthenticate_time` seconds; otherwise (and for a session made from the
+/// remember-me cookies, which never gave a password) it sends the user to log in again
+/// with `force=BotPasswords`, and back with the query it had.
+#[tokio::test]
+async fn bot_passwords_ask_for_the_password_again_after_a_while() {
+    let w = wiki_with(Config {
+        reauthenticate_time: 1,
+        ..Config::default()
+    })
+    .await;
+    let mut c = Client::new(&w);
+    assert_eq!(c.log_in("Alice", PW, true).await.status, 303);
+    // Just logged in with the password: the page is served.
+    let p = c.get("Special:BotPasswords").await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("wpappId"));
+
+    // The remember-me cookies alone: a session that never gave the password.
+    let mut later = c.remembered();
+    assert_eq!(later.whoami().await, "Alice");
+    let p = later
+        .get_q("Special:BotPasswords/mybot", &[("uselang", "en")])
+        .await;
+    assert_eq!(p.status, 302);
+    assert_eq!(
+        p.header("Location"),
+        Some("/w/index.php?title=Special:UserLogin&returnto=Special%3ABotPasswords%2Fmybot&returntoquery=uselang%3Den&force=BotPasswords")
+    );
+    // A POST is refused the same way: nothing is created.
+    let edit_token = later
+        .api("GET", &[("action", "query"), ("meta", "tokens")])
+        .await["query"]["tokens"]["csrftoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let p = later
+        .post(
+            "Special:BotPasswords/mybot",
+            &[("wpEditToken", &edit_token), ("op", "create")],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert!(p
+        .header("Location")
+        .unwrap()
+        .ends_with("&force=BotPasswords"));
+    assert!(w
+        .services
+        .users
+        .list_bot_passwords(1)
+        .await
+        .unwrap()
+        .is_empty());
+    // The login page asks again, in MediaWiki's words, and keeps `force` in its form.
+    let login = later
+        .get_q(
+            "Special:UserLogin",
+            &[
+                ("returnto", "Special:BotPasswords/mybot"),
+                ("returntoquery", "uselang=en"),
+                ("force", "BotPasswords"),
+            ],
+        )
+        .await;
+    assert!(login
+        .text()
+        .contains("You must log in again to verify that you are Alice."));
+    assert!(!login.text().contains("You are already logged in"));
+    assert_eq!(login.input("force").as_deref(), Some("BotPasswords"));
+    let token = login.input("wpLoginToken").unwrap();
+    let p = later
+        .post(
+            "Special:UserLogin",
+            &[
+                ("wpName", "Alice"),
+                ("wpPassword", PW),
+                ("wpLoginToken", &token),
+                ("returnto", "Special:BotPasswords/mybot"),
+                ("returntoquery", "uselang=en"),
+                ("force", "BotPasswords"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(
+        p.header("Location"),
+        Some("/w/index.php?title=Special:BotPasswords/mybot&uselang=en")
+    );
+    assert_eq!(later.get("Special:BotPasswords/mybot").await.status, 200);
+
+    // More than reauthenticate_time after the login: asked again.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let p = c.get("Special:BotPasswords").await;
+    assert_eq!(p.status, 302);
+    assert!(p
+        .header("Location")
+        .unwrap()
+        .ends_with("&force=BotPasswords"));
+    // Without `force`, the login page of a logged-in user says so, as before.
+    let login = c.get("Special:UserLogin").await;
+    assert!(login.text().contains("You are already logged in as Alice."));
+    // A negative reauthenticate_time never asks.
+    let w = wiki_with(Config {
+        reauthenticate_time: -1,
+        ..Config::default()
+    })
+    .await;
+    let mut c = Client::new(&w);
+    c.log_in("Alice", PW, true).await;
+    let mut later = c.remembered();
+    assert_eq!(later.get("Special:BotPasswords").await.status, 200);
 }
 
 #[tokio::test]

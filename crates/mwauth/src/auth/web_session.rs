@@ -47,6 +47,7 @@ pub async fn begin_user_session(
         user_name: user.name.clone(),
         user_token: user.token.clone(),
         remember,
+        last_auth: crate::time::now(),
         ..SessionData::default()
     };
     session.dirty = true;

@@ -43,6 +43,14 @@ pub struct SessionData {
     pub user_token: String,
     #[serde(default)]
     pub remember: bool,
+    /// `AuthManager:lastAuthTimestamp`: when the user last gave their password in this
+    /// session (unix seconds); 0 when never (a session made from remember-me cookies).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub last_auth: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// `wsTokenSecrets`: a handful of entries (at most `default`, `login` and `createaccount`),

@@ -1,7 +1,10 @@
 //! # Special:BotPasswords
 //!
 //! - Logged-in users only (others are sent to log in, with `returnto`); not at all when
-//!   bot passwords are disabled.
+//!   bot passwords are disabled. A security-sensitive page, as in MediaWiki: when the
+//!   session's last password login is older than `reauthenticate_time`
+//!   (`$wgReauthenticateTime`, 300 s) or never happened (remember-me cookies), the user is
+//!   sent to Special:UserLogin with `force=BotPasswords` to give the password again.
 //! - `Special:BotPasswords`: the user's bot passwords (each a link to its own page, "(password
 //!   needs reset)" when its hash is unusable) and a "Bot name" box that leads to
 //!   `Special:BotPasswords/NAME`.
@@ -39,6 +42,10 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
     if !ctx.config().enable_bot_passwords {
         return Output::page("Bot passwords", "<p>Bot passwords are disabled.</p>");
     }
+    let valid_sub = sub.is_none_or(app_id_ok);
+    if valid_sub && ctx.needs_reauthentication() {
+        return reauthenticate(ctx);
+    }
     match sub {
         None => list(ctx, &user, None).await,
         Some(app) if !app_id_ok(app) => Output::Page {
@@ -52,6 +59,24 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
         },
         Some(app) => edit(ctx, &user, app).await,
     }
+}
+
+/// SpecialPage::checkLoginSecurityLevel when the password must be given again: to
+/// Special:UserLogin with `force=BotPasswords`, and back to this page and its query
+/// afterwards. A POSTed form is not carried over (MediaWiki stashes it in the session): the
+/// page is shown again to fill in.
+fn reauthenticate(ctx: &Ctx<'_>) -> Output {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(ctx.req.query.iter().filter(|(k, _)| k != "title"))
+        .finish();
+    Output::Redirect(ctx.url(
+        &Special::UserLogin.title(),
+        &[
+            ("returnto", ctx.title.as_str()),
+            ("returntoquery", &query),
+            ("force", "BotPasswords"),
+        ],
+    ))
 }
 
 /// A bot name: 1 to 32 bytes, and no `@` (which separates it from the user's name).

@@ -10,6 +10,9 @@
 //!   and `Token` only with "Keep me logged in"; then a redirect to `returnto` (the Main Page
 //!   without one), as LoginHelper::showReturnToPage does.
 //! - `Special:UserLogin/signup` and `type=signup` lead to Special:CreateAccount.
+//! - `force=LEVEL` (from a security-sensitive page such as Special:BotPasswords): a
+//!   logged-in user whose last password login is too old is asked to log in again
+//!   (`userlogin-reauth`); the login records the time (`AuthManager:lastAuthTimestamp`).
 
 use super::html::{self, esc};
 use super::{messages, Ctx, Output, ReturnTo, Special, TokenCheck};
@@ -39,6 +42,9 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
     }) {
         returnto = ReturnTo::default();
     }
+    // LoginSignupSpecialPage::load: `force=LEVEL` asks a logged-in user for the password
+    // again (a security-sensitive page sent them here); kept through the form's POST.
+    let reauth = ctx.param("force").is_some_and(|f| !f.is_empty()) && ctx.needs_reauthentication();
     // LoginSignupSpecialPage::execute: the session must persist for the token to work.
     ctx.persist = true;
     let mut error = None;
@@ -53,7 +59,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
             Err(text) => error = Some(text),
         }
     }
-    form(ctx, &returnto, error)
+    form(ctx, &returnto, error, reauth)
 }
 
 async fn submit(ctx: &mut Ctx<'_>) -> Result<(), String> {
@@ -75,11 +81,14 @@ async fn submit(ctx: &mut Ctx<'_>) -> Result<(), String> {
     }
 }
 
-fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>) -> Output {
+fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>, reauth: bool) -> Output {
     let config = ctx.config();
     let token = ctx.token("login", "");
     let notice = match (&error, &ctx.user) {
         (Some(e), _) => html::message_box("error", &html::text(e)),
+        (None, Some(u)) if reauth => {
+            html::message_box("warning", &html::text(&messages::reauth(&u.name)))
+        }
         (None, Some(u)) => html::message_box(
             "warning",
             &html::text(&messages::already_logged_in(&u.name)),
@@ -143,7 +152,12 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>) -> Output
             "",
             &format!(" placeholder=\"Enter your password\" autocomplete=\"current-password\" required{password_focus}"),
         ),
-        token = html::hidden("wpLoginToken", &token),
+        token = html::hidden("wpLoginToken", &token)
+            + &if reauth {
+                html::hidden("force", ctx.param("force").unwrap_or(""))
+            } else {
+                String::new()
+            },
         returnto = returnto.hidden_fields(),
     );
     Output::page("Log in", body)

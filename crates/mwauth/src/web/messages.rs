@@ -17,6 +17,11 @@ pub fn nocookies_login(sitename: &str) -> String {
 pub const NOCOOKIES_NEW: &str = "The user account was not created, as we could not confirm its source.\nEnsure you have cookies enabled, reload this page and try again.";
 
 /// userlogin-loggedin.
+/// `userlogin-reauth`.
+pub fn reauth(name: &str) -> String {
+    format!("You must log in again to verify that you are {name}.")
+}
+
 pub fn already_logged_in(name: &str) -> String {
     format!("You are already logged in as {name}.\nUse the form below to log in as another user.")
 }

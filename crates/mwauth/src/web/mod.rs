@@ -333,6 +333,25 @@ impl<'a> Ctx<'a> {
     pub fn url(&self, title: &str, query: &[(&str, &str)]) -> String {
         html::url(self.config(), title, query)
     }
+
+    /// AuthManager::securitySensitiveOperationStatus for a logged-in user: whether the
+    /// password must be given again first, because the last password login in this session
+    /// (`AuthManager:lastAuthTimestamp`) is more than `$wgReauthenticateTime` ago, was never
+    /// (a session from remember-me cookies), or was another user's.
+    pub fn needs_reauthentication(&self) -> bool {
+        let Some(user) = &self.user else {
+            return false;
+        };
+        let threshold = self.config().reauthenticate_time;
+        if threshold < 0 {
+            return false;
+        }
+        let data = &self.session.data;
+        if data.user_id != user.id || data.last_auth == 0 {
+            return true;
+        }
+        (self.now - data.last_auth).max(0) > threshold
+    }
 }
 
 /// Where to go after a login, an account creation or a logout (`returnto`,

@@ -209,6 +209,7 @@ pub(crate) async fn start_user_session(
         user_name: user.name.clone(),
         user_token: user.token.clone(),
         remember,
+        last_auth: ctx.now,
         ..SessionData::default()
     };
     session.dirty = true;
