@@ -129,11 +129,27 @@ async fn read_body(
 /// index.php: Special:UserLogin, UserLogout, CreateAccount, BotPasswords (mwauth::web).
 async fn index_php(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
     let started = Instant::now();
+    let (parts, web_req) = match read_request(state, peer, req).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
+    };
+    let path_title = web::path_title(parts.uri.path());
+    let res = web::execute(&state.services, &web_req, path_title.as_deref()).await;
+    log_request("page", &parts, None, &res, &web_req, started);
+    to_http(res)
+}
+
+/// The request as the core takes it, or the answer to a body over `max_body_bytes`.
+async fn read_request(
+    state: &AppState,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<(hyper::http::request::Parts, ApiRequest), HttpResponse> {
     let (parts, body) = match read_body(state, req).await {
         Ok(read) => read,
-        Err(parts) => return too_large(state, &parts.uri, &parts.headers),
+        Err(parts) => return Err(too_large(state, &parts.uri, &parts.headers)),
     };
-    let web_req = build_request(
+    let core_req = build_request(
         state,
         peer,
         &parts.method,
@@ -142,20 +158,29 @@ async fn index_php(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -
         &body,
     )
     .await;
-    let path_title = web::path_title(parts.uri.path());
-    let res = web::execute(&state.services, &web_req, path_title.as_deref()).await;
+    Ok((parts, core_req))
+}
+
+/// The request's log line (see [`crate::log::request`]), when `info` is on.
+fn log_request(
+    what: &str,
+    parts: &hyper::http::request::Parts,
+    action: Option<&str>,
+    res: &api::ApiResponse,
+    req: &ApiRequest,
+    started: Instant,
+) {
     if tracing::enabled!(tracing::Level::INFO) {
         crate::log::request(&crate::log::RequestLine {
-            what: "page",
+            what,
             method: parts.method.as_str(),
             path: parts.uri.path(),
-            action: None,
+            action,
             status: res.status,
-            client: web_req.client_ip,
+            client: req.client_ip,
             micros: started.elapsed().as_micros() as u64,
         });
     }
-    to_http(res)
 }
 
 fn web_asset(req: &Request<Incoming>) -> HttpResponse {
@@ -170,37 +195,18 @@ fn web_asset(req: &Request<Incoming>) -> HttpResponse {
 
 async fn api_php(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
     let started = Instant::now();
-    let (parts, body) = match read_body(state, req).await {
+    let (parts, api_req) = match read_request(state, peer, req).await {
         Ok(read) => read,
-        Err(parts) => return too_large(state, &parts.uri, &parts.headers),
+        Err(refused) => return refused,
     };
-    let api_req = build_request(
-        state,
-        peer,
-        &parts.method,
-        &parts.uri,
-        &parts.headers,
-        &body,
-    )
-    .await;
     let res = api::execute(&state.services, &api_req).await;
-    if tracing::enabled!(tracing::Level::INFO) {
-        let action = api_req
-            .query
-            .iter()
-            .chain(api_req.body.iter())
-            .find(|(k, _)| k == "action")
-            .map(|(_, v)| v.as_str());
-        crate::log::request(&crate::log::RequestLine {
-            what: "request",
-            method: parts.method.as_str(),
-            path: parts.uri.path(),
-            action: Some(action.unwrap_or("-")),
-            status: res.status,
-            client: api_req.client_ip,
-            micros: started.elapsed().as_micros() as u64,
-        });
-    }
+    let action = api_req
+        .query
+        .iter()
+        .chain(api_req.body.iter())
+        .find(|(k, _)| k == "action")
+        .map_or("-", |(_, v)| v.as_str());
+    log_request("request", &parts, Some(action), &res, &api_req, started);
     to_http(res)
 }
 

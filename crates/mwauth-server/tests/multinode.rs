@@ -8,10 +8,9 @@
 
 mod common;
 
-use common::{ALICE_BOT, ORACLE_BOT_PASSWORDS, ORACLE_USERS};
+use common::ALICE_BOT;
 use mwauth::session::random_hex;
 use mwauth::store::mysql::MysqlUserStore;
-use mwauth::user::BotPasswordRecord;
 use mwauth_server::config::FileConfig;
 use mwauth_server::serve::{spawn, Spawned};
 use mwauth_server::Settings;
@@ -50,28 +49,7 @@ async fn seed_reference_accounts(node: &Spawned) {
 }
 
 async fn seed(services: &mwauth::Services) {
-    let users = &services.users;
-    for (name, hash, groups) in ORACLE_USERS {
-        let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-        users
-            .create_user(name, hash, &groups)
-            .await
-            .expect("create user");
-    }
-    for (user_id, app_id, hash, grants) in ORACLE_BOT_PASSWORDS {
-        let bp = BotPasswordRecord {
-            user_id: *user_id,
-            app_id: app_id.to_string(),
-            password: hash.to_string(),
-            token: random_hex(32),
-            restrictions: mwauth::user::botpassword::DEFAULT_RESTRICTIONS.to_string(),
-            grants: grants.iter().map(|g| g.to_string()).collect(),
-        };
-        users
-            .create_bot_password(&bp)
-            .await
-            .expect("create bot password");
-    }
+    common::seed_accounts(services.users.as_ref()).await;
 }
 
 /// Every cookie value any node set (session ids among them), to delete the sessions left in

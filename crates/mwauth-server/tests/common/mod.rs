@@ -54,7 +54,13 @@ pub async fn oracle_server() -> TestServer {
         data_dir: dir.path().to_path_buf(),
     };
     let server = spawn(&settings).await.expect("server starts");
-    let users = &server.services.users;
+    seed_accounts(server.services.users.as_ref()).await;
+    TestServer { server, dir }
+}
+
+/// The reference wiki's accounts and bot passwords, in user-id order (each bot password with
+/// a fresh `bp_token`).
+pub async fn seed_accounts(users: &dyn mwauth::store::UserStore) {
     for (name, hash, groups) in ORACLE_USERS {
         let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
         users
@@ -76,5 +82,4 @@ pub async fn oracle_server() -> TestServer {
             .await
             .expect("create bot password");
     }
-    TestServer { server, dir }
 }

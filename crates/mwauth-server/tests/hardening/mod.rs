@@ -4,8 +4,8 @@
 //! attacker would.
 #![allow(dead_code)]
 
-use crate::common::{TestServer, ORACLE_BOT_PASSWORDS, ORACLE_USERS};
-use mwauth::user::BotPasswordRecord;
+pub use crate::common::seed_accounts;
+use crate::common::TestServer;
 use mwauth_server::config::FileConfig;
 use mwauth_server::serve::spawn;
 use mwauth_server::Settings;
@@ -34,31 +34,6 @@ pub async fn server_with(configure: impl FnOnce(&mut FileConfig)) -> TestServer 
     let server = spawn(&settings).await.expect("server starts");
     seed_accounts(server.services.users.as_ref()).await;
     TestServer { server, dir }
-}
-
-/// The reference wiki's accounts and bot passwords, in user-id order.
-pub async fn seed_accounts(users: &dyn mwauth::store::UserStore) {
-    for (name, hash, groups) in ORACLE_USERS {
-        let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-        users
-            .create_user(name, hash, &groups)
-            .await
-            .expect("create user");
-    }
-    for (user_id, app_id, hash, grants) in ORACLE_BOT_PASSWORDS {
-        let bp = BotPasswordRecord {
-            user_id: *user_id,
-            app_id: app_id.to_string(),
-            password: hash.to_string(),
-            token: mwauth::session::random_hex(32),
-            restrictions: mwauth::user::botpassword::DEFAULT_RESTRICTIONS.to_string(),
-            grants: grants.iter().map(|g| g.to_string()).collect(),
-        };
-        users
-            .create_bot_password(&bp)
-            .await
-            .expect("create bot password");
-    }
 }
 
 pub struct Reply {
