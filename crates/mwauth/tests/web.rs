@@ -1177,9 +1177,24 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
         .header("Location")
         .unwrap()
         .ends_with("&force=BotPasswords"));
-    // Without `force`, the login page of a logged-in user says so, as before.
+    // Without `force`, the login page of a logged-in user says so, as before; with only a
+    // `returnto`, it sends the user on (LoginSignupSpecialPage::execute).
     let login = c.get("Special:UserLogin").await;
     assert!(login.text().contains("You are already logged in as Alice."));
+    let p = c
+        .get_q(
+            "Special:UserLogin",
+            &[
+                ("returnto", "Special:BotPasswords"),
+                ("returntoquery", "a=b"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 302);
+    assert_eq!(
+        p.header("Location"),
+        Some("/w/index.php?title=Special:BotPasswords&a=b")
+    );
     // A negative reauthenticate_time never asks.
     let w = wiki_with(Config {
         reauthenticate_time: -1,

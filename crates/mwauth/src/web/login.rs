@@ -10,6 +10,7 @@
 //!   and `Token` only with "Keep me logged in"; then a redirect to `returnto` (the Main Page
 //!   without one), as LoginHelper::showReturnToPage does.
 //! - `Special:UserLogin/signup` and `type=signup` lead to Special:CreateAccount.
+//! - A logged-in user who comes with `returnto` (and no `force`) is sent on at once.
 //! - `force=LEVEL` (from a security-sensitive page such as Special:BotPasswords): a
 //!   logged-in user whose last password login is too old is asked to log in again
 //!   (`userlogin-reauth`); the login records the time (`AuthManager:lastAuthTimestamp`).
@@ -45,7 +46,18 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
     // LoginSignupSpecialPage::load: `force=LEVEL` asks a logged-in user for the password
     // again (a security-sensitive page sent them here); kept through the form's POST.
     let reauth = ctx.param("force").is_some_and(|f| !f.is_empty()) && ctx.needs_reauthentication();
-    // LoginSignupSpecialPage::execute: the session must persist for the token to work.
+    // LoginSignupSpecialPage::execute: a logged-in user sent here on the way to a page
+    // (`returnto`) goes straight there, unless asked to log in again.
+    let asked_to_return = ctx.param("returnto").is_some_and(|v| !v.is_empty())
+        || ctx.param("returntoquery").is_some_and(|v| !v.is_empty());
+    if ctx.user.is_some() && !ctx.posted() && !reauth && asked_to_return {
+        return Output::Redirect(
+            returnto
+                .url(ctx.config())
+                .unwrap_or_else(|| ctx.url("Main_Page", &[])),
+        );
+    }
+    // The session must persist for the token to work.
     ctx.persist = true;
     let mut error = None;
     if ctx.posted() {
