@@ -246,11 +246,14 @@ async fn build_request(
         req.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
     }
     for (name, value) in headers {
-        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let v = String::from_utf8_lossy(value.as_bytes());
         if name == "cookie" {
+            // Parsed into `cookies`; the core never reads the raw header.
             parse_cookie_header(&v, &mut req.cookies);
+        } else {
+            req.headers
+                .push((name.as_str().to_string(), v.into_owned()));
         }
-        req.headers.push((name.as_str().to_string(), v));
     }
     let ctype = headers
         .get("content-type")
@@ -339,12 +342,32 @@ fn to_http(res: api::ApiResponse) -> HttpResponse {
     let headers = out.headers_mut();
     headers.reserve(res.headers.len());
     for (k, v) in res.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_maybe_shared(Bytes::from(v)),
-        ) {
+        let name = match known_header(&k) {
+            Some(name) => name,
+            None => match HeaderName::from_bytes(k.as_bytes()) {
+                Ok(name) => name,
+                Err(_) => continue,
+            },
+        };
+        if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(v)) {
             headers.append(name, value);
         }
     }
     out
+}
+
+/// The names every answer carries, without parsing them again for each answer.
+fn known_header(name: &str) -> Option<HeaderName> {
+    use hyper::header;
+    Some(match name {
+        "Content-Type" => header::CONTENT_TYPE,
+        "Cache-Control" => header::CACHE_CONTROL,
+        "X-Content-Type-Options" => header::X_CONTENT_TYPE_OPTIONS,
+        "X-Frame-Options" => header::X_FRAME_OPTIONS,
+        "Content-Disposition" => header::CONTENT_DISPOSITION,
+        "Set-Cookie" => header::SET_COOKIE,
+        "Vary" => header::VARY,
+        "Expires" => header::EXPIRES,
+        _ => return None,
+    })
 }

@@ -153,7 +153,11 @@ impl RequestLine<'_> {
             client,
             micros,
         } = self;
-        let _ = write!(line, "  INFO {what} method={method} path={path}");
+        // Pieces appended one by one: `write!` with its formatting machinery was half of
+        // this line's cost, on every request.
+        for piece in ["  INFO ", what, " method=", method, " path=", path] {
+            line.extend_from_slice(piece.as_bytes());
+        }
         match action {
             // The action is the client's text: quoted and escaped when it holds a space or a
             // control character, so that no request can write a line of its own.
@@ -161,11 +165,16 @@ impl RequestLine<'_> {
                 let _ = write!(line, " action={a:?}");
             }
             Some(a) => {
-                let _ = write!(line, " action={a}");
+                line.extend_from_slice(b" action=");
+                line.extend_from_slice(a.as_bytes());
             }
             None => {}
         }
-        let _ = writeln!(line, " status={status} client={client} micros={micros}");
+        line.extend_from_slice(b" status=");
+        push_decimal(line, u64::from(*status), 1);
+        let _ = write!(line, " client={client} micros=");
+        push_decimal(line, *micros, 1);
+        line.push(b'\n');
     }
 }
 
@@ -184,7 +193,22 @@ fn timestamp(out: &mut Vec<u8>) {
         }
         out.extend_from_slice(cache.1.as_bytes());
     });
-    let _ = write!(out, ".{:06}Z", now.subsec_micros());
+    out.push(b'.');
+    push_decimal(out, u64::from(now.subsec_micros()), 6);
+    out.push(b'Z');
+}
+
+/// `n` in decimal, zero-padded to at least `width` digits.
+fn push_decimal(out: &mut Vec<u8>, n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    while rest > 0 || digits.len() - at < width.max(1) {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 thread_local! {
@@ -341,6 +365,19 @@ mod tests {
         assert!(text.contains(r#"action="x\n2026"#), "{text}");
         assert!(line("page", "POST", "/w/index.php", None, 302, 7)
             .ends_with("path=/w/index.php status=302 client=127.0.0.2 micros=7\n"));
+    }
+
+    #[test]
+    fn decimals_are_padded() {
+        let mut out = Vec::new();
+        for (n, width) in [(0, 1), (7, 1), (42, 6), (999_999, 6), (u64::MAX, 1)] {
+            push_decimal(&mut out, n, width);
+            out.push(b' ');
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "0 7 000042 999999 18446744073709551615 "
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@ pub struct ApiRequest {
     pub query: Vec<(String, String)>,
     /// Body pairs (urlencoded or multipart form fields), in order.
     pub body: Vec<(String, String)>,
-    /// Header names in lower case.
+    /// Header names in lower case. The HTTP adapter leaves out `Cookie`: it is read into
+    /// `cookies` (PHP's `$_COOKIE`), which is all the core reads of it.
     pub headers: Vec<(String, String)>,
     pub cookies: Vec<(String, String)>,
     pub client_ip: IpAddr,
