@@ -94,9 +94,25 @@ fn write_pending(spare: &mut Vec<u8>) {
     spare.clear();
 }
 
-/// Writes every line handed over so far: call before the process exits.
+/// Waits until the writer thread has written every line handed over so far, at most a
+/// second: call before the process exits. It never writes itself, so a stderr that blocks
+/// (a pipe nobody reads) cannot keep the process from exiting.
 pub fn drain() {
-    write_pending(&mut Vec::new());
+    if !WRITER.load(Ordering::Acquire) {
+        return;
+    }
+    let until = std::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        // Nothing waiting, nothing being written (the writer holds WRITING from taking the
+        // lines until they are out), no drop count to report.
+        let done = lock(&PENDING).is_empty()
+            && DROPPED.load(Ordering::Relaxed) == 0
+            && WRITING.try_lock().is_ok();
+        if done || std::time::Instant::now() >= until {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// One answered request, as its log line tells it.
