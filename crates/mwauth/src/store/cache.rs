@@ -12,6 +12,8 @@ use super::{StoreResult, UserStore};
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
 use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -57,6 +59,41 @@ impl CachedUsers {
     fn fresh(&self, at: Instant) -> bool {
         at.elapsed() < self.ttl
     }
+
+    /// The row of `key` in `table` while it is fresh; otherwise what `read` finds in the
+    /// store (called only then), kept for next time unless a write came in while it was read.
+    /// With a zero TTL, always `read`.
+    async fn read_through<K: Eq + Hash, V: Clone, F: Future<Output = StoreResult<Option<V>>>>(
+        &self,
+        table: fn(&mut Entries) -> &mut HashMap<K, (Instant, V)>,
+        key: K,
+        read: impl FnOnce() -> F,
+    ) -> StoreResult<Option<V>> {
+        if self.ttl.is_zero() {
+            return read().await;
+        }
+        let generation = {
+            let mut e = self.lock();
+            if let Some((at, row)) = table(&mut e).get(&key) {
+                if self.fresh(*at) {
+                    return Ok(Some(row.clone()));
+                }
+            }
+            e.generation
+        };
+        let found = read().await?;
+        if let Some(row) = &found {
+            let mut e = self.lock();
+            if e.generation == generation {
+                let rows = table(&mut e);
+                if rows.len() >= MAX_ENTRIES {
+                    rows.clear();
+                }
+                rows.insert(key, (Instant::now(), row.clone()));
+            }
+        }
+        Ok(found)
+    }
 }
 
 #[async_trait]
@@ -68,29 +105,8 @@ impl UserStore for CachedUsers {
     }
 
     async fn user_by_id(&self, id: u32) -> StoreResult<Option<UserRecord>> {
-        if self.ttl.is_zero() {
-            return self.inner.user_by_id(id).await;
-        }
-        let generation = {
-            let e = self.lock();
-            if let Some((at, user)) = e.users.get(&id) {
-                if self.fresh(*at) {
-                    return Ok(Some(user.clone()));
-                }
-            }
-            e.generation
-        };
-        let found = self.inner.user_by_id(id).await?;
-        if let Some(user) = &found {
-            let mut e = self.lock();
-            if e.generation == generation {
-                if e.users.len() >= MAX_ENTRIES {
-                    e.users.clear();
-                }
-                e.users.insert(id, (Instant::now(), user.clone()));
-            }
-        }
-        Ok(found)
+        self.read_through(|e| &mut e.users, id, || self.inner.user_by_id(id))
+            .await
     }
 
     async fn create_user(
@@ -133,30 +149,12 @@ impl UserStore for CachedUsers {
         user_id: u32,
         app_id: &str,
     ) -> StoreResult<Option<BotPasswordRecord>> {
-        if self.ttl.is_zero() {
-            return self.inner.bot_password(user_id, app_id).await;
-        }
-        let key = (user_id, app_id.to_string());
-        let generation = {
-            let e = self.lock();
-            if let Some((at, bp)) = e.bot_passwords.get(&key) {
-                if self.fresh(*at) {
-                    return Ok(Some(bp.clone()));
-                }
-            }
-            e.generation
-        };
-        let found = self.inner.bot_password(user_id, app_id).await?;
-        if let Some(bp) = &found {
-            let mut e = self.lock();
-            if e.generation == generation {
-                if e.bot_passwords.len() >= MAX_ENTRIES {
-                    e.bot_passwords.clear();
-                }
-                e.bot_passwords.insert(key, (Instant::now(), bp.clone()));
-            }
-        }
-        Ok(found)
+        self.read_through(
+            |e| &mut e.bot_passwords,
+            (user_id, app_id.to_string()),
+            || self.inner.bot_password(user_id, app_id),
+        )
+        .await
     }
 
     async fn create_bot_password(&self, bp: &BotPasswordRecord) -> StoreResult<()> {
