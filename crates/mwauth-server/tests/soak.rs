@@ -20,71 +20,17 @@
 mod common;
 mod hardening;
 
+use common::ServerProcess;
 use hardening::{seed_accounts, Browser, BP_SESSION};
 use mwauth::store::sqlite::SqliteStore;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const ALICE_BOT: (&str, &str) = common::ALICE_BOT;
-
-/// `mwauth serve` as a child process.
-struct ServerProcess {
-    child: Child,
-    url: String,
-}
-
-impl ServerProcess {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// VmRSS of the server process, in KiB.
-    fn rss_kib(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// SIGKILL (what `kill -9` sends), then reap.
-    fn kill_9(mut self) {
-        self.child.kill().expect("SIGKILL the server");
-        self.child.wait().expect("reap the server");
-    }
-
-    /// SIGTERM and wait: a clean stop.
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 fn database(dir: &Path) -> PathBuf {
     dir.join("mwauth.sqlite")
@@ -115,40 +61,19 @@ fn start_server(dir: &Path) -> ServerProcess {
         "[wiki]\nwiki_id = \"oraclewiki\"\ntrusted_proxies = [\"127.0.0.1\"]\n",
     )
     .expect("config file");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mwauth"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .arg("--config")
-        .arg(&config)
-        .env("MWAUTH_DATA_DIR", dir)
-        .env("MWAUTH_LOG", "warn,mwauth_server::serve=info")
-        .env_remove("MWAUTH_CONFIG")
-        .env_remove("MWAUTH_WIKI_ID")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start mwauth serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (server, stderr) = common::start_serve(
+        dir,
+        &["--config".as_ref(), config.as_os_str()],
+        "warn,mwauth_server::serve=info",
+    );
     std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(url) = line
-                .split_whitespace()
-                .find(|w| w.starts_with("http://") && w.ends_with("/w/api.php"))
-            {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(url.to_string());
-                }
-            } else if line.contains("ERROR") || line.contains("panicked") {
+        for line in stderr.lines().map_while(Result::ok) {
+            if line.contains("ERROR") || line.contains("panicked") {
                 eprintln!("server: {line}");
             }
         }
     });
-    let url = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("mwauth serve printed its address");
-    ServerProcess { child, url }
+    server
 }
 
 /// A client with an address of its own (see [`start_server`]).

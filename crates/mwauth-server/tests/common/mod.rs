@@ -83,3 +83,114 @@ pub async fn seed_accounts(users: &dyn mwauth::store::UserStore) {
             .expect("create bot password");
     }
 }
+
+/// `mwauth serve` as a child process (the real binary), killed if still running when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl ServerProcess {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// VmRSS of the server process, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// SIGKILL (what `kill -9` sends), then reap.
+    pub fn kill_9(mut self) {
+        self.child.kill().expect("SIGKILL the server");
+        self.child.wait().expect("reap the server");
+    }
+
+    /// SIGTERM and wait up to 10 s: its exit status when it stopped by itself, `None` when
+    /// it had to be killed.
+    pub fn stop(mut self) -> Option<std::process::ExitStatus> {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Starts `mwauth serve --listen 127.0.0.1:0 ARGS…` with its data in `dir` and `MWAUTH_LOG`
+/// set to `log`, and waits (at most 60 s) for its start-up line. Returns the server and its
+/// stderr, read up to that line and no further: the caller drains it (or, to test a stuck
+/// log collector, does not).
+pub fn start_serve(
+    dir: &std::path::Path,
+    args: &[&std::ffi::OsStr],
+    log: &str,
+) -> (ServerProcess, std::io::BufReader<std::process::ChildStderr>) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mwauth"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("MWAUTH_DATA_DIR", dir)
+        .env("MWAUTH_LOG", log)
+        .env_remove("MWAUTH_CONFIG")
+        .env_remove("MWAUTH_WIKI_ID")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start mwauth serve");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match stderr.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            if let Some(url) = line
+                .split_whitespace()
+                .find(|w| w.starts_with("http://") && w.ends_with("/w/api.php"))
+            {
+                let _ = tx.send((url.to_string(), stderr));
+                return;
+            }
+        }
+    });
+    // The process is a ServerProcess before the wait, so a failed start cannot leave it running.
+    let mut server = ServerProcess {
+        child,
+        url: String::new(),
+    };
+    let (url, stderr) = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("mwauth serve printed its address");
+    server.url = url;
+    (server, stderr)
+}
