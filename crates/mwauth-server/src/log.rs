@@ -216,15 +216,10 @@ fn timestamp(out: &mut Vec<u8>) {
 
 /// `n` in decimal, zero-padded to at least `width` digits.
 fn push_decimal(out: &mut Vec<u8>, n: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    while rest > 0 || digits.len() - at < width.max(1) {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-    }
-    out.extend_from_slice(&digits[at..]);
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(n);
+    out.resize(out.len() + width.saturating_sub(digits.len()), b'0');
+    out.extend_from_slice(digits.as_bytes());
 }
 
 thread_local! {

@@ -18,30 +18,12 @@ pub const ANON_TOKEN: &str = "+\\";
 pub fn token_at(secret: &str, salt: &str, timestamp: i64) -> String {
     use std::fmt::Write as _;
     let mut mac = Hmac::<Md5>::new_from_slice(secret.as_bytes()).expect("hmac takes any key");
-    // The decimal timestamp, written without allocating.
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = timestamp.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if timestamp < 0 {
-        mac.update(b"-");
-    }
-    mac.update(&digits[at..]);
+    mac.update(itoa::Buffer::new().format(timestamp).as_bytes());
     mac.update(salt.as_bytes());
-    let digest = mac.finalize().into_bytes();
-    let mut out = String::with_capacity(2 * digest.len() + 16 + SUFFIX.len());
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in digest {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 15)] as char);
-    }
+    let mut hexed = [0u8; 32];
+    hex::encode_to_slice(mac.finalize().into_bytes(), &mut hexed).expect("16 bytes, 32 digits");
+    let mut out = String::with_capacity(hexed.len() + 16 + SUFFIX.len());
+    out.push_str(std::str::from_utf8(&hexed).expect("hex digits"));
     let _ = write!(out, "{timestamp:x}{SUFFIX}");
     out
 }
