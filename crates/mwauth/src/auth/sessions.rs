@@ -46,11 +46,20 @@ fn prefixed_cookie<'a>(
         .map(|(_, v)| v.as_str())
 }
 
-pub fn session_cookie_name(config: &Config, provider: Provider) -> String {
+/// What follows the cookie prefix in the name of each provider's session cookie.
+fn session_cookie_suffix(provider: Provider) -> &'static str {
     match provider {
-        Provider::Cookie => format!("{}_session", config.cookie_prefix()),
-        Provider::BotPassword => format!("{}_BPsession", config.cookie_prefix()),
+        Provider::Cookie => "_session",
+        Provider::BotPassword => "_BPsession",
     }
+}
+
+pub fn session_cookie_name(config: &Config, provider: Provider) -> String {
+    format!(
+        "{}{}",
+        config.cookie_prefix(),
+        session_cookie_suffix(provider)
+    )
 }
 
 impl Loaded {
@@ -88,7 +97,11 @@ pub async fn load_with(
     let prefix = config.cookie_prefix();
     let mut out_cookies = Vec::new();
     let mut failed = false;
-    if let Some(id) = prefixed_cookie(cookies, prefix, "_BPsession") {
+    if let Some(id) = prefixed_cookie(
+        cookies,
+        prefix,
+        session_cookie_suffix(Provider::BotPassword),
+    ) {
         if let Some((data, expires, user)) = load_bot_session(services, id, ip, &mut failed).await {
             let session = Session {
                 id: id.to_string(),
@@ -116,7 +129,7 @@ pub async fn load_with(
         ));
     }
     let mut dead_cookie_session = false;
-    if let Some(id) = prefixed_cookie(cookies, prefix, "_session") {
+    if let Some(id) = prefixed_cookie(cookies, prefix, session_cookie_suffix(Provider::Cookie)) {
         if let Some((data, expires, user)) = load_cookie_session(services, id, &mut failed).await {
             let session = Session {
                 id: id.to_string(),
