@@ -26,6 +26,10 @@ pub struct FileConfig {
     pub cache_prefix: Option<String>,
     /// Maximum request body in bytes.
     pub max_body_bytes: usize,
+    /// A connection on which no request begins for this long (milliseconds) is closed: an
+    /// idle keep-alive connection, one that sends nothing, or one that dribbles its headers.
+    /// It is closed between one and two times this after its last request began.
+    pub idle_timeout_ms: u64,
     /// How long (milliseconds) a user or bot-password row read from the database may be
     /// reused. Changes made through this server are seen at once; changes made by another
     /// node or process within this time. 0 reads the database for every request.
@@ -47,6 +51,7 @@ impl Default for FileConfig {
             table_prefix: String::new(),
             cache_prefix: None,
             max_body_bytes: 8 * 1024 * 1024,
+            idle_timeout_ms: 30_000,
             user_cache_ms: 1000,
             max_sessions: 1_000_000,
             wiki: mwauth::Config::default(),
@@ -68,6 +73,9 @@ pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
 
 /// What TOML types cannot say: values that must have a certain form.
 pub fn check(file: &FileConfig) -> anyhow::Result<()> {
+    if file.idle_timeout_ms == 0 {
+        anyhow::bail!("idle_timeout_ms must be at least 1");
+    }
     for proxy in &file.wiki.trusted_proxies {
         if !mwauth::user::botpassword::is_ip_range(proxy.trim()) {
             anyhow::bail!(

@@ -19,6 +19,7 @@ use mwauth::Services;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -26,6 +27,8 @@ use tokio::net::TcpListener;
 pub struct AppState {
     pub services: Services,
     pub max_body_bytes: usize,
+    /// See [`watch_idle`].
+    pub idle_timeout: Duration,
 }
 
 type HttpResponse = Response<Full<Bytes>>;
@@ -54,24 +57,50 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let state = state.clone();
+        let idle_timeout = state.idle_timeout;
+        let begun = Arc::new(AtomicU64::new(0));
+        let count = begun.clone();
         let service = service_fn(move |req| {
+            count.fetch_add(1, Ordering::Relaxed);
             let state = state.clone();
             async move { Ok::<_, Infallible>(route(&state, peer, req).await) }
         });
-        let conn = http1::Builder::new()
-            .timer(hyper_util::rt::TokioTimer::new())
-            // A client that opens a connection and sends nothing (or dribbles its headers)
-            // is dropped instead of holding a task for ever.
-            .header_read_timeout(Duration::from_secs(30))
-            .serve_connection(TokioIo::new(stream), service);
+        let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
+        tokio::spawn(watch_idle(conn, begun, idle_timeout));
     }
     drop(listener);
     let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     Ok(())
+}
+
+/// Serves one connection until it ends, or until no request has begun on it during a whole
+/// `idle_timeout` (checked once per `idle_timeout`, so it is closed between one and two
+/// times that after its last request began): a client that opens a connection and sends
+/// nothing, dribbles its headers, or leaves a keep-alive connection idle does not hold a
+/// task and a socket for ever. One timer per connection rather than hyper's
+/// header_read_timeout, which re-arms a timer for every request.
+async fn watch_idle(
+    conn: impl Future<Output = hyper::Result<()>>,
+    begun: Arc<AtomicU64>,
+    idle_timeout: Duration,
+) {
+    tokio::pin!(conn);
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + idle_timeout, idle_timeout);
+    let mut seen = 0;
+    loop {
+        tokio::select! {
+            _ = &mut conn => return,
+            _ = tick.tick() => {
+                let now = begun.load(Ordering::Relaxed);
+                if now == seen {
+                    return;
+                }
+                seen = now;
+            }
+        }
+    }
 }
 
 async fn route(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {

@@ -80,6 +80,7 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
     let app = Arc::new(http::AppState {
         services,
         max_body_bytes: settings.file.max_body_bytes,
+        idle_timeout: Duration::from_millis(settings.file.idle_timeout_ms.max(1)),
     });
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -144,6 +145,7 @@ pub async fn spawn(settings: &Settings) -> anyhow::Result<Spawned> {
     let app = Arc::new(http::AppState {
         services: services.clone(),
         max_body_bytes: settings.file.max_body_bytes,
+        idle_timeout: Duration::from_millis(settings.file.idle_timeout_ms.max(1)),
     });
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let addr = listener.local_addr()?;

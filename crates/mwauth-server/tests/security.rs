@@ -1082,3 +1082,71 @@ async fn out_of_range_integers_are_refused_as_mediawiki_does() {
         );
     }
 }
+
+/// Reads from `s` until the server closes the connection; returns how long that took, or
+/// `None` if it was still open after `limit`.
+async fn closed_within(s: &mut tokio::net::TcpStream, limit: Duration) -> Option<Duration> {
+    use tokio::io::AsyncReadExt;
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = limit.checked_sub(started.elapsed())?;
+        match tokio::time::timeout(left, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(started.elapsed()),
+            Ok(Ok(_)) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Slowloris and idle sockets: a connection that sends nothing, or dribbles a request head
+/// a byte at a time, is closed once no request has begun on it for `idle_timeout_ms` (within
+/// twice that); one that keeps asking is served as long as it likes.
+#[tokio::test]
+async fn idle_and_dribbling_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = server_with(|f| f.idle_timeout_ms = 400).await;
+    let addr = t.server.addr;
+
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let took = closed_within(&mut silent, Duration::from_secs(5)).await;
+    let took = took.expect("a silent connection is closed");
+    assert!(
+        took >= Duration::from_millis(350),
+        "closed too early: {took:?}"
+    );
+
+    let mut dribbler = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let dribble = async {
+        for b in b"GET /w/api.php?action=query&meta=tokens HTTP/1.1\r\nHost: x\r\nX-Pad: "
+            .iter()
+            .cycle()
+        {
+            if dribbler.write_all(&[*b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let dribbled = tokio::time::timeout(Duration::from_secs(5), dribble).await;
+    assert!(
+        dribbled.is_ok(),
+        "a dribbling connection was still open after 5 s"
+    );
+
+    // A keep-alive client asking every 200 ms for 2 s (five idle timeouts) is never cut off.
+    let mut busy = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut buf = vec![0u8; 8192];
+    for i in 0..10 {
+        busy.write_all(
+            b"GET /w/api.php?action=query&meta=tokens&format=json HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        let n = busy.read(&mut buf).await.unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.starts_with("HTTP/1.1 200"), "request {i}: {text}");
+        assert!(text.contains(r#""csrftoken":"+\\""#), "request {i}: {text}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
