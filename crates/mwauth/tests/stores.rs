@@ -441,13 +441,19 @@ async fn session_store_contract(s: Arc<dyn SessionStore>, ns: &str) {
     let data = session(3, "Alice");
     let exp = now() + 60;
     s.save(&id, &data, exp).await.unwrap();
-    assert_eq!(s.load(&id).await.unwrap(), Some((data.clone(), exp)));
+    assert_eq!(
+        s.load(&id).await.unwrap(),
+        Some((std::sync::Arc::new(data.clone()), exp))
+    );
     assert!(s.load(&random_hex(32)).await.unwrap().is_none());
 
     // Saving again replaces data and expiry.
     let data2 = session(3, "Alice");
     s.save(&id, &data2, exp + 10).await.unwrap();
-    assert_eq!(s.load(&id).await.unwrap(), Some((data2, exp + 10)));
+    assert_eq!(
+        s.load(&id).await.unwrap(),
+        Some((std::sync::Arc::new(data2), exp + 10))
+    );
 
     // Already expired: not found.
     let old = random_hex(32);

@@ -17,6 +17,7 @@ use crate::session::{is_valid_session_id, Provider, Session, SessionData, SetCoo
 use crate::user::{botpassword, UserRecord};
 use crate::{Config, Services};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 pub struct Loaded {
     pub session: Session,
@@ -162,13 +163,13 @@ pub async fn load_with(
                     // CookieSessionProvider: a new session for the remembered user, its
                     // cookie and the user cookies sent again for another 180 days.
                     let mut session = Session::new_anonymous();
-                    session.data = SessionData {
+                    session.data = Arc::new(SessionData {
                         user_id: user.id,
                         user_name: user.name.clone(),
                         user_token: user.token.clone(),
                         remember: true,
                         ..SessionData::default()
-                    };
+                    });
                     session.dirty = true;
                     out_cookies.push(id_cookie(config, &session, https));
                     out_cookies.extend(user_cookies(config, &user, true, https));
@@ -214,7 +215,7 @@ async fn load_stored(
     services: &Services,
     id: &str,
     failed: &mut bool,
-) -> Option<(SessionData, i64)> {
+) -> Option<(Arc<SessionData>, i64)> {
     if !is_valid_session_id(id) {
         return None;
     }
@@ -244,7 +245,7 @@ async fn load_bot_session(
     id: &str,
     ip: IpAddr,
     failed: &mut bool,
-) -> Option<(SessionData, i64, UserRecord)> {
+) -> Option<(Arc<SessionData>, i64, UserRecord)> {
     let (data, expires) = load_stored(services, id, failed).await?;
     let grant = data.bot.as_ref()?;
     let user = user_by_id(services, data.user_id, failed).await?;
@@ -267,7 +268,7 @@ async fn load_cookie_session(
     services: &Services,
     id: &str,
     failed: &mut bool,
-) -> Option<(SessionData, i64, Option<UserRecord>)> {
+) -> Option<(Arc<SessionData>, i64, Option<UserRecord>)> {
     let (data, expires) = load_stored(services, id, failed).await?;
     if data.bot.is_some() {
         return None;

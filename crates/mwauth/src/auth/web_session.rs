@@ -42,14 +42,14 @@ pub async fn begin_user_session(
         }
     }
     let mut session = Session::new_anonymous();
-    session.data = SessionData {
+    session.data = std::sync::Arc::new(SessionData {
         user_id: user.id,
         user_name: user.name.clone(),
         user_token: user.token.clone(),
         remember,
         last_auth: crate::time::now(),
         ..SessionData::default()
-    };
+    });
     session.dirty = true;
     (session, user)
 }

@@ -7,6 +7,7 @@ pub mod token;
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub use cookie::SetCookie;
 
@@ -136,7 +137,9 @@ impl<'de> Deserialize<'de> for TokenSecrets {
 pub struct Session {
     pub id: String,
     pub provider: Provider,
-    pub data: SessionData,
+    /// Shared with the store's copy while unchanged (a store may keep recently read sessions
+    /// parsed); written through `Arc::make_mut`.
+    pub data: Arc<SessionData>,
     /// True when the client holds a cookie for this id (MediaWiki's "persistent").
     pub persisted: bool,
     /// True when `data` changed and must be written back.
@@ -150,7 +153,7 @@ impl Session {
         Session {
             id: new_session_id(),
             provider: Provider::Cookie,
-            data: SessionData::default(),
+            data: Arc::default(),
             persisted: false,
             dirty: false,
             expires: 0,
@@ -167,7 +170,7 @@ impl Session {
     pub fn token_secret(&mut self, key: &str) -> (&str, bool) {
         let new = !self.data.token_secrets.contains_key(key);
         if new {
-            self.data
+            Arc::make_mut(&mut self.data)
                 .token_secrets
                 .insert(key.to_string(), random_hex(32));
             self.dirty = true;

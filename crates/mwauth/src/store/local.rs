@@ -43,8 +43,35 @@ struct Snapshot {
     todo: Vec<String>,
 }
 
+/// Most sessions kept parsed (see [`Live::parsed`]): a few megabytes.
+const PARSED_MAX: usize = 4096;
+
 /// Session id → (JSON data, expiry in unix seconds).
-type Live = HashMap<String, (Box<str>, i64)>;
+type Stored = HashMap<String, (Box<str>, i64)>;
+
+/// The live sessions, under one lock.
+#[derive(Default)]
+struct Live {
+    stored: Stored,
+    /// Sessions read since this map was last emptied, parsed: a client's requests after its
+    /// first share one parse (turning the JSON into SessionData was a tenth of the server's
+    /// CPU for a logged-in request). An entry goes as soon as its session is written; the
+    /// map is emptied when it reaches [`PARSED_MAX`]. Only ever used for ids `stored` holds
+    /// unexpired, so it can never revive a session.
+    parsed: HashMap<String, Arc<SessionData>>,
+}
+
+impl Live {
+    fn set(&mut self, id: String, json: Box<str>, expires: i64) {
+        self.parsed.remove(&id);
+        self.stored.insert(id, (json, expires));
+    }
+
+    fn remove(&mut self, id: &str) {
+        self.parsed.remove(id);
+        self.stored.remove(id);
+    }
+}
 
 struct Write {
     id: String,
@@ -86,7 +113,7 @@ impl LocalSessions {
         let lock = lock_file(path)?;
         // Fail at start-up, not at the first request, when the tables cannot be read.
         db.sessions_readable().await?;
-        let live = Arc::new(Mutex::new(Live::new()));
+        let live = Arc::new(Mutex::new(Live::default()));
         let ready = Arc::new(AtomicBool::new(false));
         let (loaded_tx, loaded) = watch::channel(None);
         let (tx, rx) = mpsc::channel(4 * BATCH);
@@ -192,7 +219,10 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
     let read = async { Ok::<_, StoreError>((db.live_sessions().await?, db.journal_len().await?)) };
     let mut journal = match read.await {
         Ok((sessions, journal)) => {
-            *lock(&live) = sessions;
+            *lock(&live) = Live {
+                stored: sessions,
+                parsed: HashMap::new(),
+            };
             ready.store(true, Ordering::Release);
             let _ = loaded.send(Some(Ok(())));
             journal
@@ -235,12 +265,8 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
             let mut map = lock(&live);
             for w in &mut batch {
                 match w.data.take() {
-                    Some((json, expires)) => {
-                        map.insert(std::mem::take(&mut w.id), (json, expires));
-                    }
-                    None => {
-                        map.remove(&w.id);
-                    }
+                    Some((json, expires)) => map.set(std::mem::take(&mut w.id), json, expires),
+                    None => map.remove(&w.id),
                 }
             }
         }
@@ -248,7 +274,7 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
         // while more sessions live than max_sessions allows.
         let evict = {
             let map = lock(&live);
-            (map.len() > max_sessions).then(|| evictions(&map, max_sessions))
+            (map.stored.len() > max_sessions).then(|| evictions(&map.stored, max_sessions))
         };
         if let Some(ids) = evict {
             let rows: Vec<(&str, Option<(&str, i64)>)> =
@@ -275,10 +301,13 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
                 Err(e) => Err(StoreError::Db(e.to_string())),
             });
         }
-        if snapshot.is_none() && journal > COMPACT_FROM && journal > 2 * lock(&live).len() as u64 {
+        if snapshot.is_none()
+            && journal > COMPACT_FROM
+            && journal > 2 * lock(&live).stored.len() as u64
+        {
             match db.snapshot_begin().await {
                 Ok(upto) => {
-                    let mut todo: Vec<String> = lock(&live).keys().cloned().collect();
+                    let mut todo: Vec<String> = lock(&live).stored.keys().cloned().collect();
                     // Copied in id order (taken from the end): each slice adds to the end of
                     // the new table's b-tree instead of all over it.
                     todo.sort_unstable_by(|a, b| b.cmp(a));
@@ -301,7 +330,7 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
 /// The sessions to end when there are more than `max`: a tenth of `max` more than the excess,
 /// anonymous sessions (a login in progress at most) before logged-in ones, each group the
 /// soonest to expire first — what a cache evicting the least recently used would end.
-fn evictions(map: &Live, max: usize) -> Vec<String> {
+fn evictions(map: &Stored, max: usize) -> Vec<String> {
     let excess = map.len().saturating_sub(max) + max / 10;
     let mut all: Vec<(bool, i64, &String)> = map
         .iter()
@@ -330,7 +359,7 @@ async fn snapshot_step(
         let map = lock(live);
         ids.into_iter()
             .filter_map(|id| {
-                let (json, expires) = map.get(&id)?.clone();
+                let (json, expires) = map.stored.get(&id)?.clone();
                 Some((id, json, expires))
             })
             .collect()
@@ -344,17 +373,27 @@ async fn snapshot_step(
 
 #[async_trait]
 impl SessionStore for LocalSessions {
-    async fn load(&self, id: &str) -> StoreResult<Option<(SessionData, i64)>> {
+    async fn load(&self, id: &str) -> StoreResult<Option<(Arc<SessionData>, i64)>> {
         self.wait_loaded().await?;
         let now = time::now();
-        let map = lock(&self.live);
-        Ok(match map.get(id) {
-            // Data we cannot read is no session, as in the file.
-            Some((json, expires)) if *expires >= now => {
-                serde_json::from_str(json).ok().map(|d| (d, *expires))
-            }
-            _ => None,
-        })
+        let mut map = lock(&self.live);
+        let Live { stored, parsed } = &mut *map;
+        let Some((json, expires)) = stored.get(id).filter(|(_, e)| *e >= now) else {
+            return Ok(None);
+        };
+        if let Some(data) = parsed.get(id) {
+            return Ok(Some((data.clone(), *expires)));
+        }
+        // Data we cannot read is no session, as in the file.
+        let Ok(data) = serde_json::from_str::<SessionData>(json) else {
+            return Ok(None);
+        };
+        let data = Arc::new(data);
+        if parsed.len() >= PARSED_MAX {
+            parsed.clear();
+        }
+        parsed.insert(id.to_string(), data.clone());
+        Ok(Some((data, *expires)))
     }
 
     async fn save(&self, id: &str, data: &SessionData, expires: i64) -> StoreResult<()> {
@@ -379,9 +418,11 @@ impl SessionStore for LocalSessions {
         let now = time::now();
         let in_memory = {
             let mut map = lock(&self.live);
-            let before = map.len();
-            map.retain(|_, (_, exp)| *exp >= now);
-            (before - map.len()) as u64
+            let Live { stored, parsed } = &mut *map;
+            let before = stored.len();
+            stored.retain(|_, (_, exp)| *exp >= now);
+            parsed.retain(|id, _| stored.contains_key(id));
+            (before - stored.len()) as u64
         };
         self.throttles.purge_expired().await?;
         self.db.purge_expired().await?;
@@ -445,7 +486,7 @@ mod tests {
             .unwrap();
         assert!(local.load("expired").await.unwrap().is_none());
 
-        let check = |live: &Live| {
+        let check = |live: &Stored| {
             assert!(!live.contains_key("old-table") && !live.contains_key("expired"));
             for i in 0..50 {
                 let id = format!("s{i}");
@@ -469,6 +510,7 @@ mod tests {
         assert!(journal >= 100, "{journal} entries");
         let upto = db.snapshot_begin().await.unwrap();
         let all: Vec<(String, Box<str>, i64)> = lock(&local.live)
+            .stored
             .iter()
             .map(|(id, (j, e))| (id.clone(), j.clone(), *e))
             .collect();
@@ -498,7 +540,7 @@ mod tests {
             .await
             .unwrap();
         reopened.wait_loaded().await.unwrap();
-        check(&lock(&reopened.live));
+        check(&lock(&reopened.live).stored);
     }
 
     #[tokio::test]
@@ -534,5 +576,58 @@ mod tests {
             assert!(local.load(&format!("user{i}")).await.unwrap().is_some());
         }
         assert!(local.load("anon-last").await.unwrap().is_some());
+    }
+
+    /// The parsed copies never outlive or outvote the stored JSON: a write, a delete, an
+    /// eviction or the expiry is seen by the next read, and the copies stay bounded.
+    #[tokio::test]
+    async fn parsed_sessions_follow_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let db = SqliteStore::open(&path).await.unwrap();
+        let local = LocalSessions::open(db.clone(), &path, 2).await.unwrap();
+        let now = time::now();
+        local.save("a", &data("A1"), now + 600).await.unwrap();
+        let first = local.load("a").await.unwrap().unwrap().0;
+        let again = local.load("a").await.unwrap().unwrap().0;
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the second read shares the first parse"
+        );
+        local.save("a", &data("A2"), now + 600).await.unwrap();
+        assert_eq!(local.load("a").await.unwrap().unwrap().0.user_name, "A2");
+        local.delete("a").await.unwrap();
+        assert!(local.load("a").await.unwrap().is_none());
+
+        // Evicted past max_sessions (2) while parsed: gone.
+        for id in ["b", "c"] {
+            local.save(id, &data(id), now + 600).await.unwrap();
+            local.load(id).await.unwrap().unwrap();
+        }
+        local.save("d", &data("d"), now + 900).await.unwrap();
+        let left: Vec<bool> =
+            futures_util::future::join_all(["b", "c", "d"].map(|id| local.load(id)))
+                .await
+                .into_iter()
+                .map(|r| r.unwrap().is_some())
+                .collect();
+        assert_eq!(left.iter().filter(|l| **l).count(), 2, "{left:?}");
+
+        // Expired while parsed: gone.
+        local.save("e", &data("e"), now + 2000).await.unwrap();
+        local.load("e").await.unwrap().unwrap();
+        lock(&local.live).stored.get_mut("e").unwrap().1 = now - 1;
+        assert!(local.load("e").await.unwrap().is_none());
+
+        // Bounded.
+        for i in 0..PARSED_MAX + 10 {
+            let id = format!("x{i}");
+            lock(&local.live).stored.insert(
+                id.clone(),
+                (r#"{"user_id":0,"user_name":""}"#.into(), now + 600),
+            );
+            local.load(&id).await.unwrap().unwrap();
+        }
+        assert!(lock(&local.live).parsed.len() <= PARSED_MAX);
     }
 }

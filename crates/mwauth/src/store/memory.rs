@@ -7,14 +7,14 @@ use crate::session::SessionData;
 use crate::time;
 use async_trait::async_trait;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// After this many writes, expired entries are swept (besides the periodic purge).
 const SWEEP_EVERY: u64 = 4096;
 
 #[derive(Default)]
 struct Maps {
-    sessions: HashMap<String, (SessionData, i64)>,
+    sessions: HashMap<String, (Arc<SessionData>, i64)>,
     /// key → (count, expires)
     throttles: HashMap<String, (u64, i64)>,
     writes: u64,
@@ -63,7 +63,7 @@ impl MemoryStore {
 
 #[async_trait]
 impl SessionStore for MemoryStore {
-    async fn load(&self, id: &str) -> StoreResult<Option<(SessionData, i64)>> {
+    async fn load(&self, id: &str) -> StoreResult<Option<(Arc<SessionData>, i64)>> {
         let now = time::now();
         Ok(self
             .lock()
@@ -77,7 +77,7 @@ impl SessionStore for MemoryStore {
         let now = time::now();
         let mut maps = self.lock();
         maps.sessions
-            .insert(id.to_string(), (data.clone(), expires));
+            .insert(id.to_string(), (Arc::new(data.clone()), expires));
         maps.wrote(now);
         Ok(())
     }

@@ -15,6 +15,7 @@ pub mod url;
 use crate::session::SessionData;
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -94,7 +95,7 @@ pub trait UserStore: Send + Sync {
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// The data and its expiry (unix seconds), when the session exists and has not expired.
-    async fn load(&self, id: &str) -> StoreResult<Option<(SessionData, i64)>>;
+    async fn load(&self, id: &str) -> StoreResult<Option<(Arc<SessionData>, i64)>>;
     async fn save(&self, id: &str, data: &SessionData, expires: i64) -> StoreResult<()>;
     async fn delete(&self, id: &str) -> StoreResult<()>;
     /// Adds one to a counter that lives `ttl` seconds from its first hit; returns the count.

@@ -177,7 +177,7 @@ impl RedisSessionStore {
 
 #[async_trait]
 impl SessionStore for RedisSessionStore {
-    async fn load(&self, id: &str) -> StoreResult<Option<(SessionData, i64)>> {
+    async fn load(&self, id: &str) -> StoreResult<Option<(Arc<SessionData>, i64)>> {
         let mut c = self.conn.clone();
         let key = self.session_key(id);
         let raw: Option<Vec<u8>> = self
@@ -193,7 +193,7 @@ impl SessionStore for RedisSessionStore {
         if stored.expires < time::now() {
             return Ok(None);
         }
-        Ok(Some((stored.data, stored.expires)))
+        Ok(Some((Arc::new(stored.data), stored.expires)))
     }
 
     async fn save(&self, id: &str, data: &SessionData, expires: i64) -> StoreResult<()> {

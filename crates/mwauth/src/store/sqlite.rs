@@ -15,6 +15,7 @@ use sqlx::Row;
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// MediaWiki 1.39's SQLite DDL for the tables mwauth reads and writes (as its installer
@@ -719,7 +720,7 @@ impl UserStore for SqliteStore {
 
 #[async_trait]
 impl SessionStore for SqliteStore {
-    async fn load(&self, id: &str) -> StoreResult<Option<(SessionData, i64)>> {
+    async fn load(&self, id: &str) -> StoreResult<Option<(Arc<SessionData>, i64)>> {
         let row = sqlx::query(
             &self.t("SELECT ms_data, ms_expires FROM /*_*/mwauth_session WHERE ms_id = ? AND ms_expires >= ?"),
         )
@@ -732,7 +733,7 @@ impl SessionStore for SqliteStore {
         // Data we cannot read is treated as no session, never as an error page.
         Ok(serde_json::from_str(&data)
             .ok()
-            .map(|d| (d, row.get("ms_expires"))))
+            .map(|d| (Arc::new(d), row.get("ms_expires"))))
     }
 
     async fn save(&self, id: &str, data: &SessionData, expires: i64) -> StoreResult<()> {
@@ -843,7 +844,10 @@ mod tests {
         };
         s.save("a", &data, time::now() + 60).await.unwrap();
         s.save("old", &data, time::now() - 1).await.unwrap();
-        assert_eq!(s.load("a").await.unwrap().unwrap().0, data);
+        assert_eq!(
+            s.load("a").await.unwrap().unwrap().0,
+            Arc::new(data.clone())
+        );
         assert!(s.load("old").await.unwrap().is_none());
         s.delete("a").await.unwrap();
         assert!(s.load("a").await.unwrap().is_none());

@@ -168,7 +168,7 @@ async fn start_bot_session(
     ctx.flush_session().await;
     let mut session = Session::new_anonymous();
     session.provider = Provider::BotPassword;
-    session.data = SessionData {
+    session.data = std::sync::Arc::new(SessionData {
         user_id: user.id,
         user_name: user.name.clone(),
         bot: Some(BotGrant {
@@ -178,7 +178,7 @@ async fn start_bot_session(
         }),
         user_token: user.token.clone(),
         ..SessionData::default()
-    };
+    });
     session.dirty = true;
     ctx.session = session;
     ctx.user = Some(user.clone());
@@ -204,14 +204,14 @@ pub(crate) async fn start_user_session(
             .await;
     }
     let mut session = Session::new_anonymous();
-    session.data = SessionData {
+    session.data = std::sync::Arc::new(SessionData {
         user_id: user.id,
         user_name: user.name.clone(),
         user_token: user.token.clone(),
         remember,
         last_auth: ctx.now,
         ..SessionData::default()
-    };
+    });
     session.dirty = true;
     ctx.session = session;
     ctx.persist = true;
