@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, COOKIE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode, Uri};
@@ -16,6 +16,7 @@ use mwauth::session::cookie::parse_cookie_header;
 use mwauth::user::botpassword::in_cidr;
 use mwauth::web;
 use mwauth::Services;
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -275,13 +276,14 @@ async fn build_request(
         req.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
     }
     for (name, value) in headers {
-        let v = String::from_utf8_lossy(value.as_bytes());
-        if name == "cookie" {
+        if name == COOKIE {
             // Parsed into `cookies`; the core never reads the raw header.
-            parse_cookie_header(&v, &mut req.cookies);
-        } else {
-            req.headers
-                .push((name.as_str().to_string(), v.into_owned()));
+            parse_cookie_header(&String::from_utf8_lossy(value.as_bytes()), &mut req.cookies);
+        } else if api::request::HEADERS_READ.contains(&name.as_str()) {
+            req.headers.push((
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            ));
         }
     }
     let ctype = headers
@@ -378,7 +380,11 @@ fn to_http(res: api::ApiResponse) -> HttpResponse {
                 Err(_) => continue,
             },
         };
-        if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(v)) {
+        let bytes = match v {
+            Cow::Borrowed(fixed) => Bytes::from_static(fixed.as_bytes()),
+            Cow::Owned(made) => Bytes::from(made),
+        };
+        if let Ok(value) = HeaderValue::from_maybe_shared(bytes) {
             headers.append(name, value);
         }
     }

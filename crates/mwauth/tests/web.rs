@@ -56,7 +56,11 @@ impl Page {
     fn from(r: ApiResponse) -> Page {
         Page {
             status: r.status,
-            headers: r.headers,
+            headers: r
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
             body: String::from_utf8(r.body).unwrap(),
         }
     }
@@ -155,7 +159,7 @@ impl<'a> Client<'a> {
             .map(|(_, v)| v.as_str())
     }
 
-    fn keep(&mut self, headers: &[(String, String)]) {
+    fn keep(&mut self, headers: &[mwauth::api::request::Header]) {
         for (k, v) in headers {
             if !k.eq_ignore_ascii_case("set-cookie") {
                 continue;

@@ -38,7 +38,7 @@ pub struct Context<'a> {
     /// The help page action=help made, which ApiMain prints (see `main::respond`).
     pub help_output: Option<super::modules::help::HelpOutput>,
     /// Response headers the pipeline adds (e.g. `Retry-After` on `maxlag`).
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<super::request::Header>,
 }
 
 impl<'a> Context<'a> {

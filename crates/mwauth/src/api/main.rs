@@ -13,11 +13,12 @@ use super::format::{self, Format, HtmlOf};
 use super::i18n::{self, Lang};
 use super::modules::{self, ModuleInfo};
 use super::params::Params;
-use super::request::{ApiRequest, ApiResponse};
+use super::request::{ApiRequest, ApiResponse, Header};
 use super::result::Obj;
 use crate::auth::sessions;
 use crate::session::Session;
 use crate::{time, Services};
+use std::borrow::Cow;
 
 /// Parameters ApiMain itself reads.
 const MAIN_PARAMS: &[&str] = &[
@@ -51,7 +52,7 @@ struct Output {
     /// ApiMain's cache mode is `public` (see `modules::query::is_public`).
     public_cache: bool,
     /// Cache-Control and, for a public answer, Expires (ApiMain::sendCacheHeaders).
-    cache_control: (String, Option<String>),
+    cache_control: (Cow<'static, str>, Option<String>),
 }
 
 pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
@@ -64,7 +65,7 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         && params.peek("origin") != Some("*")
         && req.header("treat-as-untrusted").is_none();
 
-    let mut extra_headers: Vec<(String, String)> = Vec::new();
+    let mut extra_headers: Vec<Header> = Vec::new();
     if !same_origin {
         extra_headers.push(("MediaWiki-Login-Suppressed".into(), "true".into()));
     }
@@ -72,7 +73,7 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         return early;
     }
     if req.method == "OPTIONS" {
-        let mut headers = vec![("X-Content-Type-Options".to_string(), "nosniff".to_string())];
+        let mut headers: Vec<Header> = vec![("X-Content-Type-Options".into(), "nosniff".into())];
         headers.push(("Content-Type".into(), "text/html; charset=UTF-8".into()));
         headers.extend(extra_headers);
         return ApiResponse {
@@ -95,7 +96,7 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
         callback: None,
         printer_failure: None,
         public_cache: false,
-        cache_control: (PRIVATE_NO_CACHE.to_string(), None),
+        cache_control: (PRIVATE_NO_CACHE.into(), None),
     };
     let mut early_error: Option<ApiError> = None;
     if bad_format {
@@ -212,7 +213,7 @@ fn read_format_params(params: &mut Params, out: &mut Output, printer: &str) {
 fn handle_cors(
     config: &crate::Config,
     req: &ApiRequest,
-    headers: &mut Vec<(String, String)>,
+    headers: &mut Vec<Header>,
 ) -> Option<ApiResponse> {
     let origin_param = req
         .body
@@ -263,20 +264,23 @@ fn handle_cors(
                 ));
                 return None;
             }
-            headers.push(("Access-Control-Allow-Headers".into(), requested.to_string()));
+            headers.push((
+                "Access-Control-Allow-Headers".into(),
+                requested.to_string().into(),
+            ));
         }
         headers.push((
             "Access-Control-Allow-Methods".into(),
             "POST, GET, HEAD".into(),
         ));
     }
-    headers.push(("Access-Control-Allow-Origin".into(), allow_origin));
+    headers.push(("Access-Control-Allow-Origin".into(), allow_origin.into()));
     headers.push((
         "Access-Control-Allow-Credentials".into(),
         allow_credentials.into(),
     ));
     if let Some(t) = timing {
-        headers.push(("Timing-Allow-Origin".into(), t));
+        headers.push(("Timing-Allow-Origin".into(), t.into()));
     }
     if !preflight {
         headers.push((
@@ -512,7 +516,7 @@ fn respond(
     mut ctx: Context<'_>,
     outcome: Result<(), ApiError>,
     mut out: Output,
-    extra: Vec<(String, String)>,
+    extra: Vec<Header>,
 ) -> ApiResponse {
     let req = ctx.req;
     let mut status = 200;
@@ -570,25 +574,22 @@ fn respond(
         }
     };
     let body = render(&result, &out, services);
-    let mut headers: Vec<(String, String)> =
-        vec![("X-Content-Type-Options".into(), "nosniff".into())];
+    let mut headers: Vec<Header> = Vec::with_capacity(8 + extra.len() + ctx.cookies.len());
+    headers.push(("X-Content-Type-Options".into(), "nosniff".into()));
     if help.is_some() {
         // ApiHelp renders through OutputPage, whose headers go out with the result.
         headers.extend(output_page_headers());
     }
     if let Some(code) = error_code {
-        headers.push(("MediaWiki-API-Error".into(), code));
+        headers.push(("MediaWiki-API-Error".into(), code.into()));
     }
     headers.push((
         "Content-Type".into(),
         out.format.content_type(out.callback.is_some()).into(),
     ));
     headers.push(("X-Frame-Options".into(), "DENY".into()));
-    match out.format.filename() {
-        Some(f) => headers.push((
-            "Content-Disposition".into(),
-            format!("inline; filename={f}"),
-        )),
+    match out.format.content_disposition() {
+        Some(f) => headers.push(("Content-Disposition".into(), f.into())),
         None => {
             headers.push((
                 "Content-Disposition".into(),
@@ -609,14 +610,14 @@ fn respond(
     }
     let (cache_control, expires) = std::mem::take(&mut out.cache_control);
     if let Some(e) = expires {
-        headers.push(("Expires".into(), e));
+        headers.push(("Expires".into(), e.into()));
     }
     headers.push(("Cache-Control".into(), cache_control));
     headers.extend(extra);
     headers.append(&mut ctx.headers);
     sessions::drop_needless_deletions(&mut ctx.cookies, &req.cookies);
     for c in &ctx.cookies {
-        headers.push(("Set-Cookie".into(), c.header_value(ctx.now)));
+        headers.push(("Set-Cookie".into(), c.header_value(ctx.now).into()));
     }
     ApiResponse {
         status,
@@ -681,7 +682,7 @@ fn html_page(sitename: &str, title: &str, body: &str) -> String {
 }
 
 /// The headers OutputPage::output sends, which ApiHelp's answers carry.
-fn output_page_headers() -> Vec<(String, String)> {
+fn output_page_headers() -> Vec<Header> {
     vec![
         ("Content-language".into(), "en".into()),
         ("Vary".into(), "Accept-Encoding, Cookie".into()),
@@ -694,7 +695,7 @@ fn output_page_headers() -> Vec<(String, String)> {
 fn help_page(
     mut ctx: Context<'_>,
     help: &modules::help::HelpOutput,
-    extra: Vec<(String, String)>,
+    extra: Vec<Header>,
 ) -> ApiResponse {
     let req = ctx.req;
     let mut html = String::new();
@@ -714,7 +715,7 @@ fn help_page(
         html.push_str(&format!("<!-- API warnings and errors:\n{json}\n-->\n"));
     }
     html.push_str(&help.html);
-    let mut headers = vec![("X-Content-Type-Options".to_string(), "nosniff".to_string())];
+    let mut headers: Vec<Header> = vec![("X-Content-Type-Options".into(), "nosniff".into())];
     headers.extend(output_page_headers());
     headers.extend([
         ("Content-Type".into(), "text/html; charset=utf-8".into()),
@@ -731,7 +732,7 @@ fn help_page(
     headers.extend(extra);
     sessions::drop_needless_deletions(&mut ctx.cookies, &req.cookies);
     for c in &ctx.cookies {
-        headers.push(("Set-Cookie".into(), c.header_value(ctx.now)));
+        headers.push(("Set-Cookie".into(), c.header_value(ctx.now).into()));
     }
     ApiResponse {
         status: 200,
@@ -774,7 +775,7 @@ pub fn refuse(
         callback: None,
         printer_failure: None,
         public_cache: false,
-        cache_control: (PRIVATE_NO_CACHE.to_string(), None),
+        cache_control: (PRIVATE_NO_CACHE.into(), None),
     };
     let err = ApiError::new(code, key, params).status(status);
     let links = super::context::article_path(&services.config);
@@ -789,7 +790,7 @@ pub fn refuse(
         status,
         headers: vec![
             ("X-Content-Type-Options".into(), "nosniff".into()),
-            ("MediaWiki-API-Error".into(), code.to_string()),
+            ("MediaWiki-API-Error".into(), code.to_string().into()),
             ("Content-Type".into(), out.format.content_type(false).into()),
             ("X-Frame-Options".into(), "DENY".into()),
             (
@@ -823,7 +824,7 @@ const PRIVATE_NO_CACHE: &str = "private, must-revalidate, max-age=0";
 /// ApiMain::sendCacheHeaders. A private answer may still be kept `maxage` seconds by the
 /// client when the module only reads; a public one (siteinfo, a bare query) gets
 /// `s-maxage`/`max-age` and Expires when either is asked for. Errors are always private.
-fn cache_control(ctx: &Context<'_>, ok: bool, public: bool) -> (String, Option<String>) {
+fn cache_control(ctx: &Context<'_>, ok: bool, public: bool) -> (Cow<'static, str>, Option<String>) {
     let num = |name: &str| {
         ctx.params
             .peek(name)
@@ -837,7 +838,10 @@ fn cache_control(ctx: &Context<'_>, ok: bool, public: bool) -> (String, Option<S
         .and_then(modules::info)
         .is_some_and(|m| !m.write_mode);
     let maxage = if ok && read_only { num("maxage") } else { 0 };
-    let private = format!("private, must-revalidate, max-age={maxage}");
+    let private: Cow<'static, str> = match maxage {
+        0 => PRIVATE_NO_CACHE.into(),
+        _ => format!("private, must-revalidate, max-age={maxage}").into(),
+    };
     if !ok || !public {
         return (private, None);
     }
@@ -851,7 +855,7 @@ fn cache_control(ctx: &Context<'_>, ok: bool, public: bool) -> (String, Option<S
         std::time::UNIX_EPOCH + std::time::Duration::from_secs(when as u64),
     );
     (
-        format!("s-maxage={smax}, max-age={max}, public"),
+        format!("s-maxage={smax}, max-age={max}, public").into(),
         Some(expires),
     )
 }
@@ -866,8 +870,9 @@ fn check_max_lag(ctx: &mut Context<'_>, max_lag: i64) -> Result<(), ApiError> {
         return Ok(());
     }
     ctx.headers
-        .push(("Retry-After".into(), max_lag.max(5).to_string()));
-    ctx.headers.push(("X-Database-Lag".into(), lag.to_string()));
+        .push(("Retry-After".into(), max_lag.max(5).to_string().into()));
+    ctx.headers
+        .push(("X-Database-Lag".into(), lag.to_string().into()));
     let data = Obj::new()
         .with("host", config.maxlag_host.as_str())
         .with("lag", lag)

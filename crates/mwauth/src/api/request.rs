@@ -1,7 +1,19 @@
 //! ApiRequest and ApiResponse: what the Action API core takes and gives, free of any HTTP
 //! framework's types.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
+
+/// Every request header the core looks at (lower case). The HTTP adapter copies these and no
+/// others into [`ApiRequest::headers`]; [`ApiRequest::header`] asks for no other name.
+pub const HEADERS_READ: &[&str] = &[
+    "user-agent",
+    "treat-as-untrusted",
+    "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
+    "accept-language",
+];
 
 #[derive(Debug, Clone)]
 pub struct ApiRequest {
@@ -11,8 +23,8 @@ pub struct ApiRequest {
     pub query: Vec<(String, String)>,
     /// Body pairs (urlencoded or multipart form fields), in order.
     pub body: Vec<(String, String)>,
-    /// Header names in lower case. The HTTP adapter leaves out `Cookie`: it is read into
-    /// `cookies` (PHP's `$_COOKIE`), which is all the core reads of it.
+    /// Header names in lower case. The HTTP adapter passes on only the headers the core
+    /// reads ([`HEADERS_READ`]); `Cookie` is read into `cookies` (PHP's `$_COOKIE`).
     pub headers: Vec<(String, String)>,
     pub cookies: Vec<(String, String)>,
     pub client_ip: IpAddr,
@@ -37,6 +49,10 @@ impl ApiRequest {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
+        debug_assert!(
+            HEADERS_READ.contains(&name),
+            "header {name:?} is read but not in HEADERS_READ: the HTTP adapter would drop it"
+        );
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -56,11 +72,14 @@ impl ApiRequest {
     }
 }
 
+/// A response header: name and value, most of them fixed texts that need no allocation.
+pub type Header = (Cow<'static, str>, Cow<'static, str>);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiResponse {
     pub status: u16,
     /// Headers in the order MediaWiki sends them; `Set-Cookie` may repeat.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<Header>,
     pub body: Vec<u8>,
 }
 
@@ -69,14 +88,14 @@ impl ApiResponse {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     pub fn set_cookies(&self) -> Vec<&str> {
         self.headers
             .iter()
             .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
             .collect()
     }
 }

@@ -19,9 +19,8 @@ pub fn serve(path: &str, method: &str) -> Option<WebResponse> {
         // Pages link the assets with the version in the URL.
         ("Cache-Control", "public, max-age=86400"),
     ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    .map(|(k, v)| (k.into(), v.into()))
+    .into();
     Some(WebResponse {
         status: 200,
         headers,

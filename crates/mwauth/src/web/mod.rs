@@ -570,7 +570,7 @@ async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
         ctx.cookies.push(c);
     }
     sessions::drop_needless_deletions(&mut ctx.cookies, &ctx.req.cookies);
-    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut headers: Vec<crate::api::request::Header> = Vec::new();
     let (status, body) = match out {
         Output::Page {
             status,
@@ -585,7 +585,7 @@ async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
             (status, chrome.document(&heading, &body))
         }
         Output::Redirect(location) => {
-            headers.push(("Location".into(), location));
+            headers.push(("Location".into(), location.into()));
             (if ctx.posted() { 303 } else { 302 }, String::new())
         }
     };
@@ -603,10 +603,10 @@ async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
             ("Vary", "Cookie"),
         ]
         .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string())),
+        .map(|&(k, v)| (k.into(), v.into())),
     );
     for c in &ctx.cookies {
-        headers.push(("Set-Cookie".into(), c.header_value(ctx.now)));
+        headers.push(("Set-Cookie".into(), c.header_value(ctx.now).into()));
     }
     WebResponse {
         status,

@@ -54,12 +54,13 @@ impl Format {
     }
 
     /// ApiFormatBase::getFilename: the `Content-Disposition` filename MediaWiki sends.
-    pub fn filename(self) -> Option<&'static str> {
+    /// The Content-Disposition of the format's answers, when it is not shown as HTML.
+    pub fn content_disposition(self) -> Option<&'static str> {
         match self {
-            Format::Json => Some("api-result.json"),
-            Format::Xml => Some("api-result.xml"),
-            Format::Php => Some("api-result.php"),
-            Format::None => Some("api-result.txt"),
+            Format::Json => Some("inline; filename=api-result.json"),
+            Format::Xml => Some("inline; filename=api-result.xml"),
+            Format::Php => Some("inline; filename=api-result.php"),
+            Format::None => Some("inline; filename=api-result.txt"),
             Format::Html(_) => None,
         }
     }
