@@ -325,7 +325,7 @@ async fn checktoken_reports_expired_tokens_by_maxtokenage() {
         .1
         .clone();
     let (data, _) = w.services.sessions.load(&sid).await.unwrap().unwrap();
-    let old = token::token_at(&data.token_secrets["default"], "", ts - 100);
+    let old = token::token_at(data.token_secrets["default"].as_str(), "", ts - 100);
     let v = c
         .post(&[
             ("action", "checktoken"),

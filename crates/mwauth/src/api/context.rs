@@ -17,9 +17,9 @@ use crate::Services;
 pub struct Context<'a> {
     pub services: &'a Services,
     pub req: &'a ApiRequest,
-    pub params: Params,
+    pub params: Params<'a>,
     pub session: Session,
-    pub user: Option<UserRecord>,
+    pub user: Option<std::sync::Arc<UserRecord>>,
     pub result: Obj,
     pub errorformat: ErrorFormat,
     /// The user language (`uselang`), of messages modules put in their results.
@@ -128,7 +128,7 @@ impl<'a> Context<'a> {
             return token::ANON_TOKEN.to_string();
         }
         let (secret, _) = self.session.token_secret(key);
-        token::token_at(secret, salt, self.now)
+        secret.token_at(salt, self.now)
     }
 
     /// Token::match against this session's token of `kind`.
@@ -143,7 +143,7 @@ impl<'a> Context<'a> {
             return false;
         }
         let (secret, _) = self.session.token_secret(key);
-        token::matches(secret, salt, given, max_age, self.now)
+        secret.matches(salt, given, max_age, self.now)
     }
 
     /// ApiBase::requirePostedParameters: refuse the listed names if they came in the query

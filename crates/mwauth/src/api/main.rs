@@ -178,7 +178,7 @@ fn bad_enum(name: &str, value: &str, allowed: &[&str]) -> ApiError {
 
 /// The format module's own parameters (ApiFormatJson and ApiFormatPhp: formatversion;
 /// ApiFormatJson: utf8, ascii, callback). ApiFormatXml has none of them.
-fn read_format_params(params: &mut Params, out: &mut Output, printer: &str) {
+fn read_format_params(params: &mut Params<'_>, out: &mut Output, printer: &str) {
     if !matches!(
         out.format,
         Format::Json | Format::Php | Format::Html(HtmlOf::Json | HtmlOf::Raw | HtmlOf::Php)

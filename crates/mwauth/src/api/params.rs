@@ -2,13 +2,15 @@
 //! (the body wins), each name remembered as used or not so unknown ones can be reported.
 
 use super::request::ApiRequest;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// One parameter name as the merged request holds it.
+/// One parameter name as the merged request holds it: borrowed from the request unless PHP
+/// or WebRequest would have changed it.
 #[derive(Debug)]
-struct Entry {
-    name: String,
-    value: String,
+struct Entry<'a> {
+    name: Cow<'a, str>,
+    value: Cow<'a, str>,
     /// The name came in the query string (whether or not the body's value won).
     in_query: bool,
     /// A module or the framework read it.
@@ -22,9 +24,9 @@ struct Entry {
 const INDEX_FROM: usize = 16;
 
 #[derive(Debug, Default)]
-pub struct Params {
+pub struct Params<'a> {
     /// One entry per name, in the order `$_POST + $_GET` lists them.
-    entries: Vec<Entry>,
+    entries: Vec<Entry<'a>>,
     index: Option<HashMap<String, usize>>,
     /// Cleaned names read since the last [`Params::take_badutf8`].
     badutf8: Vec<String>,
@@ -33,8 +35,8 @@ pub struct Params {
 /// ParamValidator's default limit on the number of values of a multi-value parameter.
 pub const MULTI_LIMIT: usize = 50;
 
-impl Params {
-    pub fn from_request(req: &ApiRequest) -> Params {
+impl<'a> Params<'a> {
+    pub fn from_request(req: &'a ApiRequest) -> Params<'a> {
         let mut p = Params::default();
         // `$_POST + $_GET`: body names first, then query names the body lacks; within one
         // source PHP keeps the last of repeated names, and the body's value wins over the
@@ -69,16 +71,16 @@ impl Params {
         }
     }
 
-    fn push(&mut self, entry: Entry) {
+    fn push(&mut self, entry: Entry<'a>) {
         let at = self.entries.len();
         if let Some(index) = &mut self.index {
-            index.insert(entry.name.clone(), at);
+            index.insert(entry.name.to_string(), at);
         } else if at + 1 == INDEX_FROM {
             let mut index: HashMap<String, usize> = HashMap::with_capacity(2 * INDEX_FROM);
             for (i, e) in self.entries.iter().enumerate() {
-                index.insert(e.name.clone(), i);
+                index.insert(e.name.to_string(), i);
             }
-            index.insert(entry.name.clone(), at);
+            index.insert(entry.name.to_string(), at);
             self.index = Some(index);
         }
         self.entries.push(entry);
@@ -91,10 +93,10 @@ impl Params {
         if !entry.used {
             entry.used = true;
             if entry.cleaned {
-                self.badutf8.push(entry.name.clone());
+                self.badutf8.push(entry.name.to_string());
             }
         }
-        Some(self.entries[i].value.as_str())
+        Some(&self.entries[i].value)
     }
 
     /// The cleaned parameters read since the last call: each deserves MediaWiki's `badutf8`
@@ -105,7 +107,7 @@ impl Params {
 
     /// Reads without marking the name used (for framework peeks such as `callback`).
     pub fn peek(&self, name: &str) -> Option<&str> {
-        self.find(name).map(|i| self.entries[i].value.as_str())
+        self.find(name).map(|i| &*self.entries[i].value)
     }
 
     pub fn has(&mut self, name: &str) -> bool {
@@ -133,7 +135,7 @@ impl Params {
             .iter()
             .enumerate()
             .filter(|(_, e)| !e.used)
-            .map(|(i, e)| (i, e.name.clone()))
+            .map(|(i, e)| (i, e.name.to_string()))
             .collect()
     }
 }
@@ -144,53 +146,51 @@ pub const MAX_INPUT_VARS: usize = 1000;
 /// What PHP and WebRequest make of raw pairs before MediaWiki sees them: at most
 /// [`MAX_INPUT_VARS`] of them; names cut at a NUL byte, with spaces and dots turned into
 /// underscores (PHP's register_variable); values in Unicode NFC (UtfNormal\Validator).
-fn php_input(pairs: &[(String, String)]) -> Vec<(String, String, bool)> {
+fn php_input(
+    pairs: &[(String, String)],
+) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>, bool)> {
     use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
-    pairs
-        .iter()
-        .take(MAX_INPUT_VARS)
-        .filter_map(|(k, v)| {
-            let name: String = if k.bytes().any(|b| matches!(b, b'\0' | b' ' | b'.')) {
-                k.split('\0')
-                    .next()
-                    .unwrap_or("")
-                    .trim_start_matches(' ')
-                    .replace([' ', '.'], "_")
+    pairs.iter().take(MAX_INPUT_VARS).filter_map(|(k, v)| {
+        let name: Cow<'_, str> = if k.bytes().any(|b| matches!(b, b'\0' | b' ' | b'.')) {
+            k.split('\0')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches(' ')
+                .replace([' ', '.'], "_")
+                .into()
+        } else {
+            Cow::Borrowed(k)
+        };
+        if name.is_empty() {
+            return None;
+        }
+        // UtfNormal\Validator::cleanUp: C0 controls but tab, LF and CR become U+FFFD
+        // (invalid UTF-8 already did, when the HTTP layer decoded it), then NFC.
+        // ApiBase keeps a multi-value that starts with U+001F raw: its separators stay.
+        let unit_separated = v.starts_with('\u{1f}');
+        let controls_out = |c: char| {
+            if (c as u32) < 0x20
+                && !matches!(c, '\t' | '\n' | '\r')
+                && !(unit_separated && c == '\u{1f}')
+            {
+                '\u{FFFD}'
             } else {
-                k.clone()
-            };
-            if name.is_empty() {
-                return None;
+                c
             }
-            // UtfNormal\Validator::cleanUp: C0 controls but tab, LF and CR become U+FFFD
-            // (invalid UTF-8 already did, when the HTTP layer decoded it), then NFC.
-            // ApiBase keeps a multi-value that starts with U+001F raw: its separators stay.
-            let unit_separated = v.starts_with('\u{1f}');
-            let controls_out = |c: char| {
-                if (c as u32) < 0x20
-                    && !matches!(c, '\t' | '\n' | '\r')
-                    && !(unit_separated && c == '\u{1f}')
-                {
-                    '\u{FFFD}'
-                } else {
-                    c
-                }
-            };
-            // Most values are plain printable ASCII: nothing to clean, one copy.
-            let plain = v.bytes().all(|b| (0x20..0x7f).contains(&b));
-            let value: String = if plain {
-                v.clone()
-            } else {
-                match is_nfc_quick(v.chars()) {
-                    IsNormalized::Yes => v.chars().map(controls_out).collect(),
-                    _ => v.nfc().map(controls_out).collect(),
-                }
-            };
-            // A U+FFFD already there most likely replaced invalid UTF-8 in the HTTP layer.
-            let cleaned = !plain && (value != *v || v.contains('\u{FFFD}'));
-            Some((name, value, cleaned))
-        })
-        .collect()
+        };
+        // Most values are plain printable ASCII: nothing to clean, nothing to copy.
+        let plain = v.bytes().all(|b| (0x20..0x7f).contains(&b));
+        if plain {
+            return Some((name, Cow::Borrowed(v.as_str()), false));
+        }
+        let value: String = match is_nfc_quick(v.chars()) {
+            IsNormalized::Yes => v.chars().map(controls_out).collect(),
+            _ => v.nfc().map(controls_out).collect(),
+        };
+        // A U+FFFD already there most likely replaced invalid UTF-8 in the HTTP layer.
+        let cleaned = value != *v || v.contains('\u{FFFD}');
+        Some((name, Cow::Owned(value), cleaned))
+    })
 }
 
 /// ParamValidator::explodeMultiValue: `|`-separated, or U+001F-separated when the value

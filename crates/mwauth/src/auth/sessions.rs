@@ -22,7 +22,7 @@ use std::sync::Arc;
 pub struct Loaded {
     pub session: Session,
     /// The session's user, when it is a registered one.
-    pub user: Option<UserRecord>,
+    pub user: Option<Arc<UserRecord>>,
     /// Set when the session was made from remember-me cookies and must be stored and sent.
     pub force_persist: bool,
     /// Cookies loading decided to send: clearing a cookie whose session is gone, a fresh id
@@ -176,7 +176,7 @@ pub async fn load_with(
                     session.persisted = true;
                     return Loaded {
                         session,
-                        user: Some(user),
+                        user: Some(Arc::new(user)),
                         force_persist: true,
                         cookies: out_cookies,
                         store_failed: failed,
@@ -229,8 +229,8 @@ async fn load_stored(
     }
 }
 
-async fn user_by_id(services: &Services, id: u32, failed: &mut bool) -> Option<UserRecord> {
-    match services.users.user_by_id(id).await {
+async fn user_by_id(services: &Services, id: u32, failed: &mut bool) -> Option<Arc<UserRecord>> {
+    match services.users.user_by_id_shared(id).await {
         Ok(u) => u,
         Err(e) => {
             tracing::error!("user store failed: {e}");
@@ -245,11 +245,15 @@ async fn load_bot_session(
     id: &str,
     ip: IpAddr,
     failed: &mut bool,
-) -> Option<(Arc<SessionData>, i64, UserRecord)> {
+) -> Option<(Arc<SessionData>, i64, Arc<UserRecord>)> {
     let (data, expires) = load_stored(services, id, failed).await?;
     let grant = data.bot.as_ref()?;
     let user = user_by_id(services, data.user_id, failed).await?;
-    let bp = match services.users.bot_password(user.id, &grant.app_id).await {
+    let bp = match services
+        .users
+        .bot_password_shared(user.id, &grant.app_id)
+        .await
+    {
         Ok(bp) => bp?,
         Err(e) => {
             tracing::error!("user store failed: {e}");
@@ -268,7 +272,7 @@ async fn load_cookie_session(
     services: &Services,
     id: &str,
     failed: &mut bool,
-) -> Option<(Arc<SessionData>, i64, Option<UserRecord>)> {
+) -> Option<(Arc<SessionData>, i64, Option<Arc<UserRecord>>)> {
     let (data, expires) = load_stored(services, id, failed).await?;
     if data.bot.is_some() {
         return None;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 pub use cookie::SetCookie;
+use token::Secret;
 
 /// Which provider owns the session (MediaWiki's CookieSessionProvider or
 /// BotPasswordSessionProvider); it decides the cookie name and what logout clears.
@@ -59,10 +60,10 @@ fn is_zero(n: &i64) -> bool {
 /// read back without the `BTreeMap`'s half-kilobyte node, which every request of a session
 /// paid for.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct TokenSecrets(Vec<(String, String)>);
+pub struct TokenSecrets(Vec<(String, Secret)>);
 
 impl TokenSecrets {
-    pub fn get(&self, key: &str) -> Option<&String> {
+    pub fn get(&self, key: &str) -> Option<&Secret> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
@@ -73,8 +74,8 @@ impl TokenSecrets {
     /// Sets `key` (replacing its secret if it had one).
     pub fn insert(&mut self, key: String, secret: String) {
         match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
-            Ok(i) => self.0[i].1 = secret,
-            Err(i) => self.0.insert(i, (key, secret)),
+            Ok(i) => self.0[i].1 = Secret::new(secret),
+            Err(i) => self.0.insert(i, (key, Secret::new(secret))),
         }
     }
 
@@ -88,9 +89,9 @@ impl TokenSecrets {
 }
 
 impl std::ops::Index<&str> for TokenSecrets {
-    type Output = String;
+    type Output = Secret;
 
-    fn index(&self, key: &str) -> &String {
+    fn index(&self, key: &str) -> &Secret {
         self.get(key).expect("no token secret of that key")
     }
 }
@@ -100,7 +101,7 @@ impl Serialize for TokenSecrets {
         use serde::ser::SerializeMap;
         let mut map = s.serialize_map(Some(self.0.len()))?;
         for (k, v) in &self.0 {
-            map.serialize_entry(k, v)?;
+            map.serialize_entry(k, v.as_str())?;
         }
         map.end()
     }
@@ -167,7 +168,7 @@ impl Session {
     /// Session::getToken's secret half: the secret for `key`, made on first use. Returns the
     /// secret and whether it was new (a new login secret means the client's login token
     /// cannot match: MediaWiki answers "sessionlost" then).
-    pub fn token_secret(&mut self, key: &str) -> (&str, bool) {
+    pub fn token_secret(&mut self, key: &str) -> (&Secret, bool) {
         let new = !self.data.token_secrets.contains_key(key);
         if new {
             Arc::make_mut(&mut self.data)
@@ -256,10 +257,11 @@ mod tests {
     fn token_secret_is_made_once_per_key() {
         let mut s = Session::new_anonymous();
         let (a, new_a) = s.token_secret("login");
-        let a = a.to_string();
+        let a = a.as_str().to_string();
         let (b, new_b) = s.token_secret("login");
-        let b = b.to_string();
+        let b = b.as_str().to_string();
         let (c, _) = s.token_secret("default");
+        let c = c.as_str();
         assert!(new_a && !new_b);
         assert_eq!(a, b);
         assert_ne!(a, c);
@@ -285,8 +287,8 @@ mod tests {
         let back: TokenSecrets =
             serde_json::from_str(r#"{"login":"x","default":"y","login":"z"}"#).unwrap();
         assert_eq!(back.len(), 2);
-        assert_eq!(back["login"], "z");
-        assert_eq!(back.get("default").map(String::as_str), Some("y"));
+        assert_eq!(back["login"].as_str(), "z");
+        assert_eq!(back.get("default").map(Secret::as_str), Some("y"));
         assert!(serde_json::from_str::<TokenSecrets>(r#"["default"]"#).is_err());
     }
 

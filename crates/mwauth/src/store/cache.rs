@@ -20,10 +20,13 @@ use std::time::{Duration, Instant};
 /// Past this many entries the cache is emptied rather than grown (it refills in one TTL).
 const MAX_ENTRIES: usize = 50_000;
 
+/// Rows of one kind by key, each with the time it was read, lent out as they are.
+type Rows<K, V> = HashMap<K, (Instant, Arc<V>)>;
+
 #[derive(Default)]
 struct Entries {
-    users: HashMap<u32, (Instant, UserRecord)>,
-    bot_passwords: HashMap<(u32, String), (Instant, BotPasswordRecord)>,
+    users: Rows<u32, UserRecord>,
+    bot_passwords: Rows<(u32, String), BotPasswordRecord>,
     /// Bumped by every write, so that a read that started before a write does not put the
     /// row it read (perhaps already stale) into the cache after the write cleared it.
     generation: u64,
@@ -63,14 +66,14 @@ impl CachedUsers {
     /// The row of `key` in `table` while it is fresh; otherwise what `read` finds in the
     /// store (called only then), kept for next time unless a write came in while it was read.
     /// With a zero TTL, always `read`.
-    async fn read_through<K: Eq + Hash, V: Clone, F: Future<Output = StoreResult<Option<V>>>>(
+    async fn read_through<K: Eq + Hash, V, F: Future<Output = StoreResult<Option<V>>>>(
         &self,
-        table: fn(&mut Entries) -> &mut HashMap<K, (Instant, V)>,
+        table: fn(&mut Entries) -> &mut Rows<K, V>,
         key: K,
         read: impl FnOnce() -> F,
-    ) -> StoreResult<Option<V>> {
+    ) -> StoreResult<Option<Arc<V>>> {
         if self.ttl.is_zero() {
-            return read().await;
+            return Ok(read().await?.map(Arc::new));
         }
         let generation = {
             let mut e = self.lock();
@@ -81,7 +84,7 @@ impl CachedUsers {
             }
             e.generation
         };
-        let found = read().await?;
+        let found = read().await?.map(Arc::new);
         if let Some(row) = &found {
             let mut e = self.lock();
             if e.generation == generation {
@@ -105,6 +108,10 @@ impl UserStore for CachedUsers {
     }
 
     async fn user_by_id(&self, id: u32) -> StoreResult<Option<UserRecord>> {
+        Ok(self.user_by_id_shared(id).await?.map(|u| (*u).clone()))
+    }
+
+    async fn user_by_id_shared(&self, id: u32) -> StoreResult<Option<Arc<UserRecord>>> {
         self.read_through(|e| &mut e.users, id, || self.inner.user_by_id(id))
             .await
     }
@@ -149,6 +156,17 @@ impl UserStore for CachedUsers {
         user_id: u32,
         app_id: &str,
     ) -> StoreResult<Option<BotPasswordRecord>> {
+        Ok(self
+            .bot_password_shared(user_id, app_id)
+            .await?
+            .map(|bp| (*bp).clone()))
+    }
+
+    async fn bot_password_shared(
+        &self,
+        user_id: u32,
+        app_id: &str,
+    ) -> StoreResult<Option<Arc<BotPasswordRecord>>> {
         self.read_through(
             |e| &mut e.bot_passwords,
             (user_id, app_id.to_string()),

@@ -89,6 +89,20 @@ pub trait UserStore: Send + Sync {
         token: &str,
         password_hash: Option<&str>,
     ) -> StoreResult<bool>;
+
+    /// `user_by_id` for the request path: a row that a cache can lend without copying it.
+    async fn user_by_id_shared(&self, id: u32) -> StoreResult<Option<Arc<UserRecord>>> {
+        Ok(self.user_by_id(id).await?.map(Arc::new))
+    }
+
+    /// `bot_password` for the request path (see `user_by_id_shared`).
+    async fn bot_password_shared(
+        &self,
+        user_id: u32,
+        app_id: &str,
+    ) -> StoreResult<Option<Arc<BotPasswordRecord>>> {
+        Ok(self.bot_password(user_id, app_id).await?.map(Arc::new))
+    }
 }
 
 /// Session data and throttle counters, both keyed and expiring.

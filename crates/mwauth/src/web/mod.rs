@@ -189,7 +189,7 @@ pub(crate) struct Ctx<'a> {
     pub services: &'a Services,
     pub req: &'a WebRequest,
     pub session: Session,
-    pub user: Option<UserRecord>,
+    pub user: Option<std::sync::Arc<UserRecord>>,
     pub now: i64,
     pub cookies: Vec<SetCookie>,
     /// Store the session and give the client its cookie, even an anonymous one.
@@ -246,7 +246,7 @@ impl<'a> Ctx<'a> {
     /// Session::getToken(salt, key): made on first use (which stores the session).
     pub fn token(&mut self, key: &str, salt: &str) -> String {
         let (secret, _) = self.session.token_secret(key);
-        token::token_at(secret, salt, self.now)
+        secret.token_at(salt, self.now)
     }
 
     /// Token::match of a form's token, telling apart a session that never had the secret.
@@ -256,7 +256,7 @@ impl<'a> Ctx<'a> {
             TokenCheck::NoSession
         } else if given.is_empty() {
             TokenCheck::Missing
-        } else if token::matches(secret, salt, given, None, self.now) {
+        } else if secret.matches(salt, given, None, self.now) {
             TokenCheck::Good
         } else {
             TokenCheck::Wrong
@@ -310,7 +310,7 @@ impl<'a> Ctx<'a> {
             remember,
             https,
         ));
-        self.user = Some(user);
+        self.user = Some(std::sync::Arc::new(user));
     }
 
     /// Logs the session's user out: the stored session ends and its cookies are cleared.

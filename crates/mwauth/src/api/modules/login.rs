@@ -181,7 +181,7 @@ async fn start_bot_session(
     });
     session.dirty = true;
     ctx.session = session;
-    ctx.user = Some(user.clone());
+    ctx.user = Some(std::sync::Arc::new(user.clone()));
     ctx.persist = true;
 }
 
@@ -223,7 +223,7 @@ pub(crate) async fn start_user_session(
         remember,
         ctx.req.https,
     ));
-    ctx.user = Some(user);
+    ctx.user = Some(std::sync::Arc::new(user));
 }
 
 /// ApiLogin::getAllowedParams.
