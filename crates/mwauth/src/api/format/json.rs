@@ -3,6 +3,7 @@
 //! UTF-8 as they are. Both leave `/`, `<`, `>` and `&` unescaped, as FormatJson does.
 
 use crate::api::result::{is_int_key, Obj, ObjKind, Value};
+use std::fmt::Write as _;
 
 #[derive(Debug, Clone, Copy)]
 pub struct JsonStyle {
@@ -143,41 +144,116 @@ fn newline(out: &mut String, style: JsonStyle, depth: usize) {
 
 fn write_str(out: &mut String, s: &str, ascii: bool) {
     out.push('"');
-    // Most strings (tokens, names, codes) are printable ASCII with nothing to escape.
-    if s.bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
-    {
-        out.push_str(s);
-        out.push('"');
-        return;
+    // Runs of characters that need no escape are copied whole; most strings (names, codes)
+    // are one such run, and a token only escapes its final backslash.
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+            i += 1;
+            continue;
+        }
+        let c = s[i..].chars().next().expect("inside the string");
+        let escape = match b {
+            // DEL goes out raw, as the other printable ASCII.
+            0x7f => false,
+            0..=0x7f => true,
+            _ => ascii || matches!(c, '\u{2028}' | '\u{2029}'),
+        };
+        if escape {
+            out.push_str(&s[run..i]);
+            escape_char(out, c);
+            run = i + c.len_utf8();
+        }
+        i += c.len_utf8();
     }
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            // FormatJson escapes these even in UTF-8 mode: JavaScript cannot hold them raw.
-            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if ascii && !c.is_ascii() => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{:04x}", unit));
-                }
+    out.push_str(&s[run..]);
+    out.push('"');
+}
+
+/// One character as FormatJson escapes it: the short forms, else `\uXXXX` (UTF-16 units).
+fn escape_char(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        // Control characters; U+2028 and U+2029, which FormatJson escapes even in UTF-8 mode
+        // (JavaScript cannot hold them raw); anything not ASCII in ASCII mode.
+        c => {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                let _ = write!(out, "\\u{:04x}", unit);
             }
-            c => out.push(c),
         }
     }
-    out.push('"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// write_str copies runs whole; it must write exactly what escaping one character at a
+    /// time (FormatJson's rules, as written before) does.
+    #[test]
+    fn strings_escape_as_one_character_at_a_time() {
+        fn one_at_a_time(s: &str, ascii: bool) -> String {
+            let mut out = String::from('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    c if ascii && !c.is_ascii() => {
+                        let mut buf = [0u16; 2];
+                        for unit in c.encode_utf16(&mut buf) {
+                            out.push_str(&format!("\\u{:04x}", unit));
+                        }
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+            out
+        }
+        let samples = [
+            "",
+            "abc",
+            "a\"b",
+            "\\",
+            "+\\",
+            "0123abcdef+\\",
+            "\u{7f}",
+            "x\u{1}y\u{1f}",
+            "\t\r\n\u{8}\u{c}",
+            "é",
+            "Zürich",
+            "\u{2028}a\u{2029}",
+            "😀",
+            "a😀b\"",
+            "日本語\\",
+            "\u{fffd}",
+            "\u{7f}é\u{7f}",
+        ];
+        for s in samples {
+            for ascii in [false, true] {
+                let mut out = String::new();
+                write_str(&mut out, s, ascii);
+                assert_eq!(out, one_at_a_time(s, ascii), "{s:?} ascii={ascii}");
+            }
+        }
+    }
     use crate::api::result::List;
 
     fn fv(n: u8) -> JsonStyle {
