@@ -150,6 +150,10 @@ async fn read_body(
     if declared.is_some_and(|n| n > state.max_body_bytes as u64) {
         return Err(parts);
     }
+    // A GET (or any request without a body) needs no collecting.
+    if hyper::body::Body::is_end_stream(&body) {
+        return Ok((parts, Bytes::new()));
+    }
     match Limited::new(body, state.max_body_bytes).collect().await {
         Ok(collected) => Ok((parts, collected.to_bytes())),
         Err(_) => Err(parts),
