@@ -679,11 +679,23 @@ fn token_and_password_comparisons_use_constant_time_code() {
 
     let cte = fn_body(token, "constant_time_eq");
     assert!(cte.contains(".ct_eq("), "{cte}");
-    let matches = fn_body(token, "matches");
-    assert!(matches.contains("constant_time_eq(&token_at("), "{matches}");
+    // Token::match: both ways in (a kept Secret, a plain secret) end in matches_with.
+    let matches = fn_body(token, "matches_with");
+    assert!(
+        matches.contains("constant_time_eq(&token_at(ts), given)"),
+        "{matches}"
+    );
     assert!(
         !matches.contains("== given") && !matches.contains("given =="),
         "{matches}"
+    );
+    assert_eq!(token.matches("fn matches(").count(), 2, "two entry points");
+    assert_eq!(
+        token
+            .matches("    matches_with(given, max_age, now, |ts| ")
+            .count(),
+        2,
+        "both entry points compare through matches_with"
     );
 
     let eq = fn_body(password, "eq");
@@ -724,7 +736,7 @@ fn token_and_password_comparisons_use_constant_time_code() {
         check.contains("token::constant_time_eq(token::ANON_TOKEN, given)"),
         "{check}"
     );
-    assert!(check.contains("token::matches("), "{check}");
+    assert!(check.contains("secret.matches("), "{check}");
 }
 
 /// A coarse sanity check of the above: verifying a token that differs in its first byte
