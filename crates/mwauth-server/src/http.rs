@@ -234,14 +234,31 @@ async fn api_php(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> 
         Err(refused) => return refused,
     };
     let res = api::execute(&state.services, &api_req).await;
-    let action = api_req
-        .query
-        .iter()
-        .chain(api_req.body.iter())
-        .find(|(k, _)| k == "action")
-        .map_or("-", |(_, v)| v.as_str());
-    log_request("request", &parts, Some(action), &res, &api_req, started);
+    log_request(
+        "request",
+        &parts,
+        Some(request_action(&api_req)),
+        &res,
+        &api_req,
+        started,
+    );
     to_http(res)
+}
+
+/// The `action` the core ran, for the log line: as `Params` reads it (`$_POST + $_GET`), the
+/// body's value wins over the query string's, and the last of a repeated name counts.
+fn request_action(req: &ApiRequest) -> &str {
+    last_action(&req.body)
+        .or_else(|| last_action(&req.query))
+        .unwrap_or("-")
+}
+
+fn last_action(pairs: &[(String, String)]) -> Option<&str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "action")
+        .map(|(_, v)| v.as_str())
 }
 
 /// A body over `max_body_bytes`: refused with a MediaWiki-shaped error (HTTP 413) in the
@@ -409,4 +426,31 @@ fn known_header(name: &str) -> Option<HeaderName> {
         "Expires" => header::EXPIRES,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log names the action the core ran: the body's over the query string's, the last
+    /// of a repeated name.
+    #[test]
+    fn the_logged_action_is_the_one_the_core_runs() {
+        let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let mut req = ApiRequest::new("POST");
+        assert_eq!(request_action(&req), "-");
+        req.query = pairs(&[("action", "query"), ("action", "help")]);
+        assert_eq!(request_action(&req), "help");
+        req.body = pairs(&[("action", "login"), ("lgname", "x"), ("action", "logout")]);
+        assert_eq!(request_action(&req), "logout");
+        let sent = b"action=logout&token=%2B%5C";
+        let mut posted = ApiRequest::new("POST");
+        posted.query = pairs(&[("action", "query")]);
+        posted.body = form_urlencoded::parse(sent).into_owned().collect();
+        assert_eq!(request_action(&posted), "logout");
+    }
 }
