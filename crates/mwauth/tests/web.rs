@@ -1211,6 +1211,170 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
     assert_eq!(later.get("Special:BotPasswords").await.status, 200);
 }
 
+/// The query pairs of a Location header (`/w/index.php?…`).
+fn location_query(p: &Page) -> Vec<(String, String)> {
+    let location = p.header("Location").expect("a redirect");
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn query_value<'q>(q: &'q [(String, String)], name: &str) -> Option<&'q str> {
+    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// SpecialPage::checkLoginSecurityLevel keeps a form POSTed while the password was wanted
+/// again: it comes back filled in after the login (not acted on), once.
+#[tokio::test]
+async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
+    let w = wiki_with(Config {
+        reauthenticate_time: 1,
+        ..Config::default()
+    })
+    .await;
+    let mut c = Client::new(&w);
+    c.log_in("Alice", PW, true).await;
+    let mut later = c.remembered();
+    let edit_token = later
+        .api("GET", &[("action", "query"), ("meta", "tokens")])
+        .await["query"]["tokens"]["csrftoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let p = later
+        .post(
+            "Special:BotPasswords/stashbot",
+            &[
+                ("wpEditToken", &edit_token),
+                ("wpgrants", "grant-highvolume"),
+                ("wpgrants", "grant-editpage"),
+                ("wprestrictions", "10.0.0.0/8"),
+                ("op", "create"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let to_login = location_query(&p);
+    assert_eq!(query_value(&to_login, "title"), Some("Special:UserLogin"));
+    assert_eq!(query_value(&to_login, "force"), Some("BotPasswords"));
+    let returnto = query_value(&to_login, "returnto").unwrap().to_string();
+    let returntoquery = query_value(&to_login, "returntoquery").unwrap().to_string();
+    let back: Vec<(String, String)> = form_urlencoded::parse(returntoquery.as_bytes())
+        .into_owned()
+        .collect();
+    let unique_id = query_value(&back, "postUniqueId")
+        .expect("postUniqueId")
+        .to_string();
+    assert_eq!(unique_id.len(), 6, "{unique_id}");
+    assert!(unique_id.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    let login = later
+        .get_q(
+            "Special:UserLogin",
+            &[
+                ("returnto", &returnto),
+                ("returntoquery", &returntoquery),
+                ("force", "BotPasswords"),
+            ],
+        )
+        .await;
+    let token = login.input("wpLoginToken").unwrap();
+    let p = later
+        .post(
+            "Special:UserLogin",
+            &[
+                ("wpName", "Alice"),
+                ("wpPassword", PW),
+                ("wpLoginToken", &token),
+                ("returnto", &returnto),
+                ("returntoquery", &returntoquery),
+                ("force", "BotPasswords"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(
+        p.header("Location"),
+        Some(
+            format!("/w/index.php?title=Special:BotPasswords/stashbot&postUniqueId={unique_id}")
+                .as_str()
+        )
+    );
+    let ticked = |p: &Page, grant: &str| {
+        let at = p
+            .body
+            .find(&format!("id=\"mw-input-wpgrants-grant-{grant}\""))
+            .unwrap();
+        let end = p.body[at..].find('>').unwrap() + at;
+        p.body[at..end].contains(" checked")
+    };
+    let p = later
+        .get_q(
+            "Special:BotPasswords/stashbot",
+            &[("postUniqueId", &unique_id)],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(ticked(&p, "highvolume") && ticked(&p, "editpage"));
+    assert!(!ticked(&p, "createeditmovepage"));
+    assert!(p.body.contains(">10.0.0.0/8</textarea>"), "{}", p.body);
+    // Shown, not acted on.
+    assert!(w
+        .services
+        .users
+        .list_bot_passwords(1)
+        .await
+        .unwrap()
+        .is_empty());
+    // Once: the same link again shows the page as new.
+    let p = later
+        .get_q(
+            "Special:BotPasswords/stashbot",
+            &[("postUniqueId", &unique_id)],
+        )
+        .await;
+    assert!(!ticked(&p, "highvolume"));
+    assert!(p.body.contains(">0.0.0.0/0\n::/0</textarea>"), "{}", p.body);
+
+    // The list page's "Bot name" box, once the password is old again.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let p = later
+        .post(
+            "Special:BotPasswords",
+            &[
+                ("wpEditToken", &edit_token),
+                ("op", "new"),
+                ("wpappId", "tabbot"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let to_login = location_query(&p);
+    let returntoquery = query_value(&to_login, "returntoquery").unwrap().to_string();
+    let login = later.get("Special:UserLogin").await;
+    let token = login.input("wpLoginToken").unwrap();
+    let p = later
+        .post(
+            "Special:UserLogin",
+            &[
+                ("wpName", "Alice"),
+                ("wpPassword", PW),
+                ("wpLoginToken", &token),
+                ("returnto", "Special:BotPasswords"),
+                ("returntoquery", &returntoquery),
+                ("force", "BotPasswords"),
+            ],
+        )
+        .await;
+    let back = location_query(&p);
+    let unique_id = query_value(&back, "postUniqueId").unwrap().to_string();
+    let p = later
+        .get_q("Special:BotPasswords", &[("postUniqueId", &unique_id)])
+        .await;
+    assert_eq!(p.input("wpappId").as_deref(), Some("tabbot"));
+}
+
 #[tokio::test]
 async fn other_pages_and_assets() {
     let w = wiki().await;

@@ -24,7 +24,7 @@ pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr)
 
 /// AuthManager::setSessionDataForUser, as Special:UserLogin and Special:CreateAccount call
 /// it: the old session is deleted, and the user gets a new session id (no fixation) with no
-/// token secrets yet. The user's `user_token` is made when it is empty. The new session is
+/// token secrets yet (only forms kept for a re-login of the same user come along). The user's `user_token` is made when it is empty. The new session is
 /// not stored yet: [`flush`] it.
 pub async fn begin_user_session(
     services: &Services,
@@ -48,6 +48,13 @@ pub async fn begin_user_session(
         user_token: user.token.clone(),
         remember,
         last_auth: crate::time::now(),
+        // SessionBackend::resetId keeps the session's data: a form kept for a re-login
+        // (Special:BotPasswords) is still there when the same user has logged in again.
+        reauth_forms: if old.data.user_id == user.id {
+            old.data.reauth_forms.clone()
+        } else {
+            Vec::new()
+        },
         ..SessionData::default()
     });
     session.dirty = true;

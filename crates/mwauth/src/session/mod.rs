@@ -49,6 +49,10 @@ pub struct SessionData {
     /// session (unix seconds); 0 when never (a session made from remember-me cookies).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub last_auth: i64,
+    /// Forms POSTed to a security-sensitive page while it wanted the password again, kept
+    /// until the page is back (`SpecialPage:reauth:…` session secrets): key, form fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reauth_forms: Vec<(String, Vec<(String, String)>)>,
 }
 
 fn is_zero(n: &i64) -> bool {

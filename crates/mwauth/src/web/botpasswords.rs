@@ -15,6 +15,9 @@
 //!   it end (their grants were fixed at login).
 //! - Every POST carries `wpEditToken` (the session's csrf token); without a good one nothing
 //!   changes ("sessionfailure").
+//! - A form POSTed while the password was wanted again is kept in the session under a random
+//!   `postUniqueId` that travels through the login; back on the page it is shown filled in
+//!   (not submitted: it must be sent again), once.
 
 use super::html::{self, esc};
 use super::{messages, Ctx, Output, Special};
@@ -46,8 +49,10 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
     if valid_sub && ctx.needs_reauthentication() {
         return reauthenticate(ctx);
     }
+    let restored = restore_form(ctx);
+    let restored = restored.as_deref();
     match sub {
-        None => list(ctx, &user, None).await,
+        None => list(ctx, &user, None, restored).await,
         Some(app) if !app_id_ok(app) => Output::Page {
             status: 400,
             heading: "Bot passwords".into(),
@@ -57,17 +62,69 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
                 html::return_to(ctx.config(), &Special::BotPasswords.title(), &[])
             ),
         },
-        Some(app) => edit(ctx, &user, app).await,
+        Some(app) => edit(ctx, &user, app, restored).await,
     }
+}
+
+/// Forms a session keeps for its re-login at most (MediaWiki keeps one a tab).
+const MAX_KEPT_FORMS: usize = 5;
+
+fn reauth_key(unique_id: &str) -> String {
+    format!("SpecialPage:reauth:BotPasswords:{unique_id}")
+}
+
+/// SpecialPage::checkLoginSecurityLevel once the password was given: the form kept for this
+/// `postUniqueId`, taken out of the session.
+fn restore_form(ctx: &mut Ctx<'_>) -> Option<Vec<(String, String)>> {
+    let unique_id = ctx.param("postUniqueId").filter(|v| !v.is_empty())?;
+    let key = reauth_key(unique_id);
+    let at = ctx
+        .session
+        .data
+        .reauth_forms
+        .iter()
+        .position(|(k, _)| *k == key)?;
+    let data = std::sync::Arc::make_mut(&mut ctx.session.data);
+    let (_, fields) = data.reauth_forms.remove(at);
+    ctx.session.dirty = true;
+    Some(fields)
 }
 
 /// SpecialPage::checkLoginSecurityLevel when the password must be given again: to
 /// Special:UserLogin with `force=BotPasswords`, and back to this page and its query
-/// afterwards. A POSTed form is not carried over (MediaWiki stashes it in the session): the
-/// page is shown again to fill in.
-fn reauthenticate(ctx: &Ctx<'_>) -> Output {
+/// afterwards. What a POST added to the query string (`array_diff_assoc`) is kept in the
+/// session under a random `postUniqueId`, which the query carries back.
+fn reauthenticate(ctx: &mut Ctx<'_>) -> Output {
+    let mut query: Vec<(String, String)> = ctx
+        .req
+        .query
+        .iter()
+        .filter(|(k, _)| k != "title")
+        .cloned()
+        .collect();
+    if ctx.posted() {
+        let added: Vec<(String, String)> = ctx
+            .req
+            .body
+            .iter()
+            .filter(|pair| !ctx.req.query.contains(pair))
+            .cloned()
+            .collect();
+        if !added.is_empty() {
+            // MWCryptRand::generateHex( 6 ): one key among the few this session keeps.
+            let unique_id = random_hex(6);
+            let data = std::sync::Arc::make_mut(&mut ctx.session.data);
+            data.reauth_forms.push((reauth_key(&unique_id), added));
+            if data.reauth_forms.len() > MAX_KEPT_FORMS {
+                data.reauth_forms.remove(0);
+            }
+            ctx.session.dirty = true;
+            ctx.persist = true;
+            query.push(("postUniqueId".into(), unique_id));
+        }
+    }
     let query: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(ctx.req.query.iter().filter(|(k, _)| k != "title"))
+        .extend_pairs(query)
         .finish();
     Output::Redirect(ctx.url(
         &Special::UserLogin.title(),
@@ -101,7 +158,12 @@ fn needs_reset(bp: &BotPasswordRecord) -> bool {
     bp.password.is_empty() || !bp.password.starts_with(':')
 }
 
-async fn list(ctx: &mut Ctx<'_>, user: &UserRecord, error: Option<String>) -> Output {
+async fn list(
+    ctx: &mut Ctx<'_>,
+    user: &UserRecord,
+    error: Option<String>,
+    restored: Option<&[(String, String)]>,
+) -> Output {
     let mut error = error;
     if ctx.posted() && error.is_none() {
         if !ctx.check_edit_token("") {
@@ -149,7 +211,7 @@ async fn list(ctx: &mut Ctx<'_>, user: &UserRecord, error: Option<String>) -> Ou
     let typed = if error.is_some() {
         ctx.form("wpappId").unwrap_or("")
     } else {
-        ""
+        restored.and_then(|f| field(f, "wpappId")).unwrap_or("")
     };
     body.push_str(&format!(
         "<form id=\"mw-botpasswords-new\" method=\"post\" action=\"{action}\">\n\
@@ -175,7 +237,12 @@ struct FormState {
     reset: bool,
 }
 
-async fn edit(ctx: &mut Ctx<'_>, user: &UserRecord, app: &str) -> Output {
+async fn edit(
+    ctx: &mut Ctx<'_>,
+    user: &UserRecord,
+    app: &str,
+    restored: Option<&[(String, String)]>,
+) -> Output {
     let existing = match ctx.services.users.bot_password(user.id, app).await {
         Ok(v) => v,
         Err(e) => {
@@ -196,6 +263,19 @@ async fn edit(ctx: &mut Ctx<'_>, user: &UserRecord, app: &str) -> Output {
             reset: false,
         },
     };
+    if let Some(fields) = restored.filter(|_| !ctx.posted()) {
+        // Shown as it was sent before the re-login, not acted on: it must be sent again.
+        state = FormState {
+            grants: normalize_grants(
+                fields
+                    .iter()
+                    .filter(|(k, _)| k == "wpgrants")
+                    .filter_map(|(_, v)| v.strip_prefix("grant-")),
+            ),
+            ranges: field(fields, "wprestrictions").unwrap_or("").to_string(),
+            reset: field(fields, "wpresetPassword").is_some(),
+        };
+    }
     if ctx.posted() {
         let op = ctx.form("op").unwrap_or("");
         state = FormState {
@@ -215,6 +295,13 @@ async fn edit(ctx: &mut Ctx<'_>, user: &UserRecord, app: &str) -> Output {
         }
     }
     edit_form(ctx, user, app, existing.is_some(), &state, &errors)
+}
+
+fn field<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The grants ticked in the form, `basic` first, in `$wgGrantPermissions` order.
