@@ -227,6 +227,34 @@ impl<'a> Client<'a> {
         v["query"]["userinfo"]["name"].as_str().unwrap().to_string()
     }
 
+    /// Gives Alice's password again on Special:UserLogin with `force=BotPasswords`, as a
+    /// security-sensitive page asked; returns the answer (a redirect back to `returnto`).
+    async fn log_in_again(&mut self, returnto: &str, returntoquery: &str) -> Page {
+        let login = self
+            .get_q(
+                "Special:UserLogin",
+                &[
+                    ("returnto", returnto),
+                    ("returntoquery", returntoquery),
+                    ("force", "BotPasswords"),
+                ],
+            )
+            .await;
+        let token = login.input("wpLoginToken").unwrap();
+        self.post(
+            "Special:UserLogin",
+            &[
+                ("wpName", "Alice"),
+                ("wpPassword", PW),
+                ("wpLoginToken", &token),
+                ("returnto", returnto),
+                ("returntoquery", returntoquery),
+                ("force", "BotPasswords"),
+            ],
+        )
+        .await
+    }
+
     /// Logs in through Special:UserLogin.
     async fn log_in(&mut self, name: &str, pw: &str, remember: bool) -> Page {
         let form = self.get("Special:UserLogin").await;
@@ -1269,30 +1297,7 @@ async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
     assert_eq!(unique_id.len(), 6, "{unique_id}");
     assert!(unique_id.bytes().all(|b| b.is_ascii_hexdigit()));
 
-    let login = later
-        .get_q(
-            "Special:UserLogin",
-            &[
-                ("returnto", &returnto),
-                ("returntoquery", &returntoquery),
-                ("force", "BotPasswords"),
-            ],
-        )
-        .await;
-    let token = login.input("wpLoginToken").unwrap();
-    let p = later
-        .post(
-            "Special:UserLogin",
-            &[
-                ("wpName", "Alice"),
-                ("wpPassword", PW),
-                ("wpLoginToken", &token),
-                ("returnto", &returnto),
-                ("returntoquery", &returntoquery),
-                ("force", "BotPasswords"),
-            ],
-        )
-        .await;
+    let p = later.log_in_again(&returnto, &returntoquery).await;
     assert_eq!(p.status, 303);
     assert_eq!(
         p.header("Location"),
@@ -1352,20 +1357,8 @@ async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
     assert_eq!(p.status, 303);
     let to_login = location_query(&p);
     let returntoquery = query_value(&to_login, "returntoquery").unwrap().to_string();
-    let login = later.get("Special:UserLogin").await;
-    let token = login.input("wpLoginToken").unwrap();
     let p = later
-        .post(
-            "Special:UserLogin",
-            &[
-                ("wpName", "Alice"),
-                ("wpPassword", PW),
-                ("wpLoginToken", &token),
-                ("returnto", "Special:BotPasswords"),
-                ("returntoquery", &returntoquery),
-                ("force", "BotPasswords"),
-            ],
-        )
+        .log_in_again("Special:BotPasswords", &returntoquery)
         .await;
     let back = location_query(&p);
     let unique_id = query_value(&back, "postUniqueId").unwrap().to_string();
