@@ -26,9 +26,9 @@ pub struct FileConfig {
     pub cache_prefix: Option<String>,
     /// Maximum request body in bytes.
     pub max_body_bytes: usize,
-    /// A connection on which no request begins for this long (milliseconds) is closed: an
-    /// idle keep-alive connection, one that sends nothing, or one that dribbles its headers.
-    /// It is closed between one and two times this after its last request began.
+    /// A connection idle this long (milliseconds: no request begun, none being answered) is
+    /// closed, within twice this: an idle keep-alive connection, one that sends nothing, or
+    /// one that dribbles its headers. A request body must arrive within this time (else 408).
     pub idle_timeout_ms: u64,
     /// How long (milliseconds) a user or bot-password row read from the database may be
     /// reused. Changes made through this server are seen at once; changes made by another

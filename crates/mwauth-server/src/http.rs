@@ -59,31 +59,61 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let state = state.clone();
         let idle_timeout = state.idle_timeout;
-        let begun = Arc::new(AtomicU64::new(0));
-        let count = begun.clone();
+        let activity = Arc::new(Activity::default());
+        let seen = activity.clone();
         let service = service_fn(move |req| {
-            count.fetch_add(1, Ordering::Relaxed);
+            let running = Running::begin(&seen);
             let state = state.clone();
-            async move { Ok::<_, Infallible>(route(&state, peer, req).await) }
+            async move {
+                let res = route(&state, peer, req).await;
+                drop(running);
+                Ok::<_, Infallible>(res)
+            }
         });
         let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
-        tokio::spawn(watch_idle(conn, begun, idle_timeout));
+        tokio::spawn(watch_idle(conn, activity, idle_timeout));
     }
     drop(listener);
     let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     Ok(())
 }
 
-/// Serves one connection until it ends, or until no request has begun on it during a whole
-/// `idle_timeout` (checked once per `idle_timeout`, so it is closed between one and two
-/// times that after its last request began): a client that opens a connection and sends
-/// nothing, dribbles its headers, or leaves a keep-alive connection idle does not hold a
-/// task and a socket for ever. One timer per connection rather than hyper's
-/// header_read_timeout, which re-arms a timer for every request.
+/// What a connection's watchdog looks at: requests begun on it, and those not answered yet.
+#[derive(Default)]
+struct Activity {
+    begun: AtomicU64,
+    running: AtomicU64,
+}
+
+/// One request being served; counted until dropped (answered, or its connection gone).
+struct Running(Arc<Activity>);
+
+impl Running {
+    fn begin(activity: &Arc<Activity>) -> Running {
+        activity.begun.fetch_add(1, Ordering::Relaxed);
+        activity.running.fetch_add(1, Ordering::Relaxed);
+        Running(activity.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Serves one connection until it ends, or until it has been idle for a whole
+/// `idle_timeout`: no request begun and none being answered (checked once per
+/// `idle_timeout`, so it is closed between one and two times that after it fell idle). A
+/// client that opens a connection and sends nothing, dribbles its headers, or leaves a
+/// keep-alive connection idle does not hold a task and a socket for ever; a request that
+/// takes long (a login waiting for a hashing thread) is not cut off. One timer per
+/// connection rather than hyper's header_read_timeout, which re-arms a timer for every
+/// request. A body that does not arrive within `idle_timeout` is refused in `read_body`.
 async fn watch_idle(
     conn: impl Future<Output = hyper::Result<()>>,
-    begun: Arc<AtomicU64>,
+    activity: Arc<Activity>,
     idle_timeout: Duration,
 ) {
     tokio::pin!(conn);
@@ -94,11 +124,11 @@ async fn watch_idle(
         tokio::select! {
             _ = &mut conn => return,
             _ = tick.tick() => {
-                let now = begun.load(Ordering::Relaxed);
-                if now == seen {
+                let begun = activity.begun.load(Ordering::Relaxed);
+                if begun == seen && activity.running.load(Ordering::Relaxed) == 0 {
                     return;
                 }
-                seen = now;
+                seen = begun;
             }
         }
     }
@@ -135,12 +165,20 @@ fn plain(status: StatusCode, text: &'static str) -> HttpResponse {
     res
 }
 
+/// Why a request's body was not read.
+enum Unread {
+    /// Over `max_body_bytes`, declared or sent.
+    TooLarge(hyper::http::request::Parts),
+    /// Not all there within `idle_timeout` (a client dribbling it).
+    TooSlow,
+}
+
 /// The request body, at most `max_body_bytes` (a larger declared or actual length is
-/// refused without reading the rest).
+/// refused without reading the rest), within `idle_timeout`.
 async fn read_body(
     state: &AppState,
     req: Request<Incoming>,
-) -> Result<(hyper::http::request::Parts, Bytes), hyper::http::request::Parts> {
+) -> Result<(hyper::http::request::Parts, Bytes), Unread> {
     let (parts, body) = req.into_parts();
     let declared = parts
         .headers
@@ -148,15 +186,17 @@ async fn read_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > state.max_body_bytes as u64) {
-        return Err(parts);
+        return Err(Unread::TooLarge(parts));
     }
     // A GET (or any request without a body) needs no collecting.
     if hyper::body::Body::is_end_stream(&body) {
         return Ok((parts, Bytes::new()));
     }
-    match Limited::new(body, state.max_body_bytes).collect().await {
-        Ok(collected) => Ok((parts, collected.to_bytes())),
-        Err(_) => Err(parts),
+    let collect = Limited::new(body, state.max_body_bytes).collect();
+    match tokio::time::timeout(state.idle_timeout, collect).await {
+        Ok(Ok(collected)) => Ok((parts, collected.to_bytes())),
+        Ok(Err(_)) => Err(Unread::TooLarge(parts)),
+        Err(_) => Err(Unread::TooSlow),
     }
 }
 
@@ -181,7 +221,14 @@ async fn read_request(
 ) -> Result<(hyper::http::request::Parts, ApiRequest), HttpResponse> {
     let (parts, body) = match read_body(state, req).await {
         Ok(read) => read,
-        Err(parts) => return Err(too_large(state, &parts.uri, &parts.headers)),
+        Err(Unread::TooLarge(parts)) => return Err(too_large(state, &parts.uri, &parts.headers)),
+        Err(Unread::TooSlow) => {
+            // What a web server's request timeout answers; the connection is closed after it.
+            let mut res = plain(StatusCode::REQUEST_TIMEOUT, "");
+            res.headers_mut()
+                .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+            return Err(res);
+        }
     };
     let core_req = build_request(
         state,

@@ -1146,6 +1146,40 @@ async fn idle_and_dribbling_connections_are_closed() {
         "a dribbling connection was still open after 5 s"
     );
 
+    // A body dribbled a byte at a time: refused (408) once it has taken idle_timeout.
+    let mut slow_body = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow_body
+        .write_all(
+            b"POST /w/api.php HTTP/1.1\r\nHost: x\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while started.elapsed() < Duration::from_secs(5) {
+        if slow_body.write_all(b"a").await.is_err() {
+            break;
+        }
+        match tokio::time::timeout(Duration::from_millis(50), slow_body.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 408"),
+        "a dribbled body after {:?}: {answer:?}",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
     // A keep-alive client asking every 200 ms for 2 s (five idle timeouts) is never cut off.
     let mut busy = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut buf = vec![0u8; 8192];
