@@ -168,7 +168,7 @@ fn plain(status: StatusCode, text: &'static str) -> HttpResponse {
 /// Why a request's body was not read.
 enum Unread {
     /// Over `max_body_bytes`, declared or sent.
-    TooLarge(hyper::http::request::Parts),
+    TooLarge(Box<hyper::http::request::Parts>),
     /// Not all there within `idle_timeout` (a client dribbling it).
     TooSlow,
 }
@@ -186,7 +186,7 @@ async fn read_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > state.max_body_bytes as u64) {
-        return Err(Unread::TooLarge(parts));
+        return Err(Unread::TooLarge(Box::new(parts)));
     }
     // A GET (or any request without a body) needs no collecting.
     if hyper::body::Body::is_end_stream(&body) {
@@ -195,7 +195,7 @@ async fn read_body(
     let collect = Limited::new(body, state.max_body_bytes).collect();
     match tokio::time::timeout(state.idle_timeout, collect).await {
         Ok(Ok(collected)) => Ok((parts, collected.to_bytes())),
-        Ok(Err(_)) => Err(Unread::TooLarge(parts)),
+        Ok(Err(_)) => Err(Unread::TooLarge(Box::new(parts))),
         Err(_) => Err(Unread::TooSlow),
     }
 }
