@@ -58,16 +58,40 @@ impl Drop for ServerProcess {
     }
 }
 
-/// User plus system CPU time a process has used so far (/proc/PID/stat, clock ticks).
-pub fn cpu_time(pid: u32) -> Option<Duration> {
+/// CPU time a process has used so far, in user space and in the kernel (/proc/PID/stat,
+/// clock ticks).
+pub fn cpu_times(pid: u32) -> Option<CpuTimes> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
     let rest = &stat[stat.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Some(Duration::from_nanos(ticks * 1_000_000_000 / hz))
+    let time = |ticks: u64| Duration::from_nanos(ticks * 1_000_000_000 / hz);
+    Some(CpuTimes {
+        user: time(f.get(11)?.parse().ok()?),
+        system: time(f.get(12)?.parse().ok()?),
+    })
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuTimes {
+    pub user: Duration,
+    pub system: Duration,
+}
+
+impl CpuTimes {
+    /// What was used between `self` and `later`.
+    pub fn until(self, later: CpuTimes) -> CpuTimes {
+        CpuTimes {
+            user: later.user.saturating_sub(self.user),
+            system: later.system.saturating_sub(self.system),
+        }
+    }
+
+    pub fn total(self) -> Duration {
+        self.user + self.system
+    }
 }
 
 /// CPU time this process (the load generator) has used so far.

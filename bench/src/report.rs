@@ -257,12 +257,12 @@ impl Report {
             let _ = writeln!(s, "- `{}`: {}", sc.name(), sc.describe());
         }
         let _ = writeln!(s, "\n### CPU per request\n");
-        let _ = writeln!(s, "CPU time (user + system) used during the timed phase, divided by the answered requests: the server process (from /proc/PID/stat; only for servers this tool started) and the load generator (getrusage). On 2 cores, their sum bounds the request rate.\n");
+        let _ = writeln!(s, "CPU time (user + system) used during the timed phase, divided by the answered requests: the server process (from /proc/PID/stat; only for servers this tool started), with the part of it spent in the kernel (stime: sockets, wake-ups, scheduling), and the load generator (getrusage). On 2 cores, their sum bounds the request rate.\n");
         let _ = writeln!(
             s,
-            "| scenario | server | server µs/req | load generator µs/req |"
+            "| scenario | server | server µs/req | of it in the kernel | load generator µs/req |"
         );
-        let _ = writeln!(s, "|---|---|---|---|");
+        let _ = writeln!(s, "|---|---|---|---|---|");
         for r in self
             .baseline
             .iter()
@@ -271,9 +271,12 @@ impl Report {
         {
             let (server, client) = r.cpu_per_request();
             let server = server.map_or("n/a".into(), |v| format!("{v:.1}"));
+            let kernel = r
+                .server_kernel_per_request()
+                .map_or("n/a".into(), |v| format!("{v:.1}"));
             let _ = writeln!(
                 s,
-                "| {} | {} | {server} | {client:.1} |",
+                "| {} | {} | {server} | {kernel} | {client:.1} |",
                 r.scenario.name(),
                 r.label
             );
@@ -443,7 +446,10 @@ mod tests {
             reconnects: 0,
             prepared: 0,
             setup: Duration::ZERO,
-            server_cpu: Some(Duration::from_micros(20 * n)),
+            server_cpu: Some(crate::process::CpuTimes {
+                user: Duration::from_micros(12 * n),
+                system: Duration::from_micros(8 * n),
+            }),
             client_cpu: Duration::from_micros(5 * n),
         }
     }
@@ -483,6 +489,11 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("| 0.70 | 140 |"), "{text}");
+        // CPU per request: 20 µs of server CPU, 8 of them in the kernel; 5 for the client.
+        assert!(
+            text.contains("| tokens-session | mwauth | 20.0 | 8.0 | 5.0 |"),
+            "{text}"
+        );
     }
 
     #[test]

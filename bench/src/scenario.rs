@@ -178,8 +178,9 @@ pub struct ScenarioResult {
     /// Sessions made before the clock (`logout`).
     pub prepared: usize,
     pub setup: Duration,
-    /// CPU time of the server process and of the load generator during the timed phase.
-    pub server_cpu: Option<Duration>,
+    /// CPU time of the server process (user and kernel) and of the load generator during
+    /// the timed phase.
+    pub server_cpu: Option<process::CpuTimes>,
     pub client_cpu: Duration,
 }
 
@@ -188,9 +189,15 @@ impl ScenarioResult {
     pub fn cpu_per_request(&self) -> (Option<f64>, f64) {
         let n = self.requests().max(1) as f64;
         (
-            self.server_cpu.map(|d| d.as_secs_f64() * 1e6 / n),
+            self.server_cpu.map(|t| t.total().as_secs_f64() * 1e6 / n),
             self.client_cpu.as_secs_f64() * 1e6 / n,
         )
+    }
+
+    /// The server's CPU microseconds per answered request spent in the kernel.
+    pub fn server_kernel_per_request(&self) -> Option<f64> {
+        let n = self.requests().max(1) as f64;
+        self.server_cpu.map(|t| t.system.as_secs_f64() * 1e6 / n)
     }
 
     /// Answered requests (all kinds).
@@ -322,7 +329,7 @@ pub async fn run(p: Prepared, opts: &Options) -> ScenarioResult {
     let progress = opts
         .progress
         .then(|| Progress::start(format!("{} {}", opts.label, sc.name()), shared.clone()));
-    let server_cpu0 = opts.server_pid.and_then(process::cpu_time);
+    let server_cpu0 = opts.server_pid.and_then(process::cpu_times);
     let client_cpu0 = process::self_cpu_time();
     let started = Instant::now();
     let tasks: Vec<_> = p
@@ -345,8 +352,8 @@ pub async fn run(p: Prepared, opts: &Options) -> ScenarioResult {
     let elapsed = started.elapsed();
     let client_cpu = process::self_cpu_time().saturating_sub(client_cpu0);
     let server_cpu = server_cpu0
-        .zip(opts.server_pid.and_then(process::cpu_time))
-        .map(|(a, b)| b.saturating_sub(a));
+        .zip(opts.server_pid.and_then(process::cpu_times))
+        .map(|(a, b)| a.until(b));
     if let Some(p) = progress {
         p.finish();
     }
