@@ -265,24 +265,11 @@ async fn edit(
     };
     if let Some(fields) = restored.filter(|_| !ctx.posted()) {
         // Shown as it was sent before the re-login, not acted on: it must be sent again.
-        state = FormState {
-            grants: normalize_grants(
-                fields
-                    .iter()
-                    .filter(|(k, _)| k == "wpgrants")
-                    .filter_map(|(_, v)| v.strip_prefix("grant-")),
-            ),
-            ranges: field(fields, "wprestrictions").unwrap_or("").to_string(),
-            reset: field(fields, "wpresetPassword").is_some(),
-        };
+        state = FormState::sent(fields);
     }
     if ctx.posted() {
         let op = ctx.form("op").unwrap_or("");
-        state = FormState {
-            grants: posted_grants(ctx),
-            ranges: ctx.form("wprestrictions").unwrap_or("").to_string(),
-            reset: ctx.form("wpresetPassword").is_some(),
-        };
+        state = FormState::sent(&ctx.req.body);
         if !ctx.check_edit_token("") {
             errors.push(messages::SESSIONFAILURE.into());
         } else if op == "cancel" {
@@ -297,17 +284,28 @@ async fn edit(
     edit_form(ctx, user, app, existing.is_some(), &state, &errors)
 }
 
+impl FormState {
+    /// What a sent form (the POST body, or one kept across a re-login) ticked and typed;
+    /// the grants `basic` first, in `$wgGrantPermissions` order.
+    fn sent(fields: &[(String, String)]) -> FormState {
+        FormState {
+            grants: normalize_grants(
+                fields
+                    .iter()
+                    .filter(|(k, _)| k == "wpgrants")
+                    .filter_map(|(_, v)| v.strip_prefix("grant-")),
+            ),
+            ranges: field(fields, "wprestrictions").unwrap_or("").to_string(),
+            reset: field(fields, "wpresetPassword").is_some(),
+        }
+    }
+}
+
 fn field<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> {
     fields
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
-}
-
-/// The grants ticked in the form, `basic` first, in `$wgGrantPermissions` order.
-fn posted_grants(ctx: &Ctx<'_>) -> Vec<String> {
-    let ticked = ctx.form_all("wpgrants");
-    normalize_grants(ticked.iter().filter_map(|v| v.strip_prefix("grant-")))
 }
 
 fn normalize_grants<'a>(ticked: impl Iterator<Item = &'a str>) -> Vec<String> {

@@ -219,19 +219,6 @@ impl<'a> Ctx<'a> {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Every value of a repeated field of the POSTed form.
-    pub fn form_all(&self, name: &str) -> Vec<&'a str> {
-        if !self.posted() {
-            return Vec::new();
-        }
-        self.req
-            .body
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
     /// WebRequest::getVal: the POST body's value, else the query string's.
     pub fn param(&self, name: &str) -> Option<&'a str> {
         self.form(name).or_else(|| {
