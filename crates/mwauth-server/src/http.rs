@@ -32,6 +32,18 @@ pub struct AppState {
     pub idle_timeout: Duration,
 }
 
+impl AppState {
+    pub fn new(services: Services, file: &crate::config::FileConfig) -> AppState {
+        AppState {
+            services,
+            max_body_bytes: file.max_body_bytes,
+            // A zero period would make the watchdog's interval panic; `config::check`
+            // refuses 0 in a file, this covers settings made in code.
+            idle_timeout: Duration::from_millis(file.idle_timeout_ms.max(1)),
+        }
+    }
+}
+
 type HttpResponse = Response<Full<Bytes>>;
 
 /// Accepts connections until `shutdown` completes, then lets open requests finish (at most

@@ -77,11 +77,7 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
             }
         }
     });
-    let app = Arc::new(http::AppState {
-        services,
-        max_body_bytes: settings.file.max_body_bytes,
-        idle_timeout: Duration::from_millis(settings.file.idle_timeout_ms.max(1)),
-    });
+    let app = Arc::new(http::AppState::new(services, &settings.file));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -142,11 +138,7 @@ impl Spawned {
 
 pub async fn spawn(settings: &Settings) -> anyhow::Result<Spawned> {
     let (services, _) = open_services(settings).await?;
-    let app = Arc::new(http::AppState {
-        services: services.clone(),
-        max_body_bytes: settings.file.max_body_bytes,
-        idle_timeout: Duration::from_millis(settings.file.idle_timeout_ms.max(1)),
-    });
+    let app = Arc::new(http::AppState::new(services.clone(), &settings.file));
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

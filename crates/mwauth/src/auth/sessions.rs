@@ -158,7 +158,7 @@ pub async fn load_with(
         prefixed_cookie(cookies, prefix, "Token"),
     ) {
         if let Ok(uid) = uid.parse::<u32>() {
-            if let Ok(Some(user)) = services.users.user_by_id(uid).await {
+            if let Ok(Some(user)) = services.users.user_by_id_shared(uid).await {
                 if !user.token.is_empty() && constant_time_eq(&user.token, token) {
                     // CookieSessionProvider: a new session for the remembered user, its
                     // cookie and the user cookies sent again for another 180 days.
@@ -176,7 +176,7 @@ pub async fn load_with(
                     session.persisted = true;
                     return Loaded {
                         session,
-                        user: Some(Arc::new(user)),
+                        user: Some(user),
                         force_persist: true,
                         cookies: out_cookies,
                         store_failed: failed,
