@@ -1157,13 +1157,7 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
         .header("Location")
         .unwrap()
         .ends_with("&force=BotPasswords"));
-    assert!(w
-        .services
-        .users
-        .list_bot_passwords(1)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(alice_has_no_bot_passwords(&w).await);
     // The login page asks again, in MediaWiki's words, and keeps `force` in its form.
     let login = later
         .get_q(
@@ -1180,19 +1174,8 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
         .contains("You must log in again to verify that you are Alice."));
     assert!(!login.text().contains("You are already logged in"));
     assert_eq!(login.input("force").as_deref(), Some("BotPasswords"));
-    let token = login.input("wpLoginToken").unwrap();
     let p = later
-        .post(
-            "Special:UserLogin",
-            &[
-                ("wpName", "Alice"),
-                ("wpPassword", PW),
-                ("wpLoginToken", &token),
-                ("returnto", "Special:BotPasswords/mybot"),
-                ("returntoquery", "uselang=en"),
-                ("force", "BotPasswords"),
-            ],
-        )
+        .log_in_again("Special:BotPasswords/mybot", "uselang=en")
         .await;
     assert_eq!(p.status, 303);
     assert_eq!(
@@ -1237,6 +1220,15 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
     c.log_in("Alice", PW, true).await;
     let mut later = c.remembered();
     assert_eq!(later.get("Special:BotPasswords").await.status, 200);
+}
+
+async fn alice_has_no_bot_passwords(w: &Wiki) -> bool {
+    w.services
+        .users
+        .list_bot_passwords(1)
+        .await
+        .unwrap()
+        .is_empty()
 }
 
 /// The query pairs of a Location header (`/w/index.php?…`).
@@ -1325,13 +1317,7 @@ async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
     assert!(!ticked(&p, "createeditmovepage"));
     assert!(p.body.contains(">10.0.0.0/8</textarea>"), "{}", p.body);
     // Shown, not acted on.
-    assert!(w
-        .services
-        .users
-        .list_bot_passwords(1)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(alice_has_no_bot_passwords(&w).await);
     // Once: the same link again shows the page as new.
     let p = later
         .get_q(

@@ -24,8 +24,9 @@ pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr)
 
 /// AuthManager::setSessionDataForUser, as Special:UserLogin and Special:CreateAccount call
 /// it: the old session is deleted, and the user gets a new session id (no fixation) with no
-/// token secrets yet (only forms kept for a re-login of the same user come along). The user's `user_token` is made when it is empty. The new session is
-/// not stored yet: [`flush`] it.
+/// token secrets yet (only forms kept for a re-login of the same user come along). The
+/// user's `user_token` is made when it is empty. The new session is not stored yet: [`flush`]
+/// it.
 pub async fn begin_user_session(
     services: &Services,
     old: &Session,
