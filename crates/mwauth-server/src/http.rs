@@ -1,17 +1,17 @@
 //! The HTTP adapter: bytes and headers in, an ApiRequest to the core (api.php, or the pages
-//! of mwauth::web), bytes and headers out. HTTP/1.1 with keep-alive on hyper directly: the
-//! whole routing table is the match in [`route`].
+//! of mwauth::web), bytes and headers out. HTTP/1.1 with keep-alive: plain requests are read
+//! and answered by [`crate::conn`], anything else by hyper; both come to [`respond`], whose
+//! match is the whole routing table.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, COOKIE};
+use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode, Uri};
+use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
-use mwauth::api::{self, ApiRequest};
+use mwauth::api::{self, ApiRequest, ApiResponse};
 use mwauth::session::cookie::parse_cookie_header;
 use mwauth::user::botpassword::in_cidr;
 use mwauth::web;
@@ -23,7 +23,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
 
 pub struct AppState {
     pub services: Services,
@@ -47,13 +49,16 @@ impl AppState {
 type HttpResponse = Response<Full<Bytes>>;
 
 /// Accepts connections until `shutdown` completes, then lets open requests finish (at most
-/// 10 seconds) and returns.
+/// 10 seconds) and returns: idle connections are closed at once, a connection answering a
+/// request once it has sent the answer.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let graceful = GracefulShutdown::new();
+    let (stop, stopping) = watch::channel(false);
+    // Every connection's task holds a sender; `recv` returns None once all have ended.
+    let (alive, mut ended) = mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -70,25 +75,48 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let state = state.clone();
-        let idle_timeout = state.idle_timeout;
-        let activity = Arc::new(Activity::default());
-        let seen = activity.clone();
-        let service = service_fn(move |req| {
-            let running = Running::begin(&seen);
-            let state = state.clone();
-            async move {
-                let res = route(&state, peer, req).await;
-                drop(running);
-                Ok::<_, Infallible>(res)
-            }
+        let stopping = stopping.clone();
+        let alive = alive.clone();
+        tokio::spawn(async move {
+            crate::conn::serve(stream, peer, state, stopping).await;
+            drop(alive);
         });
-        let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(watch_idle(conn, activity, idle_timeout));
     }
     drop(listener);
-    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    let _ = stop.send(true);
+    drop(alive);
+    let _ = tokio::time::timeout(Duration::from_secs(10), ended.recv()).await;
     Ok(())
+}
+
+/// Serves the rest of a connection with hyper: everything [`crate::conn`] does not read
+/// itself. `io` yields the connection's bytes from the start of the first request hyper is
+/// to read.
+pub(crate) async fn serve_with_hyper<I>(
+    io: I,
+    peer: SocketAddr,
+    state: Arc<AppState>,
+    stopping: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let idle_timeout = state.idle_timeout;
+    let activity = Arc::new(Activity::default());
+    let seen = activity.clone();
+    let service = service_fn(move |req| {
+        let running = Running::begin(&seen);
+        let state = state.clone();
+        async move {
+            let res = from_hyper(&state, peer, req).await;
+            drop(running);
+            Ok::<_, Infallible>(res)
+        }
+    });
+    // Header names as MediaWiki (and the other path) spells them: Content-Type, Set-Cookie.
+    let conn = http1::Builder::new()
+        .title_case_headers(true)
+        .serve_connection(TokioIo::new(io), service);
+    watch_idle(conn, activity, idle_timeout, stopping).await;
 }
 
 /// What a connection's watchdog looks at: requests begun on it, and those not answered yet.
@@ -115,7 +143,7 @@ impl Drop for Running {
     }
 }
 
-/// Serves one connection until it ends, or until it has been idle for a whole
+/// Serves one hyper connection until it ends, or until it has been idle for a whole
 /// `idle_timeout`: no request begun and none being answered (checked once per
 /// `idle_timeout`, so it is closed between one and two times that after it fell idle). A
 /// client that opens a connection and sends nothing, dribbles its headers, or leaves a
@@ -123,18 +151,27 @@ impl Drop for Running {
 /// takes long (a login waiting for a hashing thread) is not cut off. One timer per
 /// connection rather than hyper's header_read_timeout, which re-arms a timer for every
 /// request. A body that does not arrive within `idle_timeout` is refused in `read_body`.
-async fn watch_idle(
-    conn: impl Future<Output = hyper::Result<()>>,
+/// When the server stops, the connection ends after the request it is answering.
+async fn watch_idle<I, S>(
+    conn: http1::Connection<I, S>,
     activity: Arc<Activity>,
     idle_timeout: Duration,
-) {
+    mut stopping: watch::Receiver<bool>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    S: hyper::service::HttpService<Incoming, ResBody = Full<Bytes>>,
+{
     tokio::pin!(conn);
     let mut tick =
         tokio::time::interval_at(tokio::time::Instant::now() + idle_timeout, idle_timeout);
     let mut seen = 0;
+    let mut stopped = *stopping.borrow();
+    if stopped {
+        conn.as_mut().graceful_shutdown();
+    }
     loop {
         tokio::select! {
-            _ = &mut conn => return,
+            _ = conn.as_mut() => return,
             _ = tick.tick() => {
                 let begun = activity.begun.load(Ordering::Relaxed);
                 if begun == seen && activity.running.load(Ordering::Relaxed) == 0 {
@@ -142,38 +179,81 @@ async fn watch_idle(
                 }
                 seen = begun;
             }
+            changed = stopping.changed(), if !stopped => {
+                stopped = true;
+                if changed.is_ok() {
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
         }
     }
 }
 
-async fn route(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
-    let path = req.uri().path();
+/// A request's head, as either connection path read it.
+pub struct Head<'a> {
+    pub method: &'a str,
+    /// The path of the request target, without its query string.
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: &'a [httparse::Header<'a>],
+}
+
+impl Head<'_> {
+    /// Every value of a header, in order.
+    fn values<'h>(&'h self, name: &'h str) -> impl Iterator<Item = &'h [u8]> + 'h {
+        self.headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
+    }
+}
+
+/// Answers one request whose body has been read: the routing table.
+pub async fn respond(
+    state: &AppState,
+    peer: SocketAddr,
+    head: &Head<'_>,
+    body: &[u8],
+) -> ApiResponse {
+    let path = head.path;
     match path {
-        "/w/api.php" | "/api.php" => api_php(state, peer, req).await,
-        "/healthz" => plain(StatusCode::OK, "ok\n"),
+        "/w/api.php" | "/api.php" => api_php(state, peer, head, body).await,
+        "/healthz" => plain(200, "ok\n"),
         // The pages people use (mwauth::web): index.php with ?title=, or the title in the
         // path (/wiki/TITLE, /w/index.php/TITLE), and their stylesheet and script.
-        "/w/index.php" | "/index.php" => index_php(state, peer, req).await,
+        "/w/index.php" | "/index.php" => index_php(state, peer, head, body).await,
         _ if ["/w/index.php/", "/index.php/", "/wiki/"]
             .iter()
             .any(|p| path.len() > p.len() && path.starts_with(p)) =>
         {
-            index_php(state, peer, req).await
+            index_php(state, peer, head, body).await
         }
-        "/w/mwauth.css" | "/w/mwauth.js" | "/mwauth.css" | "/mwauth.js" => web_asset(&req),
-        _ => plain(StatusCode::NOT_FOUND, ""),
+        "/w/mwauth.css" | "/w/mwauth.js" | "/mwauth.css" | "/mwauth.js" => web_asset(head),
+        _ => plain(404, ""),
     }
 }
 
-fn plain(status: StatusCode, text: &'static str) -> HttpResponse {
-    let mut res = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
-    *res.status_mut() = status;
+fn plain(status: u16, text: &'static str) -> ApiResponse {
+    let mut headers = Vec::new();
     if !text.is_empty() {
-        res.headers_mut().insert(
-            hyper::header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
+        headers.push((
+            Cow::Borrowed("Content-Type"),
+            Cow::Borrowed("text/plain; charset=utf-8"),
+        ));
     }
+    ApiResponse {
+        status,
+        headers,
+        body: text.as_bytes().to_vec(),
+    }
+}
+
+/// What a web server's request timeout answers to a body that does not arrive; the
+/// connection is closed after it.
+pub(crate) fn request_timeout() -> ApiResponse {
+    let mut res = plain(408, "");
+    res.headers
+        .push((Cow::Borrowed("Connection"), Cow::Borrowed("close")));
     res
 }
 
@@ -212,62 +292,62 @@ async fn read_body(
     }
 }
 
-/// index.php: Special:UserLogin, UserLogout, CreateAccount, BotPasswords (mwauth::web).
-async fn index_php(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
-    let started = Instant::now();
-    let (parts, web_req) = match read_request(state, peer, req).await {
-        Ok(read) => read,
-        Err(refused) => return refused,
-    };
-    let path_title = web::path_title(parts.uri.path());
-    let res = web::execute(&state.services, &web_req, path_title.as_deref()).await;
-    log_request("page", &parts, None, &res, &web_req, started);
-    to_http(res)
-}
-
-/// The request as the core takes it, or the answer to a body over `max_body_bytes`.
-async fn read_request(
-    state: &AppState,
-    peer: SocketAddr,
-    req: Request<Incoming>,
-) -> Result<(hyper::http::request::Parts, ApiRequest), HttpResponse> {
+/// A request hyper read: its body, then [`respond`].
+async fn from_hyper(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
     let (parts, body) = match read_body(state, req).await {
         Ok(read) => read,
-        Err(Unread::TooLarge(parts)) => return Err(too_large(state, &parts.uri, &parts.headers)),
-        Err(Unread::TooSlow) => {
-            // What a web server's request timeout answers; the connection is closed after it.
-            let mut res = plain(StatusCode::REQUEST_TIMEOUT, "");
-            res.headers_mut()
-                .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
-            return Err(res);
+        Err(Unread::TooLarge(parts)) => {
+            let host = parts.headers.get("host").and_then(|v| v.to_str().ok());
+            return to_http(too_large(state, parts.uri.query(), host));
         }
+        Err(Unread::TooSlow) => return to_http(request_timeout()),
     };
-    let core_req = build_request(
-        state,
-        peer,
-        &parts.method,
-        &parts.uri,
-        &parts.headers,
-        &body,
-    )
-    .await;
-    Ok((parts, core_req))
+    let headers: Vec<httparse::Header<'_>> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| httparse::Header {
+            name: name.as_str(),
+            value: value.as_bytes(),
+        })
+        .collect();
+    let head = Head {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &headers,
+    };
+    to_http(respond(state, peer, &head, &body).await)
+}
+
+/// index.php: Special:UserLogin, UserLogout, CreateAccount, BotPasswords (mwauth::web).
+async fn index_php(
+    state: &AppState,
+    peer: SocketAddr,
+    head: &Head<'_>,
+    body: &[u8],
+) -> ApiResponse {
+    let started = Instant::now();
+    let web_req = build_request(state, peer, head, body).await;
+    let path_title = web::path_title(head.path);
+    let res = web::execute(&state.services, &web_req, path_title.as_deref()).await;
+    log_request("page", head, None, &res, &web_req, started);
+    res
 }
 
 /// The request's log line (see [`crate::log::request`]), when `info` is on.
 fn log_request(
     what: &str,
-    parts: &hyper::http::request::Parts,
+    head: &Head<'_>,
     action: Option<&str>,
-    res: &api::ApiResponse,
+    res: &ApiResponse,
     req: &ApiRequest,
     started: Instant,
 ) {
     if tracing::enabled!(tracing::Level::INFO) {
         crate::log::request(&crate::log::RequestLine {
             what,
-            method: parts.method.as_str(),
-            path: parts.uri.path(),
+            method: head.method,
+            path: head.path,
             action,
             status: res.status,
             client: req.client_ip,
@@ -276,32 +356,29 @@ fn log_request(
     }
 }
 
-fn web_asset(req: &Request<Incoming>) -> HttpResponse {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return plain(StatusCode::METHOD_NOT_ALLOWED, "");
+fn web_asset(head: &Head<'_>) -> ApiResponse {
+    if head.method != "GET" && head.method != "HEAD" {
+        return plain(405, "");
     }
-    match web::assets::serve(req.uri().path(), req.method().as_str()) {
-        Some(res) => to_http(res),
-        None => plain(StatusCode::NOT_FOUND, ""),
+    match web::assets::serve(head.path, head.method) {
+        Some(res) => res,
+        None => plain(404, ""),
     }
 }
 
-async fn api_php(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
+async fn api_php(state: &AppState, peer: SocketAddr, head: &Head<'_>, body: &[u8]) -> ApiResponse {
     let started = Instant::now();
-    let (parts, api_req) = match read_request(state, peer, req).await {
-        Ok(read) => read,
-        Err(refused) => return refused,
-    };
+    let api_req = build_request(state, peer, head, body).await;
     let res = api::execute(&state.services, &api_req).await;
     log_request(
         "request",
-        &parts,
+        head,
         Some(request_action(&api_req)),
         &res,
         &api_req,
         started,
     );
-    to_http(res)
+    res
 }
 
 /// The `action` the core ran, for the log line: as `Params` reads it (`$_POST + $_GET`), the
@@ -322,69 +399,68 @@ fn last_action(pairs: &[(String, String)]) -> Option<&str> {
 
 /// A body over `max_body_bytes`: refused with a MediaWiki-shaped error (HTTP 413) in the
 /// format the query string asks for, without reading the rest.
-fn too_large(state: &AppState, uri: &Uri, headers: &HeaderMap) -> HttpResponse {
+fn too_large(state: &AppState, query: Option<&str>, host: Option<&str>) -> ApiResponse {
     let mut req = ApiRequest::new("POST");
-    if let Some(q) = uri.query() {
+    if let Some(q) = query {
         req.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
     }
-    req.host = headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost")
-        .to_string();
+    req.host = host.unwrap_or("localhost").to_string();
     let limit = state.max_body_bytes.to_string();
-    to_http(api::main::refuse(
+    api::main::refuse(
         &state.services,
         &req,
         "toobig",
         "mwauth-toobig",
         &[&limit],
         413,
-    ))
+    )
 }
 
 async fn build_request(
     state: &AppState,
     peer: SocketAddr,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
+    head: &Head<'_>,
     body: &[u8],
 ) -> ApiRequest {
-    let mut req = ApiRequest::new(method.as_str());
-    if let Some(q) = uri.query() {
+    let mut req = ApiRequest::new(head.method);
+    if let Some(q) = head.query {
         req.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
     }
-    for (name, value) in headers {
-        if name == COOKIE {
+    let mut ctype = "";
+    let mut host = None;
+    for h in head.headers {
+        if h.name.eq_ignore_ascii_case("cookie") {
             // Parsed into `cookies`; the core never reads the raw header.
-            parse_cookie_header(&String::from_utf8_lossy(value.as_bytes()), &mut req.cookies);
-        } else if api::request::HEADERS_READ.contains(&name.as_str()) {
+            parse_cookie_header(&String::from_utf8_lossy(h.value), &mut req.cookies);
+        } else if h.name.eq_ignore_ascii_case("host") {
+            host = host.or(std::str::from_utf8(h.value).ok());
+        } else if h.name.eq_ignore_ascii_case("content-type") {
+            if ctype.is_empty() {
+                ctype = std::str::from_utf8(h.value).unwrap_or("");
+            }
+        } else if let Some(name) = api::request::HEADERS_READ
+            .iter()
+            .find(|n| h.name.eq_ignore_ascii_case(n))
+        {
             req.headers.push((
-                name.as_str().to_string(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                name.to_string(),
+                String::from_utf8_lossy(h.value).into_owned(),
             ));
         }
     }
-    let ctype = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if method == Method::POST {
+    if head.method == "POST" {
+        let ctype = ctype.to_ascii_lowercase();
         if ctype.starts_with("application/x-www-form-urlencoded") {
             req.body = form_urlencoded::parse(body).into_owned().collect();
         } else if ctype.starts_with("multipart/form-data") {
             req.body = parse_multipart(&ctype, body).await;
         }
     }
+    if let Some(host) = host {
+        host.clone_into(&mut req.host);
+    }
     (req.client_ip, req.https) =
-        client_address(&state.services.config.trusted_proxies, peer.ip(), headers);
-    req.host = headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost")
-        .to_string();
+        client_address(&state.services.config.trusted_proxies, peer.ip(), head);
     req
 }
 
@@ -394,14 +470,12 @@ async fn build_request(
 /// count as one comma-separated list (as PHP joins them), so a client cannot put its own
 /// line first and have it read as the proxy's. `X-Forwarded-Proto` is believed only from a
 /// trusted proxy (MediaWiki believes it from anyone), its last value being the proxy's.
-fn client_address(trusted: &[String], peer: IpAddr, headers: &HeaderMap) -> (IpAddr, bool) {
+fn client_address(trusted: &[String], peer: IpAddr, head: &Head<'_>) -> (IpAddr, bool) {
     // Each entry is one address or a CIDR range (checked when the configuration is read).
     let is_trusted = |ip: IpAddr| trusted.iter().any(|p| in_cidr(ip, p.trim()));
     let list = |name: &str| -> Vec<String> {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
+        head.values(name)
+            .filter_map(|v| std::str::from_utf8(v).ok())
             .flat_map(|v| v.split(','))
             .map(|v| v.trim().to_string())
             .collect()
@@ -447,44 +521,19 @@ async fn parse_multipart(ctype: &str, body: &[u8]) -> Vec<(String, String)> {
     out
 }
 
-fn to_http(res: api::ApiResponse) -> HttpResponse {
+fn to_http(res: ApiResponse) -> HttpResponse {
     let mut out = Response::new(Full::new(Bytes::from(res.body)));
     *out.status_mut() = StatusCode::from_u16(res.status).unwrap_or(StatusCode::OK);
     let headers = out.headers_mut();
-    headers.reserve(res.headers.len());
     for (k, v) in res.headers {
-        let name = match known_header(&k) {
-            Some(name) => name,
-            None => match HeaderName::from_bytes(k.as_bytes()) {
-                Ok(name) => name,
-                Err(_) => continue,
-            },
+        let Ok(name) = HeaderName::from_bytes(k.as_bytes()) else {
+            continue;
         };
-        let bytes = match v {
-            Cow::Borrowed(fixed) => Bytes::from_static(fixed.as_bytes()),
-            Cow::Owned(made) => Bytes::from(made),
-        };
-        if let Ok(value) = HeaderValue::from_maybe_shared(bytes) {
+        if let Ok(value) = HeaderValue::from_str(&v) {
             headers.append(name, value);
         }
     }
     out
-}
-
-/// The names every answer carries, without parsing them again for each answer.
-fn known_header(name: &str) -> Option<HeaderName> {
-    use hyper::header;
-    Some(match name {
-        "Content-Type" => header::CONTENT_TYPE,
-        "Cache-Control" => header::CACHE_CONTROL,
-        "X-Content-Type-Options" => header::X_CONTENT_TYPE_OPTIONS,
-        "X-Frame-Options" => header::X_FRAME_OPTIONS,
-        "Content-Disposition" => header::CONTENT_DISPOSITION,
-        "Set-Cookie" => header::SET_COOKIE,
-        "Vary" => header::VARY,
-        "Expires" => header::EXPIRES,
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+mod conn;
 pub mod http;
 pub mod log;
 pub mod serve;

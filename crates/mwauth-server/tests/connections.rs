@@ -1,0 +1,349 @@
+//! The connection layer over raw TCP on loopback: plain requests answered by mwauth's own
+//! HTTP/1.1 reader (src/conn.rs), pipelining, bodies arriving in pieces, and the requests
+//! handed to hyper with the rest of their connection (HTTP/1.0, `Connection: close`, chunked
+//! bodies, HEAD, oversized or broken requests). Both paths must answer alike.
+
+mod common;
+mod hardening;
+
+use hardening::server_with;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// One HTTP/1.1 response read off a connection.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    /// Header lines as sent: (name, value).
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Header lines but `Date`, names in lower case (hyper spells `MediaWiki-API-Error` as
+    /// `Mediawiki-Api-Error`), for comparing two answers.
+    fn lines_but_date(&self) -> Vec<(String, String)> {
+        let mut lines: Vec<_> = self
+            .headers
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("date"))
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+            .collect();
+        lines.sort();
+        lines
+    }
+}
+
+/// A connection and what it has received and not yet read as answers.
+struct Conn {
+    stream: TcpStream,
+    got: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> Conn {
+        Conn {
+            stream: TcpStream::connect(addr).await.unwrap(),
+            got: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    /// The next answer; a HEAD answer has no body whatever its length says.
+    async fn answer(&mut self, head_request: bool) -> Answer {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some((answer, used)) = parse_answer(&self.got, head_request) {
+                self.got.drain(..used);
+                return answer;
+            }
+            let mut buf = [0u8; 16384];
+            let n = tokio::time::timeout_at(deadline, self.stream.read(&mut buf))
+                .await
+                .expect("an answer within 5 s")
+                .unwrap();
+            assert!(
+                n > 0,
+                "closed before a whole answer: {:?}",
+                String::from_utf8_lossy(&self.got)
+            );
+            self.got.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    /// Whether the server closes the connection (within 2 s) with nothing more sent.
+    async fn closed(&mut self) -> bool {
+        self.closed_within(Duration::from_secs(2)).await
+    }
+
+    async fn closed_within(&mut self, limit: Duration) -> bool {
+        let mut buf = [0u8; 1024];
+        matches!(
+            tokio::time::timeout(limit, self.stream.read(&mut buf)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
+    }
+}
+
+fn parse_answer(got: &[u8], head_request: bool) -> Option<(Answer, usize)> {
+    let end = got.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = std::str::from_utf8(&got[..end]).expect("an ASCII head");
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (n, v) = l.split_once(": ").expect("name: value");
+            (n.to_string(), v.to_string())
+        })
+        .collect();
+    let len = if head_request {
+        0
+    } else {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .map_or(0, |(_, v)| v.parse().unwrap())
+    };
+    if got.len() < end + len {
+        return None;
+    }
+    let body = String::from_utf8(got[end..end + len].to_vec()).unwrap();
+    Some((
+        Answer {
+            status,
+            headers,
+            body,
+        },
+        end + len,
+    ))
+}
+
+const TOKENS: &[u8] =
+    b"GET /w/api.php?action=query&meta=tokens&format=json HTTP/1.1\r\nHost: x\r\n\r\n";
+const ANON_TOKENS: &str = r#"{"batchcomplete":"","query":{"tokens":{"csrftoken":"+\\"}}}"#;
+
+fn login_token_post(extra_headers: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST /w/api.php HTTP/1.1\r\nHost: x\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\n{extra_headers}\r\n{body}"
+    )
+    .into_bytes()
+}
+
+/// Requests sent back to back in one write are all answered, in order, on the connection.
+#[tokio::test]
+async fn pipelined_requests_are_answered_in_order() {
+    let t = server_with(|_| {}).await;
+    let mut c = Conn::open(t.server.addr).await;
+    let body = "action=query&meta=tokens&type=login&format=json";
+    let mut burst = TOKENS.to_vec();
+    burst.extend(login_token_post(
+        &format!("Content-Length: {}\r\n", body.len()),
+        body,
+    ));
+    burst.extend_from_slice(
+        b"GET /w/api.php?action=query&meta=userinfo&format=json HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    burst.extend_from_slice(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.send(&burst).await;
+    let first = c.answer(false).await;
+    assert_eq!((first.status, first.body.as_str()), (200, ANON_TOKENS));
+    let second = c.answer(false).await;
+    assert!(second.body.contains("logintoken"), "{second:?}");
+    assert!(second.header("set-cookie").is_some(), "{second:?}");
+    let third = c.answer(false).await;
+    assert!(third.body.contains(r#""anon":"""#), "{third:?}");
+    let fourth = c.answer(false).await;
+    assert_eq!((fourth.status, fourth.body.as_str()), (200, "ok\n"));
+}
+
+/// A head and a body that arrive in several pieces make one request.
+#[tokio::test]
+async fn a_request_in_pieces_is_one_request() {
+    let t = server_with(|_| {}).await;
+    let mut c = Conn::open(t.server.addr).await;
+    let body = "action=query&meta=tokens&type=login&format=json";
+    let whole = login_token_post(&format!("Content-Length: {}\r\n", body.len()), body);
+    for piece in whole.chunks(17) {
+        c.send(piece).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let a = c.answer(false).await;
+    assert!(a.body.contains("logintoken"), "{a:?}");
+    // The connection goes on.
+    c.send(TOKENS).await;
+    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+}
+
+/// What the plain path answers and what hyper answers (the same request, sent with
+/// `Connection: close`) carry the same status, header lines and body.
+#[tokio::test]
+async fn both_paths_answer_alike() {
+    let t = server_with(|_| {}).await;
+    let requests: [&[u8]; 3] = [
+        b"GET /w/api.php?action=query&meta=tokens&format=json HTTP/1.1\r\nHost: x\r\n",
+        b"GET /w/api.php?action=query&meta=tokens&format=xml HTTP/1.1\r\nHost: x\r\n",
+        b"GET /w/api.php?action=logout&format=json HTTP/1.1\r\nHost: x\r\n",
+    ];
+    for request in requests {
+        let mut plain = Conn::open(t.server.addr).await;
+        plain.send(&[request, b"\r\n"].concat()).await;
+        let fast = plain.answer(false).await;
+        let mut closing = Conn::open(t.server.addr).await;
+        closing
+            .send(&[request, b"Connection: close\r\n\r\n"].concat())
+            .await;
+        let slow = closing.answer(false).await;
+        assert!(closing.closed().await, "Connection: close is honoured");
+        assert_eq!(fast.status, slow.status);
+        assert_eq!(fast.body, slow.body);
+        let mut hyper_lines = slow.lines_but_date();
+        hyper_lines.retain(|(n, _)| n != "connection");
+        assert_eq!(fast.lines_but_date(), hyper_lines);
+        assert!(fast.header("Date").is_some() && slow.header("Date").is_some());
+        assert!(
+            !plain.closed_within(Duration::from_millis(200)).await,
+            "a plain keep-alive connection stays open"
+        );
+    }
+}
+
+/// HTTP/1.0, HEAD, a chunked body and `Expect: 100-continue` go to hyper with the rest of
+/// their connection, after requests the plain path answered on it; each is answered as
+/// before.
+#[tokio::test]
+async fn unusual_requests_are_handed_to_hyper_with_their_connection() {
+    let t = server_with(|_| {}).await;
+    let addr = t.server.addr;
+
+    // A chunked body after a plain request, then a plain request again (hyper's now).
+    let mut c = Conn::open(addr).await;
+    c.send(TOKENS).await;
+    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+    let body = "action=query&meta=tokens&type=login&format=json";
+    let chunked = format!(
+        "Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n",
+        body.len()
+    );
+    c.send(&login_token_post(&chunked, "\r\n")).await;
+    let a = c.answer(false).await;
+    assert!(a.body.contains("logintoken"), "{a:?}");
+    c.send(TOKENS).await;
+    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+
+    // Pipelined: a plain request and a HEAD in one write.
+    let mut c = Conn::open(addr).await;
+    let head = b"HEAD /w/api.php?action=query&meta=tokens&format=json HTTP/1.1\r\nHost: x\r\n\r\n";
+    c.send(&[TOKENS, head, TOKENS].concat()).await;
+    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+    let h = c.answer(true).await;
+    assert_eq!(h.status, 200);
+    assert_eq!(
+        h.header("Content-Type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+
+    // HTTP/1.0: answered as HTTP/1.0, then closed.
+    let mut c = Conn::open(addr).await;
+    c.send(b"GET /w/api.php?action=query&meta=tokens&format=json HTTP/1.0\r\n\r\n")
+        .await;
+    let a = c.answer(false).await;
+    assert_eq!(a.body, ANON_TOKENS);
+    assert!(c.closed().await);
+
+    // Expect: 100-continue: hyper says continue, then answers.
+    let mut c = Conn::open(addr).await;
+    c.send(&login_token_post(
+        &format!("Content-Length: {}\r\nExpect: 100-continue\r\n", body.len()),
+        "",
+    ))
+    .await;
+    let go_on = c.answer(false).await;
+    assert_eq!(go_on.status, 100);
+    c.send(body.as_bytes()).await;
+    assert!(c.answer(false).await.body.contains("logintoken"));
+}
+
+/// A body over `max_body_bytes` is refused (413, MediaWiki-shaped) without being read; a
+/// head that does not parse gets hyper's 400; neither takes the server down.
+#[tokio::test]
+async fn oversized_and_broken_requests_are_refused() {
+    let t = server_with(|f| f.max_body_bytes = 1000).await;
+    let addr = t.server.addr;
+
+    let mut c = Conn::open(addr).await;
+    c.send(TOKENS).await;
+    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+    c.send(b"POST /w/api.php?format=json HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5000\r\n\r\n")
+        .await;
+    let a = c.answer(false).await;
+    assert_eq!(a.status, 413, "{a:?}");
+    assert!(a.body.contains(r#""code":"toobig""#), "{a:?}");
+
+    for garbage in [
+        &b"GET /w/api.php HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"[..],
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n",
+        b"GET /w/api.php HTTP/1.1\r\nContent-Length: 12abc\r\n\r\n",
+    ] {
+        let mut c = Conn::open(addr).await;
+        c.send(garbage).await;
+        let a = c.answer(false).await;
+        assert_eq!(a.status, 400, "{garbage:?}: {a:?}");
+        assert!(c.closed().await);
+    }
+
+    // A head longer than the plain path reads goes to hyper too, and is refused there.
+    let mut c = Conn::open(addr).await;
+    let long = format!(
+        "GET /w/api.php HTTP/1.1\r\nHost: x\r\nX-Long: {}\r\n\r\n",
+        "a".repeat(500_000)
+    );
+    let _ = c.stream.write_all(long.as_bytes()).await;
+    let a = c.answer(false).await;
+    assert_eq!(a.status, 431, "{:?}", a.status);
+
+    let mut c = Conn::open(addr).await;
+    c.send(TOKENS).await;
+    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+}
+
+/// Stopping the server closes an idle keep-alive connection at once and lets a request
+/// being sent finish first.
+#[tokio::test]
+async fn stopping_closes_idle_connections_and_finishes_requests() {
+    let t = server_with(|_| {}).await;
+    let addr = t.server.addr;
+    let mut idle = Conn::open(addr).await;
+    idle.send(TOKENS).await;
+    assert_eq!(idle.answer(false).await.body, ANON_TOKENS);
+    let mut half = Conn::open(addr).await;
+    half.send(b"GET /w/api.php?action=query&meta=tokens&format=json HTTP/1.1\r\n")
+        .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let common::TestServer { server, dir: _dir } = t;
+    let stopped = tokio::spawn(server.stop());
+    assert!(idle.closed().await, "an idle connection is closed on stop");
+    half.send(b"Host: x\r\n\r\n").await;
+    assert_eq!(half.answer(false).await.body, ANON_TOKENS);
+    assert!(half.closed().await);
+    tokio::time::timeout(Duration::from_secs(5), stopped)
+        .await
+        .expect("stopped within 5 s")
+        .unwrap();
+}
