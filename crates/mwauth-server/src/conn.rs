@@ -63,9 +63,17 @@ pub async fn serve(
     mut stream: TcpStream,
     peer: SocketAddr,
     state: Arc<AppState>,
-    mut stopping: watch::Receiver<bool>,
+    stopping: watch::Receiver<bool>,
 ) {
     let idle_timeout = state.idle_timeout;
+    // One wait for the server's stop for the connection's life: a new `changed()` future
+    // for every read registered and dropped a waiter each time.
+    let mut stop_seen = stopping.clone();
+    let stop = async move {
+        let _ = stop_seen.wait_for(|stopped| *stopped).await;
+    };
+    tokio::pin!(stop);
+    let mut stopped = *stopping.borrow();
     let mut input: Vec<u8> = Vec::with_capacity(READ_SIZE);
     let mut output: Vec<u8> = Vec::with_capacity(1024);
     // The idle watchdog: one timer for the connection's life (see http::watch_idle). A
@@ -78,7 +86,7 @@ pub async fn serve(
     loop {
         // Answer every whole request read so far.
         let mut used = 0;
-        let stop = loop {
+        let ended = loop {
             let mut lines = [httparse::EMPTY_HEADER; MAX_HEADERS];
             let (head, head_len, body_len) =
                 match parse(&input[used..], &mut lines, state.max_body_bytes) {
@@ -112,12 +120,12 @@ pub async fn serve(
             }
             output.clear();
         }
-        if let Stop::Close = stop {
+        if let Stop::Close = ended {
             let _ = stream.shutdown().await;
             return;
         }
         input.drain(..used);
-        if let Stop::Hyper = stop {
+        if let Stop::Hyper = ended {
             let io = Rewind {
                 unread: input,
                 at: 0,
@@ -127,7 +135,7 @@ pub async fn serve(
             return;
         }
         // Stopping: a connection with no request under way ends now.
-        if *stopping.borrow() && input.is_empty() {
+        if stopped && input.is_empty() {
             return;
         }
         if input.capacity() - input.len() < READ_SIZE / 2 {
@@ -151,8 +159,9 @@ pub async fn serve(
                 let _ = stream.shutdown().await;
                 return;
             }
-            changed = stopping.changed(), if !*stopping.borrow() => {
-                if changed.is_err() || input.is_empty() {
+            _ = &mut stop, if !stopped => {
+                stopped = true;
+                if input.is_empty() {
                     return;
                 }
             }

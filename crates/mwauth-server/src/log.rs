@@ -188,7 +188,22 @@ impl RequestLine<'_> {
         }
         line.extend_from_slice(b" status=");
         push_decimal(line, u64::from(*status), 1);
-        let _ = write!(line, " client={client} micros=");
+        line.extend_from_slice(b" client=");
+        match client {
+            // Four numbers, without Display's formatting machinery.
+            IpAddr::V4(v4) => {
+                for (i, octet) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        line.push(b'.');
+                    }
+                    push_decimal(line, u64::from(octet), 1);
+                }
+            }
+            IpAddr::V6(_) => {
+                let _ = write!(line, "{client}");
+            }
+        }
+        line.extend_from_slice(b" micros=");
         push_decimal(line, *micros, 1);
         line.push(b'\n');
     }

@@ -15,16 +15,21 @@ pub struct SetCookie {
 
 impl SetCookie {
     pub fn header_value(&self, now: i64) -> String {
-        let mut s = format!("{}={}", self.name, encode_value(&self.value));
+        // Appended piece by piece: `format!` was most of the cost of a login or logout
+        // answer's cookies (bench/REPORT.md).
+        let mut s = String::with_capacity(160);
+        s.push_str(&self.name);
+        s.push('=');
+        encode_value(&self.value, &mut s);
         match self.max_age {
             Some(0) => s.push_str("; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0"),
             Some(age) => {
                 let when = std::time::UNIX_EPOCH
                     + std::time::Duration::from_secs((now + age).max(0) as u64);
-                s.push_str(&format!(
-                    "; expires={}; Max-Age={age}",
-                    httpdate::fmt_http_date(when)
-                ));
+                s.push_str("; expires=");
+                s.push_str(&httpdate::fmt_http_date(when));
+                s.push_str("; Max-Age=");
+                s.push_str(itoa::Buffer::new().format(age));
             }
             None => {}
         }
@@ -42,16 +47,17 @@ impl SetCookie {
 }
 
 /// PHP's setcookie() urlencodes the value (rawurlencode-like, spaces as `%20`).
-fn encode_value(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
+fn encode_value(v: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in v.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
-    out
 }
 
 /// Parses a Cookie request header into (name, value) pairs, percent-decoding values as PHP
