@@ -295,7 +295,8 @@ fn write_response(out: &mut Vec<u8>, res: &ApiResponse) -> bool {
         // Fixed texts are written as they are; made ones (cookies, lengths) are checked.
         let fixed = matches!(name, Cow::Borrowed(_)) && matches!(value, Cow::Borrowed(_));
         debug_assert!(!fixed || (is_token(name) && is_field_value(value)));
-        if !fixed && !(is_token(name) && is_field_value(value)) {
+        let valid = fixed || (is_token(name) && is_field_value(value));
+        if !valid {
             continue;
         }
         if name.eq_ignore_ascii_case("connection") && value.eq_ignore_ascii_case("close") {
