@@ -143,6 +143,8 @@ pub async fn serve(
             input.reserve(READ_SIZE);
         }
         tokio::select! {
+            // The read first: the other branches fire a few times in a connection's life.
+            biased;
             read = read_some(&stream, &mut input) => match read {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}

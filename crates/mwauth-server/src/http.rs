@@ -430,8 +430,13 @@ async fn build_request(
     let mut host = None;
     for h in head.headers {
         if h.name.eq_ignore_ascii_case("cookie") {
-            // Parsed into `cookies`; the core never reads the raw header.
-            parse_cookie_header(&String::from_utf8_lossy(h.value), &mut req.cookies);
+            // Parsed into `cookies`; the core never reads the raw header. Checked as UTF-8
+            // first: the lossy conversion walks the bytes more slowly when there is nothing
+            // to replace, which is almost always.
+            match std::str::from_utf8(h.value) {
+                Ok(text) => parse_cookie_header(text, &mut req.cookies),
+                Err(_) => parse_cookie_header(&String::from_utf8_lossy(h.value), &mut req.cookies),
+            }
         } else if h.name.eq_ignore_ascii_case("host") {
             host = host.or(std::str::from_utf8(h.value).ok());
         } else if h.name.eq_ignore_ascii_case("content-type") {
