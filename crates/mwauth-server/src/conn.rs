@@ -116,7 +116,7 @@ pub async fn serve(
             }
         };
         if !output.is_empty() {
-            if stream.write_all(&output).await.is_err() {
+            if !write_out(&mut stream, &output, &mut tick).await {
                 return;
             }
             output.clear();
@@ -158,14 +158,37 @@ pub async fn serve(
             _ = sleep_until(body_due) => {
                 let mut output = Vec::new();
                 write_response(&mut output, &http::request_timeout());
-                let _ = stream.write_all(&output).await;
-                let _ = stream.shutdown().await;
+                if write_out(&mut stream, &output, &mut tick).await {
+                    let _ = stream.shutdown().await;
+                }
                 return;
             }
             _ = &mut stop, if !stopped => {
                 stopped = true;
                 if input.is_empty() {
                     return;
+                }
+            }
+        }
+    }
+}
+
+/// Writes `bytes`; false when the connection failed, or when a client that does not read
+/// its answers kept the write from finishing for two ticks of the idle watchdog (between one
+/// and two `idle_timeout`s): it would otherwise hold the task and the socket for ever, as a
+/// hyper connection's watchdog would not let it.
+async fn write_out(stream: &mut TcpStream, bytes: &[u8], tick: &mut tokio::time::Interval) -> bool {
+    let write = stream.write_all(bytes);
+    tokio::pin!(write);
+    let mut ticks = 0;
+    loop {
+        tokio::select! {
+            biased;
+            written = &mut write => return written.is_ok(),
+            _ = tick.tick() => {
+                ticks += 1;
+                if ticks == 2 {
+                    return false;
                 }
             }
         }

@@ -347,3 +347,33 @@ async fn stopping_closes_idle_connections_and_finishes_requests() {
         .expect("stopped within 5 s")
         .unwrap();
 }
+
+/// A client that pipelines requests and never reads the answers fills the socket buffers;
+/// the server gives up on the write within two idle timeouts and closes the connection
+/// instead of holding its task and socket for ever, and goes on serving others.
+#[tokio::test]
+async fn a_client_that_never_reads_its_answers_is_dropped() {
+    let t = server_with(|f| f.idle_timeout_ms = 300).await;
+    let addr = t.server.addr;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    let burst: Vec<u8> = TOKENS.repeat(500);
+    let started = tokio::time::Instant::now();
+    // Keep sending (about 36 KB a burst) without reading. Once both sides' buffers are
+    // full the server's write stalls and it stops reading; when it gives up and closes, the
+    // client's pending or next write fails (the server's kernel resets the connection).
+    // A server that waited for ever would leave the client's write stalled.
+    let outcome = loop {
+        match tokio::time::timeout(Duration::from_secs(3), stream.write_all(&burst)).await {
+            Ok(Ok(())) if started.elapsed() < Duration::from_secs(10) => {}
+            Ok(Ok(())) => break "still accepting requests after 10 s",
+            Ok(Err(_)) => break "closed",
+            Err(_) => break "a write stalled for 3 s: the server kept the connection",
+        }
+    };
+    assert_eq!(outcome, "closed", "after {:?}", started.elapsed());
+    let mut c = Conn::open(addr).await;
+    c.send(TOKENS).await;
+    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+}
