@@ -377,3 +377,67 @@ async fn a_client_that_never_reads_its_answers_is_dropped() {
     c.send(TOKENS).await;
     assert_eq!(c.answer(false).await.body, ANON_TOKENS);
 }
+
+/// A connection's requests share one `ApiRequest` whose strings are reused: nothing of a
+/// request — its cookies, query, body or headers — may reach the next one on the connection.
+#[tokio::test]
+async fn a_request_inherits_nothing_from_the_one_before_on_its_connection() {
+    let t = server_with(|_| {}).await;
+    let mut c = Conn::open(t.server.addr).await;
+    let login_token =
+        b"GET /w/api.php?action=query&meta=tokens&type=login&format=json HTTP/1.1\r\nHost: x\r\n";
+    let token_of = |a: &Answer| -> String {
+        let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        v["query"]["tokens"]["logintoken"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    c.send(&[&login_token[..], b"\r\n"].concat()).await;
+    let first = c.answer(false).await;
+    let cookie = first.header("Set-Cookie").expect("a session").to_string();
+    let session = cookie.split(';').next().unwrap().to_string();
+    // With the session's cookie: the same session, its token, no new cookie.
+    c.send(
+        &[
+            &login_token[..],
+            format!("Cookie: {session}\r\n\r\n").as_bytes(),
+        ]
+        .concat(),
+    )
+    .await;
+    let again = c.answer(false).await;
+    assert_eq!(token_of(&again), token_of(&first));
+    assert!(again.header("Set-Cookie").is_none(), "{again:?}");
+    // Without it: a new session, another token.
+    c.send(&[&login_token[..], b"\r\n"].concat()).await;
+    let fresh = c.answer(false).await;
+    assert!(fresh.header("Set-Cookie").is_some(), "{fresh:?}");
+    assert_ne!(token_of(&fresh), token_of(&first));
+
+    // Query, body and headers: each request has only its own.
+    let acceptlang = b"GET /w/api.php?action=query&meta=userinfo&uiprop=acceptlang%7Cgroups&format=json HTTP/1.1\r\nHost: x\r\nAccept-Language: de\r\n\r\n";
+    c.send(acceptlang).await;
+    let with = c.answer(false).await;
+    assert!(with.body.contains(r#""*":"de""#), "{with:?}");
+    assert!(with.body.contains(r#""groups""#), "{with:?}");
+    c.send(b"GET /w/api.php?action=query&meta=userinfo&format=json HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let without = c.answer(false).await;
+    assert!(
+        !without.body.contains("acceptlang") && !without.body.contains("groups"),
+        "{without:?}"
+    );
+    let body = "action=query&meta=userinfo&uiprop=groups&format=json";
+    c.send(&login_token_post(
+        &format!("Content-Length: {}\r\n", body.len()),
+        body,
+    ))
+    .await;
+    assert!(c.answer(false).await.body.contains(r#""groups""#));
+    c.send(&login_token_post("Content-Length: 0\r\n", "")).await;
+    let empty = c.answer(false).await;
+    // No parameters at all: MediaWiki's help page for api.php, not the last request's query.
+    assert!(!empty.body.contains(r#""groups""#), "{empty:?}");
+}
