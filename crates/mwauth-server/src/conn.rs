@@ -81,6 +81,10 @@ pub async fn serve(
     // request counts as begun once its head is read; a body must then arrive within
     // `idle_timeout` (`body_due`), or it is answered 408 and the connection closed.
     let mut tick = tokio::time::interval_at(Instant::now() + idle_timeout, idle_timeout);
+    // The timer is not polled while a request is answered: ticks missed meanwhile come as
+    // one, then a whole interval later (a burst would close the connection at once after
+    // an answer that took two intervals).
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut begun: u64 = 0;
     let mut seen: u64 = 0;
     let mut body_due: Option<Instant> = None;

@@ -441,3 +441,53 @@ async fn a_request_inherits_nothing_from_the_one_before_on_its_connection() {
     // No parameters at all: MediaWiki's help page for api.php, not the last request's query.
     assert!(!empty.body.contains(r#""groups""#), "{empty:?}");
 }
+
+/// An answer that takes several idle intervals (a login hashing a costly password) is not
+/// followed by the connection's end: the watchdog's ticks missed while it was answered
+/// count as one, and the client's next request a moment later is served.
+#[tokio::test]
+async fn a_slow_answer_does_not_end_its_connection() {
+    let t = server_with(|f| f.idle_timeout_ms = 50).await;
+    // 40,000 PBKDF2 rounds for any password tried: well over two idle intervals.
+    let costly = mwauth::user::password::hash_with_salt("right", b"0123456789abcdef", 40_000);
+    t.server
+        .services
+        .users
+        .create_user("Slow", &costly, &[])
+        .await
+        .unwrap();
+    let mut c = Conn::open(t.server.addr).await;
+    c.send(b"GET /w/api.php?action=query&meta=tokens&type=login&format=json HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let first = c.answer(false).await;
+    let session = first
+        .header("Set-Cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let v: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+    let token = v["query"]["tokens"]["logintoken"]
+        .as_str()
+        .unwrap()
+        .replace('+', "%2B")
+        .replace('\\', "%5C");
+    let body = format!("action=login&format=json&lgname=Slow&lgpassword=wrong&lgtoken={token}");
+    let started = std::time::Instant::now();
+    c.send(&login_token_post(
+        &format!("Content-Length: {}\r\nCookie: {session}\r\n", body.len()),
+        &body,
+    ))
+    .await;
+    let login = c.answer(false).await;
+    assert!(login.body.contains(r#""result":"Failed""#), "{login:?}");
+    assert!(
+        started.elapsed() > Duration::from_millis(100),
+        "the login was meant to take over two idle intervals: {:?}",
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    c.send(TOKENS).await;
+    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+}
