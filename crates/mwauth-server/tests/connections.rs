@@ -136,7 +136,33 @@ const TOKENS: &[u8] =
     b"GET /w/api.php?action=query&meta=tokens&format=json HTTP/1.1\r\nHost: x\r\n\r\n";
 const ANON_TOKENS: &str = r#"{"batchcomplete":"","query":{"tokens":{"csrftoken":"+\\"}}}"#;
 
-fn login_token_post(extra_headers: &str, body: &str) -> Vec<u8> {
+/// `meta=tokens&type=login` as a GET, with `extra_headers` (each line ending in CRLF).
+fn login_token_get(extra_headers: &str) -> Vec<u8> {
+    format!("GET /w/api.php?{LOGIN_TOKEN_QUERY} HTTP/1.1\r\nHost: x\r\n{extra_headers}\r\n")
+        .into_bytes()
+}
+
+const LOGIN_TOKEN_QUERY: &str = "action=query&meta=tokens&type=login&format=json";
+
+/// The login token an answer to [`login_token_get`] carries.
+fn login_token(a: &Answer) -> String {
+    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    v["query"]["tokens"]["logintoken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no login token: {a:?}"))
+        .to_string()
+}
+
+/// `name=value` of the session cookie an answer sets.
+fn session_cookie(a: &Answer) -> String {
+    let line = a
+        .header("Set-Cookie")
+        .unwrap_or_else(|| panic!("no cookie: {a:?}"));
+    line.split(';').next().unwrap().to_string()
+}
+
+/// A form POST to api.php with `extra_headers` (each line ending in CRLF) and `body`.
+fn form_post(extra_headers: &str, body: &str) -> Vec<u8> {
     format!(
         "POST /w/api.php HTTP/1.1\r\nHost: x\r\n\
          Content-Type: application/x-www-form-urlencoded\r\n{extra_headers}\r\n{body}"
@@ -149,9 +175,9 @@ fn login_token_post(extra_headers: &str, body: &str) -> Vec<u8> {
 async fn pipelined_requests_are_answered_in_order() {
     let t = server_with(|_| {}).await;
     let mut c = Conn::open(t.server.addr).await;
-    let body = "action=query&meta=tokens&type=login&format=json";
+    let body = LOGIN_TOKEN_QUERY;
     let mut burst = TOKENS.to_vec();
-    burst.extend(login_token_post(
+    burst.extend(form_post(
         &format!("Content-Length: {}\r\n", body.len()),
         body,
     ));
@@ -176,8 +202,8 @@ async fn pipelined_requests_are_answered_in_order() {
 async fn a_request_in_pieces_is_one_request() {
     let t = server_with(|_| {}).await;
     let mut c = Conn::open(t.server.addr).await;
-    let body = "action=query&meta=tokens&type=login&format=json";
-    let whole = login_token_post(&format!("Content-Length: {}\r\n", body.len()), body);
+    let body = LOGIN_TOKEN_QUERY;
+    let whole = form_post(&format!("Content-Length: {}\r\n", body.len()), body);
     for piece in whole.chunks(17) {
         c.send(piece).await;
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -234,12 +260,12 @@ async fn unusual_requests_are_handed_to_hyper_with_their_connection() {
     let mut c = Conn::open(addr).await;
     c.send(TOKENS).await;
     assert_eq!(c.answer(false).await.body, ANON_TOKENS);
-    let body = "action=query&meta=tokens&type=login&format=json";
+    let body = LOGIN_TOKEN_QUERY;
     let chunked = format!(
         "Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n",
         body.len()
     );
-    c.send(&login_token_post(&chunked, "\r\n")).await;
+    c.send(&form_post(&chunked, "\r\n")).await;
     let a = c.answer(false).await;
     assert!(a.body.contains("logintoken"), "{a:?}");
     c.send(TOKENS).await;
@@ -268,7 +294,7 @@ async fn unusual_requests_are_handed_to_hyper_with_their_connection() {
 
     // Expect: 100-continue: hyper says continue, then answers.
     let mut c = Conn::open(addr).await;
-    c.send(&login_token_post(
+    c.send(&form_post(
         &format!("Content-Length: {}\r\nExpect: 100-continue\r\n", body.len()),
         "",
     ))
@@ -378,43 +404,27 @@ async fn a_client_that_never_reads_its_answers_is_dropped() {
     assert_eq!(c.answer(false).await.body, ANON_TOKENS);
 }
 
-/// A connection's requests share one `ApiRequest` whose strings are reused: nothing of a
-/// request — its cookies, query, body or headers — may reach the next one on the connection.
+/// Requests on one connection are independent: nothing of a request — its cookies, query,
+/// body or headers — reaches the next one on the connection.
 #[tokio::test]
 async fn a_request_inherits_nothing_from_the_one_before_on_its_connection() {
     let t = server_with(|_| {}).await;
     let mut c = Conn::open(t.server.addr).await;
-    let login_token =
-        b"GET /w/api.php?action=query&meta=tokens&type=login&format=json HTTP/1.1\r\nHost: x\r\n";
-    let token_of = |a: &Answer| -> String {
-        let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
-        v["query"]["tokens"]["logintoken"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
 
-    c.send(&[&login_token[..], b"\r\n"].concat()).await;
+    c.send(&login_token_get("")).await;
     let first = c.answer(false).await;
-    let cookie = first.header("Set-Cookie").expect("a session").to_string();
-    let session = cookie.split(';').next().unwrap().to_string();
+    let session = session_cookie(&first);
     // With the session's cookie: the same session, its token, no new cookie.
-    c.send(
-        &[
-            &login_token[..],
-            format!("Cookie: {session}\r\n\r\n").as_bytes(),
-        ]
-        .concat(),
-    )
-    .await;
+    c.send(&login_token_get(&format!("Cookie: {session}\r\n")))
+        .await;
     let again = c.answer(false).await;
-    assert_eq!(token_of(&again), token_of(&first));
+    assert_eq!(login_token(&again), login_token(&first));
     assert!(again.header("Set-Cookie").is_none(), "{again:?}");
     // Without it: a new session, another token.
-    c.send(&[&login_token[..], b"\r\n"].concat()).await;
+    c.send(&login_token_get("")).await;
     let fresh = c.answer(false).await;
     assert!(fresh.header("Set-Cookie").is_some(), "{fresh:?}");
-    assert_ne!(token_of(&fresh), token_of(&first));
+    assert_ne!(login_token(&fresh), login_token(&first));
 
     // Query, body and headers: each request has only its own.
     let acceptlang = b"GET /w/api.php?action=query&meta=userinfo&uiprop=acceptlang%7Cgroups&format=json HTTP/1.1\r\nHost: x\r\nAccept-Language: de\r\n\r\n";
@@ -430,13 +440,13 @@ async fn a_request_inherits_nothing_from_the_one_before_on_its_connection() {
         "{without:?}"
     );
     let body = "action=query&meta=userinfo&uiprop=groups&format=json";
-    c.send(&login_token_post(
+    c.send(&form_post(
         &format!("Content-Length: {}\r\n", body.len()),
         body,
     ))
     .await;
     assert!(c.answer(false).await.body.contains(r#""groups""#));
-    c.send(&login_token_post("Content-Length: 0\r\n", "")).await;
+    c.send(&form_post("Content-Length: 0\r\n", "")).await;
     let empty = c.answer(false).await;
     // No parameters at all: MediaWiki's help page for api.php, not the last request's query.
     assert!(!empty.body.contains(r#""groups""#), "{empty:?}");
@@ -457,25 +467,13 @@ async fn a_slow_answer_does_not_end_its_connection() {
         .await
         .unwrap();
     let mut c = Conn::open(t.server.addr).await;
-    c.send(b"GET /w/api.php?action=query&meta=tokens&type=login&format=json HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await;
+    c.send(&login_token_get("")).await;
     let first = c.answer(false).await;
-    let session = first
-        .header("Set-Cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let v: serde_json::Value = serde_json::from_str(&first.body).unwrap();
-    let token = v["query"]["tokens"]["logintoken"]
-        .as_str()
-        .unwrap()
-        .replace('+', "%2B")
-        .replace('\\', "%5C");
+    let session = session_cookie(&first);
+    let token = login_token(&first).replace('+', "%2B").replace('\\', "%5C");
     let body = format!("action=login&format=json&lgname=Slow&lgpassword=wrong&lgtoken={token}");
     let started = std::time::Instant::now();
-    c.send(&login_token_post(
+    c.send(&form_post(
         &format!("Content-Length: {}\r\nCookie: {session}\r\n", body.len()),
         &body,
     ))
