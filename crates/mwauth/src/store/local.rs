@@ -4,19 +4,20 @@
 //! session is held in memory — as the JSON stored in the file, about 300 bytes a session —
 //! and the file is written, never read, while the server runs:
 //! - **reads** come from memory alone;
-//! - **writes** go to one writer task that appends everything queued to the session
-//!   journal (`mwauth_session_journal`) in one statement (group commit). Appending touches
+//! - **writes** go to one writer thread that appends everything queued to the session
+//!   journal (`mwauth_session_journal`) in one transaction (group commit). Appending touches
 //!   only the journal's last pages, so one commit carries hundreds of logins and logouts
 //!   for the cost of a few page writes, where updating `mwauth_session` in place would
 //!   write one page per session. A request is answered only after its write is committed:
 //!   a crash loses no session a client was told about and revives no session it logged out;
-//! - once the journal holds more than [`COMPACT_FROM`] entries and twice as many as there
-//!   are live sessions, the live sessions are written out as a new `mwauth_session` a slice
-//!   at a time between commits (see `SqliteStore::snapshot_begin`), and the journal entries
+//! - once the journal holds more than [`COMPACT_FROM`] entries and four times as many as
+//!   there are live sessions, the live sessions are written out as a new `mwauth_session` a slice
+//!   at a time between commits (see `Journal::snapshot_begin`), and the journal entries
 //!   it covers dropped; at start-up the table is read, then the journal in order;
 //! - **throttle counters** live in memory, as in MediaWiki's object cache: a restart forgets
 //!   them, nothing else does.
 
+use super::journal::Journal;
 use super::memory::MemoryStore;
 use super::sqlite::SqliteStore;
 use super::{SessionStore, StoreError, StoreResult};
@@ -33,6 +34,11 @@ use tokio::sync::{mpsc, oneshot, watch};
 const BATCH: usize = 1024;
 /// Journal length from which a new snapshot may be written.
 pub const COMPACT_FROM: u64 = 50_000;
+/// …and from which multiple of the live sessions. A snapshot copies every live session, so
+/// between two of them the journal grows by at least (ratio - 1) × live entries: with 4, a
+/// write costs at most a third of a copy, and a restart reads at most four entries a session
+/// besides the table. (With 2 a wave of logouts copied a session for every logout.)
+const COMPACT_RATIO: u64 = 4;
 /// Sessions copied into the snapshot between two commits (writes wait for each slice, so
 /// keep it short: a few milliseconds).
 const SNAPSHOT_SLICE: usize = 2_000;
@@ -100,15 +106,25 @@ fn lock(live: &Mutex<Live>) -> MutexGuard<'_, Live> {
 }
 
 impl LocalSessions {
-    /// Starts the writer task on the current tokio runtime; it first reads the file's live
-    /// sessions. The server answers at once: session lookups and writes wait (a fraction of a
-    /// second for 100,000 sessions) until the sessions are read, never answer without them.
-    /// `max_sessions` bounds the live sessions (memory): past it the oldest end, anonymous ones
-    /// first (see [`evictions`]).
+    /// Reads the file's live sessions in a task on the current tokio runtime, then starts the
+    /// writer thread. The server answers at once: session lookups and writes wait (a fraction
+    /// of a second for 100,000 sessions) until the sessions are read, never answer without
+    /// them. `max_sessions` bounds the live sessions (memory): past it the oldest end,
+    /// anonymous ones first (see [`evictions`]).
     pub async fn open(
         db: SqliteStore,
         path: &Path,
         max_sessions: usize,
+    ) -> StoreResult<LocalSessions> {
+        Self::open_compacting_from(db, path, max_sessions, COMPACT_FROM).await
+    }
+
+    /// As [`open`](Self::open), with snapshots from `compact_from` journal entries (tests).
+    async fn open_compacting_from(
+        db: SqliteStore,
+        path: &Path,
+        max_sessions: usize,
+        compact_from: u64,
     ) -> StoreResult<LocalSessions> {
         let lock = lock_file(path)?;
         // Fail at start-up, not at the first request, when the tables cannot be read.
@@ -118,13 +134,18 @@ impl LocalSessions {
         let (loaded_tx, loaded) = watch::channel(None);
         let (tx, rx) = mpsc::channel(4 * BATCH);
         let writer = Writer {
-            db: db.dedicated().await?,
+            journal: Journal::open(path, db.prefix())?,
             live: live.clone(),
-            ready: ready.clone(),
-            loaded: loaded_tx,
             max_sessions: max_sessions.max(1),
+            compact_from,
         };
-        tokio::spawn(write_loop(writer, rx));
+        tokio::spawn(start_writer(
+            db.clone(),
+            writer,
+            rx,
+            ready.clone(),
+            loaded_tx,
+        ));
         Ok(LocalSessions {
             db,
             live,
@@ -195,36 +216,30 @@ fn lock_file(path: &Path) -> StoreResult<Option<std::fs::File>> {
     }
 }
 
-/// The writer task's share: its own connection, the map it fills and keeps.
+/// The writer thread's share: its own connection, the map it fills and keeps.
 struct Writer {
-    db: SqliteStore,
+    journal: Journal,
     live: Arc<Mutex<Live>>,
-    ready: Arc<AtomicBool>,
-    loaded: watch::Sender<Option<Result<(), String>>>,
     max_sessions: usize,
+    compact_from: u64,
 }
 
-/// Reads the file's sessions into memory; then takes whatever writes are queued (at least
-/// one), appends them to the journal in one commit, applies them to memory, and answers
-/// every waiting request; between commits, writes a new snapshot a slice at a time when the
-/// journal has grown.
-async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
-    let Writer {
-        db,
-        live,
-        ready,
-        loaded,
-        max_sessions,
-    } = writer;
+/// Reads the file's sessions into memory (on the runtime, through the pool), then starts
+/// the writer thread.
+async fn start_writer(
+    db: SqliteStore,
+    writer: Writer,
+    rx: mpsc::Receiver<Write>,
+    ready: Arc<AtomicBool>,
+    loaded: watch::Sender<Option<Result<(), String>>>,
+) {
     let read = async { Ok::<_, StoreError>((db.live_sessions().await?, db.journal_len().await?)) };
-    let mut journal = match read.await {
+    let journal = match read.await {
         Ok((sessions, journal)) => {
-            *lock(&live) = Live {
+            *lock(&writer.live) = Live {
                 stored: sessions,
                 parsed: HashMap::new(),
             };
-            ready.store(true, Ordering::Release);
-            let _ = loaded.send(Some(Ok(())));
             journal
         }
         Err(e) => {
@@ -233,31 +248,43 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
             return;
         }
     };
+    let spawned = std::thread::Builder::new()
+        .name("mwauth-sessions".into())
+        .spawn(move || write_loop(writer, rx, journal));
+    match spawned {
+        Ok(_) => {
+            ready.store(true, Ordering::Release);
+            let _ = loaded.send(Some(Ok(())));
+        }
+        Err(e) => {
+            tracing::error!("cannot start the session writer: {e}");
+            let _ = loaded.send(Some(Err(e.to_string())));
+        }
+    }
+}
+
+/// The writer thread: takes whatever writes are queued (at least one), appends them to the
+/// journal in one commit, applies them to memory, and answers every waiting request; between
+/// commits, writes a new snapshot a slice at a time when the journal has grown. Ends when
+/// the store is dropped (every sender gone).
+///
+/// A thread of its own rather than a task: it calls SQLite directly, and while it commits,
+/// the requests of the next commit queue up (group commit without waiting for them).
+fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>, mut journal: u64) {
+    let Writer {
+        journal: mut db,
+        live,
+        max_sessions,
+        compact_from,
+    } = writer;
     let mut batch: Vec<Write> = Vec::with_capacity(BATCH);
     let mut snapshot: Option<Snapshot> = None;
-    while rx.recv_many(&mut batch, BATCH).await > 0 {
-        // Let the requests that are running now queue their writes too, so that one commit
-        // carries them (a commit costs the same for one write as for hundreds). Stop as
-        // soon as a pass brings nothing new.
-        for _ in 0..4 {
-            tokio::task::yield_now().await;
-            let before = batch.len();
-            while batch.len() < BATCH {
-                match rx.try_recv() {
-                    Ok(w) => batch.push(w),
-                    Err(_) => break,
-                }
-            }
-            if batch.len() == before {
-                break;
-            }
-        }
+    while rx.blocking_recv_many(&mut batch, BATCH) > 0 {
         let rows: Vec<(&str, Option<(&str, i64)>)> = batch
             .iter()
             .map(|w| (w.id.as_str(), w.data.as_ref().map(|(j, e)| (&**j, *e))))
             .collect();
-        let result = db.append_journal(&rows).await;
-        tracing::debug!(writes = rows.len(), "session journal commit");
+        let result = db.append(&rows);
         drop(rows);
         if result.is_ok() {
             journal += batch.len() as u64;
@@ -279,7 +306,7 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
         if let Some(ids) = evict {
             let rows: Vec<(&str, Option<(&str, i64)>)> =
                 ids.iter().map(|id| (id.as_str(), None)).collect();
-            match db.append_journal(&rows).await {
+            match db.append(&rows) {
                 Ok(()) => {
                     journal += rows.len() as u64;
                     let mut map = lock(&live);
@@ -302,10 +329,10 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
             });
         }
         if snapshot.is_none()
-            && journal > COMPACT_FROM
-            && journal > 2 * lock(&live).stored.len() as u64
+            && journal > compact_from
+            && journal > COMPACT_RATIO * lock(&live).stored.len() as u64
         {
-            match db.snapshot_begin().await {
+            match db.snapshot_begin() {
                 Ok(upto) => {
                     let mut todo: Vec<String> = lock(&live).stored.keys().cloned().collect();
                     // Copied in id order (taken from the end): each slice adds to the end of
@@ -317,7 +344,7 @@ async fn write_loop(writer: Writer, mut rx: mpsc::Receiver<Write>) {
             }
         }
         if let Some(snap) = &mut snapshot {
-            if let Err(e) = snapshot_step(&db, &live, snap, &mut journal).await {
+            if let Err(e) = snapshot_step(&mut db, &live, snap, &mut journal) {
                 tracing::warn!("writing a session snapshot failed: {e}");
                 snapshot = None;
             } else if snap.todo.is_empty() {
@@ -346,8 +373,8 @@ fn evictions(map: &Stored, max: usize) -> Vec<String> {
 }
 
 /// Copies the next slice of sessions into the snapshot; after the last, swaps it in.
-async fn snapshot_step(
-    db: &SqliteStore,
+fn snapshot_step(
+    db: &mut Journal,
     live: &Mutex<Live>,
     snap: &mut Snapshot,
     journal: &mut u64,
@@ -364,9 +391,9 @@ async fn snapshot_step(
             })
             .collect()
     };
-    db.snapshot_write(&rows).await?;
+    db.snapshot_write(&rows)?;
     if snap.todo.is_empty() {
-        *journal = db.snapshot_finish(snap.upto).await?;
+        *journal = db.snapshot_finish(snap.upto)?;
     }
     Ok(())
 }
@@ -508,17 +535,20 @@ mod tests {
         // with writes in between.
         let journal = db.journal_len().await.unwrap();
         assert!(journal >= 100, "{journal} entries");
-        let upto = db.snapshot_begin().await.unwrap();
+        // A second connection, as the writer thread's: the snapshot is made beside it.
+        let mut other = Journal::open(&path, "").unwrap();
+        assert_eq!(other.entries().unwrap(), journal);
+        let upto = other.snapshot_begin().unwrap();
         let all: Vec<(String, Box<str>, i64)> = lock(&local.live)
             .stored
             .iter()
             .map(|(id, (j, e))| (id.clone(), j.clone(), *e))
             .collect();
-        db.snapshot_write(&all[..10]).await.unwrap();
+        other.snapshot_write(&all[..10]).unwrap();
         local.save("s1", &data("after"), exp).await.unwrap();
         local.delete("s3").await.unwrap();
-        db.snapshot_write(&all[10..]).await.unwrap();
-        assert_eq!(db.snapshot_finish(upto).await.unwrap(), 2);
+        other.snapshot_write(&all[10..]).unwrap();
+        assert_eq!(other.snapshot_finish(upto).unwrap(), 2);
         let live = db.live_sessions().await.unwrap();
         assert!(!live.contains_key("s3"));
         let s1: SessionData = serde_json::from_str(&live["s1"].0).unwrap();
@@ -526,8 +556,22 @@ mod tests {
         local.save("s1", &data("B1"), exp).await.unwrap();
         local.save("s3", &data("B3"), exp).await.unwrap();
         check(&db.live_sessions().await.unwrap());
-        db.compact_sessions().await.unwrap();
+        // A whole snapshot at once, after the writer's appends: the journal is emptied.
+        let upto = other.snapshot_begin().unwrap();
+        let all: Vec<(String, Box<str>, i64)> = db
+            .live_sessions()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(id, (j, e))| (id, j, e))
+            .collect();
+        other.snapshot_write(&all).unwrap();
+        assert_eq!(other.snapshot_finish(upto).unwrap(), 0);
         assert_eq!(db.journal_len().await.unwrap(), 0);
+        check(&db.live_sessions().await.unwrap());
+        // The writer appends after the tables were swapped under it.
+        local.save("s5", &data("B5"), exp).await.unwrap();
+        assert_eq!(db.journal_len().await.unwrap(), 1);
         check(&db.live_sessions().await.unwrap());
         // One process per file: a second store on it is refused while the first lives.
         let second = LocalSessions::open(db.clone(), &path, 1_000_000).await;
@@ -541,6 +585,51 @@ mod tests {
             .unwrap();
         reopened.wait_loaded().await.unwrap();
         check(&lock(&reopened.live).stored);
+    }
+
+    /// The writer's own snapshots: the journal shrinks to the entries made since, and what a
+    /// restart reads is what was live — across several snapshots, with writes between them.
+    #[tokio::test]
+    async fn the_writer_compacts_the_journal_and_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let db = SqliteStore::open(&path).await.unwrap();
+        let local = LocalSessions::open_compacting_from(db.clone(), &path, 1_000_000, 100)
+            .await
+            .unwrap();
+        let exp = time::now() + 600;
+        let mut most = 0;
+        for round in 0..30 {
+            for i in 0..10 {
+                let id = format!("s{i}");
+                local
+                    .save(&id, &data(&format!("{round}-{i}")), exp)
+                    .await
+                    .unwrap();
+            }
+            local.delete(&format!("s{}", round % 10)).await.unwrap();
+            most = most.max(db.journal_len().await.unwrap());
+        }
+        // 330 writes; a snapshot once past 100 entries and 4 × (at most 10) live sessions.
+        let left = db.journal_len().await.unwrap();
+        assert!(
+            most <= 102 && left < 100,
+            "journal at most {most}, now {left}"
+        );
+        let live = db.live_sessions().await.unwrap();
+        assert_eq!(live.len(), 9, "{:?}", live.keys().collect::<Vec<_>>());
+        assert!(!live.contains_key("s9"), "deleted last, must stay deleted");
+        for i in 0..9 {
+            let d: SessionData = serde_json::from_str(&live[&format!("s{i}")].0).unwrap();
+            assert_eq!(d.user_name, format!("29-{i}"));
+        }
+        assert_eq!(db.session_count().await.unwrap(), Some(9));
+        drop(local);
+        let reopened = LocalSessions::open(db.clone(), &path, 1_000_000)
+            .await
+            .unwrap();
+        reopened.wait_loaded().await.unwrap();
+        assert_eq!(lock(&reopened.live).stored, live);
     }
 
     #[tokio::test]

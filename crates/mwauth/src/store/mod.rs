@@ -4,6 +4,7 @@
 //! `memory`, `sqlite:PATH`, `redis://…` for sessions).
 
 pub mod cache;
+pub mod journal;
 pub mod local;
 pub mod memory;
 pub mod mysql;

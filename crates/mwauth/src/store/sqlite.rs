@@ -76,18 +76,21 @@ const SCHEMA: &[&str] = &[
     // default's sessions is appended here, in order; now and then the oldest entries are
     // folded into mwauth_session. Appending touches only the last pages of one b-tree, so
     // one commit carries hundreds of logins and logouts for the price of a few page writes.
-    r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session_journal (
- mj_seq INTEGER PRIMARY KEY,
- mj_id TEXT NOT NULL,
- mj_data TEXT,
- mj_expires INTEGER NOT NULL
- )"#,
+    JOURNAL_TABLE,
     r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_throttle (
  mt_key TEXT PRIMARY KEY NOT NULL,
  mt_count INTEGER NOT NULL,
  mt_expires INTEGER NOT NULL
  )"#,
 ];
+
+/// The session journal's table (see super::journal, which also makes a new one).
+pub(crate) const JOURNAL_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session_journal (
+ mj_seq INTEGER PRIMARY KEY,
+ mj_id TEXT NOT NULL,
+ mj_data TEXT,
+ mj_expires INTEGER NOT NULL
+ )"#;
 
 const USER_COLUMNS: &str = "user_id, CAST(user_name AS TEXT) AS name, CAST(user_password AS TEXT) AS password, \
     CAST(user_token AS TEXT) AS token, CAST(COALESCE(user_registration, '') AS TEXT) AS registration, \
@@ -99,24 +102,9 @@ const BP_COLUMNS: &str = "bp_user, CAST(bp_app_id AS TEXT) AS app_id, CAST(bp_pa
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    options: SqliteConnectOptions,
     /// `$wgDBprefix`: put before every table name, and before index names (SQLite's index
     /// names are per database; with no prefix they are MediaWiki's own).
     prefix: String,
-}
-
-/// `INSERT … VALUES (…), (…)` of journal entries.
-fn journal_insert<'a>(
-    sql: &str,
-    chunk: &'a [(&'a str, Option<(&'a str, i64)>)],
-) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(sql);
-    q.push_values(chunk.iter(), |mut row, (id, write)| {
-        row.push_bind(*id)
-            .push_bind(write.map(|(data, _)| data))
-            .push_bind(write.map(|(_, expires)| expires).unwrap_or(0));
-    });
-    q
 }
 
 /// MediaWiki's four tables, then mwauth's three.
@@ -143,26 +131,6 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// The same file over one connection of its own: for the session writer
-    /// (super::local). With its own connection the pages it keeps writing
-    /// stay in its cache; pool connections take turns and, in WAL mode, each drops its cache
-    /// whenever another one has written.
-    pub async fn dedicated(&self) -> StoreResult<SqliteStore> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            // A file connection does not go stale; the test would be one more round trip to
-            // sqlx's SQLite thread for every commit of the session writer.
-            .test_before_acquire(false)
-            .connect_with(self.options.clone())
-            .await?;
-        Ok(SqliteStore {
-            pool,
-            options: self.options.clone(),
-            prefix: self.prefix.clone(),
-        })
-    }
-
     /// Opens an existing file without creating or changing anything (check-config).
     pub async fn connect_existing(path: &Path, prefix: &str) -> StoreResult<SqliteStore> {
         Self::connect(path, prefix, false).await
@@ -182,13 +150,17 @@ impl SqliteStore {
             .max_connections(4)
             .min_connections(1)
             .test_before_acquire(false)
-            .connect_with(opts.clone())
+            .connect_with(opts)
             .await?;
         Ok(SqliteStore {
             pool,
-            options: opts,
             prefix: prefix.to_string(),
         })
+    }
+
+    /// `$wgDBprefix`, for [`super::journal::Journal`].
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// The SQL with `/*_*/` replaced by the table prefix.
@@ -308,114 +280,6 @@ impl SqliteStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(row.get::<i64, _>(0).max(0) as u64)
-    }
-
-    /// Appends session writes to the journal in one statement (atomic on its own): `None`
-    /// deletes the id.
-    pub async fn append_journal(&self, writes: &[(&str, Option<(&str, i64)>)]) -> StoreResult<()> {
-        if writes.is_empty() {
-            return Ok(());
-        }
-        // One statement: atomic by itself, one round trip to sqlx's SQLite thread (every
-        // round trip is two thread wake-ups, which is what a commit costs most here). Three
-        // parameters a row, and SQLite takes 32766 in one statement.
-        let sql = self.t("INSERT INTO /*_*/mwauth_session_journal (mj_id, mj_data, mj_expires) ");
-        let statement = |chunk| journal_insert(&sql, chunk);
-        if writes.len() <= 4096 {
-            // Each batch size is another SQL text: the small ones, which come again and
-            // again, are kept prepared (sqlx keeps 100 statements); the rest are not worth
-            // a place in the cache.
-            statement(writes)
-                .build()
-                .persistent(writes.len() <= 64)
-                .execute(&self.pool)
-                .await?;
-            return Ok(());
-        }
-        let mut tx = self.pool.begin().await?;
-        for chunk in writes.chunks(4096) {
-            statement(chunk)
-                .build()
-                .persistent(false)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    // A new snapshot of the sessions replaces mwauth_session without holding up the journal
-    // (see super::local): the live sessions are copied into mwauth_session_next a slice per
-    // transaction, while appends go on; then the two tables are swapped and the journal
-    // entries the snapshot covers are dropped, in one short transaction. Entries appended
-    // while the copy ran stay in the journal: replaying them over a snapshot that already
-    // has some of them gives the same result, since each entry sets or deletes a session
-    // whole.
-
-    /// Starts a snapshot: an empty mwauth_session_next, and the journal position it will
-    /// cover (the last entry now).
-    pub async fn snapshot_begin(&self) -> StoreResult<i64> {
-        sqlx::query(&self.t("DROP TABLE IF EXISTS /*_*/mwauth_session_next"))
-            .execute(&self.pool)
-            .await?;
-        sqlx::query(&self.t(
-            "CREATE TABLE /*_*/mwauth_session_next (ms_id TEXT PRIMARY KEY NOT NULL, \
-             ms_data TEXT NOT NULL, ms_expires INTEGER NOT NULL) WITHOUT ROWID",
-        ))
-        .execute(&self.pool)
-        .await?;
-        let row = sqlx::query(
-            &self.t("SELECT COALESCE(MAX(mj_seq), 0) FROM /*_*/mwauth_session_journal"),
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.get(0))
-    }
-
-    /// Copies sessions (id, JSON, expiry) into the snapshot.
-    pub async fn snapshot_write(&self, rows: &[(String, Box<str>, i64)]) -> StoreResult<()> {
-        for chunk in rows.chunks(4096) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(self.t(
-                "INSERT OR REPLACE INTO /*_*/mwauth_session_next (ms_id, ms_data, ms_expires) ",
-            ));
-            q.push_values(chunk, |mut row, (id, data, expires)| {
-                row.push_bind(id.as_str())
-                    .push_bind(&**data)
-                    .push_bind(*expires);
-            });
-            q.build().execute(&self.pool).await?;
-        }
-        Ok(())
-    }
-
-    /// Makes the snapshot mwauth_session and drops the journal entries up to `upto`.
-    /// Returns the entries left in the journal.
-    pub async fn snapshot_finish(&self, upto: i64) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(&self.t("DROP TABLE /*_*/mwauth_session"))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(&self.t("ALTER TABLE /*_*/mwauth_session_next RENAME TO /*_*/mwauth_session"))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(&self.t("DELETE FROM /*_*/mwauth_session_journal WHERE mj_seq <= ?"))
-            .bind(upto)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        self.journal_len().await
-    }
-
-    /// A whole snapshot at once (start-up, tests): the live sessions written to
-    /// mwauth_session and the journal emptied.
-    pub async fn compact_sessions(&self) -> StoreResult<()> {
-        let live = self.live_sessions().await?;
-        let upto = self.snapshot_begin().await?;
-        let rows: Vec<(String, Box<str>, i64)> =
-            live.into_iter().map(|(id, (d, e))| (id, d, e)).collect();
-        self.snapshot_write(&rows).await?;
-        self.snapshot_finish(upto).await?;
-        Ok(())
     }
 
     /// Deletes expired sessions and throttle counters; run from time to time.
