@@ -39,9 +39,10 @@ pub const COMPACT_FROM: u64 = 50_000;
 /// write costs at most a third of a copy, and a restart reads at most four entries a session
 /// besides the table. (With 2 a wave of logouts copied a session for every logout.)
 const COMPACT_RATIO: u64 = 4;
-/// Sessions copied into the snapshot between two commits (writes wait for each slice, so
-/// keep it short: a few milliseconds).
-const SNAPSHOT_SLICE: usize = 2_000;
+/// Sessions copied into the snapshot between two commits. Writes wait for each slice, so
+/// it is kept to well under a millisecond: with 2,000 a wave of logouts saw p99.9 of
+/// 15–26 ms while a snapshot ran, with 256 11–13 ms, at the same throughput.
+const SNAPSHOT_SLICE: usize = 256;
 
 /// A snapshot being written: the journal position it covers and the ids still to copy.
 struct Snapshot {
@@ -630,6 +631,51 @@ mod tests {
             .unwrap();
         reopened.wait_loaded().await.unwrap();
         assert_eq!(lock(&reopened.live).stored, live);
+    }
+
+    /// Another connection holding the file's write lock (the purge, a user written through
+    /// the pool) delays the commit, never the runtime, and the write lands once the lock is
+    /// free instead of failing.
+    #[tokio::test]
+    async fn a_held_write_lock_delays_the_commit_not_the_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let db = SqliteStore::open(&path).await.unwrap();
+        let local = Arc::new(
+            LocalSessions::open(db.clone(), &path, 1_000_000)
+                .await
+                .unwrap(),
+        );
+        let exp = time::now() + 600;
+        local.save("before", &data("B"), exp).await.unwrap();
+
+        let blocker = rusqlite::Connection::open(&path).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let writer = local.clone();
+        let save = tokio::spawn(async move { writer.save("during", &data("D"), exp).await });
+        // This test's runtime has one thread: had the commit waited for the lock on it,
+        // nothing else would run until SQLite gave up.
+        for _ in 0..20 {
+            let started = std::time::Instant::now();
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            let took = started.elapsed();
+            assert!(
+                took < std::time::Duration::from_millis(200),
+                "runtime held for {took:?}"
+            );
+            assert!(local.load("before").await.unwrap().is_some());
+        }
+        assert!(
+            !save.is_finished(),
+            "committed while another connection held the lock"
+        );
+        blocker.execute_batch("COMMIT").unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), save)
+            .await
+            .expect("the commit is made once the lock is free")
+            .unwrap()
+            .unwrap();
+        assert!(db.live_sessions().await.unwrap().contains_key("during"));
     }
 
     #[tokio::test]
