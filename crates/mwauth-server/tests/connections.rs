@@ -137,6 +137,13 @@ const TOKENS: &[u8] =
 const ANON_TOKENS: &str = r#"{"batchcomplete":"","query":{"tokens":{"csrftoken":"+\\"}}}"#;
 
 /// `meta=tokens&type=login` as a GET, with `extra_headers` (each line ending in CRLF).
+/// The server still answers: a new connection gets the anonymous tokens.
+async fn a_new_connection_is_served(addr: SocketAddr) {
+    let mut c = Conn::open(addr).await;
+    c.send(TOKENS).await;
+    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+}
+
 fn login_token_get(extra_headers: &str) -> Vec<u8> {
     format!("GET /w/api.php?{LOGIN_TOKEN_QUERY} HTTP/1.1\r\nHost: x\r\n{extra_headers}\r\n")
         .into_bytes()
@@ -343,9 +350,7 @@ async fn oversized_and_broken_requests_are_refused() {
     let a = c.answer(false).await;
     assert_eq!(a.status, 431, "{:?}", a.status);
 
-    let mut c = Conn::open(addr).await;
-    c.send(TOKENS).await;
-    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+    a_new_connection_is_served(addr).await;
 }
 
 /// Stopping the server closes an idle keep-alive connection at once and lets a request
@@ -399,9 +404,7 @@ async fn a_client_that_never_reads_its_answers_is_dropped() {
         }
     };
     assert_eq!(outcome, "closed", "after {:?}", started.elapsed());
-    let mut c = Conn::open(addr).await;
-    c.send(TOKENS).await;
-    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+    a_new_connection_is_served(addr).await;
 }
 
 /// Requests on one connection are independent: nothing of a request — its cookies, query,
