@@ -7,7 +7,7 @@
 //! third of the server's CPU during a wave of logouts. Here the writer thread calls SQLite
 //! itself: one transaction per batch, one prepared statement stepped once a row.
 
-use super::sqlite::JOURNAL_TABLE;
+use super::sqlite::{JOURNAL_TABLE, SESSION_TABLE};
 use super::{StoreError, StoreResult};
 use rusqlite::{params, Connection, OpenFlags};
 use std::path::Path;
@@ -97,10 +97,10 @@ impl Journal {
     /// Starts a snapshot: an empty mwauth_session_next, and the journal position it will
     /// cover (the last entry now).
     pub fn snapshot_begin(&mut self) -> StoreResult<i64> {
-        self.conn
-            .execute_batch(&self.t("DROP TABLE IF EXISTS /*_*/mwauth_session_next; \
-             CREATE TABLE /*_*/mwauth_session_next (ms_id TEXT PRIMARY KEY NOT NULL, \
-             ms_data TEXT NOT NULL, ms_expires INTEGER NOT NULL) WITHOUT ROWID;"))?;
+        self.conn.execute_batch(&self.t(&format!(
+            "DROP TABLE IF EXISTS /*_*/mwauth_session_next; {};",
+            SESSION_TABLE.replace("mwauth_session", "mwauth_session_next")
+        )))?;
         let upto = self.conn.query_row(
             &self.t("SELECT COALESCE(MAX(mj_seq), 0) FROM /*_*/mwauth_session_journal"),
             [],

@@ -63,14 +63,7 @@ const SCHEMA: &[&str] = &[
  bp_grants BLOB NOT NULL,
  PRIMARY KEY(bp_user, bp_app_id)
  )"#,
-    // One b-tree keyed by the session id (WITHOUT ROWID): a session write touches one tree.
-    // No index on ms_expires: only the purge every ten minutes looks for expired rows, and a
-    // scan is cheaper than keeping a second tree up to date on every login and logout.
-    r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session (
- ms_id TEXT PRIMARY KEY NOT NULL,
- ms_data TEXT NOT NULL,
- ms_expires INTEGER NOT NULL
- ) WITHOUT ROWID"#,
+    SESSION_TABLE,
     r#"DROP INDEX IF EXISTS /*_*/mwauth_session_expires"#,
     // The session journal (see super::local): every save and delete of the embedded
     // default's sessions is appended here, in order; now and then the oldest entries are
@@ -83,6 +76,16 @@ const SCHEMA: &[&str] = &[
  mt_expires INTEGER NOT NULL
  )"#,
 ];
+
+/// The sessions' table. One b-tree keyed by the session id (WITHOUT ROWID): a session write
+/// touches one tree. No index on ms_expires: only the purge every ten minutes looks for
+/// expired rows, and a scan is cheaper than keeping a second tree up to date on every login
+/// and logout. A snapshot (super::journal) makes its replacement from the same text.
+pub(crate) const SESSION_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session (
+ ms_id TEXT PRIMARY KEY NOT NULL,
+ ms_data TEXT NOT NULL,
+ ms_expires INTEGER NOT NULL
+ ) WITHOUT ROWID"#;
 
 /// The session journal's table (see super::journal, which also makes a new one).
 pub(crate) const JOURNAL_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session_journal (
