@@ -352,7 +352,7 @@ fn is_token(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// What `HeaderValue::from_str` takes: visible ASCII, spaces and tabs.
+/// What `HeaderValue::from_str` takes: any byte from space up but DEL (so UTF-8 too), and tabs.
 fn is_field_value(value: &str) -> bool {
     value
         .bytes()
