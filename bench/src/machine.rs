@@ -126,10 +126,10 @@ pub fn hash_rate(threads: usize, seconds: f64) -> HashRate {
     }
 }
 
-/// The session table as the server's SQLite file holds it.
+/// The sessions as the server's SQLite file and its session log hold them.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StoreSize {
-    /// Size of the database (pages in use, WAL included) in bytes.
+    /// Size of the database (pages in use, WAL included) and its session log, in bytes.
     pub bytes: i64,
     pub sessions: i64,
     /// Bytes of id, data and expiry of every session row.
@@ -157,18 +157,18 @@ pub async fn store_size(db: &Path) -> anyhow::Result<StoreSize> {
         .await?
         .get(0);
     let row = sqlx::query(
-        // mwauth_session and the session journal that is folded into it (see
-        // mwauth::store::local): a session's row is in one or the other, or in both for a
-        // while.
+        // mwauth_session, the session journal of earlier builds and the session log (see
+        // mwauth::store::local): a session's row is in one of them, or in several for a while.
         "SELECT (SELECT COUNT(*) FROM mwauth_session) + (SELECT COUNT(*) FROM mwauth_session_journal), \
          (SELECT COALESCE(SUM(LENGTH(ms_id) + LENGTH(ms_data) + 8), 0) FROM mwauth_session) + \
          (SELECT COALESCE(SUM(LENGTH(mj_id) + LENGTH(COALESCE(mj_data, '')) + 16), 0) FROM mwauth_session_journal)",
     )
     .fetch_one(&mut conn)
     .await?;
+    let log = mwauth::store::session_log::size(db)?;
     Ok(StoreSize {
-        bytes: (page_count - free) * page_size,
-        sessions: row.get(0),
-        payload: row.get(1),
+        bytes: (page_count - free) * page_size + log.bytes as i64,
+        sessions: row.get::<i64, _>(0) + log.records as i64,
+        payload: row.get::<i64, _>(1) + log.payload as i64,
     })
 }

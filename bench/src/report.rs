@@ -405,7 +405,7 @@ impl Report {
         if let (Some((b, p, n)), Some((_, after))) = (self.bytes_per_session(), self.store) {
             let _ = writeln!(
                 s,
-                "- Session store: {n} sessions added {:.0} bytes each to the SQLite file (pages in use, WAL included; row payload {:.0} bytes); file now {:.1} MiB for {} sessions",
+                "- Session store: {n} sessions added {:.0} bytes each to the SQLite file and its session log (pages in use, WAL included, and log files; payload of id, data and expiry {:.0} bytes); both now {:.1} MiB for {} sessions",
                 b,
                 p,
                 after.bytes as f64 / 1048576.0,

@@ -4,12 +4,13 @@
 //! `memory`, `sqlite:PATH`, `redis://…` for sessions).
 
 pub mod cache;
-pub mod journal;
 pub mod local;
 pub mod memory;
 pub mod mysql;
 pub mod postgres;
 pub mod redis;
+pub mod session_log;
+pub mod snapshot;
 pub mod sqlite;
 pub mod url;
 

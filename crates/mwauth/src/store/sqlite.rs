@@ -2,6 +2,7 @@
 //! `user_groups`, `actor` and `bot_passwords` tables, so the same file can be shared with a
 //! real MediaWiki, plus mwauth's session and throttle tables.
 
+use super::session_log::{self, Stored};
 use super::{SessionStore, StoreError, StoreResult, UserStore};
 use crate::session::SessionData;
 use crate::time;
@@ -13,7 +14,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,10 +66,9 @@ const SCHEMA: &[&str] = &[
  )"#,
     SESSION_TABLE,
     r#"DROP INDEX IF EXISTS /*_*/mwauth_session_expires"#,
-    // The session journal (see super::local): every save and delete of the embedded
-    // default's sessions is appended here, in order; now and then the oldest entries are
-    // folded into mwauth_session. Appending touches only the last pages of one b-tree, so
-    // one commit carries hundreds of logins and logouts for the price of a few page writes.
+    // The session journal of earlier builds, which appended every session write here; now
+    // they go to the session log (super::session_log). Still read at start-up, so that an
+    // upgrade ends no session, and emptied by the first snapshot.
     JOURNAL_TABLE,
     r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_throttle (
  mt_key TEXT PRIMARY KEY NOT NULL,
@@ -80,15 +80,15 @@ const SCHEMA: &[&str] = &[
 /// The sessions' table. One b-tree keyed by the session id (WITHOUT ROWID): a session write
 /// touches one tree. No index on ms_expires: only the purge every ten minutes looks for
 /// expired rows, and a scan is cheaper than keeping a second tree up to date on every login
-/// and logout. A snapshot (super::journal) makes its replacement from the same text.
+/// and logout. A snapshot (super::snapshot) makes its replacement from the same text.
 pub(crate) const SESSION_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session (
  ms_id TEXT PRIMARY KEY NOT NULL,
  ms_data TEXT NOT NULL,
  ms_expires INTEGER NOT NULL
  ) WITHOUT ROWID"#;
 
-/// The session journal's table (see super::journal, which also makes a new one).
-pub(crate) const JOURNAL_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session_journal (
+/// The session journal's table (see SCHEMA).
+const JOURNAL_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session_journal (
  mj_seq INTEGER PRIMARY KEY,
  mj_id TEXT NOT NULL,
  mj_data TEXT,
@@ -105,6 +105,8 @@ const BP_COLUMNS: &str = "bp_user, CAST(bp_app_id AS TEXT) AS app_id, CAST(bp_pa
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The database file, whose session log (super::session_log) sits beside it.
+    path: PathBuf,
     /// `$wgDBprefix`: put before every table name, and before index names (SQLite's index
     /// names are per database; with no prefix they are MediaWiki's own).
     prefix: String,
@@ -157,11 +159,12 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore {
             pool,
+            path: path.to_path_buf(),
             prefix: prefix.to_string(),
         })
     }
 
-    /// `$wgDBprefix`, for [`super::journal::Journal`].
+    /// `$wgDBprefix`, for [`super::snapshot::Snapshots`].
     pub(crate) fn prefix(&self) -> &str {
         &self.prefix
     }
@@ -190,7 +193,7 @@ impl SqliteStore {
         Ok((mw, count))
     }
 
-    /// Live sessions (mwauth_session with the journal applied), or None when the session
+    /// Live sessions (mwauth_session with the session log applied), or None when the session
     /// table does not exist yet.
     pub async fn session_count(&self) -> StoreResult<Option<i64>> {
         let tables = self.present_tables().await?;
@@ -198,6 +201,7 @@ impl SqliteStore {
             return Ok(None);
         }
         if !tables.contains(&"mwauth_session_journal") {
+            // A file no mwauth with the journal has served: no session log either.
             let row = sqlx::query(
                 &self.t("SELECT COUNT(*) FROM /*_*/mwauth_session WHERE ms_expires >= ?"),
             )
@@ -234,9 +238,19 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Every live session: mwauth_session with the journal applied in order (expired ones
-    /// left out), as session id → (JSON data, expiry).
-    pub async fn live_sessions(&self) -> StoreResult<HashMap<String, (Box<str>, i64)>> {
+    /// Every live session, as a restart reads them: mwauth_session, then the session
+    /// journal of earlier builds and the session log (super::session_log), each in order;
+    /// expired ones left out. Session id → (JSON data, expiry).
+    pub async fn live_sessions(&self) -> StoreResult<Stored> {
+        let mut live = self.stored_sessions().await?;
+        // Reads files on the runtime: for tests and `check-config`; the server reads the
+        // log on its session thread.
+        session_log::replay(&self.path, &mut live, time::now())?;
+        Ok(live)
+    }
+
+    /// The sessions of the tables alone (before the session log is applied).
+    pub(crate) async fn stored_sessions(&self) -> StoreResult<Stored> {
         let now = time::now();
         let mut live = HashMap::new();
         let table = self
@@ -277,12 +291,14 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// How many entries the journal holds.
+    /// Session writes not yet folded into mwauth_session: the old journal table's entries
+    /// and the session log's records.
     pub async fn journal_len(&self) -> StoreResult<u64> {
         let row = sqlx::query(&self.t("SELECT COUNT(*) FROM /*_*/mwauth_session_journal"))
             .fetch_one(&self.pool)
             .await?;
-        Ok(row.get::<i64, _>(0).max(0) as u64)
+        let log = session_log::size(&self.path)?;
+        Ok(row.get::<i64, _>(0).max(0) as u64 + log.records)
     }
 
     /// Deletes expired sessions and throttle counters; run from time to time.
