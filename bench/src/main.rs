@@ -6,6 +6,10 @@
 //! MediaWiki (`--mediawiki URL`); then writes bench/REPORT.md.
 
 use anyhow::{bail, Context as _};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Args, Parser, Subcommand};
 use mwauth_bench::client::Endpoint;
 use mwauth_bench::machine;
