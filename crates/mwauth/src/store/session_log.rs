@@ -24,7 +24,7 @@
 use super::StoreError;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -157,31 +157,16 @@ pub fn replay(db: &Path, live: &mut Stored, now: i64) -> io::Result<Replayed> {
     let mut seen = Replayed::default();
     for (generation, path) in generations(db)? {
         seen.last_generation = generation;
-        let bytes = std::fs::read(&path)?;
-        let Some(mut rest) = bytes.strip_prefix(MAGIC.as_slice()) else {
-            // Shorter than the magic: created by a process that died at once. Anything
-            // else under our name is not ours to read or delete.
-            if MAGIC.starts_with(&bytes) {
-                continue;
+        let read = read_file(&path, |(id, write)| match write {
+            Some((data, expires)) if expires >= now => {
+                live.insert(id.to_string(), (data.into(), expires));
             }
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{} is not an mwauth session log", path.display()),
-            ));
-        };
-        while let Some(((id, write), next)) = decode(rest) {
-            match write {
-                Some((data, expires)) if expires >= now => {
-                    live.insert(id.to_string(), (data.into(), expires));
-                }
-                _ => {
-                    live.remove(id);
-                }
+            _ => {
+                live.remove(id);
             }
-            seen.records += 1;
-            rest = next;
-        }
-        seen.damaged_bytes += rest.len() as u64;
+        })?;
+        seen.records += read.records;
+        seen.damaged_bytes += read.damaged_bytes;
     }
     Ok(seen)
 }
@@ -200,16 +185,98 @@ pub struct LogSize {
 pub fn size(db: &Path) -> io::Result<LogSize> {
     let mut size = LogSize::default();
     for (_, path) in generations(db)? {
-        let bytes = std::fs::read(&path)?;
-        size.bytes += bytes.len() as u64;
-        let mut rest = bytes.strip_prefix(MAGIC.as_slice()).unwrap_or_default();
-        while let Some(((id, write), next)) = decode(rest) {
-            size.records += 1;
+        size.bytes += std::fs::metadata(&path)?.len();
+        size.records += read_file(&path, |(id, write)| {
             size.payload += (id.len() + write.map_or(0, |(data, _)| data.len()) + 8) as u64;
-            rest = next;
-        }
+        })?
+        .records;
     }
     Ok(size)
+}
+
+/// Bytes read from a log file at a time: a restart never holds a whole log in memory.
+const CHUNK: usize = 1 << 20;
+/// Longer records are damage (a session's JSON is a few hundred bytes).
+const MAX_RECORD: usize = 16 << 20;
+
+struct FileRead {
+    records: u64,
+    damaged_bytes: u64,
+}
+
+/// Hands the whole, checked records of one log file to `each`, in order, a chunk at a time.
+/// A file cut before its magic was complete holds none; one that does not start with it is
+/// an error (not ours to read, nor to delete later).
+fn read_file(path: &Path, mut each: impl FnMut(Record<'_>)) -> io::Result<FileRead> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
+    let mut consumed = 0u64; // bytes of the file before buf[0]
+    let mut eof = false;
+    let mut magic_checked = false;
+    let mut records = 0;
+    loop {
+        if !eof {
+            let old = buf.len();
+            buf.resize(old + CHUNK, 0);
+            let n = read_up_to(&mut file, &mut buf[old..])?;
+            buf.truncate(old + n);
+            eof = n < CHUNK;
+        }
+        let mut start = 0;
+        if !magic_checked {
+            if !buf.starts_with(MAGIC) {
+                if MAGIC.starts_with(&buf) && eof {
+                    return Ok(FileRead {
+                        records: 0,
+                        damaged_bytes: 0,
+                    });
+                }
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{} is not an mwauth session log", path.display()),
+                ));
+            }
+            magic_checked = true;
+            start = MAGIC.len();
+        }
+        let mut rest = &buf[start..];
+        while let Some((record, next)) = decode(rest) {
+            each(record);
+            records += 1;
+            rest = next;
+        }
+        // Either the next record is not all in `buf` yet, or it is damaged: whole (or too
+        // long to be one) and failing its check. Damage ends the file.
+        let damaged = rest.len() >= HEADER && {
+            let n = u32::from_le_bytes(rest[..4].try_into().unwrap_or_default()) as usize;
+            n > MAX_RECORD || rest.len() >= HEADER + n
+        };
+        let kept = rest.len();
+        if eof || damaged {
+            consumed += (buf.len() - kept) as u64;
+            return Ok(FileRead {
+                records,
+                damaged_bytes: len.saturating_sub(consumed),
+            });
+        }
+        consumed += (buf.len() - kept) as u64;
+        buf.drain(..buf.len() - kept);
+    }
+}
+
+/// Reads until `buf` is full or the file ends; returns the bytes read.
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Deletes the log files of generations before `generation`.
@@ -338,6 +405,41 @@ mod tests {
         let mut live = Stored::new();
         assert_eq!(replay(&db, &mut live, 10).unwrap().records, 4);
         assert!(!live.contains_key("c"));
+    }
+
+    /// A log longer than one read (records across the chunk boundaries), and damage in the
+    /// middle of one: what is before it is read, nothing after.
+    #[test]
+    fn a_long_log_is_read_a_chunk_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.sqlite");
+        let mut log = LogFile::create(&db, 1, 0).unwrap();
+        let data = "x".repeat(333);
+        let mut bytes = Vec::new();
+        let n = 3 * CHUNK / 350;
+        for i in 0..n {
+            encode(&mut bytes, &format!("s{i:06}"), Some((&data, 100)));
+        }
+        log.append(&bytes, n as u64).unwrap();
+        let mut live = Stored::new();
+        let seen = replay(&db, &mut live, 0).unwrap();
+        assert_eq!((seen.records, seen.damaged_bytes), (n as u64, 0));
+        assert_eq!(live.len(), n);
+        assert_eq!(size(&db).unwrap().records, n as u64);
+
+        // A length no record has, past the second chunk: the records before it only.
+        let path = file_of(&db, 1);
+        let mut whole = std::fs::read(&path).unwrap();
+        let one = bytes.len() / n;
+        let at = MAGIC.len() + (2 * CHUNK / one + 5) * one;
+        whole[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&path, &whole).unwrap();
+        let mut live = Stored::new();
+        let seen = replay(&db, &mut live, 0).unwrap();
+        let before = ((at - MAGIC.len()) / one) as u64;
+        assert_eq!(seen.records, before);
+        assert_eq!(seen.damaged_bytes, (whole.len() - at) as u64);
+        assert_eq!(live.len() as u64, before);
     }
 
     #[test]
