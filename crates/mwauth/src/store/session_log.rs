@@ -31,7 +31,10 @@ use std::path::{Path, PathBuf};
 /// The first bytes of every log file.
 pub const MAGIC: &[u8; 8] = b"MWSLOG\x00\x01";
 
-const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+/// Slice-by-16 tables (16 KiB): a restart checks every record, and the byte-at-a-time
+/// table took most of the 55 ms that reading 100,000 sessions' records took.
+const CRC: crc::Crc<u32, crc::Table<16>> =
+    crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
 
 /// Bytes before a record's payload (length and check), and before its id.
 const HEADER: usize = 8;
