@@ -315,6 +315,7 @@ impl Background {
                      the records before it were read"
                 );
             }
+            session_log::remove_empty(&self.path)?;
             LogFile::create(&self.path, seen.last_generation + 1, seen.records)
         });
         let log = match opened {

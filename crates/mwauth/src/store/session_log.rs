@@ -292,6 +292,17 @@ pub fn remove_before(db: &Path, generation: u64) -> io::Result<()> {
     Ok(())
 }
 
+/// Deletes the log files that hold no record (a start-up each, of a server that then wrote
+/// nothing), so that restarts do not pile them up until the next snapshot.
+pub fn remove_empty(db: &Path) -> io::Result<()> {
+    for (_, path) in generations(db)? {
+        if std::fs::metadata(&path)?.len() <= MAGIC.len() as u64 {
+            std::fs::remove_file(path)?;
+        }
+    }
+    Ok(())
+}
+
 /// The log file written now: one generation.
 pub struct LogFile {
     /// `None` for a database without a file.
@@ -471,6 +482,10 @@ mod tests {
                 .collect::<Vec<_>>(),
             [10]
         );
+        // Empty generations go; those with records stay.
+        LogFile::create(&db, 12, 0).unwrap();
+        remove_empty(&db).unwrap();
+        assert_eq!(generations(&db).unwrap().len(), 1);
         // A file of ours by name but not by content is an error, not an empty log.
         std::fs::write(file_of(&db, 11), "something else entirely").unwrap();
         assert!(replay(&db, &mut live, 0).is_err());
