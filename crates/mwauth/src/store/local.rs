@@ -184,6 +184,13 @@ impl LocalSessions {
     /// takes — less than handing the write to another thread and being woken again.
     async fn write(&self, id: &str, data: Option<(Box<str>, i64)>) -> StoreResult<()> {
         self.wait_loaded().await?;
+        if id.len() > session_log::MAX_ID {
+            return Err(StoreError::Db(format!(
+                "session id of {} bytes (at most {})",
+                id.len(),
+                session_log::MAX_ID
+            )));
+        }
         let mut record = Vec::with_capacity(64 + data.as_ref().map_or(0, |(j, _)| j.len()));
         session_log::encode(&mut record, id, data.as_ref().map(|(j, e)| (&**j, *e)));
         let snapshot_due = {
@@ -557,6 +564,31 @@ mod tests {
             .collect();
         assert_eq!(generations, [1, 2]);
         check_s(&db.live_sessions().await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_overlong_session_id_is_refused_and_the_log_stays_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let db = SqliteStore::open(&path).await.unwrap();
+        let local = LocalSessions::open(db.clone(), &path, 100).await.unwrap();
+        let exp = time::now() + 600;
+        let long = "é".repeat(session_log::MAX_ID);
+        assert!(local.save(&long, &data("L"), exp).await.is_err());
+        assert!(local.load(&long).await.unwrap().is_none());
+        local.save("after", &data("A"), exp).await.unwrap();
+        assert_eq!(db.live_sessions().await.unwrap().len(), 1);
+        // Cut on a character boundary when encoded anyway: the record still reads back.
+        let mut bytes = Vec::new();
+        session_log::encode(&mut bytes, &"é".repeat(40_000), Some(("{}", exp)));
+        let mut live = Stored::new();
+        std::fs::write(
+            dir.path().join("s.sqlite.sessions.99"),
+            [&session_log::MAGIC[..], &bytes].concat(),
+        )
+        .unwrap();
+        let seen = session_log::replay(&path, &mut live, 0).unwrap();
+        assert_eq!((seen.records, seen.damaged_bytes), (2, 0));
     }
 
     /// What the writes of the test above leave: s1, s3, … s49 as B1, B3, …; nothing else.

@@ -36,6 +36,9 @@ pub const MAGIC: &[u8; 8] = b"MWSLOG\x00\x01";
 const CRC: crc::Crc<u32, crc::Table<16>> =
     crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
 
+/// The longest session id written (a session id is 32 characters).
+pub const MAX_ID: usize = 255;
+
 /// Bytes before a record's payload (length and check), and before its id.
 const HEADER: usize = 8;
 const PAYLOAD_FIXED: usize = 1 + 8 + 2;
@@ -102,9 +105,14 @@ pub fn encode(out: &mut Vec<u8>, id: &str, write: Option<(&str, i64)>) {
         Some((data, expires)) => (1u8, expires, data),
         None => (0u8, 0, ""),
     };
-    // Session ids are 32 hex digits; a longer one would not fit the u16 and is cut, which
-    // can only make it another id no one holds.
-    let id = &id.as_bytes()[..id.len().min(u16::MAX as usize)];
+    // Session ids are 32 characters, and LocalSessions refuses ids over MAX_ID bytes. Were a
+    // longer one ever written, it would be cut (on a character boundary, so that the record
+    // still reads back) into another id no one holds.
+    let mut cut = id.len().min(u16::MAX as usize);
+    while !id.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let id = &id.as_bytes()[..cut];
     let len = PAYLOAD_FIXED + id.len() + data.len();
     let start = out.len();
     out.extend_from_slice(&(len as u32).to_le_bytes());
