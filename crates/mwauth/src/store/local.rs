@@ -277,7 +277,7 @@ struct Background {
     snapshots: Snapshots,
     shared: Arc<Shared>,
     /// The current log file, for `fdatasync`.
-    sync: Option<std::fs::File>,
+    sync: Option<Arc<std::fs::File>>,
 }
 
 /// Reads the tables' sessions through the pool, then starts the background thread, which
@@ -333,7 +333,7 @@ impl Background {
                 return;
             }
         };
-        self.sync = log.sync_handle().ok().flatten();
+        self.sync = log.sync_handle();
         lock(&self.shared.live).stored = table;
         *lock(&self.shared.log) = Some(log);
         self.shared.ready.store(true, Ordering::Release);
@@ -377,7 +377,7 @@ impl Background {
             };
             let next = LogFile::create(&self.path, current.generation + 1, 0)?;
             let old = std::mem::replace(current, next);
-            self.sync = current.sync_handle()?;
+            self.sync = current.sync_handle();
             (current.generation, old)
         };
         // What the old file holds is about to be covered by the snapshot; until then it is

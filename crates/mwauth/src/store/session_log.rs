@@ -27,6 +27,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The first bytes of every log file.
 pub const MAGIC: &[u8; 8] = b"MWSLOG\x00\x01";
@@ -313,8 +314,9 @@ pub fn remove_empty(db: &Path) -> io::Result<()> {
 
 /// The log file written now: one generation.
 pub struct LogFile {
-    /// `None` for a database without a file.
-    file: Option<File>,
+    /// `None` for a database without a file. Shared with the thread that syncs it, so
+    /// that an `fdatasync` never holds up appends.
+    file: Option<Arc<File>>,
     /// Bytes written: where the next record goes.
     len: u64,
     pub generation: u64,
@@ -340,7 +342,7 @@ impl LogFile {
             .open(file_of(db, generation))?;
         file.write_all_at(MAGIC, 0)?;
         Ok(LogFile {
-            file: Some(file),
+            file: Some(Arc::new(file)),
             len: MAGIC.len() as u64,
             generation,
             records,
@@ -365,12 +367,12 @@ impl LogFile {
 
     /// Makes what was written durable on disk.
     pub fn sync_data(&self) -> io::Result<()> {
-        self.file.as_ref().map_or(Ok(()), File::sync_data)
+        self.file.as_deref().map_or(Ok(()), File::sync_data)
     }
 
-    /// A second handle on the file, to `fdatasync` it without holding up appends.
-    pub fn sync_handle(&self) -> io::Result<Option<File>> {
-        self.file.as_ref().map(File::try_clone).transpose()
+    /// The file, to `fdatasync` it without holding up appends.
+    pub fn sync_handle(&self) -> Option<Arc<File>> {
+        self.file.clone()
     }
 }
 
