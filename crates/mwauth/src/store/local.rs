@@ -591,6 +591,65 @@ mod tests {
         assert_eq!((seen.records, seen.damaged_bytes), (2, 0));
     }
 
+    /// A file an earlier build served has its writes in the `mwauth_session_journal` table:
+    /// they are read at start-up in order (an upgrade logs nobody out and revives nobody
+    /// logged out), and the first snapshot empties the table.
+    #[tokio::test]
+    async fn the_journal_table_of_earlier_builds_is_read_then_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let db = SqliteStore::open(&path).await.unwrap();
+        let exp = time::now() + 600;
+        let json = |name: &str| serde_json::to_string(&data(name)).unwrap();
+        {
+            let old = rusqlite::Connection::open(&path).unwrap();
+            let mut insert = old
+                .prepare(
+                    "INSERT INTO mwauth_session_journal (mj_id, mj_data, mj_expires) \
+                     VALUES (?1, ?2, ?3)",
+                )
+                .unwrap();
+            let rows: [(&str, Option<String>, i64); 5] = [
+                ("a", Some(json("A1")), exp),
+                ("b", Some(json("B")), exp),
+                ("a", Some(json("A2")), exp),
+                ("b", None, 0),
+                ("expired", Some(json("E")), time::now() - 1),
+            ];
+            for (id, data, expires) in rows {
+                insert
+                    .execute(rusqlite::params![id, data, expires])
+                    .unwrap();
+            }
+        }
+        let local = LocalSessions::open_compacting_from(db.clone(), &path, 100, 3)
+            .await
+            .unwrap();
+        local.wait_loaded().await.unwrap();
+        let read: Vec<String> = lock(&local.shared.live).stored.keys().cloned().collect();
+        assert_eq!(read, ["a"]);
+        assert_eq!(local.load("a").await.unwrap().unwrap().0.user_name, "A2");
+        // Past 3 records and 4 × 2 live sessions: a snapshot.
+        for _ in 0..10 {
+            local.save("c", &data("C"), exp).await.unwrap();
+        }
+        wait_for_snapshot(&local).await;
+        let left: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM mwauth_session_journal", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(left, 0, "the old journal is emptied by the snapshot");
+        drop(local);
+        let reopened = LocalSessions::open(db.clone(), &path, 100).await.unwrap();
+        reopened.wait_loaded().await.unwrap();
+        let mut ids: Vec<String> = lock(&reopened.shared.live).stored.keys().cloned().collect();
+        ids.sort();
+        assert_eq!(ids, ["a", "c"]);
+        assert_eq!(reopened.load("a").await.unwrap().unwrap().0.user_name, "A2");
+    }
+
     /// What the writes of the test above leave: s1, s3, … s49 as B1, B3, …; nothing else.
     fn check_s(live: &Stored) {
         assert!(!live.contains_key("old-table") && !live.contains_key("expired"));

@@ -163,20 +163,26 @@ pub struct Replayed {
     pub damaged_bytes: u64,
 }
 
+/// Applies one write read back from a log or journal to `live`: a save whose expiry is
+/// before `now` counts as a delete.
+pub fn apply(live: &mut Stored, id: &str, write: Option<(&str, i64)>, now: i64) {
+    match write {
+        Some((data, expires)) if expires >= now => {
+            live.insert(id.to_string(), (data.into(), expires));
+        }
+        _ => {
+            live.remove(id);
+        }
+    }
+}
+
 /// Applies the log files of `db`, oldest first, to `live` (sessions that expired before
 /// `now` are left out, as deleted).
 pub fn replay(db: &Path, live: &mut Stored, now: i64) -> io::Result<Replayed> {
     let mut seen = Replayed::default();
     for (generation, path) in generations(db)? {
         seen.last_generation = generation;
-        let read = read_file(&path, |(id, write)| match write {
-            Some((data, expires)) if expires >= now => {
-                live.insert(id.to_string(), (data.into(), expires));
-            }
-            _ => {
-                live.remove(id);
-            }
-        })?;
+        let read = read_file(&path, |(id, write)| apply(live, id, write, now))?;
         seen.records += read.records;
         seen.damaged_bytes += read.damaged_bytes;
     }

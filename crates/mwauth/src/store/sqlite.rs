@@ -266,16 +266,8 @@ impl SqliteStore {
         );
         let mut rows = sqlx::query(&journal).fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
-            let id: String = row.get(0);
-            let expires: i64 = row.get(2);
-            match row.get::<Option<String>, _>(1) {
-                Some(data) if expires >= now => {
-                    live.insert(id, (data.into_boxed_str(), expires));
-                }
-                _ => {
-                    live.remove(&id);
-                }
-            }
+            let data: Option<&str> = row.get(1);
+            session_log::apply(&mut live, row.get(0), data.map(|d| (d, row.get(2))), now);
         }
         Ok(live)
     }
