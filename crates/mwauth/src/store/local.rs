@@ -488,6 +488,15 @@ impl SessionStore for LocalSessions {
 mod tests {
     use super::*;
 
+    /// A new database file in a temporary directory of its own, which lives as long as the
+    /// returned `TempDir`.
+    async fn new_file() -> (tempfile::TempDir, PathBuf, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let db = SqliteStore::open(&path).await.unwrap();
+        (dir, path, db)
+    }
+
     fn data(name: &str) -> SessionData {
         SessionData {
             user_id: 7,
@@ -498,9 +507,7 @@ mod tests {
 
     #[tokio::test]
     async fn writes_are_logged_and_read_back_after_a_restart() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let db = SqliteStore::open(&path).await.unwrap();
+        let (_dir, path, db) = new_file().await;
         // A session written before the log existed (an older mwauth) is still live.
         db.save("old-table", &data("T"), time::now() + 600)
             .await
@@ -568,9 +575,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_overlong_session_id_is_refused_and_the_log_stays_readable() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let db = SqliteStore::open(&path).await.unwrap();
+        let (dir, path, db) = new_file().await;
         let local = LocalSessions::open(db.clone(), &path, 100).await.unwrap();
         let exp = time::now() + 600;
         let long = "é".repeat(session_log::MAX_ID);
@@ -596,9 +601,7 @@ mod tests {
     /// logged out), and the first snapshot empties the table.
     #[tokio::test]
     async fn the_journal_table_of_earlier_builds_is_read_then_emptied() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let db = SqliteStore::open(&path).await.unwrap();
+        let (_dir, path, db) = new_file().await;
         let exp = time::now() + 600;
         let json = |name: &str| serde_json::to_string(&data(name)).unwrap();
         {
@@ -671,9 +674,7 @@ mod tests {
     /// covers are deleted: a restart reads back what was live either way.
     #[tokio::test]
     async fn a_snapshot_cut_short_by_a_crash_loses_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let db = SqliteStore::open(&path).await.unwrap();
+        let (_dir, path, db) = new_file().await;
         let exp = time::now() + 600;
         let reopen = || async {
             let local = LocalSessions::open(db.clone(), &path, 1_000_000)
@@ -731,9 +732,7 @@ mod tests {
     /// between them.
     #[tokio::test]
     async fn snapshots_shrink_the_log_and_lose_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let db = SqliteStore::open(&path).await.unwrap();
+        let (_dir, path, db) = new_file().await;
         let local = LocalSessions::open_compacting_from(db.clone(), &path, 1_000_000, 100)
             .await
             .unwrap();
@@ -792,9 +791,7 @@ mod tests {
     /// lock is free.
     #[tokio::test]
     async fn a_held_write_lock_delays_the_snapshot_not_the_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let db = SqliteStore::open(&path).await.unwrap();
+        let (_dir, path, db) = new_file().await;
         let local = LocalSessions::open_compacting_from(db.clone(), &path, 1_000_000, 20)
             .await
             .unwrap();
@@ -826,9 +823,7 @@ mod tests {
 
     #[tokio::test]
     async fn past_max_sessions_the_oldest_anonymous_ones_end_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let db = SqliteStore::open(&path).await.unwrap();
+        let (_dir, path, db) = new_file().await;
         let local = LocalSessions::open(db.clone(), &path, 10).await.unwrap();
         let now = time::now();
         for i in 0..6 {
@@ -863,9 +858,7 @@ mod tests {
     /// eviction or the expiry is seen by the next read, and the copies stay bounded.
     #[tokio::test]
     async fn parsed_sessions_follow_every_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let db = SqliteStore::open(&path).await.unwrap();
+        let (_dir, path, db) = new_file().await;
         let local = LocalSessions::open(db.clone(), &path, 2).await.unwrap();
         let now = time::now();
         local.save("a", &data("A1"), now + 600).await.unwrap();
