@@ -6,10 +6,6 @@
 //! MediaWiki (`--mediawiki URL`); then writes bench/REPORT.md.
 
 use anyhow::{bail, Context as _};
-
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::{Args, Parser, Subcommand};
 use mwauth_bench::client::Endpoint;
 use mwauth_bench::machine;
@@ -19,6 +15,9 @@ use mwauth_bench::scenario::{self, Accounts, Options, Scenario, ScenarioResult};
 use mwauth_bench::stats::fmt_us;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(

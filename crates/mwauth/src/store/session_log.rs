@@ -270,16 +270,15 @@ fn read_file(path: &Path, mut each: impl FnMut(Record<'_>)) -> io::Result<FileRe
             let n = u32::from_le_bytes(rest[..4].try_into().unwrap_or_default()) as usize;
             n > MAX_RECORD || rest.len() >= HEADER + n
         };
-        let kept = rest.len();
+        let done = buf.len() - rest.len();
+        consumed += done as u64;
         if eof || damaged {
-            consumed += (buf.len() - kept) as u64;
             return Ok(FileRead {
                 records,
                 damaged_bytes: len.saturating_sub(consumed),
             });
         }
-        consumed += (buf.len() - kept) as u64;
-        buf.drain(..buf.len() - kept);
+        buf.drain(..done);
     }
 }
 
