@@ -30,6 +30,9 @@ pub struct FileConfig {
     /// closed, within twice this: an idle keep-alive connection, one that sends nothing, or
     /// one that dribbles its headers. A request body must arrive within this time (else 408).
     pub idle_timeout_ms: u64,
+    /// Threads that serve connections, each owning the connections it is given (see
+    /// `workers.rs`); 0: two per core. The first server of a process sets it for the process.
+    pub workers: usize,
     /// How long (milliseconds) a user or bot-password row read from the database may be
     /// reused. Changes made through this server are seen at once; changes made by another
     /// node or process within this time. 0 reads the database for every request.
@@ -52,6 +55,7 @@ impl Default for FileConfig {
             cache_prefix: None,
             max_body_bytes: 8 * 1024 * 1024,
             idle_timeout_ms: 30_000,
+            workers: 0,
             user_cache_ms: 1000,
             max_sessions: 1_000_000,
             wiki: mwauth::Config::default(),
@@ -75,6 +79,9 @@ pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
 pub fn check(file: &FileConfig) -> anyhow::Result<()> {
     if file.idle_timeout_ms == 0 {
         anyhow::bail!("idle_timeout_ms must be at least 1");
+    }
+    if file.workers > 1024 {
+        anyhow::bail!("workers must be at most 1024 (0: two per core)");
     }
     for proxy in &file.wiki.trusted_proxies {
         if !mwauth::user::botpassword::is_ip_range(proxy.trim()) {

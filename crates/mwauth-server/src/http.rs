@@ -32,6 +32,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// See [`watch_idle`].
     pub idle_timeout: Duration,
+    /// Threads that serve connections (see [`crate::workers`]); 0: two per core.
+    pub workers: usize,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             // A zero period would make the watchdog's interval panic; `config::check`
             // refuses 0 in a file, this covers settings made in code.
             idle_timeout: Duration::from_millis(file.idle_timeout_ms.max(1)),
+            workers: file.workers,
         }
     }
 }
@@ -74,11 +77,23 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        // Taken off this runtime's poller, to be registered with the one of the worker that
+        // serves it (crate::workers), which then waits for its readiness itself.
+        let stream = match stream.into_std() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("cannot hand over a connection from {peer}: {e}");
+                continue;
+            }
+        };
         let state = state.clone();
         let stopping = stopping.clone();
         let alive = alive.clone();
-        tokio::spawn(async move {
-            crate::conn::serve(stream, peer, state, stopping).await;
+        crate::workers::serve(state.workers, async move {
+            match tokio::net::TcpStream::from_std(stream) {
+                Ok(stream) => crate::conn::serve(stream, peer, state, stopping).await,
+                Err(e) => tracing::warn!("cannot serve a connection from {peer}: {e}"),
+            }
             drop(alive);
         });
     }

@@ -8,6 +8,7 @@ mod conn;
 pub mod http;
 pub mod log;
 pub mod serve;
+pub mod workers;
 
 use std::path::PathBuf;
 
