@@ -125,3 +125,25 @@ pub fn store_options(settings: &crate::Settings) -> StoreOptions {
         max_sessions: file.max_sessions,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> anyhow::Result<FileConfig> {
+        let file: FileConfig = toml::from_str(text)?;
+        check(&file)?;
+        Ok(file)
+    }
+
+    #[test]
+    fn workers_and_idle_timeout_are_checked() {
+        assert_eq!(parsed("").unwrap().workers, 0);
+        assert_eq!(parsed("workers = 3").unwrap().workers, 3);
+        let err = parsed("workers = 5000").unwrap_err().to_string();
+        assert!(err.contains("workers must be at most 1024"), "{err}");
+        assert!(parsed("workers = -1").is_err());
+        let err = parsed("idle_timeout_ms = 0").unwrap_err().to_string();
+        assert!(err.contains("idle_timeout_ms"), "{err}");
+    }
+}
