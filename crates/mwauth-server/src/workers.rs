@@ -51,7 +51,7 @@ static WORKERS: OnceLock<Option<Workers>> = OnceLock::new();
 /// The process's workers, started by the first call with `count` threads (0: two per core).
 /// None when not even one could be started (threads or runtimes refused by the system):
 /// connections are then served on the caller's runtime, as they would be by tokio::spawn.
-pub fn get(count: usize) -> Option<&'static Workers> {
+fn get(count: usize) -> Option<&'static Workers> {
     WORKERS.get_or_init(|| start(count)).as_ref()
 }
 
@@ -112,10 +112,14 @@ impl Workers {
     pub fn serve(&self, connection: impl Future<Output = ()> + Send + 'static) {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let n = self.workers.len();
-        let worker = (0..n)
+        // `start()` never makes a set without a worker; were one made, this runtime serves.
+        let Some(worker) = (0..n)
             .map(|k| &self.workers[(start + k) % n])
             .min_by_key(|w| w.open.load(Ordering::Relaxed))
-            .expect("at least one worker");
+        else {
+            tokio::spawn(connection);
+            return;
+        };
         worker.open.fetch_add(1, Ordering::Relaxed);
         let open = Open(worker.open.clone());
         let task = Box::pin(async move {
@@ -129,8 +133,9 @@ impl Workers {
         }
     }
 
-    /// Open connections per worker, for tests.
-    pub fn open_connections(&self) -> Vec<usize> {
+    /// Open connections per worker.
+    #[cfg(test)]
+    fn open_connections(&self) -> Vec<usize> {
         self.workers
             .iter()
             .map(|w| w.open.load(Ordering::Relaxed))
