@@ -128,8 +128,12 @@ pub(crate) async fn serve_with_hyper<I>(
         }
     });
     // Header names as MediaWiki (and the other path) spells them: Content-Type, Set-Cookie.
+    // A client that shuts down its sending side after its request (`shutdown(SHUT_WR)`, as
+    // some scripts do) still gets its answer, as from conn.rs and from Apache: by default
+    // hyper takes the end of the input for the client gone and drops the request.
     let conn = http1::Builder::new()
         .title_case_headers(true)
+        .half_close(true)
         .serve_connection(TokioIo::new(io), service);
     watch_idle(conn, activity, idle_timeout, stopping).await;
 }

@@ -312,6 +312,27 @@ async fn unusual_requests_are_handed_to_hyper_with_their_connection() {
     assert!(c.answer(false).await.body.contains("logintoken"));
 }
 
+/// A request followed by the end of the client's sending side (a half-closed connection) is
+/// answered, then the connection closed: on the plain path, and on hyper's (`Connection:
+/// close`, HTTP/1.0).
+#[tokio::test]
+async fn a_request_then_a_half_close_is_answered() {
+    let t = server_with(|_| {}).await;
+    let requests: [&[u8]; 3] = [
+        TOKENS,
+        b"GET /w/api.php?action=query&meta=tokens&format=json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /w/api.php?action=query&meta=tokens&format=json HTTP/1.0\r\n\r\n",
+    ];
+    for request in requests {
+        let mut c = Conn::open(t.server.addr).await;
+        c.send(request).await;
+        c.stream.shutdown().await.unwrap();
+        let a = c.answer(false).await;
+        assert_eq!(a.body, ANON_TOKENS, "{}", String::from_utf8_lossy(request));
+        assert!(c.closed().await, "{}", String::from_utf8_lossy(request));
+    }
+}
+
 /// A body over `max_body_bytes` is refused (413, MediaWiki-shaped) without being read; a
 /// head that does not parse gets hyper's 400; neither takes the server down.
 #[tokio::test]
