@@ -3,7 +3,7 @@
 
 use super::error::{add_warning_in, ApiError, ApiMessage, ErrorFormat};
 use super::i18n::{Lang, Param};
-use super::params::{split_multi, Params, MULTI_LIMIT};
+use super::params::{split_multi_iter, Params, MULTI_LIMIT};
 
 /// ParamValidator's `PARAM_ISMULTI_LIMIT2`: the limit for users with `apihighlimits`.
 const MULTI_LIMIT_HIGH: usize = 500;
@@ -23,9 +23,9 @@ pub struct Context<'a> {
     pub result: Obj,
     pub errorformat: ErrorFormat,
     /// The user language (`uselang`), of messages modules put in their results.
-    pub uselang: Lang,
+    pub uselang: Lang<'a>,
     /// The error formatter's language (`errorlang`; English for `errorformat=bc`).
-    pub errorlang: Lang,
+    pub errorlang: Lang<'a>,
     pub formatversion: u8,
     /// False for JSONP (`callback`), `origin=*` and `Treat-as-Untrusted` requests: they run as
     /// anonymous and may not obtain tokens or log in.
@@ -180,20 +180,22 @@ impl<'a> Context<'a> {
         }
     }
 
-    pub fn multi_enum(
+    /// A multi-value enum parameter: the allowed values given, in the order given, each
+    /// once (borrowed from `allowed`: no allocation per value); unknown ones are warned about.
+    pub fn multi_enum<'v>(
         &mut self,
         module_path: &str,
         name: &str,
-        allowed: &[&str],
-        default: &[&str],
-    ) -> Result<Vec<String>, ApiError> {
+        allowed: &[&'v str],
+        default: &[&'v str],
+    ) -> Result<Vec<&'v str>, ApiError> {
         let Some(raw) = self.params.get(name).map(str::to_string) else {
-            return Ok(default.iter().map(|s| s.to_string()).collect());
+            return Ok(default.to_vec());
         };
         // MediaWiki warns about a cleaned value as it reads it, before judging the values.
         self.warn_badutf8(module_path);
-        let values = split_multi(&raw);
-        if values.len() > MULTI_LIMIT {
+        let count = split_multi_iter(&raw).count();
+        if count > MULTI_LIMIT {
             return Err(ApiError::from_msg(
                 ApiMessage::new("toomanyvalues", "paramvalidator-toomanyvalues", &[])
                     .plaintext()
@@ -209,16 +211,17 @@ impl<'a> Context<'a> {
                     ]),
             ));
         }
-        let mut good: Vec<String> = Vec::new();
+        let mut good: Vec<&'v str> = Vec::with_capacity(count);
         let mut bad: Vec<String> = Vec::new();
-        for v in values {
-            if allowed.contains(&v.as_str()) {
-                if !good.contains(&v) {
-                    good.push(v);
+        for v in split_multi_iter(&raw) {
+            match allowed.iter().find(|a| **a == v) {
+                Some(a) => {
+                    if !good.contains(a) {
+                        good.push(a);
+                    }
                 }
-            } else {
                 // ParamValidator reports every unrecognized value, repeats included.
-                bad.push(v);
+                None => bad.push(v.to_string()),
             }
         }
         if !bad.is_empty() {
@@ -244,17 +247,21 @@ impl<'a> Context<'a> {
 
     /// [`Context::multi_enum`] of a parameter with ParamValidator's PARAM_ALL: the value `*`
     /// alone stands for every allowed value.
-    pub fn multi_enum_all(
+    pub fn multi_enum_all<'v>(
         &mut self,
         module_path: &str,
         name: &str,
-        allowed: &[&str],
-        default: &[&str],
-    ) -> Result<Vec<String>, ApiError> {
-        if self.params.peek(name).map(split_multi) == Some(vec!["*".to_string()]) {
+        allowed: &[&'v str],
+        default: &[&'v str],
+    ) -> Result<Vec<&'v str>, ApiError> {
+        let all = self
+            .params
+            .peek(name)
+            .is_some_and(|v| split_multi_iter(v).eq(["*"]));
+        if all {
             self.params.get(name);
             self.warn_badutf8(module_path);
-            return Ok(allowed.iter().map(|s| s.to_string()).collect());
+            return Ok(allowed.to_vec());
         }
         self.multi_enum(module_path, name, allowed, default)
     }

@@ -55,6 +55,7 @@
 
 use super::messages;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -144,27 +145,28 @@ pub fn canonical_code(code: &str) -> String {
 }
 
 /// The user language's code for a `uselang` value (absent: `user`).
-pub fn user_language(uselang: Option<&str>) -> String {
+pub fn user_language(uselang: Option<&str>) -> Cow<'static, str> {
     match uselang.unwrap_or("user") {
         // The user's `language` preference: mwauth keeps no preferences, so the default.
-        "user" | "content" => CONTENT_LANGUAGE.to_string(),
+        "user" | "content" => Cow::Borrowed(CONTENT_LANGUAGE),
         other => {
             let code = sanitize_code(other);
             if code == CONTENT_LANGUAGE {
-                code
+                Cow::Borrowed(CONTENT_LANGUAGE)
             } else {
-                canonical_code(&code)
+                Cow::Owned(canonical_code(&code))
             }
         }
     }
 }
 
 /// The error formatter's language code for an `errorlang` value (absent: `uselang`).
-pub fn error_language(errorlang: Option<&str>, user_language: &str) -> String {
+pub fn error_language(errorlang: Option<&str>, user_language: &str) -> Cow<'static, str> {
     match errorlang.unwrap_or("uselang") {
-        "uselang" => user_language.to_string(),
-        "content" => CONTENT_LANGUAGE.to_string(),
-        other => canonical_code(&sanitize_code(other)),
+        "uselang" if user_language == CONTENT_LANGUAGE => Cow::Borrowed(CONTENT_LANGUAGE),
+        "uselang" => Cow::Owned(user_language.to_string()),
+        "content" => Cow::Borrowed(CONTENT_LANGUAGE),
+        other => Cow::Owned(canonical_code(&sanitize_code(other))),
     }
 }
 
@@ -173,23 +175,33 @@ pub fn error_language(errorlang: Option<&str>, user_language: &str) -> String {
 // ---------------------------------------------------------------------------------------
 
 /// A language messages are rendered in, and the site name its messages may mention.
+/// Borrowed where it can be: a request makes two, and English with the configured site
+/// name, by far the most common, then costs no allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lang {
-    code: String,
-    sitename: String,
+pub struct Lang<'s> {
+    code: Cow<'static, str>,
+    sitename: Cow<'s, str>,
 }
 
-impl Lang {
-    pub fn new(code: &str, sitename: &str) -> Lang {
+impl<'s> Lang<'s> {
+    pub fn new(code: impl Into<Cow<'static, str>>, sitename: &'s str) -> Lang<'s> {
         Lang {
-            code: code.to_string(),
-            sitename: sitename.to_string(),
+            code: code.into(),
+            sitename: Cow::Borrowed(sitename),
         }
     }
 
     /// English, the content language (and the only language of `errorformat=bc`).
-    pub fn en() -> Lang {
+    pub fn en() -> Lang<'static> {
         Lang::new(CONTENT_LANGUAGE, "MediaWiki")
+    }
+
+    /// The same language owning its site name, to outlive the configuration it borrows.
+    pub fn into_owned(self) -> Lang<'static> {
+        Lang {
+            code: self.code,
+            sitename: Cow::Owned(self.sitename.into_owned()),
+        }
     }
 
     pub fn code(&self) -> &str {
@@ -206,8 +218,8 @@ impl Lang {
     fn chain(&self) -> Vec<&str> {
         let mut chain = Vec::new();
         if is_builtin_code(&self.code) && self.code != CONTENT_LANGUAGE {
-            chain.push(self.code.as_str());
-            if let Some(f) = catalogue().data.fallback.get(&self.code) {
+            chain.push(&*self.code);
+            if let Some(f) = catalogue().data.fallback.get(&*self.code) {
                 chain.extend(
                     f.iter()
                         .map(String::as_str)
@@ -388,7 +400,8 @@ impl Lang {
         let data = &catalogue().data;
         let digits = n.unsigned_abs().to_string();
         let root = ("0123456789".to_string(), ",".to_string(), 0, 0);
-        let (icu_digits, icu_group, primary, secondary) = data.icu.get(&self.code).unwrap_or(&root);
+        let (icu_digits, icu_group, primary, secondary) =
+            data.icu.get(&*self.code).unwrap_or(&root);
         let min_grouping = self.inherited(&data.mingrouping).copied().unwrap_or(0);
         let formatted = if min_grouping > 0 && digits.len() < min_grouping + primary {
             digits
@@ -443,7 +456,7 @@ impl Lang {
         let mut s = s.to_string();
         let tables = [
             self.inherited(&data.digits).cloned(),
-            data.icu.get(&self.code).map(|(d, ..)| d.clone()),
+            data.icu.get(&*self.code).map(|(d, ..)| d.clone()),
         ];
         for table in tables.into_iter().flatten() {
             for (d, c) in table.chars().enumerate() {
@@ -567,19 +580,19 @@ impl Lang {
                 }
                 "grammar" => {
                     let word = args().into_iter().next().unwrap_or_default();
-                    return match (self.code.as_str(), first) {
+                    return match (&*self.code, first) {
                         ("sl", "mestnik") => format!("o {word}"),
                         ("sl", "orodnik") => format!("z {word}"),
                         _ => word,
                     };
                 }
                 "ns" if ["project", "4"].contains(&first.to_ascii_lowercase().as_str()) => {
-                    return self.sitename.clone();
+                    return self.sitename.to_string();
                 }
                 _ => {}
             }
         } else if name == "SITENAME" {
-            return self.sitename.clone();
+            return self.sitename.to_string();
         }
         format!("{{{{{}}}}}", expanded.join("|"))
     }
@@ -1369,8 +1382,8 @@ fn split_operators(token: &str) -> Vec<&str> {
 mod tests {
     use super::*;
 
-    fn lang(code: &str) -> Lang {
-        Lang::new(code, "OracleWiki")
+    fn lang(code: &str) -> Lang<'static> {
+        Lang::new(code.to_string(), "OracleWiki")
     }
 
     fn plain(v: &[&str]) -> Vec<Param> {

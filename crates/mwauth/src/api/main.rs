@@ -119,14 +119,15 @@ pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
     };
     // ApiMain::__construct: the user language, and the error formatter's (see `i18n`).
     let sitename = services.config.sitename.as_str();
-    let uselang = Lang::new(&i18n::user_language(params.peek("uselang")), sitename);
+    let uselang_code = i18n::user_language(params.peek("uselang"));
     let errorlang = match errorformat {
         ErrorFormat::Bc => Lang::new(i18n::CONTENT_LANGUAGE, sitename),
         _ => Lang::new(
-            &i18n::error_language(params.peek("errorlang"), uselang.code()),
+            i18n::error_language(params.peek("errorlang"), &uselang_code),
             sitename,
         ),
     };
+    let uselang = Lang::new(uselang_code, sitename);
 
     let loaded = if same_origin {
         sessions::load_with(services, &req.cookies, req.client_ip, req.https).await

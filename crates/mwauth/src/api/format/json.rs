@@ -142,6 +142,17 @@ fn newline(out: &mut String, style: JsonStyle, depth: usize) {
     }
 }
 
+/// Bytes copied as they are: printable ASCII but `"` and `\`.
+static PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        table[b] = b != b'"' as usize && b != b'\\' as usize;
+        b += 1;
+    }
+    table
+};
+
 fn write_str(out: &mut String, s: &str, ascii: bool) {
     out.push('"');
     // Runs of characters that need no escape are copied whole; most strings (names, codes)
@@ -151,7 +162,7 @@ fn write_str(out: &mut String, s: &str, ascii: bool) {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+        if PLAIN[b as usize] {
             i += 1;
             continue;
         }

@@ -24,7 +24,7 @@ pub const MESSAGE_FORMATS: &[&str] = &["html", "wikitext", "raw", "none"];
 #[derive(Debug, Clone)]
 pub struct MessageFormatter {
     pub format: MessageFormat,
-    pub lang: Lang,
+    pub lang: Lang<'static>,
     /// `$wgArticlePath` without its `$1`, for links in `html`.
     pub article_path: String,
 }
@@ -41,7 +41,7 @@ pub fn message_format(ctx: &mut Context<'_>, param: &str) -> Result<MessageForma
     };
     Ok(MessageFormatter {
         format,
-        lang: ctx.uselang.clone(),
+        lang: ctx.uselang.clone().into_owned(),
         article_path: ctx.article_path(),
     })
 }

@@ -231,7 +231,8 @@ fn deprecated_multi(
         return Ok(None);
     }
     warn_deprecated(ctx, name);
-    ctx.multi_enum("paraminfo", name, allowed, &[]).map(Some)
+    ctx.multi_enum("paraminfo", name, allowed, &[])
+        .map(|v| Some(v.into_iter().map(str::to_string).collect()))
 }
 
 /// A deprecated string parameter used as a flag: PHP's truthiness (`""` and `"0"` are false).

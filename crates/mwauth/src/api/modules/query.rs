@@ -9,7 +9,7 @@
 use super::{authmanagerinfo, siteinfo, tokens, userinfo, ModuleInfo};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::params::split_multi;
+use crate::api::params::split_multi_iter;
 use crate::api::params_spec::{ModuleDoc, ParamSpec, ParamType};
 
 pub const INFO: ModuleInfo = ModuleInfo {
@@ -27,15 +27,13 @@ const META: &[&str] = &["authmanagerinfo", "siteinfo", "tokens", "userinfo"];
 /// query that runs none of those is public.
 pub fn is_public(ctx: &Context<'_>) -> bool {
     let meta = ctx.params.peek("meta").unwrap_or("");
-    !split_multi(meta)
-        .iter()
-        .any(|m| m != "siteinfo" && META.contains(&m.as_str()))
+    !split_multi_iter(meta).any(|m| m != "siteinfo" && META.contains(&m))
 }
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let metas = ctx.multi_enum("query", "meta", META, &[])?;
     for meta in metas {
-        match meta.as_str() {
+        match meta {
             "tokens" => tokens::execute(ctx)
                 .await
                 .map_err(|e| e.in_module("query+tokens"))?,

@@ -85,14 +85,14 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     ctx.params.get("siinlanguagecode");
     let stats = if props
         .iter()
-        .any(|p| p == "statistics" || (p == "usergroups" && numberingroup))
+        .any(|p| *p == "statistics" || (*p == "usergroups" && numberingroup))
     {
         Some(Stats::count(ctx).await)
     } else {
         None
     };
     for prop in props {
-        let value: Value = match prop.as_str() {
+        let value: Value = match prop {
             "general" => general(ctx).into(),
             "namespaces" => namespaces(&ctx.services.config.sitename).into(),
             "namespacealiases" => namespace_aliases().into(),
@@ -164,7 +164,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             "uploaddialog" => cached(&UPLOAD_DIALOG, || convert(&data("uploaddialog"), "")),
             _ => continue,
         };
-        ctx.result.obj_mut("query", false).set(&prop, value);
+        ctx.result.obj_mut("query", false).set(prop, value);
     }
     Ok(())
 }

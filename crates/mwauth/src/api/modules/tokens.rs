@@ -22,7 +22,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     }
     let mut tokens = Obj::new();
     for kind in types {
-        let value = ctx.token(&kind);
+        let value = ctx.token(kind);
         tokens.set(&format!("{kind}token"), value);
     }
     ctx.result.obj_mut("query", false).set("tokens", tokens);

@@ -46,7 +46,7 @@ const PROPS: &[&str] = &[
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let props = ctx.multi_enum_all("query+userinfo", "uiprop", PROPS, &[])?;
-    let has = |p: &str| props.iter().any(|x| x == p);
+    let has = |p: &str| props.contains(&p);
     let mut info = Obj::new()
         .with("id", ctx.user_id())
         .with("name", ctx.user_name());
