@@ -6,7 +6,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use mwauth::api::format::json::{self, JsonStyle};
 use mwauth::api::format::xml;
 use mwauth::api::params::Params;
-use mwauth::api::request::ApiRequest;
+use mwauth::api::request::{ApiRequest, Pairs};
 use mwauth::api::result::{List, Obj};
 use mwauth::session::cookie::parse_cookie_header;
 use mwauth::session::token;
@@ -15,8 +15,18 @@ use std::hint::black_box;
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
 const NOW: i64 = 1_700_000_000;
 
-fn pairs(s: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(s.as_bytes()).into_owned().collect()
+fn pairs(s: &str) -> Pairs<'static> {
+    cows(
+        &form_urlencoded::parse(s.as_bytes())
+            .into_owned()
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn cows(v: &[(String, String)]) -> Pairs<'static> {
+    v.iter()
+        .map(|(k, v)| (k.clone().into(), v.clone().into()))
+        .collect()
 }
 
 fn params(c: &mut Criterion) {
@@ -165,7 +175,7 @@ fn execute(c: &mut Criterion) {
     let get = |query: &str, cookies: &[(String, String)]| {
         let mut req = ApiRequest::new("GET");
         req.query = pairs(query);
-        req.cookies = cookies.to_vec();
+        req.cookies = cows(cookies);
         req
     };
     let cookies_of = |res: &mwauth::api::ApiResponse, jar: &mut Vec<(String, String)>| {
@@ -201,7 +211,7 @@ fn execute(c: &mut Criterion) {
         ),
         ("lgtoken".into(), login_token.into()),
     ];
-    login.cookies = jar.clone();
+    login.cookies = cows(&jar);
     let res = send(&login);
     assert!(String::from_utf8_lossy(&res.body).contains("Success"));
     cookies_of(&res, &mut jar);

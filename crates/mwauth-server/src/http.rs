@@ -359,7 +359,7 @@ fn log_request(
     head: &Head<'_>,
     action: Option<&str>,
     res: &ApiResponse,
-    req: &ApiRequest,
+    req: &ApiRequest<'_>,
     started: Instant,
 ) {
     if tracing::enabled!(tracing::Level::INFO) {
@@ -402,18 +402,18 @@ async fn api_php(state: &AppState, peer: SocketAddr, head: &Head<'_>, body: &[u8
 
 /// The `action` the core ran, for the log line: as `Params` reads it (`$_POST + $_GET`), the
 /// body's value wins over the query string's, and the last of a repeated name counts.
-fn request_action(req: &ApiRequest) -> &str {
+fn request_action<'r>(req: &'r ApiRequest<'_>) -> &'r str {
     last_action(&req.body)
         .or_else(|| last_action(&req.query))
         .unwrap_or("-")
 }
 
-fn last_action(pairs: &[(String, String)]) -> Option<&str> {
+fn last_action<'p>(pairs: &'p [(Cow<'_, str>, Cow<'_, str>)]) -> Option<&'p str> {
     pairs
         .iter()
         .rev()
         .find(|(k, _)| k == "action")
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_ref())
 }
 
 /// A body over `max_body_bytes`: refused with a MediaWiki-shaped error (HTTP 413) in the
@@ -421,9 +421,9 @@ fn last_action(pairs: &[(String, String)]) -> Option<&str> {
 fn too_large(state: &AppState, query: Option<&str>, host: Option<&str>) -> ApiResponse {
     let mut req = ApiRequest::new("POST");
     if let Some(q) = query {
-        req.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
+        req.query = api::request::parse_form(q.as_bytes()).collect();
     }
-    req.host = host.unwrap_or("localhost").to_string();
+    req.host = Cow::Borrowed(host.unwrap_or("localhost"));
     let limit = state.max_body_bytes.to_string();
     api::main::refuse(
         &state.services,
@@ -435,15 +435,15 @@ fn too_large(state: &AppState, query: Option<&str>, host: Option<&str>) -> ApiRe
     )
 }
 
-async fn build_request(
+async fn build_request<'b>(
     state: &AppState,
     peer: SocketAddr,
-    head: &Head<'_>,
-    body: &[u8],
-) -> ApiRequest {
+    head: &Head<'b>,
+    body: &'b [u8],
+) -> ApiRequest<'b> {
     let mut req = ApiRequest::new(head.method);
     if let Some(q) = head.query {
-        req.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
+        req.query = api::request::parse_form(q.as_bytes()).collect();
     }
     let mut ctype = "";
     let mut host = None;
@@ -454,7 +454,16 @@ async fn build_request(
             // to replace, which is almost always.
             match std::str::from_utf8(h.value) {
                 Ok(text) => parse_cookie_header(text, &mut req.cookies),
-                Err(_) => parse_cookie_header(&String::from_utf8_lossy(h.value), &mut req.cookies),
+                Err(_) => {
+                    let text = String::from_utf8_lossy(h.value);
+                    let mut pairs = Vec::new();
+                    parse_cookie_header(&text, &mut pairs);
+                    req.cookies.extend(
+                        pairs
+                            .into_iter()
+                            .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned()))),
+                    );
+                }
             }
         } else if h.name.eq_ignore_ascii_case("host") {
             host = host.or(std::str::from_utf8(h.value).ok());
@@ -466,22 +475,23 @@ async fn build_request(
             .iter()
             .find(|n| h.name.eq_ignore_ascii_case(n))
         {
-            req.headers.push((
-                name.to_string(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            ));
+            req.headers.push((name, String::from_utf8_lossy(h.value)));
         }
     }
     if head.method == "POST" {
         let ctype = ctype.to_ascii_lowercase();
         if ctype.starts_with("application/x-www-form-urlencoded") {
-            req.body = form_urlencoded::parse(body).into_owned().collect();
+            req.body = api::request::parse_form(body).collect();
         } else if ctype.starts_with("multipart/form-data") {
-            req.body = parse_multipart(&ctype, body).await;
+            req.body = parse_multipart(&ctype, body)
+                .await
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
+                .collect();
         }
     }
     if let Some(host) = host {
-        host.clone_into(&mut req.host);
+        req.host = Cow::Borrowed(host);
     }
     (req.client_ip, req.https) =
         client_address(&state.services.config.trusted_proxies, peer.ip(), head);
@@ -568,10 +578,8 @@ mod tests {
     /// of a repeated name.
     #[test]
     fn the_logged_action_is_the_one_the_core_runs() {
-        let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
-            p.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
+        let pairs = |p: &[(&'static str, &'static str)]| -> api::request::Pairs<'static> {
+            p.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
         };
         let mut req = ApiRequest::new("POST");
         assert_eq!(request_action(&req), "-");
@@ -582,7 +590,7 @@ mod tests {
         let sent = b"action=logout&token=%2B%5C";
         let mut posted = ApiRequest::new("POST");
         posted.query = pairs(&[("action", "query")]);
-        posted.body = form_urlencoded::parse(sent).into_owned().collect();
+        posted.body = api::request::parse_form(sent).collect();
         assert_eq!(request_action(&posted), "logout");
     }
 }

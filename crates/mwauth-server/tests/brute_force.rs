@@ -67,16 +67,19 @@ async fn login_from(
 ) -> serde_json::Value {
     let send = |method: &str, pairs: &[(&str, &str)], cookies: &[(String, String)]| {
         let mut req = ApiRequest::new(method);
-        let pairs: Vec<(String, String)> = pairs
+        let pairs: mwauth::api::request::Pairs<'static> = pairs
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.to_string().into(), v.to_string().into()))
             .collect();
         if method == "GET" {
             req.query = pairs;
         } else {
             req.body = pairs;
         }
-        req.cookies = cookies.to_vec();
+        req.cookies = cookies
+            .iter()
+            .map(|(k, v)| (k.clone().into(), v.clone().into()))
+            .collect();
         req.client_ip = ip;
         req
     };

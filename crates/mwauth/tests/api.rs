@@ -84,13 +84,17 @@ impl<'a> Client<'a> {
         let mut req = ApiRequest::new(method);
         req.query = query
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect();
         req.body = body
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect();
-        req.cookies = self.jar.clone();
+        req.cookies = self
+            .jar
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
+            .collect();
         let res = execute(&self.wiki.services, &req).await;
         for line in res.set_cookies() {
             let (pair, attrs) = line.split_once(';').unwrap_or((line, ""));
@@ -616,8 +620,8 @@ async fn cors_allows_configured_origins_with_credentials_and_refuses_others() {
                 ("origin".into(), origin.into()),
             ];
             req.headers = vec![
-                ("origin".into(), header.into()),
-                ("access-control-request-method".into(), "POST".into()),
+                ("origin", header.into()),
+                ("access-control-request-method", "POST".into()),
             ];
             execute(&services, &req).await
         }

@@ -3,6 +3,7 @@
 //! Covers the form tokens, that GET never logs out, that pages and api.php share sessions,
 //! account creation and bot-password management, escaping, and the security headers.
 
+use mwauth::api::request::Pairs;
 use mwauth::api::{self, ApiRequest, ApiResponse};
 use mwauth::auth::HashPool;
 use mwauth::store::sqlite::SqliteStore;
@@ -173,17 +174,25 @@ impl<'a> Client<'a> {
         }
     }
 
-    fn request(&self, method: &str, query: &[(&str, &str)], body: &[(&str, &str)]) -> ApiRequest {
+    fn request(
+        &self,
+        method: &str,
+        query: &[(&str, &str)],
+        body: &[(&str, &str)],
+    ) -> ApiRequest<'static> {
+        let own = |v: &[(&str, &str)]| -> Pairs<'static> {
+            v.iter()
+                .map(|(k, v)| (k.to_string().into(), v.to_string().into()))
+                .collect()
+        };
         let mut req = ApiRequest::new(method);
-        req.query = query
+        req.query = own(query);
+        req.body = own(body);
+        req.cookies = self
+            .jar
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.clone().into(), v.clone().into()))
             .collect();
-        req.body = body
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        req.cookies = self.jar.clone();
         req
     }
 

@@ -16,7 +16,7 @@ use crate::Services;
 
 pub struct Context<'a> {
     pub services: &'a Services,
-    pub req: &'a ApiRequest,
+    pub req: &'a ApiRequest<'a>,
     pub params: Params<'a>,
     pub session: Session,
     pub user: Option<std::sync::Arc<UserRecord>>,

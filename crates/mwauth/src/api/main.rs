@@ -55,7 +55,7 @@ struct Output {
     cache_control: (Cow<'static, str>, Option<String>),
 }
 
-pub async fn execute(services: &Services, req: &ApiRequest) -> ApiResponse {
+pub async fn execute(services: &Services, req: &ApiRequest<'_>) -> ApiResponse {
     let mut params = Params::from_request(req);
     for p in MAIN_PARAMS {
         params.get(p);
@@ -221,7 +221,7 @@ fn handle_cors(
         .iter()
         .chain(req.query.iter())
         .find(|(k, _)| k == "origin")
-        .map(|(_, v)| v.as_str())?;
+        .map(|(_, v)| v.as_ref())?;
     let (matched, allow_origin, allow_credentials, timing) = if origin_param == "*" {
         (true, "*".to_string(), "false", None)
     } else {
@@ -366,7 +366,7 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     if let Some(max_lag) = ctx.integer("maxlag")? {
         check_max_lag(ctx, max_lag)?;
     }
-    if !["GET", "HEAD", "POST", "OPTIONS"].contains(&ctx.req.method.as_str()) {
+    if !["GET", "HEAD", "POST", "OPTIONS"].contains(&&*ctx.req.method) {
         return Err(ApiError::new("invalidmethod", "apierror-invalidmethod", &[]).status(405));
     }
     if module.must_be_posted && !ctx.req.was_posted() {

@@ -48,7 +48,7 @@ fn name_class(name: &str) -> u64 {
 pub const MULTI_LIMIT: usize = 50;
 
 impl<'a> Params<'a> {
-    pub fn from_request(req: &'a ApiRequest) -> Params<'a> {
+    pub fn from_request(req: &'a ApiRequest<'_>) -> Params<'a> {
         let mut p = Params::default();
         // `$_POST + $_GET`: body names first, then query names the body lacks; within one
         // source PHP keeps the last of repeated names, and the body's value wins over the
@@ -189,11 +189,12 @@ pub const MAX_INPUT_VARS: usize = 1000;
 /// What PHP and WebRequest make of raw pairs before MediaWiki sees them: at most
 /// [`MAX_INPUT_VARS`] of them; names cut at a NUL byte, with spaces and dots turned into
 /// underscores (PHP's register_variable); values in Unicode NFC (UtfNormal\Validator).
-fn php_input(
-    pairs: &[(String, String)],
-) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>, bool)> {
+fn php_input<'p>(
+    pairs: &'p [(Cow<'_, str>, Cow<'_, str>)],
+) -> impl Iterator<Item = (Cow<'p, str>, Cow<'p, str>, bool)> {
     use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
     pairs.iter().take(MAX_INPUT_VARS).filter_map(|(k, v)| {
+        let (k, v): (&'p str, &'p str) = (k, v);
         let name: Cow<'_, str> = if k.bytes().any(|b| matches!(b, b'\0' | b' ' | b'.')) {
             k.split('\0')
                 .next()
@@ -224,14 +225,14 @@ fn php_input(
         // Most values are plain printable ASCII: nothing to clean, nothing to copy.
         let plain = v.bytes().all(|b| (0x20..0x7f).contains(&b));
         if plain {
-            return Some((name, Cow::Borrowed(v.as_str()), false));
+            return Some((name, Cow::Borrowed(v), false));
         }
         let value: String = match is_nfc_quick(v.chars()) {
             IsNormalized::Yes => v.chars().map(controls_out).collect(),
             _ => v.nfc().map(controls_out).collect(),
         };
         // A U+FFFD already there most likely replaced invalid UTF-8 in the HTTP layer.
-        let cleaned = value != *v || v.contains('\u{FFFD}');
+        let cleaned = value != v || v.contains('\u{FFFD}');
         Some((name, Cow::Owned(value), cleaned))
     })
 }
@@ -296,7 +297,7 @@ mod tests {
             ("x\0y".into(), "2".into()),
         ];
         req.query
-            .extend((0..2000).map(|i| (format!("p{i}"), "v".to_string())));
+            .extend((0..2000).map(|i| (format!("p{i}").into(), "v".into())));
         let mut p = Params::from_request(&req);
         assert_eq!(p.get("lg_name"), Some("\u{e9}"));
         assert_eq!(p.get("a_b"), Some("1"));

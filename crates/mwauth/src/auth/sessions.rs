@@ -16,6 +16,7 @@ use crate::session::token::constant_time_eq;
 use crate::session::{is_valid_session_id, Provider, Session, SessionData, SetCookie};
 use crate::user::{botpassword, UserRecord};
 use crate::{Config, Services};
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -35,7 +36,7 @@ pub struct Loaded {
 
 /// The cookie `{prefix}{suffix}`, found without building its name.
 fn prefixed_cookie<'a>(
-    cookies: &'a [(String, String)],
+    cookies: &'a [(Cow<'a, str>, Cow<'a, str>)],
     prefix: &str,
     suffix: &str,
 ) -> Option<&'a str> {
@@ -44,7 +45,7 @@ fn prefixed_cookie<'a>(
         .find(|(k, _)| {
             k.len() == prefix.len() + suffix.len() && k.starts_with(prefix) && k.ends_with(suffix)
         })
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_ref())
 }
 
 /// What follows the cookie prefix in the name of each provider's session cookie.
@@ -77,7 +78,11 @@ impl Loaded {
     }
 }
 
-pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr) -> Loaded {
+pub async fn load(
+    services: &Services,
+    cookies: &[(Cow<'_, str>, Cow<'_, str>)],
+    ip: IpAddr,
+) -> Loaded {
     load_with(services, cookies, ip, false).await
 }
 
@@ -90,7 +95,7 @@ pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr)
 ///   the id the client sent: no fixation).
 pub async fn load_with(
     services: &Services,
-    cookies: &[(String, String)],
+    cookies: &[(Cow<'_, str>, Cow<'_, str>)],
     ip: IpAddr,
     https: bool,
 ) -> Loaded {
@@ -354,7 +359,10 @@ pub fn user_cookies(
 
 /// WebResponse::setCookie never deletes a cookie the client did not send (nor one this
 /// response did not set first): logging out without a `Token` cookie clears no `Token`.
-pub fn drop_needless_deletions(cookies: &mut Vec<SetCookie>, sent: &[(String, String)]) {
+pub fn drop_needless_deletions(
+    cookies: &mut Vec<SetCookie>,
+    sent: &[(Cow<'_, str>, Cow<'_, str>)],
+) {
     // A cookie set twice in one response (a fresh session id replaced by a login's) is sent
     // once, with its last value.
     let mut seen: Vec<String> = Vec::new();

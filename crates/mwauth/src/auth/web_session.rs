@@ -11,13 +11,18 @@ use super::sessions::{self, Loaded};
 use crate::session::{random_hex, Provider, Session, SessionData, SetCookie};
 use crate::user::UserRecord;
 use crate::Services;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// SessionManager::getSessionForRequest for index.php: the API's providers but the
 /// bot-password one.
-pub async fn load(services: &Services, cookies: &[(String, String)], ip: IpAddr) -> Loaded {
+pub async fn load(
+    services: &Services,
+    cookies: &[(Cow<'_, str>, Cow<'_, str>)],
+    ip: IpAddr,
+) -> Loaded {
     let bp = sessions::session_cookie_name(&services.config, Provider::BotPassword);
-    let cookies: Vec<(String, String)> =
+    let cookies: Vec<(Cow<'_, str>, Cow<'_, str>)> =
         cookies.iter().filter(|(n, _)| *n != bp).cloned().collect();
     sessions::load(services, &cookies, ip).await
 }

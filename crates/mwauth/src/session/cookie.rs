@@ -1,6 +1,8 @@
 //! Set-Cookie lines exactly as MediaWiki's WebResponse::setCookie writes them:
 //! `NAME=VALUE; expires=…; Max-Age=N; path=/; secure; HttpOnly; SameSite=…`.
 
+use std::borrow::Cow;
+
 /// One cookie to set or clear.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetCookie {
@@ -62,20 +64,23 @@ fn encode_value(v: &str, out: &mut String) {
 
 /// Parses a Cookie request header into (name, value) pairs, percent-decoding values as PHP
 /// does for `$_COOKIE`.
-pub fn parse_cookie_header(header: &str, out: &mut Vec<(String, String)>) {
+/// Names and values are borrowed from `header` unless a value had to be decoded.
+pub fn parse_cookie_header<'h>(header: &'h str, out: &mut Vec<(Cow<'h, str>, Cow<'h, str>)>) {
     for part in header.split(';') {
         let part = part.trim();
         if let Some((name, value)) = part.split_once('=') {
             // PHP splits the header on `;` only and percent-decodes each value, leaving `+`
             // as it is (a `&` inside a value is part of it).
             let value = if value.contains('%') {
-                percent_encoding::percent_decode_str(value)
-                    .decode_utf8_lossy()
-                    .into_owned()
+                Cow::Owned(
+                    percent_encoding::percent_decode_str(value)
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                )
             } else {
-                value.to_string()
+                Cow::Borrowed(value)
             };
-            out.push((name.trim().to_string(), value));
+            out.push((Cow::Borrowed(name.trim()), value));
         }
     }
 }
@@ -83,6 +88,7 @@ pub fn parse_cookie_header(header: &str, out: &mut Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     #[test]
     fn cleared_cookie_is_written_as_mediawiki_writes_it() {
@@ -118,7 +124,13 @@ mod tests {
     fn parses_cookie_header() {
         let mut v = Vec::new();
         parse_cookie_header("a=1; w_session=abc; n=Ali%20ce; p=a+b", &mut v);
-        assert_eq!(v[2], ("n".to_string(), "Ali ce".to_string()));
+        assert_eq!(v[2], ("n".into(), "Ali ce".into()));
         assert_eq!(v[3].1, "a+b");
+        // Nothing decoded: borrowed from the header, not copied.
+        assert!(matches!(
+            v[1],
+            (Cow::Borrowed("w_session"), Cow::Borrowed("abc"))
+        ));
+        assert!(matches!(v[2].1, Cow::Owned(_)));
     }
 }

@@ -100,7 +100,7 @@ fn reauthenticate(ctx: &mut Ctx<'_>) -> Output {
         .query
         .iter()
         .filter(|(k, _)| k != "title")
-        .cloned()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     if ctx.posted() {
         let added: Vec<(String, String)> = ctx
@@ -108,7 +108,7 @@ fn reauthenticate(ctx: &mut Ctx<'_>) -> Output {
             .body
             .iter()
             .filter(|pair| !ctx.req.query.contains(pair))
-            .cloned()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         if !added.is_empty() {
             // MWCryptRand::generateHex( 6 ): one key among the few this session keeps.
@@ -269,7 +269,7 @@ async fn edit(
     }
     if ctx.posted() {
         let op = ctx.form("op").unwrap_or("");
-        state = FormState::sent(&ctx.req.body);
+        state = FormState::sent(&crate::api::request::owned_pairs(&ctx.req.body));
         if !ctx.check_edit_token("") {
             errors.push(messages::SESSIONFAILURE.into());
         } else if op == "cancel" {

@@ -29,7 +29,7 @@ use crate::user::{rights, UserRecord};
 use crate::{time, Config, Services};
 
 /// The request a page gets: the same framework-free shape as the API's.
-pub type WebRequest = ApiRequest;
+pub type WebRequest<'r> = ApiRequest<'r>;
 /// The answer of a page.
 pub type WebResponse = ApiResponse;
 
@@ -187,7 +187,7 @@ pub(crate) enum TokenCheck {
 /// One page request: the session it belongs to and what it will send back.
 pub(crate) struct Ctx<'a> {
     pub services: &'a Services,
-    pub req: &'a WebRequest,
+    pub req: &'a WebRequest<'a>,
     pub session: Session,
     pub user: Option<std::sync::Arc<UserRecord>>,
     pub now: i64,
@@ -216,7 +216,7 @@ impl<'a> Ctx<'a> {
             .body
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// WebRequest::getVal: the POST body's value, else the query string's.
@@ -226,7 +226,7 @@ impl<'a> Ctx<'a> {
                 .query
                 .iter()
                 .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
+                .map(|(_, v)| v.as_ref())
         })
     }
 
@@ -414,7 +414,7 @@ impl ReturnTo {
 /// a `title` parameter wins over it, as in MediaWiki.
 pub async fn execute(
     services: &Services,
-    req: &WebRequest,
+    req: &WebRequest<'_>,
     path_title: Option<&str>,
 ) -> WebResponse {
     let query_title = req
@@ -422,7 +422,7 @@ pub async fn execute(
         .iter()
         .chain(req.body.iter())
         .find(|(k, _)| k == "title")
-        .map(|(_, v)| v.as_str());
+        .map(|(_, v)| v.as_ref());
     let title = query_title.or(path_title).unwrap_or("");
     let target = resolve(title);
     let loaded = web_session::load(services, &req.cookies, req.client_ip).await;
