@@ -26,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
 
     // The adapter's borrowing form parser reads the raw input as form_urlencoded does.
     let ours: Vec<(String, String)> = parse_form(data)
+        .into_iter()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let theirs: Vec<(String, String)> = form_urlencoded::parse(data).into_owned().collect();

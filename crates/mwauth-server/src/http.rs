@@ -421,7 +421,7 @@ fn last_action<'p>(pairs: &'p [(Cow<'_, str>, Cow<'_, str>)]) -> Option<&'p str>
 fn too_large(state: &AppState, query: Option<&str>, host: Option<&str>) -> ApiResponse {
     let mut req = ApiRequest::new("POST");
     if let Some(q) = query {
-        req.query = api::request::parse_form(q.as_bytes()).collect();
+        req.query = api::request::parse_form_text(q);
     }
     req.host = Cow::Borrowed(host.unwrap_or("localhost"));
     let limit = state.max_body_bytes.to_string();
@@ -443,7 +443,7 @@ async fn build_request<'b>(
 ) -> ApiRequest<'b> {
     let mut req = ApiRequest::new(head.method);
     if let Some(q) = head.query {
-        req.query = api::request::parse_form(q.as_bytes()).collect();
+        req.query = api::request::parse_form_text(q);
     }
     let mut ctype = "";
     let mut host = None;
@@ -481,7 +481,7 @@ async fn build_request<'b>(
     if head.method == "POST" {
         let ctype = ctype.to_ascii_lowercase();
         if ctype.starts_with("application/x-www-form-urlencoded") {
-            req.body = api::request::parse_form(body).collect();
+            req.body = api::request::parse_form(body);
         } else if ctype.starts_with("multipart/form-data") {
             req.body = parse_multipart(&ctype, body)
                 .await
@@ -590,7 +590,7 @@ mod tests {
         let sent = b"action=logout&token=%2B%5C";
         let mut posted = ApiRequest::new("POST");
         posted.query = pairs(&[("action", "query")]);
-        posted.body = api::request::parse_form(sent).collect();
+        posted.body = api::request::parse_form(sent);
         assert_eq!(request_action(&posted), "logout");
     }
 }

@@ -64,25 +64,38 @@ fn encode_value(v: &str, out: &mut String) {
 
 /// Parses a Cookie request header into (name, value) pairs, percent-decoding values as PHP
 /// does for `$_COOKIE`.
-/// Names and values are borrowed from `header` unless a value had to be decoded.
+/// Names and values are borrowed from `header` unless a value had to be decoded. The header
+/// is walked byte by byte: a string search per `;`, `=` and `%` cost more than the rest of
+/// the parse for the few short cookies a client sends.
 pub fn parse_cookie_header<'h>(header: &'h str, out: &mut Vec<(Cow<'h, str>, Cow<'h, str>)>) {
-    for part in header.split(';') {
-        let part = part.trim();
-        if let Some((name, value)) = part.split_once('=') {
-            // PHP splits the header on `;` only and percent-decodes each value, leaving `+`
-            // as it is (a `&` inside a value is part of it).
-            let value = if value.contains('%') {
-                Cow::Owned(
-                    percent_encoding::percent_decode_str(value)
-                        .decode_utf8_lossy()
-                        .into_owned(),
-                )
-            } else {
-                Cow::Borrowed(value)
-            };
-            out.push((Cow::Borrowed(name.trim()), value));
+    let bytes = header.as_bytes();
+    let mut start = 0;
+    for i in 0..=bytes.len() {
+        if i == bytes.len() || bytes[i] == b';' {
+            cookie_pair(&header[start..i], out);
+            start = i + 1;
         }
     }
+}
+
+fn cookie_pair<'h>(part: &'h str, out: &mut Vec<(Cow<'h, str>, Cow<'h, str>)>) {
+    let part = part.trim();
+    let Some(equals) = part.bytes().position(|b| b == b'=') else {
+        return;
+    };
+    let (name, value) = (&part[..equals], &part[equals + 1..]);
+    // PHP splits the header on `;` only and percent-decodes each value, leaving `+` as it
+    // is (a `&` inside a value is part of it).
+    let value = if value.bytes().any(|b| b == b'%') {
+        Cow::Owned(
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
+    } else {
+        Cow::Borrowed(value)
+    };
+    out.push((Cow::Borrowed(name.trim()), value));
 }
 
 #[cfg(test)]
@@ -118,6 +131,39 @@ mod tests {
             c.header_value(1_700_000_000),
             "wUserName=Ali%20ce; expires=Sun, 12 May 2024 22:13:20 GMT; Max-Age=15552000; path=/; secure; HttpOnly; SameSite=Lax"
         );
+    }
+
+    /// The byte walk reads headers as the plain reading does: split at `;`, trim, split at
+    /// the first `=`, trim the name, percent-decode a value with a `%`.
+    #[test]
+    fn the_byte_walk_reads_as_splitting_does() {
+        let plain = |header: &str| -> Vec<(String, String)> {
+            header
+                .split(';')
+                .map(str::trim)
+                .filter_map(|part| part.split_once('='))
+                .map(|(n, v)| {
+                    let v = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+                    (n.trim().to_string(), v.into_owned())
+                })
+                .collect()
+        };
+        for header in [
+            "",
+            ";;",
+            "a=1",
+            " a = 1 ; b==2;c;=d; e=%41%zz%;f=x+y",
+            "\u{a0}n\u{3000}=v\u{a0}; \tm\t=\u{e9}",
+            "w_session=abc;w_BPsession=; wUserName=Al%C3%A9",
+        ] {
+            let mut walked = Vec::new();
+            parse_cookie_header(header, &mut walked);
+            let walked: Vec<(String, String)> = walked
+                .into_iter()
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect();
+            assert_eq!(walked, plain(header), "{header:?}");
+        }
     }
 
     #[test]

@@ -223,12 +223,21 @@ fn base32_of_160_bits(bytes: &[u8; 20]) -> String {
 /// Whether a cookie value can be a session id at all; anything else is ignored, as
 /// SessionManager ignores ids that fail its `^[a-zA-Z0-9_-]{32,}$` check.
 pub fn is_valid_session_id(id: &str) -> bool {
-    id.len() >= 32
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (32..=64).contains(&id.len()) && id.bytes().all(|b| ID_BYTE[b as usize])
 }
+
+/// The bytes a session id may hold: ASCII letters and digits, `_` and `-` (a table: this
+/// runs for every cookie-carrying request).
+static ID_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -300,5 +309,11 @@ mod tests {
     fn rejects_malformed_session_ids() {
         assert!(!is_valid_session_id("short"));
         assert!(!is_valid_session_id(&"a;".repeat(20)));
+        assert!(is_valid_session_id(&"aZ09_-".repeat(6)[..32]));
+        assert!(is_valid_session_id(&"a".repeat(64)));
+        assert!(!is_valid_session_id(&"a".repeat(65)));
+        assert!(!is_valid_session_id(&"a".repeat(31)));
+        assert!(!is_valid_session_id(&format!("{}\u{e9}", "a".repeat(31))));
+        assert!(!is_valid_session_id(&format!("{} ", "a".repeat(32))));
     }
 }
