@@ -225,18 +225,27 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         server_pid: baseline.as_ref().map(|b| b.pid),
         ..opts.clone()
     };
-    if let Some(b) = &baseline {
-        let ep = Arc::new(Endpoint::from_addr(b.addr, "/")?);
-        let r = measure(ep, Scenario::Baseline, &base_opts, "baseline").await?;
-        print_ratio(&r, None);
-        rep.baseline.push(r);
-    }
+    // The baseline is measured right before and right after each scenario that is compared
+    // with it (and once more at the end): this machine's speed drifts over minutes, and
+    // runs of the same binaries whose baseline phases fell in a fast spell and whose
+    // mwauth phases did not (or the reverse) moved a ratio by a fifth. Each such scenario
+    // is compared with the better of the two measurements beside it.
+    let baseline_ep = match &baseline {
+        Some(b) => Some(Arc::new(Endpoint::from_addr(b.addr, "/")?)),
+        None => None,
+    };
+    let mut last_baseline = measure_baseline(baseline_ep.as_ref(), &base_opts, &mut rep).await?;
     let opts = Options {
         server_pid: local.as_ref().map(|l| l.server.pid),
         ..opts
     };
     for &sc in &list {
         let label = rep.target_label.clone();
+        let compared = sc.compared_with_baseline();
+        if compared && last_baseline.is_none() {
+            last_baseline = measure_baseline(baseline_ep.as_ref(), &base_opts, &mut rep).await?;
+        }
+        let before = last_baseline.take();
         if sc == Scenario::Login {
             rep.hash_rate = Some(raw_hash_rate(rep.machine.cores, args.hash_seconds).await?);
         }
@@ -248,19 +257,22 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         if sc == Scenario::Login {
             rep.hash_rate_after = Some(raw_hash_rate(rep.machine.cores, args.hash_seconds).await?);
         }
+        if compared {
+            last_baseline = measure_baseline(baseline_ep.as_ref(), &base_opts, &mut rep).await?;
+            if let (Some(b), Some(a)) = (before, last_baseline) {
+                rep.beside.push((sc, b.max(a)));
+            }
+        }
         match r {
             Ok(r) => {
-                print_ratio(&r, rep.baseline_rps());
+                print_ratio(&r, rep.baseline_for(sc));
                 rep.results.push(r);
             }
             Err(e) => failed(&mut rep, e),
         }
     }
-    if let Some(b) = &baseline {
-        let ep = Arc::new(Endpoint::from_addr(b.addr, "/")?);
-        let r = measure(ep, Scenario::Baseline, &base_opts, "baseline").await?;
-        print_ratio(&r, None);
-        rep.baseline.push(r);
+    if last_baseline.is_none() {
+        measure_baseline(baseline_ep.as_ref(), &base_opts, &mut rep).await?;
     }
     if let Some(url) = &args.mediawiki {
         let ep = Arc::new(Endpoint::parse(url)?);
@@ -454,4 +466,18 @@ fn date() -> String {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default()
+}
+
+/// Measures the baseline (when there is one) and records it; its rate.
+async fn measure_baseline(
+    ep: Option<&Arc<Endpoint>>,
+    opts: &Options,
+    rep: &mut Report,
+) -> anyhow::Result<Option<f64>> {
+    let Some(ep) = ep else { return Ok(None) };
+    let r = measure(ep.clone(), Scenario::Baseline, opts, "baseline").await?;
+    print_ratio(&r, None);
+    let rps = r.rps();
+    rep.baseline.push(r);
+    Ok(Some(rps))
 }

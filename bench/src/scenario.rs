@@ -28,6 +28,18 @@ pub enum Scenario {
 }
 
 impl Scenario {
+    /// Whether the run brackets this scenario with baseline measurements: the ones whose
+    /// rate is the server's own work (the others wait on password hashing).
+    pub fn compared_with_baseline(self) -> bool {
+        matches!(
+            self,
+            Scenario::TokensAnon
+                | Scenario::TokensSession
+                | Scenario::UserinfoSession
+                | Scenario::Logout
+        )
+    }
+
     /// Every scenario that runs against an api.php, in report order.
     pub const API: [Scenario; 8] = [
         Scenario::TokensAnon,
