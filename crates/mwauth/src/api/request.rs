@@ -26,9 +26,7 @@ pub type Pairs<'r> = Vec<(Cow<'r, str>, Cow<'r, str>)>;
 pub fn parse_form(input: &[u8]) -> Pairs<'_> {
     let Ok(text) = std::str::from_utf8(input) else {
         // Invalid UTF-8 is replaced as form_urlencoded replaces it: leave it all to it.
-        return form_urlencoded::parse(input)
-            .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
-            .collect();
+        return form_urlencoded::parse(input).collect();
     };
     parse_form_text(text)
 }
@@ -63,12 +61,9 @@ fn form_pair(
     escaped: bool,
 ) -> (Cow<'_, str>, Cow<'_, str>) {
     if escaped {
+        // A non-empty pair always yields one.
         let decoded = form_urlencoded::parse(&text.as_bytes()[start..end]).next();
-        let (name, value) = decoded.unwrap_or((Cow::Borrowed(""), Cow::Borrowed("")));
-        return (
-            Cow::Owned(name.into_owned()),
-            Cow::Owned(value.into_owned()),
-        );
+        return decoded.unwrap_or((Cow::Borrowed(""), Cow::Borrowed("")));
     }
     match equals {
         Some(at) => (
