@@ -3,7 +3,8 @@
 
 use super::error::{add_warning_in, ApiError, ApiMessage, ErrorFormat};
 use super::i18n::{Lang, Param};
-use super::params::{split_multi_iter, Params, MULTI_LIMIT};
+use super::params::{split_multi_iter, validate_multi_enum, MultiEnum, Params, MULTI_LIMIT};
+use super::params_spec::{Default, Module};
 
 /// ParamValidator's `PARAM_ISMULTI_LIMIT2`: the limit for users with `apihighlimits`.
 const MULTI_LIMIT_HIGH: usize = 500;
@@ -180,23 +181,42 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// A multi-value enum parameter: the allowed values given, in the order given, each
-    /// once (borrowed from `allowed`: no allocation per value); unknown ones are warned about.
+    /// The framework's reading of a module's declared parameters (ApiBase's
+    /// extractRequestParams): each counts as used, so none is reported as unrecognized,
+    /// whether or not the module reads it.
+    pub fn mark_declared(&mut self, module: &Module) {
+        for spec in module.all_params() {
+            self.params.mark_used(module.prefix, spec.name);
+        }
+    }
+
+    /// `module`'s multi-value enum parameter `name` (without the prefix), as its declaration
+    /// says: absent, its default; `*` alone, every allowed value when it is declared with
+    /// PARAM_ALL; otherwise the allowed values given, in the order given, each once
+    /// (borrowed from `allowed`), with a warning about unknown ones.
     pub fn multi_enum<'v>(
         &mut self,
-        module_path: &str,
-        name: &str,
+        module: &Module,
+        name: &'static str,
         allowed: &[&'v str],
-        default: &[&'v str],
     ) -> Result<Vec<&'v str>, ApiError> {
-        let Some(raw) = self.params.get(name).map(str::to_string) else {
-            return Ok(default.to_vec());
+        let spec = module.param(name);
+        let Some(raw) = self
+            .params
+            .get_prefixed(module.prefix, name)
+            .map(str::to_string)
+        else {
+            return Ok(match spec.and_then(|s| s.default) {
+                Some(Default::Str(d)) => split_multi_iter(d).collect(),
+                _ => Vec::new(),
+            });
         };
         // MediaWiki warns about a cleaned value as it reads it, before judging the values.
-        self.warn_badutf8(module_path);
-        let count = split_multi_iter(&raw).count();
-        if count > MULTI_LIMIT {
-            return Err(ApiError::from_msg(
+        self.warn_badutf8(module.path);
+        let all = spec.is_some_and(|s| s.all);
+        match validate_multi_enum(&raw, allowed, all, MULTI_LIMIT) {
+            MultiEnum::All => Ok(allowed.to_vec()),
+            MultiEnum::TooMany(_) => Err(ApiError::from_msg(
                 ApiMessage::new("toomanyvalues", "paramvalidator-toomanyvalues", &[])
                     .plaintext()
                     .with_data(
@@ -206,64 +226,18 @@ impl<'a> Context<'a> {
                             .with("highlimit", MULTI_LIMIT_HIGH as i64),
                     )
                     .with_params(vec![
-                        Param::Plaintext(name.to_string()),
+                        Param::Plaintext(module.param_name(name).into_owned()),
                         Param::Num(MULTI_LIMIT as i64),
                     ]),
-            ));
-        }
-        let mut good: Vec<&'v str> = Vec::with_capacity(count);
-        let mut bad: Vec<String> = Vec::new();
-        for v in split_multi_iter(&raw) {
-            match allowed.iter().find(|a| **a == v) {
-                Some(a) => {
-                    if !good.contains(a) {
-                        good.push(a);
-                    }
+            )),
+            MultiEnum::Values(good, bad) => {
+                if !bad.is_empty() {
+                    let msg = unrecognized_values(&module.param_name(name), &raw, &bad);
+                    self.warn(module.path, msg);
                 }
-                // ParamValidator reports every unrecognized value, repeats included.
-                None => bad.push(v.to_string()),
+                Ok(good)
             }
         }
-        if !bad.is_empty() {
-            let data = Obj::new().with("values", super::result::List::of_strings("v", bad.clone()));
-            let items = bad.iter().map(|v| Param::Plaintext(v.clone())).collect();
-            let msg = ApiMessage::new(
-                "unrecognizedvalues",
-                "paramvalidator-unrecognizedvalues",
-                &[],
-            )
-            .plaintext()
-            .with_params(vec![
-                Param::Plaintext(name.to_string()),
-                Param::Plaintext(raw.clone()),
-                Param::list(items),
-                Param::Num(bad.len() as i64),
-            ])
-            .with_data(data);
-            self.warn(module_path, msg);
-        }
-        Ok(good)
-    }
-
-    /// [`Context::multi_enum`] of a parameter with ParamValidator's PARAM_ALL: the value `*`
-    /// alone stands for every allowed value.
-    pub fn multi_enum_all<'v>(
-        &mut self,
-        module_path: &str,
-        name: &str,
-        allowed: &[&'v str],
-        default: &[&'v str],
-    ) -> Result<Vec<&'v str>, ApiError> {
-        let all = self
-            .params
-            .peek(name)
-            .is_some_and(|v| split_multi_iter(v).eq(["*"]));
-        if all {
-            self.params.get(name);
-            self.warn_badutf8(module_path);
-            return Ok(allowed.to_vec());
-        }
-        self.multi_enum(module_path, name, allowed, default)
     }
 
     /// A single-value enum parameter: an unknown value is an error.
@@ -326,6 +300,28 @@ impl<'a> Context<'a> {
             self.session.persisted = true;
         }
     }
+}
+
+/// ParamValidator's warning about the unrecognized values of a multi-value parameter.
+fn unrecognized_values(name: &str, raw: &str, bad: &[&str]) -> ApiMessage {
+    let data = Obj::new().with(
+        "values",
+        super::result::List::of_strings("v", bad.iter().map(|v| v.to_string())),
+    );
+    let items = bad.iter().map(|v| Param::Plaintext(v.to_string())).collect();
+    ApiMessage::new(
+        "unrecognizedvalues",
+        "paramvalidator-unrecognizedvalues",
+        &[],
+    )
+    .plaintext()
+    .with_params(vec![
+        Param::Plaintext(name.to_string()),
+        Param::Plaintext(raw.to_string()),
+        Param::list(items),
+        Param::Num(bad.len() as i64),
+    ])
+    .with_data(data)
 }
 
 /// `$wgArticlePath` without its `$1`: `{$wgScriptPath}/index.php/`.

@@ -11,35 +11,15 @@ use super::error::{
 use super::format::json::JsonStyle;
 use super::format::{self, Format, HtmlOf};
 use super::i18n::{self, Lang};
-use super::modules::{self, ModuleInfo};
+use super::modules;
 use super::params::Params;
+use super::params_spec::{Module, FORMATS, MAIN};
 use super::request::{ApiRequest, ApiResponse, Header};
 use super::result::Obj;
 use crate::auth::sessions;
 use crate::session::Session;
 use crate::{time, Services};
 use std::borrow::Cow;
-
-/// Parameters ApiMain itself reads.
-const MAIN_PARAMS: &[&str] = &[
-    "action",
-    "format",
-    "maxlag",
-    "smaxage",
-    "maxage",
-    "assert",
-    "assertuser",
-    "requestid",
-    "servedby",
-    "curtimestamp",
-    "responselanginfo",
-    "origin",
-    "uselang",
-    "variant",
-    "errorformat",
-    "errorlang",
-    "errorsuselocal",
-];
 
 struct Output {
     format: Format,
@@ -57,8 +37,8 @@ struct Output {
 
 pub async fn execute(services: &Services, req: &ApiRequest<'_>) -> ApiResponse {
     let mut params = Params::from_request(req);
-    for p in MAIN_PARAMS {
-        params.get(p);
+    for spec in MAIN.params {
+        params.mark_used("", spec.name);
     }
     let callback = params.peek("callback").map(str::to_string);
     let same_origin = callback.is_none()
@@ -102,13 +82,16 @@ pub async fn execute(services: &Services, req: &ApiRequest<'_>) -> ApiResponse {
     if bad_format {
         // The format is an enum parameter: an unknown one fails validation, and the error
         // is shown by the default printer, jsonfm.
-        // The printers in ApiMain::FORMATS order.
-        let formats = &[
-            "json", "jsonfm", "php", "phpfm", "xml", "xmlfm", "rawfm", "none",
-        ];
-        early_error = Some(bad_enum("format", &format_name, formats));
+        let formats: Vec<&str> = FORMATS.iter().map(|m| m.name).collect();
+        early_error = Some(bad_enum("format", &format_name, &formats));
     }
     read_format_params(&mut params, &mut out, &format_name);
+    // The printer's own parameters count as used, as its extractRequestParams makes them.
+    if let Some(printer) = FORMATS.iter().find(|m| m.name == format_name) {
+        for spec in printer.params {
+            params.mark_used("", spec.name);
+        }
+    }
     let errorformat = match params.get("errorformat") {
         None => ErrorFormat::Bc,
         Some(v) => ErrorFormat::parse(v).unwrap_or_else(|| {
@@ -350,13 +333,13 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     ctx.warn_badutf8("main");
     // Without an action, ApiMain runs its default one: the help page of the main module.
     let action = ctx.params.get("action").unwrap_or("help").to_string();
-    let Some(module) = modules::info(&action) else {
+    let Some(module) = modules::action(&action) else {
         let names: Vec<&str> = modules::ACTIONS.iter().map(|m| m.name).collect();
         return Err(bad_enum("action", &action, &names));
     };
     check_asserts(ctx)?;
     setup_module(ctx, module).map_err(|e| e.in_module(module.name))?;
-    if module.write_mode && !ctx.has_right("writeapi") {
+    if module.flags.write && !ctx.has_right("writeapi") {
         return Err(ApiError::new(
             "writeapidenied",
             "apierror-writeapidenied",
@@ -369,41 +352,33 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     if !["GET", "HEAD", "POST", "OPTIONS"].contains(&&*ctx.req.method) {
         return Err(ApiError::new("invalidmethod", "apierror-invalidmethod", &[]).status(405));
     }
-    if module.must_be_posted && !ctx.req.was_posted() {
+    if module.flags.must_be_posted && !ctx.req.was_posted() {
         return Err(ApiError::new(
             "mustbeposted",
             "apierror-mustbeposted",
             &[module.name],
         ));
     }
-    let result = match module.name {
-        "checktoken" => modules::checktoken::execute(ctx).await,
-        "clientlogin" => modules::clientlogin::execute(ctx).await,
-        "createaccount" => modules::createaccount::execute(ctx).await,
-        "help" => modules::help::execute(ctx).await,
-        "login" => modules::login::execute(ctx).await,
-        "logout" => modules::logout::execute(ctx).await,
-        "paraminfo" => modules::paraminfo::execute(ctx).await,
-        _ => modules::query::execute(ctx).await,
-    };
-    result.map_err(|e| e.in_module(module.name))?;
+    modules::run(ctx, module)
+        .await
+        .map_err(|e| e.in_module(module.name))?;
     ctx.warn_badutf8(module.name);
     report_unused_params(ctx);
     Ok(())
 }
 
 /// ApiMain::setupModule: the token check of modules that need one.
-fn setup_module(ctx: &mut Context<'_>, module: &ModuleInfo) -> Result<(), ApiError> {
-    let Some(kind) = module.needs_token else {
+fn setup_module(ctx: &mut Context<'_>, module: &Module) -> Result<(), ApiError> {
+    let Some(kind) = module.token else {
         return Ok(());
     };
-    let name = module.token_param;
+    let name = module.param_name("token");
     let token = ctx
         .params
-        .get(name)
+        .get(&name)
         .map(str::to_string)
-        .ok_or_else(|| ApiError::missing_param(name))?;
-    ctx.require_posted(&[name])?;
+        .ok_or_else(|| ApiError::missing_param(&name))?;
+    ctx.require_posted(&[&name])?;
     if !ctx.check_token(kind, &token, None) {
         return Err(ApiError::bad_token());
     }
@@ -836,8 +811,8 @@ fn cache_control(ctx: &Context<'_>, ok: bool, public: bool) -> (Cow<'static, str
     let read_only = ctx
         .params
         .peek("action")
-        .and_then(modules::info)
-        .is_some_and(|m| !m.write_mode);
+        .and_then(modules::action)
+        .is_some_and(|m| !m.flags.write);
     let maxage = if ok && read_only { num("maxage") } else { 0 };
     let private: Cow<'static, str> = match maxage {
         0 => PRIVATE_NO_CACHE.into(),

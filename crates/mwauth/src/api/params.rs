@@ -40,8 +40,13 @@ pub struct Params<'a> {
 /// The bit of `name`'s class in [`Params::present`].
 #[inline]
 fn name_class(name: &str) -> u64 {
-    let first = name.as_bytes().first().copied().unwrap_or(0) as usize;
-    1 << ((name.len() * 7 + first) % 64)
+    class_of(name.len(), name.as_bytes().first().copied())
+}
+
+/// The class of a name of `len` bytes starting with `first`.
+#[inline]
+fn class_of(len: usize, first: Option<u8>) -> u64 {
+    1 << ((len * 7 + first.unwrap_or(0) as usize) % 64)
 }
 
 /// ParamValidator's default limit on the number of values of a multi-value parameter.
@@ -134,6 +139,13 @@ impl<'a> Params<'a> {
 
     fn get_present(&mut self, name: &str) -> Option<&str> {
         let i = self.search(name)?;
+        self.mark(i);
+        Some(&self.entries[i].value)
+    }
+
+    /// Marks the entry at `i` used, noting it for `badutf8` the first time if WebRequest
+    /// cleaned it.
+    fn mark(&mut self, i: usize) {
         let entry = &mut self.entries[i];
         if !entry.used {
             entry.used = true;
@@ -141,7 +153,38 @@ impl<'a> Params<'a> {
                 self.badutf8.push(entry.name.to_string());
             }
         }
+    }
+
+    /// Marks the parameter `prefix` + `name` used, as reading it would: the framework's
+    /// part for a module's declared parameters.
+    pub fn mark_used(&mut self, prefix: &str, name: &str) {
+        if let Some(i) = self.find_prefixed(prefix, name) {
+            self.mark(i);
+        }
+    }
+
+    /// [`Params::get`] of `prefix` + `name` (a module's parameter).
+    pub fn get_prefixed(&mut self, prefix: &str, name: &str) -> Option<&str> {
+        let i = self.find_prefixed(prefix, name)?;
+        self.mark(i);
         Some(&self.entries[i].value)
+    }
+
+    /// Where `prefix` + `name` is, if present. The name is not put together unless the
+    /// request is large enough to be indexed.
+    fn find_prefixed(&self, prefix: &str, name: &str) -> Option<usize> {
+        let len = prefix.len() + name.len();
+        let first = prefix.as_bytes().first().or(name.as_bytes().first()).copied();
+        if self.present & class_of(len, first) == 0 {
+            return None;
+        }
+        match &self.index {
+            Some(index) => index.get(&format!("{prefix}{name}")).copied(),
+            None => self
+                .entries
+                .iter()
+                .position(|e| e.name.len() == len && e.name.strip_prefix(prefix) == Some(name)),
+        }
     }
 
     /// The cleaned parameters read since the last call: each deserves MediaWiki's `badutf8`
@@ -259,6 +302,49 @@ pub fn split_multi_iter(value: &str) -> impl Iterator<Item = &str> {
     list.split(separator).filter(move |_| !value.is_empty())
 }
 
+/// What ParamValidator::validateValue makes of a multi-value enum parameter.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MultiEnum<'v, 'r> {
+    /// PARAM_ALL's `*`, alone: every allowed value, in the declared order. It is checked
+    /// before the limit and the values, so `*` with another value is an unrecognized value.
+    All,
+    /// More values than the limit (their number).
+    TooMany(usize),
+    /// The allowed values given, in the order given, each once (borrowed from `allowed`);
+    /// and every unrecognized one, repeats included, as ParamValidator reports them.
+    Values(Vec<&'v str>, Vec<&'r str>),
+}
+
+pub fn validate_multi_enum<'v, 'r>(
+    raw: &'r str,
+    allowed: &[&'v str],
+    all: bool,
+    limit: usize,
+) -> MultiEnum<'v, 'r> {
+    let mut values = split_multi_iter(raw);
+    if all && values.next() == Some(ALL_SPECIFIER) && values.next().is_none() {
+        return MultiEnum::All;
+    }
+    let count = split_multi_iter(raw).count();
+    if count > limit {
+        return MultiEnum::TooMany(count);
+    }
+    let mut good: Vec<&'v str> = Vec::with_capacity(count);
+    let mut bad: Vec<&'r str> = Vec::new();
+    for v in split_multi_iter(raw) {
+        match allowed.iter().find(|a| **a == v) {
+            Some(a) if !good.contains(a) => good.push(a),
+            Some(_) => {}
+            None => bad.push(v),
+        }
+    }
+    MultiEnum::Values(good, bad)
+}
+
+/// ParamValidator::ALL_DEFAULT_STRING: the value standing for every value of a parameter
+/// declared with PARAM_ALL.
+pub const ALL_SPECIFIER: &str = "*";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +396,44 @@ mod tests {
         assert_eq!(p.get("x"), Some("2"));
         assert_eq!(p.get("p996"), Some("v"));
         assert_eq!(p.get("p997"), None, "the 1001st variable is dropped");
+    }
+
+    #[test]
+    fn star_alone_means_every_value_of_a_param_all_parameter() {
+        let allowed = ["b", "a", "c"];
+        let v = |raw, all| validate_multi_enum(raw, &allowed, all, MULTI_LIMIT);
+        assert_eq!(v("*", true), MultiEnum::All);
+        assert_eq!(v("\u{1f}*", true), MultiEnum::All);
+        // Without PARAM_ALL, or beside other values, `*` is a value like any other.
+        assert_eq!(v("*", false), MultiEnum::Values(vec![], vec!["*"]));
+        assert_eq!(v("*|a", true), MultiEnum::Values(vec!["a"], vec!["*"]));
+        assert_eq!(v("*|*", true), MultiEnum::Values(vec![], vec!["*", "*"]));
+        assert_eq!(v("a|x|a|x", true), MultiEnum::Values(vec!["a"], vec!["x", "x"]));
+        assert_eq!(v("", true), MultiEnum::Values(vec![], vec![]));
+        let many = ["a"; 51].join("|");
+        assert_eq!(v(&many, true), MultiEnum::TooMany(51));
+        let many = format!("*|{}", ["a"; 50].join("|"));
+        assert_eq!(v(&many, true), MultiEnum::TooMany(51));
+    }
+
+    #[test]
+    fn prefixed_names_are_found_without_putting_them_together() {
+        let mut req = ApiRequest::new("GET");
+        req.query = vec![("uiprop".into(), "*".into()), ("prop".into(), "x".into())];
+        let mut p = Params::from_request(&req);
+        assert_eq!(p.get_prefixed("ui", "prop"), Some("*"));
+        assert_eq!(p.get_prefixed("si", "prop"), None);
+        assert_eq!(p.get_prefixed("", "uiprop"), Some("*"));
+        assert_eq!(p.unused(), vec!["prop".to_string()]);
+        p.mark_used("", "prop");
+        assert!(p.unused().is_empty());
+        // A request large enough to be indexed finds them too.
+        req.query
+            .extend((0..20).map(|i| (format!("p{i}").into(), "v".into())));
+        let mut p = Params::from_request(&req);
+        p.mark_used("p", "19");
+        assert_eq!(p.get_prefixed("ui", "prop"), Some("*"));
+        assert_eq!(p.unused().len(), 20);
     }
 
     #[test]

@@ -1,12 +1,16 @@
-//! Declarative descriptions of the modules mwauth serves and of their parameters, as
-//! MediaWiki 1.39's `getAllowedParams()` and module flags declare them: what
-//! `action=paraminfo` reports and `action=help` documents.
+//! What a module declares: its parameters as MediaWiki 1.39's `getAllowedParams()` gives
+//! them, its flags, its token and its handler. ApiMain routes by it, the framework marks its
+//! parameters used and validates them by it, `action=paraminfo` reports it and
+//! `action=help` documents it.
 //!
-//! Each module file keeps its own `PARAMS` and `DOC` next to the code that reads the
-//! parameters; ApiMain's and the format modules' live here. [`MODULES`] is the module tree
-//! (main → actions and formats, query → meta modules).
+//! Each module file declares its own `MODULE` next to the code that reads the parameters;
+//! ApiMain's, the page set's and the format modules' live here. The lists of them, and the
+//! module tree they form, are in [`super::modules`].
 
-use super::modules;
+use super::context::Context;
+use super::error::ApiError;
+use futures_util::future::BoxFuture;
+use std::borrow::Cow;
 
 /// A parameter's type (ParamValidator's PARAM_TYPE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,9 +131,67 @@ impl ParamSpec {
     }
 }
 
-/// What paraminfo and help say about a module besides its parameters.
+/// ApiBase::isReadMode, isWriteMode and mustBePosted: what ApiMain checks before a module
+/// runs, and the flags paraminfo and help show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flags {
+    pub read: bool,
+    /// Needs the `writeapi` right.
+    pub write: bool,
+    pub must_be_posted: bool,
+}
+
+impl Flags {
+    pub const NONE: Flags = Flags {
+        read: false,
+        write: false,
+        must_be_posted: false,
+    };
+    pub const READ: Flags = Flags {
+        read: true,
+        ..Flags::NONE
+    };
+    pub const POSTED: Flags = Flags {
+        must_be_posted: true,
+        ..Flags::NONE
+    };
+    pub const WRITE_POSTED: Flags = Flags {
+        write: true,
+        must_be_posted: true,
+        ..Flags::NONE
+    };
+
+    /// ApiBase::getHelpFlags, in MediaWiki's order (no module mwauth serves is deprecated
+    /// or internal).
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        [
+            ("readrights", self.read),
+            ("writerights", self.write),
+            ("mustbeposted", self.must_be_posted),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+    }
+}
+
+/// How a module runs (ApiBase::execute).
+#[derive(Debug, Clone, Copy)]
+pub enum Handler {
+    /// Runs without waiting: no future is made, so the token and userinfo paths allocate
+    /// nothing for it.
+    Sync(fn(&mut Context<'_>) -> Result<(), ApiError>),
+    /// Waits on a store or the hashing pool. Its future is boxed: one allocation beside a
+    /// store round trip or a password hash.
+    Async(for<'c, 'a> fn(&'c mut Context<'a>) -> BoxFuture<'c, Result<(), ApiError>>),
+    /// ApiQuery: runs the meta modules its `meta` parameter names, each by its own handler
+    /// (see `modules::query`), awaited in place rather than boxed.
+    Query,
+}
+
+/// One module of the tree mwauth serves: everything the router, paraminfo, help and the
+/// unused-parameter warning need to know of it. Each module file exports one as `MODULE`.
 #[derive(Debug)]
-pub struct ModuleDoc {
+pub struct Module {
     pub name: &'static str,
     /// The module path (`query+tokens`); `main` for ApiMain.
     pub path: &'static str,
@@ -138,79 +200,42 @@ pub struct ModuleDoc {
     /// `None` for main.
     pub group: Option<&'static str>,
     pub prefix: &'static str,
-    /// ApiBase::getHelpFlags, in MediaWiki's order: deprecated, internal, readrights,
-    /// writerights, mustbeposted.
-    pub flags: &'static [&'static str],
+    pub flags: Flags,
     pub help_urls: &'static [&'static str],
+    /// getAllowedParams, without the token parameter (see [`Module::token`]).
     pub params: &'static [ParamSpec],
-    /// ApiBase::needsToken: the `token` parameter's `tokentype`.
+    /// ApiBase::needsToken: the token type ApiMain checks before the module runs. Its
+    /// parameter, `<prefix>token`, is the one ApiBase::getFinalParams adds after the rest.
     pub token: Option<&'static str>,
     /// ApiBase::dynamicParameterDocumentation is set (the AuthManager modules).
     pub dynamic_parameters: bool,
+    /// `None` for the modules that are not run as actions or meta modules: main, the page
+    /// set and the printers, whose parameters ApiMain reads itself.
+    pub handler: Option<Handler>,
 }
 
-/// Every module mwauth serves, parents before children.
-pub const MODULES: &[&ModuleDoc] = &[
-    &MAIN,
-    &modules::checktoken::DOC,
-    &modules::clientlogin::DOC,
-    &modules::createaccount::DOC,
-    &modules::help::DOC,
-    &modules::login::DOC,
-    &modules::logout::DOC,
-    &modules::paraminfo::DOC,
-    &modules::query::DOC,
-    &modules::authmanagerinfo::DOC,
-    &modules::siteinfo::DOC,
-    &modules::tokens::DOC,
-    &modules::userinfo::DOC,
-    &JSON,
-    &JSONFM,
-    &NONE,
-    &PHP,
-    &PHPFM,
-    &RAWFM,
-    &XML,
-    &XMLFM,
-];
+/// The parameter ApiBase::getFinalParams adds to a module that needs a token.
+pub const TOKEN_PARAM: ParamSpec = ParamSpec::string("token").required().sensitive();
 
-/// The module at `path` (`main`, `login`, `query+tokens`).
-pub fn doc(path: &str) -> Option<&'static ModuleDoc> {
-    MODULES.iter().copied().find(|m| m.path == path)
-}
-
-/// The parent's path of a module path.
-pub fn parent_path(path: &str) -> Option<&str> {
-    if path == "main" {
-        return None;
+impl Module {
+    /// ApiBase::getFinalParams: the declared parameters, then the token's.
+    pub fn all_params(&self) -> impl Iterator<Item = &'static ParamSpec> {
+        let params: &'static [ParamSpec] = self.params;
+        params.iter().chain(self.token.map(|_| &TOKEN_PARAM))
     }
-    Some(path.rsplit_once('+').map_or("main", |(p, _)| p))
-}
 
-/// ApiModuleManager::getNames($group) of the module at `path`, sorted; all groups when
-/// `group` is `None`.
-pub fn submodule_names(path: &str, group: Option<&str>) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = MODULES
-        .iter()
-        .filter(|m| parent_path(m.path) == Some(path))
-        .filter(|m| group.is_none() || m.group == group)
-        .map(|m| m.name)
-        .collect();
-    names.sort_unstable();
-    names
-}
+    /// The declared parameter `name` (without the prefix).
+    pub fn param(&self, name: &str) -> Option<&'static ParamSpec> {
+        self.all_params().find(|p| p.name == name)
+    }
 
-/// Whether the module at `path` has a module manager (ApiMain and ApiQuery).
-pub fn has_submodules(path: &str) -> bool {
-    matches!(path, "main" | "query")
-}
-
-/// The path of a child module: `login`, `query+tokens`.
-pub fn child_path(parent: &str, name: &str) -> String {
-    if parent == "main" {
-        name.to_string()
-    } else {
-        format!("{parent}+{name}")
+    /// A parameter's name in the request: the module's prefix and its name.
+    pub fn param_name(&self, name: &'static str) -> Cow<'static, str> {
+        if self.prefix.is_empty() {
+            Cow::Borrowed(name)
+        } else {
+            Cow::Owned(format!("{}{name}", self.prefix))
+        }
     }
 }
 
@@ -243,17 +268,18 @@ pub const MAIN_PARAMS: &[ParamSpec] = &[
     ParamSpec::boolean("errorsuselocal"),
 ];
 
-pub const MAIN: ModuleDoc = ModuleDoc {
+pub const MAIN: Module = Module {
     name: "main",
     path: "main",
     classname: "ApiMain",
     group: None,
     prefix: "",
-    flags: &[],
+    flags: Flags::NONE,
     help_urls: &[],
     params: MAIN_PARAMS,
     token: None,
     dynamic_parameters: false,
+    handler: None,
 };
 
 /// ApiPageSet::getAllowedParams (paraminfo's `pagesetmodule`), without generators.
@@ -266,17 +292,18 @@ pub const PAGESET_PARAMS: &[ParamSpec] = &[
     ParamSpec::boolean("converttitles"),
 ];
 
-pub const PAGESET: ModuleDoc = ModuleDoc {
+pub const PAGESET: Module = Module {
     name: "query",
     path: "query",
     classname: "ApiPageSet",
     group: Some("action"),
     prefix: "",
-    flags: &["readrights"],
+    flags: Flags::READ,
     help_urls: &[],
     params: PAGESET_PARAMS,
     token: None,
     dynamic_parameters: false,
+    handler: None,
 };
 
 const JSON_PARAMS: &[ParamSpec] = &[
@@ -309,65 +336,34 @@ const PHPFM_PARAMS: &[ParamSpec] = &[
 ];
 const RAWFM_PARAMS: &[ParamSpec] = &[ParamSpec::boolean("wrappedhtml")];
 
-const fn format_doc(
+const fn printer(
     name: &'static str,
     classname: &'static str,
     params: &'static [ParamSpec],
-) -> ModuleDoc {
-    ModuleDoc {
+) -> Module {
+    Module {
         name,
         path: name,
         classname,
         group: Some("format"),
         prefix: "",
-        flags: &["readrights"],
+        flags: Flags::READ,
         help_urls: API_DATA_FORMATS,
         params,
         token: None,
         dynamic_parameters: false,
+        handler: None,
     }
 }
 
-pub const JSON: ModuleDoc = format_doc("json", "ApiFormatJson", JSON_PARAMS);
-pub const JSONFM: ModuleDoc = format_doc("jsonfm", "ApiFormatJson", JSONFM_PARAMS);
-pub const NONE: ModuleDoc = format_doc("none", "ApiFormatNone", &[]);
-pub const PHP: ModuleDoc = format_doc("php", "ApiFormatPhp", PHP_PARAMS);
-pub const PHPFM: ModuleDoc = format_doc("phpfm", "ApiFormatPhp", PHPFM_PARAMS);
-pub const RAWFM: ModuleDoc = format_doc("rawfm", "ApiFormatJson", RAWFM_PARAMS);
-pub const XML: ModuleDoc = format_doc("xml", "ApiFormatXml", XML_PARAMS);
-pub const XMLFM: ModuleDoc = format_doc("xmlfm", "ApiFormatXml", XMLFM_PARAMS);
+pub const JSON: Module = printer("json", "ApiFormatJson", JSON_PARAMS);
+pub const JSONFM: Module = printer("jsonfm", "ApiFormatJson", JSONFM_PARAMS);
+pub const NONE: Module = printer("none", "ApiFormatNone", &[]);
+pub const PHP: Module = printer("php", "ApiFormatPhp", PHP_PARAMS);
+pub const PHPFM: Module = printer("phpfm", "ApiFormatPhp", PHPFM_PARAMS);
+pub const RAWFM: Module = printer("rawfm", "ApiFormatJson", RAWFM_PARAMS);
+pub const XML: Module = printer("xml", "ApiFormatXml", XML_PARAMS);
+pub const XMLFM: Module = printer("xmlfm", "ApiFormatXml", XMLFM_PARAMS);
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn module_tree() {
-        assert_eq!(
-            submodule_names("main", Some("action")),
-            [
-                "checktoken",
-                "clientlogin",
-                "createaccount",
-                "help",
-                "login",
-                "logout",
-                "paraminfo",
-                "query"
-            ]
-        );
-        assert_eq!(
-            submodule_names("query", None),
-            ["authmanagerinfo", "siteinfo", "tokens", "userinfo"]
-        );
-        assert_eq!(doc("query+tokens").map(|d| d.name), Some("tokens"));
-        assert_eq!(parent_path("query+tokens"), Some("query"));
-        assert_eq!(parent_path("login"), Some("main"));
-        // Every module's path is its parent's path and its name.
-        for m in MODULES.iter().filter(|m| m.path != "main") {
-            let parent = parent_path(m.path).unwrap();
-            assert_eq!(child_path(parent, m.name), m.path);
-            assert!(doc(parent).is_some(), "{} has no parent", m.path);
-        }
-    }
-}
+/// The printers, in ApiMain::$Formats' order.
+pub const FORMATS: &[&Module] = &[&JSON, &JSONFM, &PHP, &PHPFM, &XML, &XMLFM, &RAWFM, &NONE];

@@ -407,7 +407,7 @@ pub fn format_requests(
 }
 
 /// ApiAuthManagerHelper's parameters (clientlogin and createaccount, each with its own
-/// prefix), then the token ApiBase adds for needsToken.
+/// prefix); ApiBase adds the token's after them.
 pub const HELPER_PARAMS: &[ParamSpec] = &[
     ParamSpec::string("requests").multi(),
     ParamSpec::enumeration("messageformat", MESSAGE_FORMATS).default_str("wikitext"),
@@ -415,5 +415,4 @@ pub const HELPER_PARAMS: &[ParamSpec] = &[
     ParamSpec::boolean("preservestate"),
     ParamSpec::string("returnurl"),
     ParamSpec::boolean("continue"),
-    ParamSpec::string("token").required().sensitive(),
 ];

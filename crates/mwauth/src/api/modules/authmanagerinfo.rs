@@ -9,7 +9,7 @@
 use super::authmanager::{format_requests, message_format};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::params_spec::{ModuleDoc, ParamSpec};
+use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 
 const ACTIONS: &[&str] = &[
@@ -24,11 +24,10 @@ const ACTIONS: &[&str] = &[
     "unlink",
 ];
 
-pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let requests_for = ctx.single_enum("amirequestsfor", ACTIONS, None)?;
     let merge = ctx.params.flag("amimergerequestfields");
     let format = message_format(ctx, "amimessageformat")?;
-    ctx.params.get("amisecuritysensitiveoperation");
     let can_auth = ctx.session.provider == crate::session::Provider::Cookie;
     let mut info = Obj::new()
         .with("canauthenticatenow", can_auth)
@@ -72,7 +71,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
 }
 
 /// ApiQueryAuthManagerInfo::getAllowedParams.
-pub const PARAMS: &[ParamSpec] = &[
+const PARAMS: &[ParamSpec] = &[
     ParamSpec::string("securitysensitiveoperation"),
     ParamSpec::enumeration("requestsfor", ACTIONS),
     ParamSpec::boolean("mergerequestfields"),
@@ -80,15 +79,16 @@ pub const PARAMS: &[ParamSpec] = &[
         .default_str("wikitext"),
 ];
 
-pub const DOC: ModuleDoc = ModuleDoc {
+pub const MODULE: Module = Module {
     name: "authmanagerinfo",
     path: "query+authmanagerinfo",
     classname: "ApiQueryAuthManagerInfo",
     group: Some("meta"),
     prefix: "ami",
-    flags: &[],
+    flags: Flags::NONE,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Authmanagerinfo"],
     params: PARAMS,
     token: None,
     dynamic_parameters: false,
+    handler: Some(Handler::Sync(execute)),
 };

@@ -10,21 +10,12 @@
 
 use crate::api::context::{token_salt, Context, TOKEN_TYPES};
 use crate::api::error::{ApiError, ApiMessage};
-use crate::api::modules::ModuleInfo;
-use crate::api::params_spec::{ModuleDoc, ParamSpec};
+use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 use crate::session::token;
 use crate::time;
 
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "checktoken",
-    must_be_posted: false,
-    needs_token: None,
-    token_param: "token",
-    write_mode: false,
-};
-
-pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let kind = ctx
         .single_enum("type", TOKEN_TYPES, None)?
         .ok_or_else(|| ApiError::missing_param("type"))?;
@@ -69,21 +60,22 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
 }
 
 /// ApiCheckToken::getAllowedParams.
-pub const PARAMS: &[ParamSpec] = &[
+const PARAMS: &[ParamSpec] = &[
     ParamSpec::enumeration("type", TOKEN_TYPES).required(),
     ParamSpec::string("token").required().sensitive(),
     ParamSpec::integer("maxtokenage"),
 ];
 
-pub const DOC: ModuleDoc = ModuleDoc {
+pub const MODULE: Module = Module {
     name: "checktoken",
     path: "checktoken",
     classname: "ApiCheckToken",
     group: Some("action"),
     prefix: "",
-    flags: &["readrights"],
+    flags: Flags::READ,
     help_urls: &[],
     params: PARAMS,
     token: None,
     dynamic_parameters: false,
+    handler: Some(Handler::Sync(execute)),
 };

@@ -10,26 +10,15 @@
 
 use super::authmanager::{fail, message_format, require_continue_or_returnurl, AuthMessage};
 use super::login::start_user_session;
-use super::ModuleInfo;
+use futures_util::future::BoxFuture;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::params_spec::{ModuleDoc, ParamSpec};
+use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::login::password_login;
 
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "clientlogin",
-    must_be_posted: true,
-    needs_token: Some("login"),
-    token_param: "logintoken",
-    write_mode: true,
-};
-
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let format = message_format(ctx, "loginmessageformat")?;
-    ctx.params.get("loginrequests");
-    ctx.params.flag("loginmergerequestfields");
-    ctx.params.flag("loginpreservestate");
     let (cont, _returnurl) = require_continue_or_returnurl(ctx, "login")?;
     let res = if cont {
         fail(
@@ -53,19 +42,24 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// ApiClientLogin::getAllowedParams (ApiAuthManagerHelper's parameters), then the token
-/// ApiBase adds for needsToken.
-pub const PARAMS: &[ParamSpec] = super::authmanager::HELPER_PARAMS;
+/// ApiClientLogin::getAllowedParams (ApiAuthManagerHelper's parameters); ApiBase adds the
+/// token's after them.
+const PARAMS: &[ParamSpec] = super::authmanager::HELPER_PARAMS;
 
-pub const DOC: ModuleDoc = ModuleDoc {
+pub const MODULE: Module = Module {
     name: "clientlogin",
     path: "clientlogin",
     classname: "ApiClientLogin",
     group: Some("action"),
     prefix: "login",
-    flags: &["writerights", "mustbeposted"],
+    flags: Flags::WRITE_POSTED,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Login"],
     params: PARAMS,
     token: Some("login"),
     dynamic_parameters: true,
+    handler: Some(Handler::Async(execute_boxed)),
 };
+
+fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
+    Box::pin(execute(ctx))
+}

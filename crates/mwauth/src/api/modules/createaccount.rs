@@ -11,29 +11,18 @@
 //!   `cpPosIndex`, `UseDC` and `UseCDNCache`.
 
 use super::authmanager::{fail, message_format, require_continue_or_returnurl, AuthMessage};
-use super::ModuleInfo;
+use futures_util::future::BoxFuture;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::i18n::Param;
-use crate::api::params_spec::{ModuleDoc, ParamSpec};
+use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::account::{create_account, Creator, PERMISSION_DENIED};
 use crate::session::SetCookie;
 use md5::{Digest, Md5};
 
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "createaccount",
-    must_be_posted: true,
-    needs_token: Some("createaccount"),
-    token_param: "createtoken",
-    write_mode: true,
-};
-
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let format = message_format(ctx, "createmessageformat")?;
-    ctx.params.get("createrequests");
-    ctx.params.flag("createmergerequestfields");
-    ctx.params.flag("createpreservestate");
     let (cont, _returnurl) = require_continue_or_returnurl(ctx, "create")?;
     let res = if cont {
         fail(
@@ -137,19 +126,24 @@ async fn chronology_cookies(ctx: &mut Context<'_>) {
     ctx.cookies.push(make("UseCDNCache", "false".into()));
 }
 
-/// ApiAMCreateAccount::getAllowedParams (ApiAuthManagerHelper's parameters), then the
-/// token ApiBase adds for needsToken.
-pub const PARAMS: &[ParamSpec] = super::authmanager::HELPER_PARAMS;
+/// ApiAMCreateAccount::getAllowedParams (ApiAuthManagerHelper's parameters); ApiBase adds
+/// the token's after them.
+const PARAMS: &[ParamSpec] = super::authmanager::HELPER_PARAMS;
 
-pub const DOC: ModuleDoc = ModuleDoc {
+pub const MODULE: Module = Module {
     name: "createaccount",
     path: "createaccount",
     classname: "ApiAMCreateAccount",
     group: Some("action"),
     prefix: "create",
-    flags: &["writerights", "mustbeposted"],
+    flags: Flags::WRITE_POSTED,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Account_creation"],
     params: PARAMS,
     token: Some("createaccount"),
     dynamic_parameters: true,
+    handler: Some(Handler::Async(execute_boxed)),
 };
+
+fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
+    Box::pin(execute(ctx))
+}

@@ -18,27 +18,17 @@
 //! - An unknown module path is the error `badmodule`, as in MediaWiki.
 
 use super::paraminfo::{help_data, module_from_path};
-use super::ModuleInfo;
 use crate::api::context::{article_path, Context};
 use crate::api::error::ApiError;
 use crate::api::format::html_escape;
 use crate::api::params::split_multi;
-use crate::api::params_spec::{
-    child_path, has_submodules, submodule_names, Default, ModuleDoc, ParamSpec, ParamType,
-};
+use super::{child_path, find, has_submodules, parent_path, submodule_names};
+use crate::api::params_spec::{Default, Flags, Handler, Module, ParamSpec, ParamType};
 use crate::api::result::Obj;
 use serde_json::Value as Json;
 
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "help",
-    must_be_posted: false,
-    needs_token: None,
-    token_param: "token",
-    write_mode: false,
-};
-
 /// ApiHelp::getAllowedParams.
-pub const PARAMS: &[ParamSpec] = &[
+const PARAMS: &[ParamSpec] = &[
     ParamSpec::string("modules").multi().default_str("main"),
     ParamSpec::boolean("submodules"),
     ParamSpec::boolean("recursivesubmodules"),
@@ -46,13 +36,13 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::boolean("toc"),
 ];
 
-pub const DOC: ModuleDoc = ModuleDoc {
+pub const MODULE: Module = Module {
     name: "help",
     path: "help",
     classname: "ApiHelp",
     group: Some("action"),
     prefix: "",
-    flags: &[],
+    flags: Flags::NONE,
     help_urls: &[
         "https://www.mediawiki.org/wiki/Special:MyLanguage/API:Main_page",
         "https://www.mediawiki.org/wiki/Special:MyLanguage/API:FAQ",
@@ -61,6 +51,7 @@ pub const DOC: ModuleDoc = ModuleDoc {
     params: PARAMS,
     token: None,
     dynamic_parameters: false,
+    handler: Some(Handler::Sync(execute)),
 };
 
 /// What the help module leaves for ApiMain to print.
@@ -86,7 +77,7 @@ struct TocEntry {
     level: usize,
 }
 
-pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let paths = match ctx.params.get("modules").map(str::to_string) {
         Some(raw) => split_multi(&raw),
         None => vec!["main".to_string()],
@@ -155,7 +146,7 @@ impl Page {
 
     /// ApiHelp::getHelp: the lead, the table of contents, the modules' sections, and the
     /// help links made to point at api.php or into the page.
-    fn help(&self, modules: &[&'static ModuleDoc], options: &Options) -> String {
+    fn help(&self, modules: &[&'static Module], options: &Options) -> String {
         let mut out = String::from("<p>This is an auto-generated MediaWiki API documentation page.\n</p><p>Documentation and examples: <a class=\"external free\" href=\"https://www.mediawiki.org/wiki/Special:MyLanguage/API:Main_page\">https://www.mediawiki.org/wiki/Special:MyLanguage/API:Main_page</a>\n</p>");
         let mut toc: Vec<TocEntry> = Vec::new();
         let mut have: Vec<String> = Vec::new();
@@ -171,7 +162,7 @@ impl Page {
     /// ApiHelp::getHelpInternal.
     fn sections(
         &self,
-        modules: &[&'static ModuleDoc],
+        modules: &[&'static Module],
         options: &Options,
         level: usize,
         number: &mut [usize],
@@ -235,16 +226,14 @@ impl Page {
                 self.parameters(module),
                 self.examples(module),
                 if options.submodules && has_submodules(module.path) {
-                    let mut subs: Vec<&'static ModuleDoc> = Vec::new();
+                    let mut subs: Vec<&'static Module> = Vec::new();
                     for group in module
                         .params
                         .iter()
                         .filter(|p| p.ty == ParamType::Submodules)
                     {
                         for name in submodule_names(module.path, Some(group.name)) {
-                            if let Some(d) =
-                                crate::api::params_spec::doc(&child_path(module.path, name))
-                            {
+                            if let Some(d) = find(&child_path(module.path, name)) {
                                 subs.push(d);
                             }
                         }
@@ -266,11 +255,11 @@ impl Page {
         out
     }
 
-    fn link_trail(&self, module: &ModuleDoc, count: usize, options: &Options) -> String {
-        let mut chain: Vec<&ModuleDoc> = vec![module];
+    fn link_trail(&self, module: &Module, count: usize, options: &Options) -> String {
+        let mut chain: Vec<&Module> = vec![module];
         let mut path = module.path;
-        while let Some(parent) = crate::api::params_spec::parent_path(path) {
-            match crate::api::params_spec::doc(parent) {
+        while let Some(parent) = parent_path(path) {
+            match find(parent) {
                 Some(d) => {
                     chain.push(d);
                     path = d.path;
@@ -308,10 +297,10 @@ impl Page {
         )
     }
 
-    fn flags(&self, module: &ModuleDoc) -> String {
+    fn flags(&self, module: &Module) -> String {
         let mut out = String::from("<div class=\"apihelp-block apihelp-flags\"><ul>");
-        for flag in module.flags {
-            let text = match *flag {
+        for flag in module.flags.names() {
+            let text = match flag {
                 "deprecated" => "This module is deprecated.",
                 "internal" => "<strong>This module is internal or unstable.</strong> Its operation may change without notice.",
                 "readrights" => "This module requires read rights.",
@@ -332,7 +321,7 @@ impl Page {
         out
     }
 
-    fn texts(&self, module: &ModuleDoc) -> Option<&'static Json> {
+    fn texts(&self, module: &Module) -> Option<&'static Json> {
         help_data().get("html")?.get(module.path)
     }
 
@@ -342,7 +331,7 @@ impl Page {
             .replace("\"/w/api.php", &format!("\"{}/api.php", self.script_path))
     }
 
-    fn description(&self, module: &ModuleDoc) -> String {
+    fn description(&self, module: &Module) -> String {
         let d = self
             .texts(module)
             .and_then(|t| t.get("description"))
@@ -351,11 +340,11 @@ impl Page {
         block(&self.localize(d))
     }
 
-    fn parameters(&self, module: &ModuleDoc) -> String {
-        if module.params.is_empty() && !module.dynamic_parameters {
+    fn parameters(&self, module: &Module) -> String {
+        let n = module.all_params().count();
+        if n == 0 && !module.dynamic_parameters {
             return String::new();
         }
-        let n = module.params.len();
         let mut out = String::from("<div class=\"apihelp-block apihelp-parameters\">");
         out.push_str(&format!(
             "<div class=\"apihelp-block-head\">{}:</div>",
@@ -373,7 +362,7 @@ impl Page {
         out.push_str("<dl>");
         let texts = self.texts(module).and_then(|t| t.get("parameters"));
         let texts_for = super::paraminfo::Texts::for_help(&self.article_path, &self.script_path);
-        for spec in module.params {
+        for spec in module.all_params() {
             out.push_str(&format!(
                 "<dt><span dir=\"ltr\" lang=\"en\">{}{}</span></dt>",
                 module.prefix, spec.name
@@ -416,7 +405,7 @@ impl Page {
         out
     }
 
-    fn examples(&self, module: &ModuleDoc) -> String {
+    fn examples(&self, module: &Module) -> String {
         let Some(Json::Array(examples)) = self.texts(module).and_then(|t| t.get("examples")) else {
             return String::new();
         };
@@ -512,7 +501,7 @@ fn block(html: &str) -> String {
     }
 }
 
-fn help_urls(module: &ModuleDoc) -> String {
+fn help_urls(module: &Module) -> String {
     if module.help_urls.is_empty() {
         return String::new();
     }
@@ -530,7 +519,7 @@ fn encode_query(qs: &str) -> String {
 }
 
 /// ParamValidator::getHelpInfo for one parameter, as ApiHelp shows it.
-fn param_help_info(module: &ModuleDoc, spec: &ParamSpec) -> Vec<String> {
+fn param_help_info(module: &Module, spec: &ParamSpec) -> Vec<String> {
     let mut info = Vec::new();
     if spec.required {
         info.push("This parameter is required.".to_string());
@@ -645,7 +634,7 @@ mod tests {
 
     #[test]
     fn type_information() {
-        let tokens = crate::api::params_spec::doc("query+tokens").unwrap();
+        let tokens = find("query+tokens").unwrap();
         assert_eq!(
             param_help_info(tokens, &tokens.params[0]),
             [
@@ -654,7 +643,7 @@ mod tests {
                 "Default: csrf"
             ]
         );
-        let check = crate::api::params_spec::doc("checktoken").unwrap();
+        let check = find("checktoken").unwrap();
         assert_eq!(param_help_info(check, &check.params[2]), ["Type: integer"]);
     }
 

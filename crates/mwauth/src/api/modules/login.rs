@@ -14,23 +14,15 @@
 //! - Refused (`Aborted`) when the request breaks the same-origin policy, and when the
 //!   request already belongs to a bot-password session (its user cannot be changed).
 
+use futures_util::future::BoxFuture;
 use crate::api::context::Context;
 use crate::api::error::{format_message_value_in, ApiError, ApiMessage};
-use crate::api::modules::ModuleInfo;
-use crate::api::params_spec::{ModuleDoc, ParamSpec, ParamType};
+use crate::api::params_spec::{Flags, Handler, Module, ParamSpec, ParamType};
 use crate::api::result::Obj;
 use crate::auth::login::{bot_password_login, password_login, BotLogin, Refusal};
 use crate::auth::sessions;
 use crate::session::{random_hex, BotGrant, Provider, Session, SessionData};
 use crate::user::{botpassword, UserRecord};
-
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "login",
-    must_be_posted: true,
-    needs_token: None,
-    token_param: "token",
-    write_mode: true,
-};
 
 enum Outcome {
     Success(UserRecord),
@@ -41,12 +33,9 @@ enum Outcome {
 }
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    // ApiMain::setupModule reads the module's parameters before it runs, so they count as
-    // used even when the login is refused right away.
     let name = ctx.params.get("lgname").unwrap_or("").to_string();
     let password = ctx.params.get("lgpassword").unwrap_or("").to_string();
     let token = ctx.params.get("lgtoken").unwrap_or("").to_string();
-    ctx.params.get("lgdomain");
     if !ctx.same_origin {
         let reason = ApiMessage::from_key("api-login-fail-sameorigin", &[]);
         let links = ctx.article_path();
@@ -227,22 +216,27 @@ pub(crate) async fn start_user_session(
 }
 
 /// ApiLogin::getAllowedParams.
-pub const PARAMS: &[ParamSpec] = &[
+const PARAMS: &[ParamSpec] = &[
     ParamSpec::string("name"),
     ParamSpec::new("password", ParamType::Password).sensitive(),
     ParamSpec::string("domain"),
     ParamSpec::string("token").sensitive(),
 ];
 
-pub const DOC: ModuleDoc = ModuleDoc {
+pub const MODULE: Module = Module {
     name: "login",
     path: "login",
     classname: "ApiLogin",
     group: Some("action"),
     prefix: "lg",
-    flags: &["writerights", "mustbeposted"],
+    flags: Flags::WRITE_POSTED,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Login"],
     params: PARAMS,
     token: None,
     dynamic_parameters: false,
+    handler: Some(Handler::Async(execute_boxed)),
 };
+
+fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
+    Box::pin(execute(ctx))
+}

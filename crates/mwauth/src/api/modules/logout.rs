@@ -11,20 +11,12 @@
 //!   no cookie sent.
 //! - Answers `{}`.
 
+use futures_util::future::BoxFuture;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::modules::ModuleInfo;
-use crate::api::params_spec::{ModuleDoc, ParamSpec};
+use crate::api::params_spec::{Flags, Handler, Module};
 use crate::auth::sessions;
 use crate::session::{Provider, Session};
-
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "logout",
-    must_be_posted: true,
-    needs_token: Some("csrf"),
-    token_param: "token",
-    write_mode: false,
-};
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let config = ctx.services.config.clone();
@@ -49,18 +41,21 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// ApiLogout::getAllowedParams: only the token ApiBase adds for needsToken.
-pub const PARAMS: &[ParamSpec] = &[ParamSpec::string("token").required().sensitive()];
-
-pub const DOC: ModuleDoc = ModuleDoc {
+/// ApiLogout: no parameters of its own, only the token's that ApiBase adds.
+pub const MODULE: Module = Module {
     name: "logout",
     path: "logout",
     classname: "ApiLogout",
     group: Some("action"),
     prefix: "",
-    flags: &["mustbeposted"],
+    flags: Flags::POSTED,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Logout"],
-    params: PARAMS,
+    params: &[],
     token: Some("csrf"),
     dynamic_parameters: false,
+    handler: Some(Handler::Async(execute_boxed)),
 };
+
+fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
+    Box::pin(execute(ctx))
+}

@@ -12,30 +12,21 @@
 //!   wiki (`data/paraminfo/help.json`), keeping only the served modules in the per-value
 //!   lists of submodule parameters.
 
-use super::ModuleInfo;
 use crate::api::context::{article_path, Context};
 use crate::api::error::{ApiError, ApiMessage};
 use crate::api::params::{split_multi, MULTI_LIMIT};
+use super::{child_path, find, has_submodules, submodule_names};
 use crate::api::params_spec::{
-    self, child_path, doc, has_submodules, submodule_names, Default, ModuleDoc, ParamSpec,
-    ParamType, PAGESET,
+    self, Default, Flags, Handler, Module, ParamSpec, ParamType, PAGESET,
 };
 use crate::api::result::{List, Obj, ObjKind, Value};
 use serde_json::Value as Json;
 use std::sync::OnceLock;
 
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "paraminfo",
-    must_be_posted: false,
-    needs_token: None,
-    token_param: "token",
-    write_mode: false,
-};
-
 const HELP_FORMATS: &[&str] = &["html", "wikitext", "raw", "none"];
 
 /// ApiParamInfo::getAllowedParams.
-pub const PARAMS: &[ParamSpec] = &[
+const PARAMS: &[ParamSpec] = &[
     ParamSpec::string("modules").multi(),
     ParamSpec::enumeration("helpformat", HELP_FORMATS).default_str("none"),
     ParamSpec::new("querymodules", ParamType::QueryModules)
@@ -48,20 +39,21 @@ pub const PARAMS: &[ParamSpec] = &[
         .multi(),
 ];
 
-pub const DOC: ModuleDoc = ModuleDoc {
+pub const MODULE: Module = Module {
     name: "paraminfo",
     path: "paraminfo",
     classname: "ApiParamInfo",
     group: Some("action"),
     prefix: "",
-    flags: &[],
+    flags: Flags::NONE,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Parameter_information"],
     params: PARAMS,
     token: None,
     dynamic_parameters: false,
+    handler: Some(Handler::Sync(execute)),
 };
 
-pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let modules = multi_string(ctx, "modules")?;
     let helpformat = ctx
         .single_enum("helpformat", HELP_FORMATS, Some("none"))?
@@ -223,15 +215,14 @@ fn warn_deprecated(ctx: &mut Context<'_>, name: &str) {
 
 fn deprecated_multi(
     ctx: &mut Context<'_>,
-    name: &str,
+    name: &'static str,
     allowed: &[&str],
 ) -> Result<Option<Vec<String>>, ApiError> {
     if ctx.params.peek(name).is_none() {
-        ctx.params.get(name);
         return Ok(None);
     }
     warn_deprecated(ctx, name);
-    ctx.multi_enum("paraminfo", name, allowed, &[])
+    ctx.multi_enum(&MODULE, name, allowed)
         .map(|v| Some(v.into_iter().map(str::to_string).collect()))
 }
 
@@ -246,7 +237,7 @@ fn deprecated_flag(ctx: &mut Context<'_>, name: &str) -> bool {
 
 /// ApiBase::getModuleFromPath: `main`, or names joined by `+` (or spaces, when the `+` came
 /// unencoded).
-pub fn module_from_path(path: &str) -> Result<&'static ModuleDoc, Box<ApiMessage>> {
+pub fn module_from_path(path: &str) -> Result<&'static Module, Box<ApiMessage>> {
     if path == "main" {
         return Ok(&params_spec::MAIN);
     }
@@ -265,7 +256,7 @@ pub fn module_from_path(path: &str) -> Result<&'static ModuleDoc, Box<ApiMessage
             )));
         }
         let next = child_path(&current, name);
-        if doc(&next).is_none() {
+        if find(&next).is_none() {
             let error_path = if i == 0 {
                 "main".to_string()
             } else {
@@ -279,7 +270,7 @@ pub fn module_from_path(path: &str) -> Result<&'static ModuleDoc, Box<ApiMessage
         }
         current = next;
     }
-    doc(&current).ok_or_else(|| {
+    find(&current).ok_or_else(|| {
         Box::new(ApiMessage::new(
             "badmodule",
             "apierror-badmodule-badsubmodule",
@@ -305,7 +296,7 @@ fn all_submodules(path: &str, recursive: bool) -> Vec<String> {
 }
 
 /// ApiParamInfo::getModuleInfo.
-pub fn module_info(ctx: &Context<'_>, module: &ModuleDoc, texts: &Texts) -> Obj {
+pub fn module_info(ctx: &Context<'_>, module: &Module, texts: &Texts) -> Obj {
     let config = &ctx.services.config;
     let license = format!(
         "{}{}Special:Version/License/MediaWiki",
@@ -329,7 +320,7 @@ pub fn module_info(ctx: &Context<'_>, module: &ModuleDoc, texts: &Texts) -> Obj 
     if let Some(d) = help.and_then(|h| h.get("description")) {
         ret.set("description", texts.value(d, "msg"));
     }
-    for flag in module.flags {
+    for flag in module.flags.names() {
         ret.set(flag, true);
     }
     ret.set(
@@ -355,7 +346,7 @@ pub fn module_info(ctx: &Context<'_>, module: &ModuleDoc, texts: &Texts) -> Obj 
     }
     let limit_high = ctx.has_right("apihighlimits");
     let mut params = List::new("param");
-    for (i, spec) in module.params.iter().enumerate() {
+    for (i, spec) in module.all_params().enumerate() {
         let mut item = Obj::new()
             .kind(ObjKind::Untyped)
             .with("index", (i + 1) as i64)
@@ -405,7 +396,7 @@ pub fn module_info(ctx: &Context<'_>, module: &ModuleDoc, texts: &Texts) -> Obj 
 }
 
 /// ParamValidator::getParamInfo with the TypeDefs' additions, for one parameter.
-fn param_info(item: &mut Obj, module: &ModuleDoc, spec: &ParamSpec, high_limits: bool) {
+fn param_info(item: &mut Obj, module: &Module, spec: &ParamSpec, high_limits: bool) {
     let sorted = |values: &[&str]| {
         let mut v: Vec<String> = values.iter().map(|s| s.to_string()).collect();
         v.sort();
@@ -513,7 +504,7 @@ impl Texts {
     }
 
     /// A module's recorded texts, `None` with helpformat=none.
-    pub fn module(&self, module: &ModuleDoc) -> Option<&'static Json> {
+    pub fn module(&self, module: &Module) -> Option<&'static Json> {
         if self.format == "none" {
             return None;
         }
@@ -596,7 +587,7 @@ fn served_link(text: &str, marker: &str, end: char) -> bool {
     };
     let rest = &text[i + marker.len()..];
     let path = rest.split(end).next().unwrap_or("");
-    doc(&path.replace("%2B", "+")).is_some()
+    find(&path.replace("%2B", "+")).is_some()
 }
 
 /// The `<dl>` of per-value descriptions without unserved modules; without any left, the
@@ -680,7 +671,7 @@ mod tests {
         assert_eq!(e.text(), "The module \"query+tokens\" has no submodules.");
         assert_eq!(
             all_submodules("main", false).len(),
-            params_spec::MODULES.len() - 5
+            super::super::ACTIONS.len() + params_spec::FORMATS.len()
         );
     }
 
@@ -688,7 +679,7 @@ mod tests {
     fn empty_submodule_maps_are_objects() {
         use crate::api::format::json::{write, JsonStyle};
         // query serves no prop module: pywikibot reads `submodules` as a map even then.
-        let query = doc("query").unwrap();
+        let query = find("query").unwrap();
         let mut item = Obj::new().kind(ObjKind::Untyped);
         param_info(&mut item, query, &query.params[0], false);
         let fv2 = JsonStyle {

@@ -6,47 +6,31 @@
 //! - A query that runs no module, or only siteinfo, is publicly cacheable, which shows in
 //!   its `Vary` header.
 
-use super::{authmanagerinfo, siteinfo, tokens, userinfo, ModuleInfo};
+use super::{names, run_leaf, META};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::params::split_multi_iter;
-use crate::api::params_spec::{ModuleDoc, ParamSpec, ParamType};
+use crate::api::params_spec::{Flags, Handler, Module, ParamSpec, ParamType};
 
-pub const INFO: ModuleInfo = ModuleInfo {
-    name: "query",
-    must_be_posted: false,
-    needs_token: None,
-    token_param: "token",
-    write_mode: false,
-};
-
-const META: &[&str] = &["authmanagerinfo", "siteinfo", "tokens", "userinfo"];
+/// The values of `meta`.
+const META_NAMES: [&str; META.len()] = names(META);
 
 /// ApiQuery's cache mode is `public` unless a module it runs says otherwise; every meta
 /// module mwauth serves but siteinfo is `private` (ApiQueryBase::getCacheMode), so only a
 /// query that runs none of those is public.
 pub fn is_public(ctx: &Context<'_>) -> bool {
     let meta = ctx.params.peek("meta").unwrap_or("");
-    !split_multi_iter(meta).any(|m| m != "siteinfo" && META.contains(&m))
+    !split_multi_iter(meta).any(|m| m != "siteinfo" && META_NAMES.contains(&m))
 }
 
+/// ApiQuery::execute: each meta module asked for, by its own handler, its errors its own.
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let metas = ctx.multi_enum("query", "meta", META, &[])?;
-    for meta in metas {
-        match meta {
-            "tokens" => tokens::execute(ctx)
+    let metas = ctx.multi_enum(&MODULE, "meta", &META_NAMES)?;
+    for name in metas {
+        if let Some(module) = META.iter().copied().find(|m| m.name == name) {
+            run_leaf(ctx, module)
                 .await
-                .map_err(|e| e.in_module("query+tokens"))?,
-            "userinfo" => userinfo::execute(ctx)
-                .await
-                .map_err(|e| e.in_module("query+userinfo"))?,
-            "authmanagerinfo" => authmanagerinfo::execute(ctx)
-                .await
-                .map_err(|e| e.in_module("query+authmanagerinfo"))?,
-            "siteinfo" => siteinfo::execute(ctx)
-                .await
-                .map_err(|e| e.in_module("query+siteinfo"))?,
-            _ => {}
+                .map_err(|e| e.in_module(module.path))?;
         }
     }
     ctx.result.set_on_top("batchcomplete", true);
@@ -54,7 +38,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
 }
 
 /// ApiQuery::getAllowedParams, with the page set's parameters ApiQuery adds.
-pub const PARAMS: &[ParamSpec] = &[
+const PARAMS: &[ParamSpec] = &[
     ParamSpec::new("prop", ParamType::Submodules).multi(),
     ParamSpec::new("list", ParamType::Submodules).multi(),
     ParamSpec::new("meta", ParamType::Submodules).multi(),
@@ -73,13 +57,13 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::boolean("converttitles"),
 ];
 
-pub const DOC: ModuleDoc = ModuleDoc {
+pub const MODULE: Module = Module {
     name: "query",
     path: "query",
     classname: "ApiQuery",
     group: Some("action"),
     prefix: "",
-    flags: &["readrights"],
+    flags: Flags::READ,
     help_urls: &[
         "https://www.mediawiki.org/wiki/Special:MyLanguage/API:Query",
         "https://www.mediawiki.org/wiki/Special:MyLanguage/API:Meta",
@@ -89,4 +73,5 @@ pub const DOC: ModuleDoc = ModuleDoc {
     params: PARAMS,
     token: None,
     dynamic_parameters: false,
+    handler: Some(Handler::Query),
 };

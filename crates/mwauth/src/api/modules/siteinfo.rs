@@ -16,9 +16,10 @@
 //!   autonyms.
 //! - `sishowalldb` is refused (`includeAllDenied`), as with `$wgShowHostnames = false`.
 
+use futures_util::future::BoxFuture;
 use crate::api::context::{article_path, Context};
 use crate::api::error::ApiError;
-use crate::api::params_spec::{ModuleDoc, ParamSpec};
+use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::{BcBools, List, Obj, ObjKind, Value};
 use crate::time;
 use crate::user::rights;
@@ -54,7 +55,7 @@ pub const PROPS: &[&str] = &[
 ];
 
 /// ApiQuerySiteinfo::getAllowedParams.
-pub const PARAMS: &[ParamSpec] = &[
+const PARAMS: &[ParamSpec] = &[
     ParamSpec::enumeration("prop", PROPS)
         .multi()
         .default_str("general"),
@@ -64,25 +65,29 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::string("inlanguagecode"),
 ];
 
-pub const DOC: ModuleDoc = ModuleDoc {
+pub const MODULE: Module = Module {
     name: "siteinfo",
     path: "query+siteinfo",
     classname: "ApiQuerySiteinfo",
     group: Some("meta"),
     prefix: "si",
-    flags: &["readrights"],
+    flags: Flags::READ,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Siteinfo"],
     params: PARAMS,
     token: None,
     dynamic_parameters: false,
+    handler: Some(Handler::Async(execute_boxed)),
 };
 
+fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
+    Box::pin(execute(ctx))
+}
+
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let props = ctx.multi_enum("query+siteinfo", "siprop", PROPS, &["general"])?;
+    let props = ctx.multi_enum(&MODULE, "prop", PROPS)?;
     let filteriw = ctx.single_enum("sifilteriw", &["local", "!local"], None)?;
     let showalldb = ctx.params.flag("sishowalldb");
     let numberingroup = ctx.params.flag("sinumberingroup");
-    ctx.params.get("siinlanguagecode");
     let stats = if props
         .iter()
         .any(|p| *p == "statistics" || (*p == "usergroups" && numberingroup))

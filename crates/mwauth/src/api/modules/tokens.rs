@@ -3,16 +3,17 @@
 //! - Each token is `hex(HMAC-MD5(secret, timestamp ++ salt))`, the hex timestamp and `+\`.
 //! - Anonymous users get `+\` for csrf-style tokens; login and createaccount tokens come
 //!   from their own session secrets and make the session persistent (sets the cookie).
-//! - Unknown types: an "Unrecognized value" warning. Requests that break the same-origin
+//! - `type=*` (PARAM_ALL): every type, in the order above. Unknown types, and `*` beside
+//!   other types: an "Unrecognized value" warning. Requests that break the same-origin
 //!   policy (`origin=*`, JSONP) get a warning and no tokens.
 
 use crate::api::context::{Context, TOKEN_TYPES};
 use crate::api::error::{ApiError, ApiMessage};
-use crate::api::params_spec::{ModuleDoc, ParamSpec};
+use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 
-pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let types = ctx.multi_enum("query+tokens", "type", TOKEN_TYPES, &["csrf"])?;
+pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+    let types = ctx.multi_enum(&MODULE, "type", TOKEN_TYPES)?;
     if !ctx.same_origin {
         ctx.warn(
             "query+tokens",
@@ -30,20 +31,21 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
 }
 
 /// ApiQueryTokens::getAllowedParams.
-pub const PARAMS: &[ParamSpec] = &[ParamSpec::enumeration("type", TOKEN_TYPES)
+const PARAMS: &[ParamSpec] = &[ParamSpec::enumeration("type", TOKEN_TYPES)
     .multi()
     .default_str("csrf")
     .all()];
 
-pub const DOC: ModuleDoc = ModuleDoc {
+pub const MODULE: Module = Module {
     name: "tokens",
     path: "query+tokens",
     classname: "ApiQueryTokens",
     group: Some("meta"),
     prefix: "",
-    flags: &[],
+    flags: Flags::NONE,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Tokens"],
     params: PARAMS,
     token: None,
     dynamic_parameters: false,
+    handler: Some(Handler::Sync(execute)),
 };

@@ -1,4 +1,4 @@
-//! # action=query&meta=userinfo (uiprop=…)
+//! # action=query&meta=userinfo (uiprop=…, uiattachedwiki)
 //!
 //! - Always `id` and `name` (the client's IP for anonymous users) and `anon` when anonymous.
 //! - `groups`, `implicitgroups`, `groupmemberships`, `rights` (limited by the bot password's
@@ -7,14 +7,15 @@
 //! - `changeablegroups` (every explicit group for holders of `userrights`), `options` (the
 //!   default options: mwauth stores no preferences), `ratelimits` and
 //!   `theoreticalratelimits` ($wgRateLimits' defaults; none for `noratelimit`), `acceptlang`
-//!   (WebRequest::getAcceptLang), `unreadcount` (0: no watchlist), `centralids` and
-//!   `attachedlocal` (CentralIdLookup's local provider). `latestcontrib` adds nothing (no
+//!   (WebRequest::getAcceptLang), `unreadcount` (0: no watchlist), `centralids`,
+//!   `attachedlocal` and, with `uiattachedwiki`, `attachedwiki` (CentralIdLookup's local
+//!   provider). `latestcontrib` adds nothing (no
 //!   contributions).
 
 use super::userinfo_tables::{OptionValue, ANON_RATE_LIMITS, DEFAULT_OPTIONS, USER_RATE_LIMITS};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::params_spec::{ModuleDoc, ParamSpec};
+use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::BcBools;
 use crate::api::result::{List, Obj, Value};
 use crate::time;
@@ -44,8 +45,8 @@ const PROPS: &[&str] = &[
     "latestcontrib",
 ];
 
-pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let props = ctx.multi_enum_all("query+userinfo", "uiprop", PROPS, &[])?;
+pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+    let props = ctx.multi_enum(&MODULE, "prop", PROPS)?;
     let has = |p: &str| props.contains(&p);
     let mut info = Obj::new()
         .with("id", ctx.user_id())
@@ -158,6 +159,14 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     if has("centralids") {
         info.set("centralids", Obj::new().with("local", ctx.user_id()));
         info.set("attachedlocal", Obj::new().with("local", !ctx.is_anon()));
+        // LocalIdLookup::isAttached: a user is attached to this wiki only (no shared
+        // user tables); PHP's truthiness decides whether `uiattachedwiki` was given.
+        let (anon, config) = (ctx.is_anon(), &ctx.services.config);
+        let wiki = ctx.params.get("uiattachedwiki").unwrap_or("");
+        if !wiki.is_empty() && wiki != "0" {
+            let attached = !anon && wiki == config.wiki_id;
+            info.set("attachedwiki", Obj::new().with("local", attached));
+        }
     }
     ctx.result.obj_mut("query", false).set("userinfo", info);
     Ok(())
@@ -296,20 +305,21 @@ fn q_value(b: &[u8], i: usize) -> Option<(usize, &str)> {
 }
 
 /// ApiQueryUserInfo::getAllowedParams.
-pub const PARAMS: &[ParamSpec] = &[
+const PARAMS: &[ParamSpec] = &[
     ParamSpec::enumeration("prop", PROPS).multi().all(),
     ParamSpec::string("attachedwiki"),
 ];
 
-pub const DOC: ModuleDoc = ModuleDoc {
+pub const MODULE: Module = Module {
     name: "userinfo",
     path: "query+userinfo",
     classname: "ApiQueryUserInfo",
     group: Some("meta"),
     prefix: "ui",
-    flags: &["readrights"],
+    flags: Flags::READ,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Userinfo"],
     params: PARAMS,
     token: None,
     dynamic_parameters: false,
+    handler: Some(Handler::Sync(execute)),
 };
