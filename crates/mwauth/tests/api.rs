@@ -234,6 +234,89 @@ async fn login_token_persists_the_session_with_an_httponly_cookie() {
 }
 
 #[tokio::test]
+async fn token_type_star_alone_answers_every_type_and_is_unrecognized_beside_others() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let all = [("action", "query"), ("meta", "tokens"), ("type", "*")];
+    let res = c.send("GET", &[&all[..], &[("format", "json")]].concat(), &[]).await;
+    let v: Value = serde_json::from_slice(&res.body).unwrap();
+    assert!(v.get("warnings").is_none(), "{v}");
+    let tokens = v["query"]["tokens"].as_object().unwrap();
+    let names: Vec<&str> = tokens.keys().map(String::as_str).collect();
+    // ApiQueryTokens' types in their (ksort) order.
+    assert_eq!(
+        names,
+        [
+            "createaccounttoken",
+            "csrftoken",
+            "logintoken",
+            "patroltoken",
+            "rollbacktoken",
+            "userrightstoken",
+            "watchtoken"
+        ]
+    );
+    assert_eq!(tokens["csrftoken"], "+\\");
+    // The login and create-account tokens persist the session, as asking for either does.
+    assert_eq!(res.set_cookies().len(), 1);
+
+    let v = c
+        .get(&[
+            ("action", "query"),
+            ("meta", "tokens"),
+            ("type", "*|csrf"),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(
+        v["warnings"]["tokens"]["*"],
+        "Unrecognized value for parameter \"type\": *"
+    );
+    assert_eq!(v["query"]["tokens"], serde_json::json!({"csrftoken": "+\\"}));
+}
+
+#[tokio::test]
+async fn declared_parameters_are_never_unrecognized_even_when_unread() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    let lt = c.token("login").await;
+    let body = [
+        ("action", "login"),
+        ("lgname", "Alice"),
+        ("lgpassword", "Alice-pass-12345"),
+        ("lgtoken", &lt),
+        ("lgdomain", "ignored"),
+        ("format", "json"),
+    ];
+    let v = c.post(&body).await.1;
+    assert_eq!(v["login"]["result"], "Success");
+    let main = v["warnings"]["main"]["*"].as_str().unwrap_or("");
+    assert!(!main.contains("Unrecognized"), "{v}");
+    let query = [
+        ("action", "query"),
+        ("meta", "userinfo"),
+        ("uiprop", "centralids"),
+        ("format", "json"),
+        ("formatversion", "2"),
+    ];
+    for (wiki, attached) in [("testwiki", true), ("otherwiki", false)] {
+        let v = c
+            .get(&[&query[..], &[("uiattachedwiki", wiki)]].concat())
+            .await;
+        assert!(v.get("warnings").is_none(), "{v}");
+        assert_eq!(v["query"]["userinfo"]["attachedwiki"]["local"], attached);
+    }
+    // A parameter of a meta module that does not run is still unrecognized.
+    let v = c
+        .get(&[&query[..], &[("siprop", "general")]].concat())
+        .await;
+    assert_eq!(
+        v["warnings"]["main"]["warnings"],
+        "Unrecognized parameter: siprop."
+    );
+}
+
+#[tokio::test]
 async fn bot_password_login_uses_its_own_cookie_and_grants() {
     let w = wiki().await;
     let mut c = Client::new(&w);
