@@ -238,7 +238,9 @@ async fn token_type_star_alone_answers_every_type_and_is_unrecognized_beside_oth
     let w = wiki().await;
     let mut c = Client::new(&w);
     let all = [("action", "query"), ("meta", "tokens"), ("type", "*")];
-    let res = c.send("GET", &[&all[..], &[("format", "json")]].concat(), &[]).await;
+    let res = c
+        .send("GET", &[&all[..], &[("format", "json")]].concat(), &[])
+        .await;
     let v: Value = serde_json::from_slice(&res.body).unwrap();
     assert!(v.get("warnings").is_none(), "{v}");
     let tokens = v["query"]["tokens"].as_object().unwrap();
@@ -272,7 +274,10 @@ async fn token_type_star_alone_answers_every_type_and_is_unrecognized_beside_oth
         v["warnings"]["tokens"]["*"],
         "Unrecognized value for parameter \"type\": *"
     );
-    assert_eq!(v["query"]["tokens"], serde_json::json!({"csrftoken": "+\\"}));
+    assert_eq!(
+        v["query"]["tokens"],
+        serde_json::json!({"csrftoken": "+\\"})
+    );
 }
 
 #[tokio::test]

@@ -308,7 +308,10 @@ fn unrecognized_values(name: &str, raw: &str, bad: &[&str]) -> ApiMessage {
         "values",
         super::result::List::of_strings("v", bad.iter().map(|v| v.to_string())),
     );
-    let items = bad.iter().map(|v| Param::Plaintext(v.to_string())).collect();
+    let items = bad
+        .iter()
+        .map(|v| Param::Plaintext(v.to_string()))
+        .collect();
     ApiMessage::new(
         "unrecognizedvalues",
         "paramvalidator-unrecognizedvalues",

@@ -174,7 +174,11 @@ impl<'a> Params<'a> {
     /// request is large enough to be indexed.
     fn find_prefixed(&self, prefix: &str, name: &str) -> Option<usize> {
         let len = prefix.len() + name.len();
-        let first = prefix.as_bytes().first().or(name.as_bytes().first()).copied();
+        let first = prefix
+            .as_bytes()
+            .first()
+            .or(name.as_bytes().first())
+            .copied();
         if self.present & class_of(len, first) == 0 {
             return None;
         }
@@ -408,7 +412,10 @@ mod tests {
         assert_eq!(v("*", false), MultiEnum::Values(vec![], vec!["*"]));
         assert_eq!(v("*|a", true), MultiEnum::Values(vec!["a"], vec!["*"]));
         assert_eq!(v("*|*", true), MultiEnum::Values(vec![], vec!["*", "*"]));
-        assert_eq!(v("a|x|a|x", true), MultiEnum::Values(vec!["a"], vec!["x", "x"]));
+        assert_eq!(
+            v("a|x|a|x", true),
+            MultiEnum::Values(vec!["a"], vec!["x", "x"])
+        );
         assert_eq!(v("", true), MultiEnum::Values(vec![], vec![]));
         let many = ["a"; 51].join("|");
         assert_eq!(v(&many, true), MultiEnum::TooMany(51));

@@ -10,12 +10,12 @@
 
 use super::authmanager::{fail, message_format, require_continue_or_returnurl, AuthMessage};
 use super::login::start_user_session;
-use futures_util::future::BoxFuture;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::login::password_login;
+use futures_util::future::BoxFuture;
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let format = message_format(ctx, "loginmessageformat")?;

@@ -11,7 +11,6 @@
 //!   `cpPosIndex`, `UseDC` and `UseCDNCache`.
 
 use super::authmanager::{fail, message_format, require_continue_or_returnurl, AuthMessage};
-use futures_util::future::BoxFuture;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::i18n::Param;
@@ -19,6 +18,7 @@ use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::account::{create_account, Creator, PERMISSION_DENIED};
 use crate::session::SetCookie;
+use futures_util::future::BoxFuture;
 use md5::{Digest, Md5};
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {

@@ -18,11 +18,11 @@
 //! - An unknown module path is the error `badmodule`, as in MediaWiki.
 
 use super::paraminfo::{help_data, module_from_path};
+use super::{child_path, find, has_submodules, parent_path, submodule_names};
 use crate::api::context::{article_path, Context};
 use crate::api::error::ApiError;
 use crate::api::format::html_escape;
 use crate::api::params::split_multi;
-use super::{child_path, find, has_submodules, parent_path, submodule_names};
 use crate::api::params_spec::{Default, Flags, Handler, Module, ParamSpec, ParamType};
 use crate::api::result::Obj;
 use serde_json::Value as Json;

@@ -14,7 +14,6 @@
 //! - Refused (`Aborted`) when the request breaks the same-origin policy, and when the
 //!   request already belongs to a bot-password session (its user cannot be changed).
 
-use futures_util::future::BoxFuture;
 use crate::api::context::Context;
 use crate::api::error::{format_message_value_in, ApiError, ApiMessage};
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec, ParamType};
@@ -23,6 +22,7 @@ use crate::auth::login::{bot_password_login, password_login, BotLogin, Refusal};
 use crate::auth::sessions;
 use crate::session::{random_hex, BotGrant, Provider, Session, SessionData};
 use crate::user::{botpassword, UserRecord};
+use futures_util::future::BoxFuture;
 
 enum Outcome {
     Success(UserRecord),

@@ -11,12 +11,12 @@
 //!   no cookie sent.
 //! - Answers `{}`.
 
-use futures_util::future::BoxFuture;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::params_spec::{Flags, Handler, Module};
 use crate::auth::sessions;
 use crate::session::{Provider, Session};
+use futures_util::future::BoxFuture;
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let config = ctx.services.config.clone();

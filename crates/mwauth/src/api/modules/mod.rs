@@ -75,7 +75,10 @@ pub async fn run(ctx: &mut Context<'_>, module: &'static Module) -> Result<(), A
 
 /// Runs a module without submodules: an action, or a meta module from query (whose
 /// parameters ApiQuery extracts just before running it).
-pub(super) async fn run_leaf(ctx: &mut Context<'_>, module: &'static Module) -> Result<(), ApiError> {
+pub(super) async fn run_leaf(
+    ctx: &mut Context<'_>,
+    module: &'static Module,
+) -> Result<(), ApiError> {
     ctx.mark_declared(module);
     match module.handler {
         Some(Handler::Sync(execute)) => execute(ctx),

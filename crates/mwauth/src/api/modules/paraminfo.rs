@@ -12,10 +12,10 @@
 //!   wiki (`data/paraminfo/help.json`), keeping only the served modules in the per-value
 //!   lists of submodule parameters.
 
+use super::{child_path, find, has_submodules, submodule_names};
 use crate::api::context::{article_path, Context};
 use crate::api::error::{ApiError, ApiMessage};
 use crate::api::params::{split_multi, MULTI_LIMIT};
-use super::{child_path, find, has_submodules, submodule_names};
 use crate::api::params_spec::{
     self, Default, Flags, Handler, Module, ParamSpec, ParamType, PAGESET,
 };

@@ -16,13 +16,13 @@
 //!   autonyms.
 //! - `sishowalldb` is refused (`includeAllDenied`), as with `$wgShowHostnames = false`.
 
-use futures_util::future::BoxFuture;
 use crate::api::context::{article_path, Context};
 use crate::api::error::ApiError;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::{BcBools, List, Obj, ObjKind, Value};
 use crate::time;
 use crate::user::rights;
+use futures_util::future::BoxFuture;
 use serde_json::Value as Json;
 use std::sync::OnceLock;
 
