@@ -167,8 +167,6 @@ impl<'a> Context<'a> {
         ))
     }
 
-    /// A multi-value enum parameter: unknown values are dropped with a warning, duplicates
-    /// are dropped silently.
     /// ApiBase: each parameter read since the last call whose value WebRequest had to clean
     /// (invalid UTF-8, C0 controls, not NFC) gets MediaWiki's `badutf8` warning from
     /// `module_path`, the module that read it.

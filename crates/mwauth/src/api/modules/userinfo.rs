@@ -9,8 +9,8 @@
 //!   `theoreticalratelimits` ($wgRateLimits' defaults; none for `noratelimit`), `acceptlang`
 //!   (WebRequest::getAcceptLang), `unreadcount` (0: no watchlist), `centralids`,
 //!   `attachedlocal` and, with `uiattachedwiki`, `attachedwiki` (CentralIdLookup's local
-//!   provider). `latestcontrib` adds nothing (no
-//!   contributions).
+//!   provider). `latestcontrib` adds nothing (no contributions).
+//! - `uiprop=*` (PARAM_ALL): every property, in the declared order.
 
 use super::userinfo_tables::{OptionValue, ANON_RATE_LIMITS, DEFAULT_OPTIONS, USER_RATE_LIMITS};
 use crate::api::context::Context;
