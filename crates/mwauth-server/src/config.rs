@@ -108,7 +108,9 @@ pub fn check(file: &FileConfig) -> anyhow::Result<()> {
     file.captcha.check().map_err(anyhow::Error::msg)?;
     for ip in &file.captcha.whitelist_ip {
         if !mwauth::user::botpassword::is_ip_range(ip.trim()) {
-            anyhow::bail!("captcha.whitelist_ip: \"{ip}\" is neither an IP address nor a CIDR range");
+            anyhow::bail!(
+                "captcha.whitelist_ip: \"{ip}\" is neither an IP address nor a CIDR range"
+            );
         }
     }
     Ok(())
@@ -225,17 +227,27 @@ mod tests {
 
     #[test]
     fn captcha_settings_that_cannot_work_are_refused() {
-        let err = parsed("[captcha]\nkind = \"questy\"").unwrap_err().to_string();
-        assert!(err.contains("needs at least one entry in questions"), "{err}");
+        let err = parsed("[captcha]\nkind = \"questy\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("needs at least one entry in questions"),
+            "{err}"
+        );
         let err = parsed("[captcha]\nkind = \"questy\"\nquestions = { \"Q?\" = [] }")
             .unwrap_err()
             .to_string();
         assert!(err.contains("has no answer"), "{err}");
-        let err = parsed("[captcha]\nwhitelist_ip = [\"nonsense\"]").unwrap_err().to_string();
+        let err = parsed("[captcha]\nwhitelist_ip = [\"nonsense\"]")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("whitelist_ip"), "{err}");
         assert!(parsed("[captcha]\nkind = \"fancy\"").is_err());
         assert!(parsed("[captcha]\ntriggers = [\"edit\"]").is_err());
         assert!(parsed("[oath]\nwindow = 3").is_err());
-        assert!(parsed("[wiki.oath]\nenabled = true").is_err(), "one place for the setting");
+        assert!(
+            parsed("[wiki.oath]\nenabled = true").is_err(),
+            "one place for the setting"
+        );
     }
 }

@@ -281,7 +281,10 @@ impl CaptchaConfig {
             return Err("captcha: kind = \"questy\" needs at least one entry in questions".into());
         }
         if let Some(q) = self.questions.iter().find(|q| q.answers.is_empty()) {
-            return Err(format!("captcha: the question \"{}\" has no answer", q.question));
+            return Err(format!(
+                "captcha: the question \"{}\" has no answer",
+                q.question
+            ));
         }
         Ok(())
     }
@@ -304,7 +307,10 @@ where
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a table of questions and their answer (a string or a list of strings)")
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
             let mut out = Vec::new();
             while let Some((question, answers)) = map.next_entry::<String, Answers>()? {
                 let answers = match answers {

@@ -84,7 +84,9 @@ impl Captcha {
     /// Surrounding spaces make a word answer wrong (`" Paris"`, recorded).
     pub fn matches(&self, word: &str) -> bool {
         match &self.answer {
-            Answer::Number(n) => php_numeric(word).is_some_and(|w| w == Numeric::Int(*n) || w.as_f64() == *n as f64),
+            Answer::Number(n) => {
+                php_numeric(word).is_some_and(|w| w == Numeric::Int(*n) || w.as_f64() == *n as f64)
+            }
             Answer::Words(answers) => {
                 let word = word.to_ascii_lowercase();
                 answers
@@ -251,7 +253,10 @@ mod tests {
             question: "Ville?".into(),
             answer: Answer::Words(vec!["ÉVRY".into()]),
         };
-        assert!(c.matches("Évry"), "É is left alone on both sides, VRY lowered");
+        assert!(
+            c.matches("Évry"),
+            "É is left alone on both sides, VRY lowered"
+        );
         assert!(!c.matches("évry"));
     }
 
@@ -296,7 +301,10 @@ mod tests {
         assert!(php_loose_str_eq("10", "010"));
         assert!(php_loose_str_eq(" 1", "1"));
         assert!(!php_loose_str_eq("abc", "ABC"));
-        assert!(!php_loose_str_eq("1e400", "1e500"), "both INF: compared as bytes");
+        assert!(
+            !php_loose_str_eq("1e400", "1e500"),
+            "both INF: compared as bytes"
+        );
         assert!(php_loose_str_eq("1e400", "1e400"));
         assert!(!php_loose_str_eq(".", "0"));
         assert!(php_loose_str_eq(".5", "0.5"));
@@ -325,7 +333,10 @@ mod tests {
             assert!(c.matches(&n.to_string()));
         }
         assert!(plus > 0 && minus > 0);
-        assert_eq!(metadata(CaptchaKind::Simple), Some(("simple", "text/plain")));
+        assert_eq!(
+            metadata(CaptchaKind::Simple),
+            Some(("simple", "text/plain"))
+        );
     }
 
     #[test]
@@ -342,7 +353,10 @@ mod tests {
             .map(|_| generate(&config, &mut StdRng::seed_from_u64(9)).unwrap())
             .collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
-        assert_eq!(metadata(CaptchaKind::Questy), Some(("question", "text/html")));
+        assert_eq!(
+            metadata(CaptchaKind::Questy),
+            Some(("question", "text/html"))
+        );
         assert_eq!(generate(&questy(&[]), &mut rng), None);
     }
 
@@ -358,15 +372,33 @@ mod tests {
     #[test]
     fn labels_follow_the_kind_and_action() {
         use CaptchaAction::*;
-        assert_eq!(info_label_key(CaptchaKind::Questy, CreateAccount), "questycaptcha-createaccount");
-        assert_eq!(info_label_key(CaptchaKind::Questy, BadLogin), "questycaptcha-badlogin");
-        assert_eq!(info_label_key(CaptchaKind::Simple, CreateAccount), "captcha-createaccount");
-        assert_eq!(info_label_key(CaptchaKind::Simple, BadLogin), "captcha-badlogin");
+        assert_eq!(
+            info_label_key(CaptchaKind::Questy, CreateAccount),
+            "questycaptcha-createaccount"
+        );
+        assert_eq!(
+            info_label_key(CaptchaKind::Questy, BadLogin),
+            "questycaptcha-badlogin"
+        );
+        assert_eq!(
+            info_label_key(CaptchaKind::Simple, CreateAccount),
+            "captcha-createaccount"
+        );
+        assert_eq!(
+            info_label_key(CaptchaKind::Simple, BadLogin),
+            "captcha-badlogin"
+        );
     }
 
     #[test]
     fn captchas_survive_the_session_as_json() {
-        for c in [france(), Captcha { question: "1+2".into(), answer: Answer::Number(3) }] {
+        for c in [
+            france(),
+            Captcha {
+                question: "1+2".into(),
+                answer: Answer::Number(3),
+            },
+        ] {
             let text = serde_json::to_string(&c).unwrap();
             assert_eq!(serde_json::from_str::<Captcha>(&text).unwrap(), c);
         }

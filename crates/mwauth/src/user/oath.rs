@@ -323,7 +323,11 @@ mod tests {
             assert_eq!(carol.verify(&hotp(&k, step), now, 4, None), None);
         }
         let step = 59865301;
-        assert_eq!(carol.verify(&hotp(&k, step), now, 0, None), None, "radius 0: now only");
+        assert_eq!(
+            carol.verify(&hotp(&k, step), now, 0, None),
+            None,
+            "radius 0: now only"
+        );
     }
 
     #[test]
@@ -348,7 +352,11 @@ mod tests {
         let carol = key(CAROL_SECRET);
         let now = 59865300 * 30;
         for typed in ["250005", " 250 005 ", "\t25\n00\r05\x0b\x0c"] {
-            assert_eq!(carol.verify(typed, now, 4, None), Some(59865300), "{typed:?}");
+            assert_eq!(
+                carol.verify(typed, now, 4, None),
+                Some(59865300),
+                "{typed:?}"
+            );
         }
         for typed in ["250-005", "25OOO5", "2500051", "", "\u{a0}250005"] {
             assert_eq!(carol.verify(typed, now, 4, None), None, "{typed:?}");
@@ -358,7 +366,10 @@ mod tests {
     #[test]
     fn recovery_codes_are_refused_as_in_debian_1_39() {
         let carol = key(CAROL_SECRET);
-        assert_eq!(carol.verify("CAROLSCRATCHAAAA", 59865300 * 30, 4, None), None);
+        assert_eq!(
+            carol.verify("CAROLSCRATCHAAAA", 59865300 * 30, 4, None),
+            None
+        );
     }
 
     #[test]
@@ -376,7 +387,10 @@ mod tests {
             assert_eq!(hex::encode(base32_decode(text)), hex_bytes, "{text:?}");
         }
         assert_eq!(base32_encode(b"foob"), "MZXW6YQ");
-        assert_eq!(base32_encode(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), "AAAQEAYEAUDAOCAJ");
+        assert_eq!(
+            base32_encode(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+            "AAAQEAYEAUDAOCAJ"
+        );
         assert_eq!(base32_encode(&[0xff; 26]), format!("{}4", "7".repeat(41)));
     }
 
@@ -410,10 +424,17 @@ mod tests {
             joined.to_json(),
             r#"{"keys":[{"secret":"MZXW6","scratch_tokens":["A","B"]}]}"#
         );
-        for broken in ["", "not json", "{}", r#"{"keys":"x"}"#, r#"{"secret":"MZXW6"}"#] {
+        for broken in [
+            "",
+            "not json",
+            "{}",
+            r#"{"keys":"x"}"#,
+            r#"{"secret":"MZXW6"}"#,
+        ] {
             assert_eq!(OathData::parse(broken), OathData::default(), "{broken:?}");
         }
-        let partial = OathData::parse(r#"{"keys":[{"secret":"MZXW6"},{"secret":"A","scratch_tokens":[]}]}"#);
+        let partial =
+            OathData::parse(r#"{"keys":[{"secret":"MZXW6"},{"secret":"A","scratch_tokens":[]}]}"#);
         assert_eq!(partial.first_key().unwrap().secret, "A");
         let odd = OathData {
             keys: vec![TotpKey {
