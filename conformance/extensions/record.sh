@@ -2,10 +2,12 @@
 # Records conformance/extensions/golden from a fresh reference wiki with OATHAuth and ConfirmEdit
 # (/work/shared/oracle/extensions.sh, QuestyCaptcha), one scenario at a time, each starting from
 # an empty objectcache table (no throttle counters, no TOTP replay state, no sessions).
-#   record.sh [SCENARIO.json ...]      default: every file in scenarios/
+#   record.sh [SCENARIO.json ...]         default: every file in scenarios/
+#   record.sh check [SCENARIO.json ...]   replay against a fresh wiki and compare with golden/
 # EXT_DIR (default /tmp/mwauth-ext-record; removed first), EXT_PORT (default 8184), ORACLE (the
 # oracle's directory, default /work/shared/oracle).
 set -euo pipefail
+mode=record; [ "${1:-}" = check ] && { mode=check; shift; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 ORACLE=${ORACLE:-/work/shared/oracle}
 export EXT_DIR=${EXT_DIR:-/tmp/mwauth-ext-record} EXT_PORT=${EXT_PORT:-8184} EXT_CAPTCHA=questy
@@ -19,8 +21,15 @@ url=$(bash "$ORACLE/extensions.sh")
 codes=$(printf '"CAROLSCRATCHAAA%s",' A B C D E F G H I J); codes=${codes%,}
 sqlite3 "$EXT_DIR/data/oraclewiki.sqlite" "UPDATE oathauth_users SET data='{\"keys\":[{\"secret\":\"ORACLETOTPSECRETORACLETOTPSECRET\",\"scratch_tokens\":[$codes]}]}' WHERE id=6"
 [ $# -gt 0 ] || set -- "$HERE"/scenarios/*.json
+failed=0
 for sc in "$@"; do
   sqlite3 "$EXT_DIR/data/wikicache.sqlite" "DELETE FROM objectcache"
-  python3 "$HERE/../record.py" record "$url" "$sc" --out "$HERE/golden" | grep -v '^1 passed'
+  if [ $mode = record ]; then
+    python3 "$HERE/../record.py" record "$url" "$sc" --out "$HERE/golden" | grep -v '^1 passed'
+  else
+    python3 "$HERE/../record.py" check "$url" "$sc" --golden "$HERE/golden" | grep -v '^[01] passed' \
+      || failed=$((failed + 1))
+  fi
 done
 bash "$ORACLE/extensions.sh" stop
+[ $mode = record ] || { echo "$(( $# - failed )) passed, $failed failed"; [ $failed = 0 ]; }
