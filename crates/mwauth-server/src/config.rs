@@ -42,6 +42,10 @@ pub struct FileConfig {
     pub max_sessions: usize,
     /// Settings that change what clients observe (see mwauth::Config).
     pub wiki: mwauth::Config,
+    /// `[oath]`: OATHAuth two-factor logins. `load` moves it into `wiki.oath`.
+    pub oath: mwauth::config::OathConfig,
+    /// `[captcha]`: ConfirmEdit captchas. `load` moves it into `wiki.captcha`.
+    pub captcha: mwauth::config::CaptchaConfig,
 }
 
 impl Default for FileConfig {
@@ -59,6 +63,8 @@ impl Default for FileConfig {
             user_cache_ms: 1000,
             max_sessions: 1_000_000,
             wiki: mwauth::Config::default(),
+            oath: Default::default(),
+            captcha: Default::default(),
         }
     }
 }
@@ -72,7 +78,15 @@ pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     let file: FileConfig =
         toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
     check(&file).with_context(|| format!("invalid config file {}", path.display()))?;
-    Ok(file)
+    Ok(with_sections_in_wiki(file))
+}
+
+/// The top-level `[oath]` and `[captcha]` sections are wiki settings too; the library reads
+/// them from `wiki`.
+fn with_sections_in_wiki(mut file: FileConfig) -> FileConfig {
+    file.wiki.oath = std::mem::take(&mut file.oath);
+    file.wiki.captcha = std::mem::take(&mut file.captcha);
+    file
 }
 
 /// What TOML types cannot say: values that must have a certain form.
@@ -88,6 +102,14 @@ pub fn check(file: &FileConfig) -> anyhow::Result<()> {
             anyhow::bail!(
                 "trusted_proxies: \"{proxy}\" is neither an IP address nor a CIDR range \
                  such as 10.0.0.0/8"
+            );
+        }
+    }
+    file.captcha.check().map_err(anyhow::Error::msg)?;
+    for ip in &file.captcha.whitelist_ip {
+        if !mwauth::user::botpassword::is_ip_range(ip.trim()) {
+            anyhow::bail!(
+                "captcha.whitelist_ip: \"{ip}\" is neither an IP address nor a CIDR range"
             );
         }
     }
@@ -133,7 +155,7 @@ mod tests {
     fn parsed(text: &str) -> anyhow::Result<FileConfig> {
         let file: FileConfig = toml::from_str(text)?;
         check(&file)?;
-        Ok(file)
+        Ok(with_sections_in_wiki(file))
     }
 
     #[test]
@@ -145,5 +167,87 @@ mod tests {
         assert!(parsed("workers = -1").is_err());
         let err = parsed("idle_timeout_ms = 0").unwrap_err().to_string();
         assert!(err.contains("idle_timeout_ms"), "{err}");
+    }
+
+    #[test]
+    fn oath_and_captcha_sections_default_to_off() {
+        let wiki = parsed("").unwrap().wiki;
+        assert!(!wiki.oath.enabled);
+        assert_eq!(wiki.oath.window_radius, 4);
+        assert_eq!(wiki.captcha.kind, mwauth::config::CaptchaKind::None);
+        assert_eq!(wiki.captcha.bad_login_attempts, 3);
+        assert_eq!(wiki.captcha.bad_login_per_user_attempts, 20);
+    }
+
+    #[test]
+    fn oath_and_captcha_sections_are_read_into_the_wiki_settings() {
+        use mwauth::config::{CaptchaKind, CaptchaQuestion, CaptchaTrigger};
+        let file = parsed(
+            r#"
+            [oath]
+            enabled = true
+            window_radius = 2
+            required_for_groups = ["sysop"]
+            exclusive_rights = ["editinterface"]
+
+            [captcha]
+            kind = "questy"
+            questions = { "What is the capital of France?" = "Paris", "Two plus two?" = ["4", "four"] }
+            triggers = ["createaccount", "badlogin"]
+            bad_login_attempts = 5
+            whitelist_ip = ["10.0.0.0/8", "192.0.2.1"]
+            "#,
+        )
+        .unwrap();
+        let wiki = file.wiki;
+        assert!(wiki.oath.enabled);
+        assert_eq!(wiki.oath.window_radius, 2);
+        assert_eq!(wiki.oath.required_for_groups, ["sysop"]);
+        assert_eq!(wiki.oath.exclusive_rights, ["editinterface"]);
+        assert_eq!(wiki.captcha.kind, CaptchaKind::Questy);
+        assert_eq!(
+            wiki.captcha.questions,
+            [
+                CaptchaQuestion {
+                    question: "What is the capital of France?".into(),
+                    answers: vec!["Paris".into()],
+                },
+                CaptchaQuestion {
+                    question: "Two plus two?".into(),
+                    answers: vec!["4".into(), "four".into()],
+                },
+            ]
+        );
+        assert!(wiki.captcha.triggers(CaptchaTrigger::BadLogin));
+        assert!(!wiki.captcha.triggers(CaptchaTrigger::BadLoginPerUser));
+        assert_eq!(wiki.captcha.bad_login_attempts, 5);
+        assert_eq!(wiki.captcha.bad_login_per_user_attempts, 20);
+        assert_eq!(file.captcha, Default::default(), "moved, not copied");
+    }
+
+    #[test]
+    fn captcha_settings_that_cannot_work_are_refused() {
+        let err = parsed("[captcha]\nkind = \"questy\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("needs at least one entry in questions"),
+            "{err}"
+        );
+        let err = parsed("[captcha]\nkind = \"questy\"\nquestions = { \"Q?\" = [] }")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("has no answer"), "{err}");
+        let err = parsed("[captcha]\nwhitelist_ip = [\"nonsense\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("whitelist_ip"), "{err}");
+        assert!(parsed("[captcha]\nkind = \"fancy\"").is_err());
+        assert!(parsed("[captcha]\ntriggers = [\"edit\"]").is_err());
+        assert!(parsed("[oath]\nwindow = 3").is_err());
+        assert!(
+            parsed("[wiki.oath]\nenabled = true").is_err(),
+            "one place for the setting"
+        );
     }
 }

@@ -71,6 +71,12 @@ pub struct Config {
     /// What siteinfo's `statistics` reports (SiteStats). mwauth keeps no pages, so these are
     /// a fresh wiki's numbers unless set.
     pub site_stats: SiteStats,
+    /// OATHAuth (two-factor) settings: the server's `[oath]` section, not `[wiki]`'s.
+    #[serde(skip)]
+    pub oath: OathConfig,
+    /// ConfirmEdit (captcha) settings: the server's `[captcha]` section, not `[wiki]`'s.
+    #[serde(skip)]
+    pub captcha: CaptchaConfig,
 }
 
 /// SiteStats as `meta=siteinfo&siprop=statistics` reports it.
@@ -149,6 +155,8 @@ impl Default for Config {
             db_type: "sqlite".into(),
             db_version: "3.40.1".into(),
             site_stats: SiteStats::default(),
+            oath: OathConfig::default(),
+            captcha: CaptchaConfig::default(),
         }
     }
 }
@@ -161,4 +169,158 @@ impl Config {
             &self.cookie_prefix
         }
     }
+}
+
+/// OATHAuth 0.5.0's settings. Off by default: nobody is asked for a second factor, and
+/// `oathauth_users` is not read.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OathConfig {
+    /// Whether two-factor logins are on (`wfLoadExtension( 'OATHAuth' )`).
+    pub enabled: bool,
+    /// `$wgOATHAuthWindowRadius`: codes of up to this many 30-second steps before or after
+    /// now are accepted.
+    pub window_radius: u32,
+    /// `$wgOATHRequiredForGroups`: groups whose rights a member only has once enrolled.
+    pub required_for_groups: Vec<String>,
+    /// `$wgOATHExclusiveRights`: rights usable only in a session that passed a second factor.
+    pub exclusive_rights: Vec<String>,
+}
+
+impl Default for OathConfig {
+    fn default() -> Self {
+        OathConfig {
+            enabled: false,
+            window_radius: 4,
+            required_for_groups: Vec::new(),
+            exclusive_rights: Vec::new(),
+        }
+    }
+}
+
+/// Which ConfirmEdit captcha is asked (`$wgCaptchaClass`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptchaKind {
+    /// ConfirmEdit not loaded: no captcha anywhere.
+    #[default]
+    None,
+    /// QuestyCaptcha: questions and answers from `questions`.
+    Questy,
+    /// SimpleCaptcha: a sum or difference of two small numbers.
+    Simple,
+}
+
+/// The actions of `$wgCaptchaTriggers` that mwauth serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptchaTrigger {
+    /// Every account creation by a user without `skipcaptcha`.
+    CreateAccount,
+    /// Logins from an IP with `bad_login_attempts` failures in 300 s.
+    BadLogin,
+    /// Logins as a user with `bad_login_per_user_attempts` failures in 600 s.
+    BadLoginPerUser,
+}
+
+/// One QuestyCaptcha question and the answers accepted for it (compared without ASCII case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptchaQuestion {
+    pub question: String,
+    pub answers: Vec<String>,
+}
+
+/// ConfirmEdit 1.6.0's settings. `kind = "none"` by default: no captcha is ever asked.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaptchaConfig {
+    pub kind: CaptchaKind,
+    /// `$wgCaptchaQuestions`, in the file's order: `{ "question" = "answer" }`, or a list of
+    /// answers (`["Paris", "paris, france"]`). The question is HTML, shown as it is.
+    #[serde(deserialize_with = "questions_from_table")]
+    pub questions: Vec<CaptchaQuestion>,
+    /// The `$wgCaptchaTriggers` that are on; ConfirmEdit's defaults turn all three on.
+    pub triggers: Vec<CaptchaTrigger>,
+    /// `$wgCaptchaBadLoginAttempts`: failed logins from one IP (in 300 s) before logins from
+    /// it need a captcha.
+    pub bad_login_attempts: u32,
+    /// `$wgCaptchaBadLoginPerUserAttempts`: failed logins as one user (in 600 s) before
+    /// logins as that user need a captcha.
+    pub bad_login_per_user_attempts: u32,
+    /// `$wgCaptchaWhitelistIP`: addresses and CIDR ranges never asked for a captcha.
+    pub whitelist_ip: Vec<String>,
+}
+
+impl Default for CaptchaConfig {
+    fn default() -> Self {
+        CaptchaConfig {
+            kind: CaptchaKind::None,
+            questions: Vec::new(),
+            triggers: vec![
+                CaptchaTrigger::CreateAccount,
+                CaptchaTrigger::BadLogin,
+                CaptchaTrigger::BadLoginPerUser,
+            ],
+            bad_login_attempts: 3,
+            bad_login_per_user_attempts: 20,
+            whitelist_ip: Vec::new(),
+        }
+    }
+}
+
+impl CaptchaConfig {
+    /// Whether a captcha is asked for `trigger` (never with `kind = "none"`).
+    pub fn triggers(&self, trigger: CaptchaTrigger) -> bool {
+        self.kind != CaptchaKind::None && self.triggers.contains(&trigger)
+    }
+
+    /// What the types cannot say. QuestyCaptcha without questions cannot ask anything
+    /// (MediaWiki dies with "No questions found" there), so it is refused at start.
+    pub fn check(&self) -> Result<(), String> {
+        if self.kind == CaptchaKind::Questy && self.questions.is_empty() {
+            return Err("captcha: kind = \"questy\" needs at least one entry in questions".into());
+        }
+        if let Some(q) = self.questions.iter().find(|q| q.answers.is_empty()) {
+            return Err(format!(
+                "captcha: the question \"{}\" has no answer",
+                q.question
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Reads `questions = { "Q" = "A", "R" = ["B", "C"] }` keeping the order of the entries.
+fn questions_from_table<'de, D>(de: D) -> Result<Vec<CaptchaQuestion>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Answers {
+        One(String),
+        Any(Vec<String>),
+    }
+    struct Table;
+    impl<'de> serde::de::Visitor<'de> for Table {
+        type Value = Vec<CaptchaQuestion>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a table of questions and their answer (a string or a list of strings)")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some((question, answers)) = map.next_entry::<String, Answers>()? {
+                let answers = match answers {
+                    Answers::One(a) => vec![a],
+                    Answers::Any(list) => list,
+                };
+                out.push(CaptchaQuestion { question, answers });
+            }
+            Ok(out)
+        }
+    }
+    de.deserialize_map(Table)
 }

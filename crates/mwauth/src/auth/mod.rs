@@ -2,6 +2,7 @@
 //! bot-password login with MediaWiki's throttles, and loading and saving sessions.
 
 pub mod account;
+pub mod captcha;
 pub mod login;
 pub mod sessions;
 pub mod throttle;

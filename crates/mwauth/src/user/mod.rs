@@ -2,6 +2,7 @@
 
 pub mod botpassword;
 pub mod name;
+pub mod oath;
 pub mod password;
 pub mod policy;
 pub mod rights;
