@@ -45,6 +45,13 @@ pub async fn open_services(settings: &Settings) -> anyhow::Result<(Services, Bac
                 sessions.display()
             )
         })?;
+    if settings.file.wiki.oath.enabled {
+        stores
+            .users
+            .create_oath_table()
+            .await
+            .context("cannot create the oathauth_users table ([oath] enabled)")?;
+    }
     let services = Services {
         config: Arc::new(settings.file.wiki.clone()),
         users: stores.users,

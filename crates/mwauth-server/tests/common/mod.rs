@@ -3,6 +3,8 @@
 //! MediaWiki), so transcripts can be compared with the goldens recorded there.
 #![allow(dead_code)]
 
+pub mod replay;
+
 use mwauth::user::BotPasswordRecord;
 use mwauth_server::config::FileConfig;
 use mwauth_server::serve::{spawn, Spawned};
@@ -40,6 +42,11 @@ impl TestServer {
 /// A fresh server with wiki id `oraclewiki`, site name `OracleWiki` and the reference
 /// accounts, its SQLite file in a temporary directory.
 pub async fn oracle_server() -> TestServer {
+    oracle_server_with(|_| {}).await
+}
+
+/// [`oracle_server`] with settings changed by `adjust` before it starts.
+pub async fn oracle_server_with(adjust: impl FnOnce(&mut FileConfig)) -> TestServer {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut file = FileConfig::default();
     file.wiki.wiki_id = "oraclewiki".into();
@@ -49,6 +56,7 @@ pub async fn oracle_server() -> TestServer {
     // not the accounts this server holds, and its job queue had one job.
     file.wiki.site_stats.users = Some(10);
     file.wiki.site_stats.jobs = 1;
+    adjust(&mut file);
     let settings = Settings {
         file,
         data_dir: dir.path().to_path_buf(),
@@ -56,6 +64,72 @@ pub async fn oracle_server() -> TestServer {
     let server = spawn(&settings).await.expect("server starts");
     seed_accounts(server.services.users.as_ref()).await;
     TestServer { server, dir }
+}
+
+/// The two-factor user of the extensions wiki (`conformance/extensions`): id 6, her password,
+/// her TOTP secret and recovery codes, and her bot password.
+pub const CAROL: (&str, &str) = ("Carol", "Carol-pass-12345");
+pub const CAROL_TOTP_SECRET: &str = "ORACLETOTPSECRETORACLETOTPSECRET";
+pub const CAROL_BOT: (&str, &str) = ("Carol@carolbot", "carolbotpasswordcarolbotpassw001");
+
+/// The reference wiki with OATHAuth and ConfirmEdit (QuestyCaptcha) as
+/// `conformance/extensions/README` describes it: the settings of its README section, the
+/// accounts of [`oracle_server`], and Carol (id 6) enrolled with her key and her bot password.
+pub async fn extensions_server() -> TestServer {
+    use mwauth::config::{CaptchaConfig, CaptchaKind, CaptchaQuestion, OathConfig};
+    let server = oracle_server_with(|file| {
+        file.wiki.oath = OathConfig {
+            enabled: true,
+            window_radius: 4,
+            required_for_groups: vec![],
+            exclusive_rights: vec![],
+        };
+        file.wiki.captcha = CaptchaConfig {
+            kind: CaptchaKind::Questy,
+            questions: vec![CaptchaQuestion {
+                question: "What is the capital of France?".into(),
+                answers: vec!["Paris".into()],
+            }],
+            ..CaptchaConfig::default()
+        };
+    })
+    .await;
+    let users = server.server.services.users.as_ref();
+    let id = users
+        .create_user(CAROL.0, &mwauth::user::password::hash(CAROL.1), &[])
+        .await
+        .expect("create Carol");
+    assert_eq!(id, 6, "Carol is user 6, as on the extensions wiki");
+    let codes: Vec<String> = ('A'..='J').map(|c| format!("CAROLSCRATCHAAA{c}")).collect();
+    let data = mwauth::user::oath::OathData {
+        keys: vec![mwauth::user::oath::TotpKey {
+            secret: CAROL_TOTP_SECRET.into(),
+            scratch_tokens: codes,
+        }],
+    };
+    users
+        .set_oath_user(
+            id,
+            &mwauth::store::OathRow {
+                module: mwauth::user::oath::MODULE_TOTP.into(),
+                data: data.to_json(),
+            },
+        )
+        .await
+        .expect("enrol Carol");
+    let bp = BotPasswordRecord {
+        user_id: id,
+        app_id: "carolbot".into(),
+        password: mwauth::user::password::hash(CAROL_BOT.1),
+        token: mwauth::session::random_hex(32),
+        restrictions: mwauth::user::botpassword::DEFAULT_RESTRICTIONS.to_string(),
+        grants: vec!["basic".into()],
+    };
+    users
+        .create_bot_password(&bp)
+        .await
+        .expect("create Carol's bot password");
+    server
 }
 
 /// The reference wiki's accounts and bot passwords, in user-id order (each bot password with

@@ -8,7 +8,7 @@
 //! `user_cache_ms` (0 turns the cache off). Only found rows are cached: a name or id that
 //! does not exist yet is always asked for again, so a new account works at once.
 
-use super::{StoreResult, UserStore};
+use super::{OathRow, StoreResult, UserStore};
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -203,6 +203,23 @@ impl UserStore for CachedUsers {
         let r = self.inner.delete_bot_password(user_id, app_id).await;
         self.invalidate();
         r
+    }
+
+    // oathauth_users rows are not cached: they are read once per login step.
+    async fn create_oath_table(&self) -> StoreResult<()> {
+        self.inner.create_oath_table().await
+    }
+
+    async fn oath_user(&self, user_id: u32) -> StoreResult<Option<OathRow>> {
+        self.inner.oath_user(user_id).await
+    }
+
+    async fn set_oath_user(&self, user_id: u32, row: &OathRow) -> StoreResult<()> {
+        self.inner.set_oath_user(user_id, row).await
+    }
+
+    async fn delete_oath_user(&self, user_id: u32) -> StoreResult<bool> {
+        self.inner.delete_oath_user(user_id).await
     }
 
     async fn update_bot_password(

@@ -471,6 +471,14 @@ impl SessionStore for LocalSessions {
         self.throttles.throttle_clear(key).await
     }
 
+    async fn throttle_count(&self, key: &str) -> StoreResult<u64> {
+        self.throttles.throttle_count(key).await
+    }
+
+    async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()> {
+        self.throttles.throttle_set(key, value, ttl).await
+    }
+
     async fn purge_expired(&self) -> StoreResult<u64> {
         self.wait_loaded().await?;
         let now = time::now();

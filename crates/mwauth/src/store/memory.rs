@@ -108,6 +108,25 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
+    async fn throttle_count(&self, key: &str) -> StoreResult<u64> {
+        let now = time::now();
+        Ok(self
+            .lock()
+            .throttles
+            .get(key)
+            .filter(|(_, exp)| *exp >= now)
+            .map_or(0, |(n, _)| *n))
+    }
+
+    async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()> {
+        let now = time::now();
+        let mut maps = self.lock();
+        maps.throttles
+            .insert(key.to_string(), (value, now + ttl as i64));
+        maps.wrote(now);
+        Ok(())
+    }
+
     async fn purge_expired(&self) -> StoreResult<u64> {
         Ok(self.lock().sweep(time::now()))
     }

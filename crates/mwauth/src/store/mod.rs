@@ -92,6 +92,33 @@ pub trait UserStore: Send + Sync {
         password_hash: Option<&str>,
     ) -> StoreResult<bool>;
 
+    /// Creates OATHAuth's `oathauth_users` table where it is missing (as OATHAuth's
+    /// `tables-generated.sql` has it), for a server with `[oath] enabled`. A wiki that runs
+    /// OATHAuth has it already.
+    async fn create_oath_table(&self) -> StoreResult<()> {
+        Err(StoreError::Db(
+            "this user store has no oathauth_users table".into(),
+        ))
+    }
+
+    /// The user's `oathauth_users` row (`id` = `user_id`), if enrolled.
+    async fn oath_user(&self, _user_id: u32) -> StoreResult<Option<OathRow>> {
+        Ok(None)
+    }
+
+    /// Writes the user's `oathauth_users` row (OATHUserRepository::persist: replaces it).
+    async fn set_oath_user(&self, _user_id: u32, _row: &OathRow) -> StoreResult<()> {
+        Err(StoreError::Db(
+            "this user store has no oathauth_users table".into(),
+        ))
+    }
+
+    /// Deletes the user's `oathauth_users` row (OATHUserRepository::remove); whether there
+    /// was one.
+    async fn delete_oath_user(&self, _user_id: u32) -> StoreResult<bool> {
+        Ok(false)
+    }
+
     /// `user_by_id` for the request path: a row that a cache can lend without copying it.
     async fn user_by_id_shared(&self, id: u32) -> StoreResult<Option<Arc<UserRecord>>> {
         Ok(self.user_by_id(id).await?.map(Arc::new))
@@ -117,11 +144,31 @@ pub trait SessionStore: Send + Sync {
     /// Adds one to a counter that lives `ttl` seconds from its first hit; returns the count.
     async fn throttle_hit(&self, key: &str, ttl: u64) -> StoreResult<u64>;
     async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
+    /// A counter's value without counting (RateLimiter's peek); 0 when it is missing or
+    /// expired.
+    async fn throttle_count(&self, key: &str) -> StoreResult<u64> {
+        let _ = key;
+        Err(StoreError::Db("this session store keeps no counters".into()))
+    }
+    /// Sets a counter to `value` for `ttl` seconds (a small stashed number, e.g. the last
+    /// accepted TOTP step, `oathauth-totp:usedtokens:{id}`).
+    async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()> {
+        let _ = (key, value, ttl);
+        Err(StoreError::Db("this session store keeps no counters".into()))
+    }
     /// Deletes expired sessions and counters, for backends that do not expire keys by
     /// themselves; returns how many went. Run from time to time.
     async fn purge_expired(&self) -> StoreResult<u64> {
         Ok(0)
     }
+}
+
+/// A row of OATHAuth's `oathauth_users`: the module (`totp`) and its data (JSON text, see
+/// `user::oath::OathData`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OathRow {
+    pub module: String,
+    pub data: String,
 }
 
 /// MediaWiki's `$wgDBprefix` may only hold `[A-Za-z0-9_]`; anything else would end up

@@ -262,6 +262,32 @@ impl SessionStore for RedisSessionStore {
         })
         .await
     }
+
+    async fn throttle_count(&self, key: &str) -> StoreResult<u64> {
+        let mut c = self.conn.clone();
+        let key = self.throttle_key(key);
+        let n: Option<u64> = self
+            .bounded("GET", async move {
+                ::redis::cmd("GET").arg(key).query_async(&mut c).await
+            })
+            .await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()> {
+        let mut c = self.conn.clone();
+        let key = self.throttle_key(key);
+        self.bounded("SET", async move {
+            ::redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("EX")
+                .arg(ttl.max(1))
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

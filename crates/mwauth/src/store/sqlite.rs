@@ -3,7 +3,7 @@
 //! real MediaWiki, plus mwauth's session and throttle tables.
 
 use super::session_log::{self, Stored};
-use super::{SessionStore, StoreError, StoreResult, UserStore};
+use super::{OathRow, SessionStore, StoreError, StoreResult, UserStore};
 use crate::session::SessionData;
 use crate::time;
 use crate::user::{BotPasswordRecord, UserRecord};
@@ -76,6 +76,15 @@ const SCHEMA: &[&str] = &[
  mt_expires INTEGER NOT NULL
  )"#,
 ];
+
+/// OATHAuth 0.5.0's `oathauth_users` (its sql/sqlite/tables-generated.sql), made only for a
+/// server with two-factor logins on.
+const OATH_TABLE: &str = "CREATE TABLE IF NOT EXISTS /*_*/oathauth_users (
+  id INTEGER NOT NULL,
+  module VARCHAR(255) NOT NULL,
+  data BLOB DEFAULT NULL,
+  PRIMARY KEY(id)
+)";
 
 /// The sessions' table. One b-tree keyed by the session id (WITHOUT ROWID): a session write
 /// touches one tree. No index on ms_expires: only the purge every ten minutes looks for
@@ -553,6 +562,46 @@ impl UserStore for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(bp_from_row).collect())
+    }
+
+    async fn create_oath_table(&self) -> StoreResult<()> {
+        sqlx::query(&self.t(OATH_TABLE)).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn oath_user(&self, user_id: u32) -> StoreResult<Option<OathRow>> {
+        let row = sqlx::query(&self.t(
+            "SELECT CAST(module AS TEXT), CAST(COALESCE(data, '') AS TEXT) \
+             FROM /*_*/oathauth_users WHERE id = ?",
+        ))
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| OathRow {
+            module: r.get(0),
+            data: r.get(1),
+        }))
+    }
+
+    async fn set_oath_user(&self, user_id: u32, row: &OathRow) -> StoreResult<()> {
+        sqlx::query(&self.t(
+            "INSERT INTO /*_*/oathauth_users (id, module, data) VALUES (?, ?, ?) \
+             ON CONFLICT(id) DO UPDATE SET module = excluded.module, data = excluded.data",
+        ))
+        .bind(user_id)
+        .bind(&row.module)
+        .bind(&row.data)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_oath_user(&self, user_id: u32) -> StoreResult<bool> {
+        let r = sqlx::query(&self.t("DELETE FROM /*_*/oathauth_users WHERE id = ?"))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
     }
 
     async fn delete_bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<bool> {
