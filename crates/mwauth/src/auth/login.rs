@@ -18,7 +18,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn new(key: &'static str) -> Refusal {
+    pub fn new(key: &'static str) -> Refusal {
         Refusal {
             key,
             params: Vec::new(),
@@ -154,13 +154,53 @@ pub async fn bot_password_login(
     BotLogin::Success(Box::new((user, bp)))
 }
 
-/// AuthManager::beginAuthentication with the throttle and local password providers.
+/// Where the password step of a main-account login leads.
+#[derive(Debug)]
+pub enum FirstStep {
+    /// Logged in.
+    Pass(UserRecord),
+    /// The password was right and the user has a TOTP key (OATHAuth's secondary provider
+    /// asks for a code). The login throttle is not cleared yet: only [`finish_second_step`]
+    /// after the right code does, so the password step counts against it either way.
+    SecondFactor(UserRecord),
+}
+
+/// [`begin_login`] for callers that cannot ask for a second factor: a user with a TOTP key
+/// is refused (`oathauth-auth-ui`), never logged in with the password alone.
 pub async fn password_login(
     services: &Services,
     raw_name: &str,
     pw: &str,
     ip: IpAddr,
 ) -> Result<UserRecord, Refusal> {
+    match begin_login(services, raw_name, pw, ip).await? {
+        FirstStep::Pass(user) => Ok(user),
+        FirstStep::SecondFactor(_) => Err(Refusal::new("oathauth-auth-ui")),
+    }
+}
+
+/// After the right code of a [`FirstStep::SecondFactor`] login: the login throttle of that
+/// user and IP is cleared, as ThrottlePreAuthenticationProvider::postAuthentication does at
+/// the login's final PASS.
+pub async fn finish_second_step(services: &Services, user_name: &str, ip: IpAddr) {
+    throttle::clear(
+        services.sessions.as_ref(),
+        "password",
+        &services.config.password_attempt_throttle,
+        Some(user_name),
+        &ip.to_string(),
+    )
+    .await;
+}
+
+/// AuthManager::beginAuthentication with the throttle and local password providers, and
+/// OATHAuth's secondary provider when `[oath]` is on.
+pub async fn begin_login(
+    services: &Services,
+    raw_name: &str,
+    pw: &str,
+    ip: IpAddr,
+) -> Result<FirstStep, Refusal> {
     let config = &services.config;
     let canonical = name::canonical(raw_name);
     let ip_text = ip.to_string();
@@ -210,6 +250,14 @@ pub async fn password_login(
     if !verify_or_dummy(services, &stored, pw).await {
         return Err(Refusal::new("wrongpassword"));
     }
+    if REHASH && password::needs_rehash(&stored) {
+        if let Some(h) = services.hasher.hash(pw).await {
+            let _ = services.users.set_password(user.id, &h, false).await;
+        }
+    }
+    if super::second_factor::enrolled(services, user.id).await? {
+        return Ok(FirstStep::SecondFactor(user));
+    }
     if let Some(throttle_name) = throttle_name {
         throttle::clear(
             services.sessions.as_ref(),
@@ -220,10 +268,5 @@ pub async fn password_login(
         )
         .await;
     }
-    if REHASH && password::needs_rehash(&stored) {
-        if let Some(h) = services.hasher.hash(pw).await {
-            let _ = services.users.set_password(user.id, &h, false).await;
-        }
-    }
-    Ok(user)
+    Ok(FirstStep::Pass(user))
 }

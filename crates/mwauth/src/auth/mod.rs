@@ -4,6 +4,7 @@
 pub mod account;
 pub mod captcha;
 pub mod login;
+pub mod second_factor;
 pub mod sessions;
 pub mod throttle;
 pub mod web_session;

@@ -53,6 +53,21 @@ pub struct SessionData {
     /// until the page is back (`SpecialPage:reauth:…` session secrets): key, form fields.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reauth_forms: Vec<(String, Vec<(String, String)>)>,
+    /// A login between its password step and its second factor (AuthManager's
+    /// `AuthManager::authnState` session secret); see [`AuthnState`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authn: Option<AuthnState>,
+}
+
+/// What a session keeps of a login whose password was right while it waits for the user's
+/// TOTP code: set by the password step, kept across wrong codes, replaced by a new password
+/// step, removed when the login passes. The session id does not change between the steps.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AuthnState {
+    pub user_id: u32,
+    pub user_name: String,
+    /// `rememberMe` of the password step, applied when the login passes.
+    pub remember: bool,
 }
 
 fn is_zero(n: &i64) -> bool {

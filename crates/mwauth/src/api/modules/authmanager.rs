@@ -320,6 +320,23 @@ const CREATE_REQUESTS: &[Request] = &[
     },
 ];
 
+/// OATHAuth's TOTPAuthenticationRequest: the second step of a two-factor login. Its account
+/// is the name of the user logging in.
+const TOTP_REQUESTS: &[Request] = &[Request {
+    id: "MediaWiki\\Extension\\OATHAuth\\Auth\\TOTPAuthenticationRequest",
+    required: "required",
+    provider: "oathauth-describe-provider",
+    account: None,
+    fields: &[Field {
+        name: "OATHToken",
+        kind: "string",
+        label: "oathauth-auth-token-label",
+        help: "oathauth-auth-token-help",
+        optional: false,
+        sensitive: false,
+    }],
+}];
+
 /// ApiAuthManagerHelper::formatFields. `remember_days` is the `rememberMe` label's
 /// parameter (RememberMeAuthenticationRequest: the remember-me lifetime in days).
 fn format_fields<'f>(
@@ -347,7 +364,8 @@ fn format_fields<'f>(
     out
 }
 
-/// ApiAuthManagerHelper::formatRequests for `login` or `create`; `remember_seconds` is
+/// ApiAuthManagerHelper::formatRequests for `login`, `create`, or `totp` (the second step
+/// of a two-factor login, `current_user` being the user logging in); `remember_seconds` is
 /// `$wgExtendedLoginCookieExpiration`.
 pub fn format_requests(
     action: &str,
@@ -357,10 +375,10 @@ pub fn format_requests(
     remember_seconds: u64,
 ) -> Obj {
     let remember_days = remember_seconds.div_ceil(86_400) as i64;
-    let reqs = if action == "create" {
-        CREATE_REQUESTS
-    } else {
-        LOGIN_REQUESTS
+    let reqs = match action {
+        "create" => CREATE_REQUESTS,
+        "totp" => TOTP_REQUESTS,
+        _ => LOGIN_REQUESTS,
     };
     let mut list = List::new("request");
     for r in reqs {
@@ -416,3 +434,23 @@ pub const HELPER_PARAMS: &[ParamSpec] = &[
     ParamSpec::string("returnurl"),
     ParamSpec::boolean("continue"),
 ];
+
+/// A `UI` answer of clientlogin asking for the TOTP code of `user_name`'s login
+/// (AuthenticationResponse::newUI with a TOTPAuthenticationRequest): status, the request
+/// (its fields merged after it when asked), then the message and its code.
+pub fn totp_ui(
+    user_name: &str,
+    msg: &AuthMessage,
+    merge_fields: bool,
+    format: &MessageFormatter,
+    remember_seconds: u64,
+) -> Obj {
+    let mut res = Obj::new().with("status", "UI");
+    let reqs = format_requests("totp", user_name, merge_fields, format, remember_seconds);
+    for (k, v) in reqs.entries {
+        res.set(&k, v);
+    }
+    put_message(&mut res, "message", msg, format);
+    res.set("messagecode", msg.code());
+    res
+}

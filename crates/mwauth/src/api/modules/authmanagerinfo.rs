@@ -4,7 +4,8 @@
 //!   providers).
 //! - With `amirequestsfor=login|create`: no preserved state, and the requests a password-only
 //!   wiki offers (username and password, remember-me; for creation also retype, email, real
-//!   name), their fields separate or merged.
+//!   name), their fields separate or merged; `login-continue` while a two-factor login
+//!   waits for its code: OATHAuth's TOTPAuthenticationRequest.
 
 use super::authmanager::{format_requests, message_format};
 use crate::api::context::Context;
@@ -45,9 +46,13 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         } else {
             ctx.user_name()
         };
-        let base = match action.as_str() {
-            "login" | "create" => action.as_str(),
-            _ => "none",
+        // A login waiting for its TOTP code continues with the TOTPAuthenticationRequest,
+        // whose account is the name of the user logging in.
+        let pending = ctx.session.data.authn.as_ref().map(|a| a.user_name.clone());
+        let (base, current) = match (action.as_str(), pending) {
+            ("login" | "create", _) => (action.as_str(), current),
+            ("login-continue", Some(name)) => ("totp", name),
+            _ => ("none", current),
         };
         let reqs = if base == "none" {
             Obj::new().with("requests", crate::api::result::List::new("request"))

@@ -5,41 +5,115 @@
 //!   main-account path. `PASS` with `username`: a new session id, `UserID` and `UserName`
 //!   cookies for 30 days, or with `rememberMe` also `Token`, all for 180 days.
 //! - `FAIL` with `message` (in `loginmessageformat`), `messagecode` and `canpreservestate`.
-//! - `logincontinue`: a password-only wiki never has a login in progress, so `FAIL`
-//!   "authmanager-authn-not-in-progress", as MediaWiki answers when session data is gone.
+//! - A user with a TOTP key (`[oath]` on): the right password answers `UI` with OATHAuth's
+//!   TOTPAuthenticationRequest (`OATHToken`), and the session keeps the login in progress.
+//!   `logincontinue` with the right code: `PASS` as above; a wrong, used, missing or empty
+//!   code or a recovery code: `UI` again with "oathauth-login-failed"; past the `badoath`
+//!   limit: `UI` with "oathauth-throttled", even for the right code.
+//! - `logincontinue` with no login in progress: `FAIL` "authmanager-authn-not-in-progress",
+//!   as MediaWiki answers when session data is gone.
 
-use super::authmanager::{fail, message_format, require_continue_or_returnurl, AuthMessage};
+use super::authmanager::{
+    fail, message_format, require_continue_or_returnurl, totp_ui, AuthMessage,
+};
 use super::login::start_user_session;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
+use crate::api::i18n::Param;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
-use crate::auth::login::password_login;
+use crate::auth::login::{begin_login, finish_second_step, FirstStep};
+use crate::auth::second_factor::{self, CodeCheck};
+use crate::session::AuthnState;
 use futures_util::future::BoxFuture;
+use std::sync::Arc;
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let format = message_format(ctx, "loginmessageformat")?;
+    let merge = ctx.params.flag("loginmergerequestfields");
+    let remember_seconds = ctx.services.config.remember_expiry;
     let (cont, _returnurl) = require_continue_or_returnurl(ctx, "login")?;
     let res = if cont {
-        fail(
-            &AuthMessage::new("authmanager-authn-not-in-progress", vec![]),
-            &format,
-        )
+        match ctx.session.data.authn.clone() {
+            None => fail(
+                &AuthMessage::new("authmanager-authn-not-in-progress", vec![]),
+                &format,
+            ),
+            Some(state) => {
+                // Only a login in progress asks for (and so reads) `OATHToken`.
+                let token = ctx.params.get("OATHToken").map(str::to_string);
+                let check =
+                    second_factor::check_code(ctx.services, state.user_id, token.as_deref(), ctx.now)
+                        .await;
+                let retry = match check {
+                    CodeCheck::Pass => None,
+                    CodeCheck::Failed => Some(AuthMessage::new("oathauth-login-failed", vec![])),
+                    // Message::durationParam( 60 ): "Please wait 1 minute."
+                    CodeCheck::Throttled => Some(AuthMessage::typed(
+                        "oathauth-throttled",
+                        vec![Param::Duration(second_factor::BADOATH_WINDOW_SECS)],
+                    )),
+                };
+                match retry {
+                    Some(msg) => totp_ui(&state.user_name, &msg, merge, &format, remember_seconds),
+                    None => match ctx.services.users.user_by_id(state.user_id).await {
+                        Ok(Some(user)) => {
+                            finish_second_step(ctx.services, &user.name, ctx.req.client_ip).await;
+                            let username = user.name.clone();
+                            start_user_session(ctx, user, state.remember).await;
+                            Obj::new().with("status", "PASS").with("username", username)
+                        }
+                        // The account went away between the steps (or cannot be read).
+                        _ => {
+                            set_authn_state(ctx, None);
+                            fail(
+                                &AuthMessage::new("authmanager-authn-not-in-progress", vec![]),
+                                &format,
+                            )
+                        }
+                    },
+                }
+            }
+        }
     } else {
         let name = ctx.params.get("username").unwrap_or("").to_string();
         let password = ctx.params.get("password").unwrap_or("").to_string();
         let remember = ctx.params.flag("rememberMe");
-        match password_login(ctx.services, &name, &password, ctx.req.client_ip).await {
-            Ok(user) => {
+        // AuthManager::beginAuthentication ends any login in progress first.
+        set_authn_state(ctx, None);
+        match begin_login(ctx.services, &name, &password, ctx.req.client_ip).await {
+            Ok(FirstStep::Pass(user)) => {
                 let username = user.name.clone();
                 start_user_session(ctx, user, remember).await;
                 Obj::new().with("status", "PASS").with("username", username)
+            }
+            Ok(FirstStep::SecondFactor(user)) => {
+                set_authn_state(
+                    ctx,
+                    Some(AuthnState {
+                        user_id: user.id,
+                        user_name: user.name.clone(),
+                        remember,
+                    }),
+                );
+                let msg = AuthMessage::new("oathauth-auth-ui", vec![]);
+                totp_ui(&user.name, &msg, merge, &format, remember_seconds)
             }
             Err(refusal) => fail(&AuthMessage::new(refusal.key, refusal.params), &format),
         }
     };
     ctx.result.set("clientlogin", res);
     Ok(())
+}
+
+/// Sets or ends the session's login in progress (written back only when it changed).
+pub(crate) fn set_authn_state(ctx: &mut Context<'_>, state: Option<AuthnState>) {
+    if ctx.session.data.authn == state {
+        return;
+    }
+    Arc::make_mut(&mut ctx.session.data).authn = state;
+    ctx.session.dirty = true;
+    ctx.persist = true;
 }
 
 /// ApiClientLogin::getAllowedParams (ApiAuthManagerHelper's parameters); ApiBase adds the

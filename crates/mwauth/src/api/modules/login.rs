@@ -18,9 +18,9 @@ use crate::api::context::Context;
 use crate::api::error::{format_message_value_in, ApiError, ApiMessage};
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec, ParamType};
 use crate::api::result::Obj;
-use crate::auth::login::{bot_password_login, password_login, BotLogin, Refusal};
+use crate::auth::login::{begin_login, bot_password_login, BotLogin, FirstStep, Refusal};
 use crate::auth::sessions;
-use crate::session::{random_hex, BotGrant, Provider, Session, SessionData};
+use crate::session::{random_hex, AuthnState, BotGrant, Provider, Session, SessionData};
 use crate::user::{botpassword, UserRecord};
 use futures_util::future::BoxFuture;
 
@@ -126,8 +126,28 @@ async fn authenticate(ctx: &mut Context<'_>, name: &str, password: &str) -> Outc
             BotLogin::NotBotLogin => {}
         }
     }
-    match password_login(ctx.services, name, password, ip).await {
-        Ok(user) => {
+    // AuthManager::beginAuthentication ends any login in progress first.
+    super::clientlogin::set_authn_state(ctx, None);
+    match begin_login(ctx.services, name, password, ip).await {
+        // A second factor is user interaction, which action=login cannot ask for; the
+        // half-done login stays in the session (clientlogin can continue it).
+        Ok(FirstStep::SecondFactor(user)) => {
+            super::clientlogin::set_authn_state(
+                ctx,
+                Some(AuthnState {
+                    user_id: user.id,
+                    user_name: user.name.clone(),
+                    remember: true,
+                }),
+            );
+            let key = if ctx.services.config.enable_bot_passwords {
+                "api-login-fail-aborted"
+            } else {
+                "api-login-fail-aborted-nobotpw"
+            };
+            Outcome::Aborted(ApiMessage::from_key(key, &[]))
+        }
+        Ok(FirstStep::Pass(user)) => {
             let key = if ctx.services.config.enable_bot_passwords {
                 "apiwarn-deprecation-login-botpw"
             } else {
