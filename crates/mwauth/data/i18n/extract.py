@@ -167,6 +167,10 @@ def main():
         os.path.join(mw, "languages", "i18n"),
         os.path.join(mw, "includes", "api", "i18n"),
         os.path.join(mw, "includes", "libs", "ParamValidator", "i18n"),
+        # The extensions mwauth reproduces when they are on (Debian's extensions-core).
+        os.path.join(mw, "extensions", "OATHAuth", "i18n"),
+        os.path.join(mw, "extensions", "ConfirmEdit", "i18n"),
+        os.path.join(mw, "extensions", "ConfirmEdit", "QuestyCaptcha", "i18n"),
     ]
     messages = {}
     for d in dirs:

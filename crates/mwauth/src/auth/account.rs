@@ -4,7 +4,7 @@
 //! throttle, then the retyped password must match and the password must meet the password
 //! policy. The one engine behind action=createaccount and Special:CreateAccount.
 
-use super::login::Refusal;
+use super::login::{CaptchaAnswer, Refusal};
 use super::throttle;
 use crate::store::StoreError;
 use crate::user::{name, policy, UserRecord};
@@ -28,9 +28,8 @@ pub struct Creator {
 /// `badaccess-groups`, whose parameters (the groups that have the right) the caller writes.
 pub const PERMISSION_DENIED: &str = "badaccess-groups";
 
-/// Creates the account and returns it. A refusal is one message (`authmanager-create-disabled`,
-/// `noname`, [`PERMISSION_DENIED`], `userexists`, `acct_creation_throttle_hit`, `badretype`),
-/// or every password-policy failure (`passwordtooshort`, …) in MediaWiki's order.
+/// [`create_account_answering`] for callers with no captcha field: when a captcha is asked
+/// for account creation, the creation is refused (`captcha-createaccount-fail`).
 pub async fn create_account(
     services: &Services,
     raw_name: &str,
@@ -38,6 +37,31 @@ pub async fn create_account(
     retype: &str,
     ip: IpAddr,
     creator: Creator,
+) -> Result<UserRecord, Vec<Refusal>> {
+    let mut none = Vec::new();
+    let answer = CaptchaAnswer {
+        pending: &mut none,
+        id: None,
+        word: None,
+    };
+    create_account_answering(services, raw_name, password, retype, ip, creator, Some(answer)).await
+}
+
+/// Creates the account and returns it. A refusal is one message (`authmanager-create-disabled`,
+/// `noname`, [`PERMISSION_DENIED`], `userexists`, `captcha-createaccount-fail`,
+/// `acct_creation_throttle_hit`, `badretype`), or every password-policy failure
+/// (`passwordtooshort`, …) in MediaWiki's order. With a captcha asked for account creation
+/// (ConfirmEdit's `createaccount` trigger), `captcha` is the creator's answer, checked as
+/// CaptchaPreAuthenticationProvider::testForAccountCreation does; `None` when the creator
+/// has `skipcaptcha`.
+pub async fn create_account_answering(
+    services: &Services,
+    raw_name: &str,
+    password: &str,
+    retype: &str,
+    ip: IpAddr,
+    creator: Creator,
+    captcha: Option<CaptchaAnswer<'_>>,
 ) -> Result<UserRecord, Vec<Refusal>> {
     let config = &services.config;
     let disabled = || refusal("authmanager-create-disabled", vec![]);
@@ -66,6 +90,18 @@ pub async fn create_account(
         Err(e) => {
             tracing::error!("user store failed: {e}");
             return Err(disabled());
+        }
+    }
+    if let Some(a) = captcha.filter(|_| {
+        services
+            .config
+            .captcha
+            .triggers(crate::config::CaptchaTrigger::CreateAccount)
+    }) {
+        let passed =
+            super::captcha::check_answer(services, a.pending, a.id, a.word, &ip.to_string()).await;
+        if !passed {
+            return Err(refusal("captcha-createaccount-fail", vec![]));
         }
     }
     if !creator.throttle_exempt {

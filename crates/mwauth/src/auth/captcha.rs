@@ -6,7 +6,8 @@
 //! [`session_key`] until it is answered (ConfirmEdit's CaptchaSessionStore). An id is good
 //! once: a right or a wrong answer removes it.
 
-use crate::config::{CaptchaConfig, CaptchaKind};
+use crate::config::{CaptchaConfig, CaptchaKind, CaptchaTrigger};
+use crate::Services;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -189,6 +190,156 @@ fn php_loose_str_eq(a: &str, b: &str) -> bool {
             }
         }
         _ => a == b,
+    }
+}
+
+/// A captcha waiting in the session for its answer, under its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCaptcha {
+    pub id: String,
+    pub captcha: Captcha,
+}
+
+/// Most captchas a session keeps unanswered; asking more drops the oldest (MediaWiki keeps
+/// them all; a bound keeps a client that asks in a loop from growing its session).
+const MAX_PENDING: usize = 16;
+
+/// `$wgRateLimits['badcaptcha']` for anonymous users (ConfirmEdit's extension.json): 15
+/// wrong answers per IP in 60 s; from then on every answer is wrong.
+pub const BADCAPTCHA_LIMIT: u64 = 15;
+pub const BADCAPTCHA_WINDOW_SECS: u64 = 60;
+/// `$wgCaptchaBadLoginExpiration` and `$wgCaptchaBadLoginPerUserExpiration`.
+pub const BAD_LOGIN_SECS: u64 = 300;
+pub const BAD_LOGIN_PER_USER_SECS: u64 = 600;
+
+/// A new captcha kept in `pending` (SimpleCaptcha::getCaptcha and storeCaptcha); `None`
+/// when there is nothing to ask.
+pub fn ask(config: &CaptchaConfig, pending: &mut Vec<PendingCaptcha>) -> Option<PendingCaptcha> {
+    let mut rng = rand::thread_rng();
+    let captcha = generate(config, &mut rng)?;
+    let asked = PendingCaptcha {
+        id: new_id(&mut rng),
+        captcha,
+    };
+    if pending.len() >= MAX_PENDING {
+        pending.remove(0);
+    }
+    pending.push(asked.clone());
+    Some(asked)
+}
+
+fn badcaptcha_key(ip: &str) -> String {
+    format!("limiter:badcaptcha:ip:{}", crate::store::redis::escape_component(ip))
+}
+
+fn bad_login_ip_key(ip: &str) -> String {
+    format!("captcha:badlogin:ip:{}", crate::store::redis::escape_component(ip))
+}
+
+fn bad_login_user_key(canonical_name: &str) -> String {
+    let hash = hex::encode(<md5::Md5 as md5::Digest>::digest(canonical_name.as_bytes()));
+    format!("captcha:badlogin:user:{hash}")
+}
+
+/// SimpleCaptcha::passCaptchaLimited: refused outright once the IP has
+/// [`BADCAPTCHA_LIMIT`] wrong answers; else the captcha of `id` is taken from the session
+/// (an id is good once, right or wrong) and its answer compared; any failure counts against
+/// `badcaptcha`. A store error is a refusal.
+pub async fn check_answer(
+    services: &Services,
+    pending: &mut Vec<PendingCaptcha>,
+    id: Option<&str>,
+    word: Option<&str>,
+    ip: &str,
+) -> bool {
+    let store = services.sessions.as_ref();
+    match store.throttle_count(&badcaptcha_key(ip)).await {
+        Ok(n) if n < BADCAPTCHA_LIMIT => {}
+        Ok(_) => return false,
+        Err(e) => {
+            tracing::error!("throttle store failed: {e}");
+            return false;
+        }
+    }
+    let taken = id.and_then(|id| {
+        let at = pending.iter().position(|p| p.id == id)?;
+        Some(pending.remove(at))
+    });
+    let passed = taken.is_some_and(|p| p.captcha.matches(word.unwrap_or("")));
+    if !passed {
+        if let Err(e) = store
+            .throttle_hit(&badcaptcha_key(ip), BADCAPTCHA_WINDOW_SECS)
+            .await
+        {
+            tracing::error!("throttle store failed: {e}");
+        }
+    }
+    passed
+}
+
+/// CaptchaPreAuthenticationProvider::testForAuthentication's condition: a login from `ip`
+/// (as `canonical_name`, when the name is valid) must answer a captcha after
+/// `bad_login_attempts` failed logins from that IP (300 s) or `bad_login_per_user_attempts`
+/// as that user (600 s).
+pub async fn login_needs_captcha(
+    services: &Services,
+    ip: &str,
+    canonical_name: Option<&str>,
+) -> bool {
+    let config = &services.config.captcha;
+    let store = services.sessions.as_ref();
+    let reached = |key: String, limit: u32| async move {
+        match store.throttle_count(&key).await {
+            Ok(n) => n >= u64::from(limit),
+            Err(e) => {
+                tracing::error!("throttle store failed: {e}");
+                true
+            }
+        }
+    };
+    if config.triggers(CaptchaTrigger::BadLogin)
+        && reached(bad_login_ip_key(ip), config.bad_login_attempts).await
+    {
+        return true;
+    }
+    match canonical_name {
+        Some(name) if config.triggers(CaptchaTrigger::BadLoginPerUser) => {
+            reached(bad_login_user_key(name), config.bad_login_per_user_attempts).await
+        }
+        _ => false,
+    }
+}
+
+/// CaptchaPreAuthenticationProvider::postAuthentication after a login `FAIL`
+/// (increaseBadLoginCounter): one more for the IP, and for the user when the name is valid.
+pub async fn count_failed_login(services: &Services, ip: &str, canonical_name: Option<&str>) {
+    let config = &services.config.captcha;
+    let store = services.sessions.as_ref();
+    let mut keys = Vec::new();
+    if config.triggers(CaptchaTrigger::BadLogin) {
+        keys.push((bad_login_ip_key(ip), BAD_LOGIN_SECS));
+    }
+    if let Some(name) = canonical_name.filter(|_| config.triggers(CaptchaTrigger::BadLoginPerUser)) {
+        keys.push((bad_login_user_key(name), BAD_LOGIN_PER_USER_SECS));
+    }
+    for (key, ttl) in keys {
+        if let Err(e) = store.throttle_hit(&key, ttl).await {
+            tracing::error!("throttle store failed: {e}");
+        }
+    }
+}
+
+/// postAuthentication after a login `PASS` (resetBadLoginCounter): the user's count goes;
+/// the IP's stays.
+pub async fn reset_user_count(services: &Services, canonical_name: &str) {
+    if services.config.captcha.triggers(CaptchaTrigger::BadLoginPerUser) {
+        if let Err(e) = services
+            .sessions
+            .throttle_clear(&bad_login_user_key(canonical_name))
+            .await
+        {
+            tracing::error!("throttle store failed: {e}");
+        }
     }
 }
 

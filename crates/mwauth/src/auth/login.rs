@@ -5,6 +5,7 @@
 //! password give the same `wrongpassword` text, and an unknown user still costs one hash
 //! computation so timing does not tell either.
 
+use super::captcha::{self, PendingCaptcha};
 use super::throttle;
 use crate::user::{botpassword, name, password, BotPasswordRecord, UserRecord};
 use crate::Services;
@@ -173,7 +174,7 @@ pub async fn password_login(
     pw: &str,
     ip: IpAddr,
 ) -> Result<UserRecord, Refusal> {
-    match begin_login(services, raw_name, pw, ip).await? {
+    match begin_login(services, raw_name, pw, ip, None).await? {
         FirstStep::Pass(user) => Ok(user),
         FirstStep::SecondFactor(_) => Err(Refusal::new("oathauth-auth-ui")),
     }
@@ -183,6 +184,7 @@ pub async fn password_login(
 /// user and IP is cleared, as ThrottlePreAuthenticationProvider::postAuthentication does at
 /// the login's final PASS.
 pub async fn finish_second_step(services: &Services, user_name: &str, ip: IpAddr) {
+    super::captcha::reset_user_count(services, user_name).await;
     throttle::clear(
         services.sessions.as_ref(),
         "password",
@@ -193,16 +195,47 @@ pub async fn finish_second_step(services: &Services, user_name: &str, ip: IpAddr
     .await;
 }
 
-/// AuthManager::beginAuthentication with the throttle and local password providers, and
-/// OATHAuth's secondary provider when `[oath]` is on.
+/// The captcha answer a login brings (ConfirmEdit's CaptchaAuthenticationRequest), with the
+/// session's unanswered captchas it is looked up in.
+pub struct CaptchaAnswer<'a> {
+    pub pending: &'a mut Vec<PendingCaptcha>,
+    pub id: Option<&'a str>,
+    pub word: Option<&'a str>,
+}
+
+/// AuthManager::beginAuthentication with the throttle, captcha (when a captcha is
+/// configured) and local password providers, and OATHAuth's secondary provider when
+/// `[oath]` is on. When [`captcha::login_needs_captcha`] says so, the login needs the right
+/// `captcha` answer; without it the answer is `wrongpassword` whatever the password, so a
+/// brute force cannot tell which was wrong. Every `FAIL` counts against the captcha's bad
+/// login counters; a `PASS` clears the user's.
 pub async fn begin_login(
     services: &Services,
     raw_name: &str,
     pw: &str,
     ip: IpAddr,
+    captcha: Option<CaptchaAnswer<'_>>,
+) -> Result<FirstStep, Refusal> {
+    let canonical = name::canonical(raw_name);
+    let ip_text = ip.to_string();
+    let result = first_step(services, raw_name, canonical.as_deref(), pw, ip, captcha).await;
+    match &result {
+        Err(_) => captcha::count_failed_login(services, &ip_text, canonical.as_deref()).await,
+        Ok(FirstStep::Pass(user)) => captcha::reset_user_count(services, &user.name).await,
+        Ok(FirstStep::SecondFactor(_)) => {}
+    }
+    result
+}
+
+async fn first_step(
+    services: &Services,
+    raw_name: &str,
+    canonical: Option<&str>,
+    pw: &str,
+    ip: IpAddr,
+    answer: Option<CaptchaAnswer<'_>>,
 ) -> Result<FirstStep, Refusal> {
     let config = &services.config;
-    let canonical = name::canonical(raw_name);
     let ip_text = ip.to_string();
     // ThrottlePreAuthenticationProvider::testForAuthentication counts the attempt under every
     // name the user name normalises to. An empty name or password leaves the password request
@@ -212,7 +245,7 @@ pub async fn begin_login(
     let throttle_name: Option<Option<&str>> = if raw_name.is_empty() || pw.is_empty() {
         Some(None)
     } else {
-        canonical.as_deref().map(Some)
+        canonical.map(Some)
     };
     if let Some(throttle_name) = throttle_name {
         if let Some(wait) = throttle::increase(
@@ -227,9 +260,18 @@ pub async fn begin_login(
             return Err(Refusal::throttled(wait));
         }
     }
+    if captcha::login_needs_captcha(services, &ip_text, canonical).await {
+        let passed = match answer {
+            Some(a) => captcha::check_answer(services, a.pending, a.id, a.word, &ip_text).await,
+            None => false,
+        };
+        if !passed {
+            return Err(Refusal::new("wrongpassword"));
+        }
+    }
     // The password provider abstains on an unusable name or an empty password, and with no
     // provider left AuthManager answers "authmanager-authn-no-primary".
-    let Some(user_name) = canonical.as_deref() else {
+    let Some(user_name) = canonical else {
         return Err(Refusal::new("authmanager-authn-no-primary"));
     };
     if pw.is_empty() {

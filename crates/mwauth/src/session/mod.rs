@@ -57,6 +57,9 @@ pub struct SessionData {
     /// `AuthManager::authnState` session secret); see [`AuthnState`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authn: Option<AuthnState>,
+    /// Captchas asked and not answered yet (ConfirmEdit's `captcha{id}` session keys).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub captchas: Vec<crate::auth::captcha::PendingCaptcha>,
 }
 
 /// What a session keeps of a login whose password was right while it waits for the user's

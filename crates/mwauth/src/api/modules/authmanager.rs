@@ -7,6 +7,9 @@ use crate::api::error::{html_of, raw_params, ApiError, ApiMessage};
 use crate::api::i18n::{self, Lang, ListType, Param};
 use crate::api::params_spec::ParamSpec;
 use crate::api::result::{List, Obj, Value};
+use crate::auth::captcha::{self, Captcha, CaptchaAction};
+use crate::config::CaptchaKind;
+use std::borrow::Cow;
 
 /// `loginmessageformat` / `createmessageformat` / `amimessageformat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,9 +214,12 @@ pub fn require_continue_or_returnurl(
 
 /// One field of an authentication request (AuthenticationRequest::getFieldInfo), with the
 /// message keys of its label and help.
+#[derive(Clone)]
 struct Field {
     name: &'static str,
     kind: &'static str,
+    /// The field's value, for the fields that carry one (a captcha's id and question).
+    value: Option<String>,
     label: &'static str,
     help: &'static str,
     optional: bool,
@@ -223,6 +229,7 @@ struct Field {
 const USERNAME: Field = Field {
     name: "username",
     kind: "string",
+    value: None,
     label: "userlogin-yourname",
     help: "authmanager-username-help",
     optional: false,
@@ -231,6 +238,7 @@ const USERNAME: Field = Field {
 const PASSWORD: Field = Field {
     name: "password",
     kind: "password",
+    value: None,
     label: "userlogin-yourpassword",
     help: "authmanager-password-help",
     optional: false,
@@ -239,6 +247,7 @@ const PASSWORD: Field = Field {
 const RETYPE: Field = Field {
     name: "retype",
     kind: "password",
+    value: None,
     label: "yourpasswordagain",
     help: "authmanager-retype-help",
     optional: false,
@@ -247,6 +256,7 @@ const RETYPE: Field = Field {
 const REMEMBER: Field = Field {
     name: "rememberMe",
     kind: "checkbox",
+    value: None,
     label: "userlogin-remembermypassword",
     help: "authmanager-userlogin-remembermypassword-help",
     optional: true,
@@ -255,6 +265,7 @@ const REMEMBER: Field = Field {
 const EMAIL: Field = Field {
     name: "email",
     kind: "string",
+    value: None,
     label: "authmanager-email-label",
     help: "authmanager-email-help",
     optional: true,
@@ -263,6 +274,7 @@ const EMAIL: Field = Field {
 const REALNAME: Field = Field {
     name: "realname",
     kind: "string",
+    value: None,
     label: "authmanager-realname-label",
     help: "authmanager-realname-help",
     optional: true,
@@ -271,52 +283,59 @@ const REALNAME: Field = Field {
 
 struct Request {
     id: &'static str,
+    /// `metadata`: a captcha's type and mime type; `{}` for the others.
+    metadata: Option<(&'static str, &'static str)>,
     required: &'static str,
     /// A message key, or (for requests that do not describe themselves) the class name.
     provider: &'static str,
     /// `None`: the account is the current user's name (password requests).
     account: Option<&'static str>,
-    fields: &'static [Field],
+    fields: Cow<'static, [Field]>,
 }
 
 const LOGIN_REQUESTS: &[Request] = &[
     Request {
         id: "MediaWiki\\Auth\\PasswordAuthenticationRequest",
+        metadata: None,
         required: "primary-required",
         provider: "authmanager-provider-password",
         account: None,
-        fields: &[USERNAME, PASSWORD],
+        fields: Cow::Borrowed(&[USERNAME, PASSWORD]),
     },
     Request {
         id: "MediaWiki\\Auth\\RememberMeAuthenticationRequest",
+        metadata: None,
         required: "optional",
         provider: "MediaWiki\\Auth\\RememberMeAuthenticationRequest",
         account: Some("MediaWiki\\Auth\\RememberMeAuthenticationRequest"),
-        fields: &[REMEMBER],
+        fields: Cow::Borrowed(&[REMEMBER]),
     },
 ];
 
 const CREATE_REQUESTS: &[Request] = &[
     Request {
         id: "MediaWiki\\Auth\\PasswordAuthenticationRequest",
+        metadata: None,
         required: "primary-required",
         provider: "authmanager-provider-password",
         account: Some(""),
-        fields: &[USERNAME, PASSWORD, RETYPE],
+        fields: Cow::Borrowed(&[USERNAME, PASSWORD, RETYPE]),
     },
     Request {
         id: "MediaWiki\\Auth\\UsernameAuthenticationRequest",
+        metadata: None,
         required: "required",
         provider: "MediaWiki\\Auth\\UsernameAuthenticationRequest",
         account: Some("MediaWiki\\Auth\\UsernameAuthenticationRequest"),
-        fields: &[USERNAME],
+        fields: Cow::Borrowed(&[USERNAME]),
     },
     Request {
         id: "MediaWiki\\Auth\\UserDataAuthenticationRequest",
+        metadata: None,
         required: "required",
         provider: "MediaWiki\\Auth\\UserDataAuthenticationRequest",
         account: Some("MediaWiki\\Auth\\UserDataAuthenticationRequest"),
-        fields: &[EMAIL, REALNAME],
+        fields: Cow::Borrowed(&[EMAIL, REALNAME]),
     },
 ];
 
@@ -324,17 +343,19 @@ const CREATE_REQUESTS: &[Request] = &[
 /// is the name of the user logging in.
 const TOTP_REQUESTS: &[Request] = &[Request {
     id: "MediaWiki\\Extension\\OATHAuth\\Auth\\TOTPAuthenticationRequest",
+    metadata: None,
     required: "required",
     provider: "oathauth-describe-provider",
     account: None,
-    fields: &[Field {
+    fields: Cow::Borrowed(&[Field {
         name: "OATHToken",
         kind: "string",
+        value: None,
         label: "oathauth-auth-token-label",
         help: "oathauth-auth-token-help",
         optional: false,
         sensitive: false,
-    }],
+    }]),
 }];
 
 /// ApiAuthManagerHelper::formatFields. `remember_days` is the `rememberMe` label's
@@ -350,6 +371,9 @@ fn format_fields<'f>(
             continue;
         }
         let mut info = Obj::new().with("type", f.kind);
+        if let Some(v) = &f.value {
+            info.set("value", v.as_str());
+        }
         let label = if f.name == "rememberMe" {
             AuthMessage::typed(f.label, vec![Param::Num(remember_days)])
         } else {
@@ -364,27 +388,80 @@ fn format_fields<'f>(
     out
 }
 
+/// A captcha asked with a login or an account creation: ConfirmEdit's
+/// CaptchaAuthenticationRequest, listed before the other requests.
+pub struct CaptchaShown<'a> {
+    pub id: &'a str,
+    pub captcha: &'a Captcha,
+    pub kind: CaptchaKind,
+    pub action: CaptchaAction,
+}
+
+/// CaptchaAuthenticationRequest::getFieldInfo and describeCredentials.
+fn captcha_request(c: &CaptchaShown) -> Request {
+    let field = |name, kind, value: Option<String>, label, help| Field {
+        name,
+        kind,
+        value,
+        label,
+        help,
+        optional: false,
+        sensitive: false,
+    };
+    Request {
+        id: "CaptchaAuthenticationRequest",
+        metadata: captcha::metadata(c.kind),
+        required: "required",
+        provider: "MediaWiki\\Extension\\ConfirmEdit\\Auth\\CaptchaAuthenticationRequest",
+        account: Some("CaptchaAuthenticationRequest"),
+        fields: Cow::Owned(vec![
+            field(
+                "captchaId",
+                "hidden",
+                Some(c.id.to_string()),
+                "captcha-id-label",
+                "captcha-id-help",
+            ),
+            field(
+                "captchaInfo",
+                "null",
+                Some(c.captcha.info()),
+                captcha::info_label_key(c.kind, c.action),
+                "captcha-info-help",
+            ),
+            field("captchaWord", "string", None, "captcha-label", "captcha-help"),
+        ]),
+    }
+}
+
 /// ApiAuthManagerHelper::formatRequests for `login`, `create`, or `totp` (the second step
-/// of a two-factor login, `current_user` being the user logging in); `remember_seconds` is
-/// `$wgExtendedLoginCookieExpiration`.
+/// of a two-factor login, `current_user` being the user logging in), with a captcha first
+/// when one is asked; `remember_seconds` is `$wgExtendedLoginCookieExpiration`.
 pub fn format_requests(
     action: &str,
     current_user: &str,
+    captcha: Option<&CaptchaShown>,
     merge_fields: bool,
     format: &MessageFormatter,
     remember_seconds: u64,
 ) -> Obj {
     let remember_days = remember_seconds.div_ceil(86_400) as i64;
-    let reqs = match action {
+    let fixed = match action {
         "create" => CREATE_REQUESTS,
         "totp" => TOTP_REQUESTS,
         _ => LOGIN_REQUESTS,
     };
+    let asked = captcha.map(captcha_request);
+    let reqs: Vec<&Request> = asked.iter().chain(fixed.iter()).collect();
     let mut list = List::new("request");
-    for r in reqs {
+    for r in &reqs {
+        let metadata = match r.metadata {
+            Some((kind, mime)) => Obj::new().with("type", kind).with("mime", mime),
+            None => Obj::new(),
+        };
         let mut info = Obj::new()
             .with("id", r.id)
-            .with("metadata", Obj::new())
+            .with("metadata", metadata)
             .with("required", r.required);
         let provider = if r.provider.contains('\\') {
             AuthMessage::raw_text(r.provider)
@@ -446,7 +523,7 @@ pub fn totp_ui(
     remember_seconds: u64,
 ) -> Obj {
     let mut res = Obj::new().with("status", "UI");
-    let reqs = format_requests("totp", user_name, merge_fields, format, remember_seconds);
+    let reqs = format_requests("totp", user_name, None, merge_fields, format, remember_seconds);
     for (k, v) in reqs.entries {
         res.set(&k, v);
     }

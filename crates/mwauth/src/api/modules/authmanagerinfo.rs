@@ -7,7 +7,10 @@
 //!   name), their fields separate or merged; `login-continue` while a two-factor login
 //!   waits for its code: OATHAuth's TOTPAuthenticationRequest.
 
-use super::authmanager::{format_requests, message_format};
+use super::authmanager::{format_requests, message_format, CaptchaShown};
+use crate::auth::captcha::{self, CaptchaAction, PendingCaptcha};
+use crate::config::CaptchaTrigger;
+use futures_util::future::BoxFuture;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
@@ -25,7 +28,7 @@ const ACTIONS: &[&str] = &[
     "unlink",
 ];
 
-pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
+pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let requests_for = ctx.single_enum("amirequestsfor", ACTIONS, None)?;
     let merge = ctx.params.flag("amimergerequestfields");
     let format = message_format(ctx, "amimessageformat")?;
@@ -54,12 +57,23 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             ("login-continue", Some(name)) => ("totp", name),
             _ => ("none", current),
         };
+        let asked = match base {
+            "create" | "login" => ask_captcha(ctx, base).await,
+            _ => None,
+        };
+        let shown = asked.as_ref().map(|(pending, action)| CaptchaShown {
+            id: &pending.id,
+            captcha: &pending.captcha,
+            kind: ctx.services.config.captcha.kind,
+            action: *action,
+        });
         let reqs = if base == "none" {
             Obj::new().with("requests", crate::api::result::List::new("request"))
         } else {
             format_requests(
                 base,
                 &current,
+                shown.as_ref(),
                 merge,
                 &format,
                 ctx.services.config.remember_expiry,
@@ -73,6 +87,25 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         .obj_mut("query", false)
         .set("authmanagerinfo", info);
     Ok(())
+}
+
+/// CaptchaPreAuthenticationProvider::getAuthenticationRequests: for `create` when account
+/// creation asks one of this user, for `login` when logins from this IP need one; each call
+/// asks a new captcha, kept in the session (which is stored and given its cookie).
+async fn ask_captcha(ctx: &mut Context<'_>, base: &str) -> Option<(PendingCaptcha, CaptchaAction)> {
+    let config = &ctx.services.config.captcha;
+    let action = if base == "create" {
+        let asked = config.triggers(CaptchaTrigger::CreateAccount) && !ctx.has_right("skipcaptcha");
+        asked.then_some(CaptchaAction::CreateAccount)?
+    } else {
+        let ip = ctx.req.client_ip.to_string();
+        let asked = captcha::login_needs_captcha(ctx.services, &ip, None).await;
+        asked.then_some(CaptchaAction::BadLogin)?
+    };
+    let mut pending = ctx.session.data.captchas.clone();
+    let asked = captcha::ask(&ctx.services.config.captcha, &mut pending)?;
+    super::clientlogin::set_pending_captchas(ctx, pending);
+    Some((asked, action))
 }
 
 /// ApiQueryAuthManagerInfo::getAllowedParams.
@@ -95,5 +128,9 @@ pub const MODULE: Module = Module {
     params: PARAMS,
     token: None,
     dynamic_parameters: false,
-    handler: Some(Handler::Sync(execute)),
+    handler: Some(Handler::Async(execute_boxed)),
 };
+
+fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
+    Box::pin(execute(ctx))
+}

@@ -22,7 +22,8 @@ use crate::api::error::ApiError;
 use crate::api::i18n::Param;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
-use crate::auth::login::{begin_login, finish_second_step, FirstStep};
+use crate::auth::captcha::{self, PendingCaptcha};
+use crate::auth::login::{begin_login, finish_second_step, CaptchaAnswer, FirstStep};
 use crate::auth::second_factor::{self, CodeCheck};
 use crate::session::AuthnState;
 use futures_util::future::BoxFuture;
@@ -81,7 +82,29 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         let remember = ctx.params.flag("rememberMe");
         // AuthManager::beginAuthentication ends any login in progress first.
         set_authn_state(ctx, None);
-        match begin_login(ctx.services, &name, &password, ctx.req.client_ip).await {
+        let ip = ctx.req.client_ip;
+        let canonical = crate::user::name::canonical(&name);
+        // The captcha's fields are read (and so recognized) only when a captcha is asked.
+        let needs_captcha =
+            captcha::login_needs_captcha(ctx.services, &ip.to_string(), canonical.as_deref())
+                .await;
+        let (id, word) = if needs_captcha {
+            (
+                ctx.params.get("captchaId").map(str::to_string),
+                ctx.params.get("captchaWord").map(str::to_string),
+            )
+        } else {
+            (None, None)
+        };
+        let mut pending = ctx.session.data.captchas.clone();
+        let answer = needs_captcha.then_some(CaptchaAnswer {
+            pending: &mut pending,
+            id: id.as_deref(),
+            word: word.as_deref(),
+        });
+        let outcome = begin_login(ctx.services, &name, &password, ip, answer).await;
+        set_pending_captchas(ctx, pending);
+        match outcome {
             Ok(FirstStep::Pass(user)) => {
                 let username = user.name.clone();
                 start_user_session(ctx, user, remember).await;
@@ -104,6 +127,16 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     };
     ctx.result.set("clientlogin", res);
     Ok(())
+}
+
+/// Replaces the session's unanswered captchas (written back only when they changed).
+pub(crate) fn set_pending_captchas(ctx: &mut Context<'_>, pending: Vec<PendingCaptcha>) {
+    if ctx.session.data.captchas == pending {
+        return;
+    }
+    Arc::make_mut(&mut ctx.session.data).captchas = pending;
+    ctx.session.dirty = true;
+    ctx.persist = true;
 }
 
 /// Sets or ends the session's login in progress (written back only when it changed).

@@ -16,7 +16,9 @@ use crate::api::error::ApiError;
 use crate::api::i18n::Param;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
-use crate::auth::account::{create_account, Creator, PERMISSION_DENIED};
+use crate::auth::account::{create_account_answering, Creator, PERMISSION_DENIED};
+use crate::auth::login::CaptchaAnswer;
+use crate::config::CaptchaTrigger;
 use crate::session::SetCookie;
 use futures_util::future::BoxFuture;
 use md5::{Digest, Md5};
@@ -49,15 +51,38 @@ async fn create(ctx: &mut Context<'_>) -> Result<String, AuthMessage> {
         may_create: ctx.has_right("createaccount"),
         throttle_exempt: ctx.has_right("noratelimit"),
     };
-    let created = create_account(
+    // The captcha's fields are read (and so recognized) only when a captcha is asked.
+    let asked = ctx
+        .services
+        .config
+        .captcha
+        .triggers(CaptchaTrigger::CreateAccount)
+        && !ctx.has_right("skipcaptcha");
+    let (id, word) = if asked {
+        (
+            ctx.params.get("captchaId").map(str::to_string),
+            ctx.params.get("captchaWord").map(str::to_string),
+        )
+    } else {
+        (None, None)
+    };
+    let mut pending = ctx.session.data.captchas.clone();
+    let answer = asked.then_some(CaptchaAnswer {
+        pending: &mut pending,
+        id: id.as_deref(),
+        word: word.as_deref(),
+    });
+    let created = create_account_answering(
         ctx.services,
         &raw_name,
         &password,
         &retype,
         ctx.req.client_ip,
         creator,
+        answer,
     )
     .await;
+    super::clientlogin::set_pending_captchas(ctx, pending);
     match created {
         Ok(user) => {
             chronology_cookies(ctx).await;

@@ -128,7 +128,8 @@ async fn authenticate(ctx: &mut Context<'_>, name: &str, password: &str) -> Outc
     }
     // AuthManager::beginAuthentication ends any login in progress first.
     super::clientlogin::set_authn_state(ctx, None);
-    match begin_login(ctx.services, name, password, ip).await {
+    // No captcha answer: action=login has no field for one (a login that needs one fails).
+    match begin_login(ctx.services, name, password, ip, None).await {
         // A second factor is user interaction, which action=login cannot ask for; the
         // half-done login stays in the session (clientlogin can continue it).
         Ok(FirstStep::SecondFactor(user)) => {
