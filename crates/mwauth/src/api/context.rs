@@ -3,6 +3,7 @@
 
 use super::error::{add_warning_in, ApiError, ApiMessage, ErrorFormat};
 use super::i18n::{Lang, Param};
+use super::modules::enum_values;
 use super::params::{split_multi_iter, validate_multi_enum, MultiEnum, Params, MULTI_LIMIT};
 use super::params_spec::{Default, Module};
 
@@ -190,15 +191,15 @@ impl<'a> Context<'a> {
 
     /// `module`'s multi-value enum parameter `name` (without the prefix), as its declaration
     /// says: absent, its default; `*` alone, every allowed value when it is declared with
-    /// PARAM_ALL; otherwise the allowed values given, in the order given, each once
-    /// (borrowed from `allowed`), with a warning about unknown ones.
-    pub fn multi_enum<'v>(
+    /// PARAM_ALL; otherwise the allowed values given, in the order given, each once, with a
+    /// warning about unknown ones.
+    pub fn multi_enum(
         &mut self,
         module: &Module,
         name: &'static str,
-        allowed: &[&'v str],
-    ) -> Result<Vec<&'v str>, ApiError> {
+    ) -> Result<Vec<&'static str>, ApiError> {
         let spec = module.param(name);
+        let allowed = spec.map_or(&[][..], |s| enum_values(module, s));
         let Some(raw) = self
             .params
             .get_prefixed(module.prefix, name)

@@ -18,7 +18,7 @@
 //! - An unknown module path is the error `badmodule`, as in MediaWiki.
 
 use super::paraminfo::{help_data, module_from_path};
-use super::{child_path, find, has_submodules, parent_path, submodule_names};
+use super::{child_path, enum_values, find, has_submodules, parent_path, submodule_names};
 use crate::api::context::{article_path, Context};
 use crate::api::error::ApiError;
 use crate::api::format::html_escape;
@@ -525,11 +525,11 @@ fn param_help_info(module: &Module, spec: &ParamSpec) -> Vec<String> {
         info.push("This parameter is required.".to_string());
     }
     let values: Option<Vec<&str>> = match spec.ty {
-        ParamType::Enum(v) => Some(v.to_vec()),
-        ParamType::Submodules => Some(submodule_names(module.path, Some(spec.name))),
-        ParamType::NoSubmodules => Some(Vec::new()),
-        ParamType::QueryModules => Some(submodule_names("query", None)),
-        ParamType::FormatModules => Some(submodule_names("main", Some("format"))),
+        ParamType::Enum(_)
+        | ParamType::Submodules
+        | ParamType::NoSubmodules
+        | ParamType::QueryModules
+        | ParamType::FormatModules => Some(enum_values(module, spec).to_vec()),
         _ => None,
     };
     match (spec.ty, &values) {

@@ -46,7 +46,7 @@ const PROPS: &[&str] = &[
 ];
 
 pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let props = ctx.multi_enum(&MODULE, "prop", PROPS)?;
+    let props = ctx.multi_enum(&MODULE, "prop")?;
     let has = |p: &str| props.contains(&p);
     let mut info = Obj::new()
         .with("id", ctx.user_id())
