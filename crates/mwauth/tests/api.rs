@@ -28,7 +28,12 @@ async fn wiki() -> Wiki {
     let services = &wiki.services;
     services
         .users
-        .create_user("Alice", &quick_hash("Alice-pass-12345"), &new_user_token(), &[])
+        .create_user(
+            "Alice",
+            &quick_hash("Alice-pass-12345"),
+            &new_user_token(),
+            &[],
+        )
         .await
         .unwrap();
     services

@@ -236,7 +236,10 @@ mod tests {
             .await
             .unwrap();
         let cached = CachedUsers::new(Arc::new(db.clone()), Duration::from_millis(300));
-        let id = cached.create_user("Alice", ":B:x:y", "t0", &[]).await.unwrap();
+        let id = cached
+            .create_user("Alice", ":B:x:y", "t0", &[])
+            .await
+            .unwrap();
         let token = cached.user_by_id(id).await.unwrap().unwrap().token;
 
         // Through the cache: seen by the next read.

@@ -5,12 +5,11 @@
 //! bound and read as bytes and decoded as UTF-8; `BINARY(n)` pads with NUL bytes, which are
 //! dropped.
 
-use super::sql::{text_of_bytes, Arg, Dialect, Placeholders, SqlUsers, Q};
+use super::sql::{server_pool, text_of_bytes, Arg, Dialect, Placeholders, SqlUsers, Q};
 use super::{check_table_prefix, StoreResult};
 use crate::time;
-use sqlx::mysql::{MySql, MySqlPoolOptions, MySqlQueryResult, MySqlRow};
+use sqlx::mysql::{MySql, MySqlQueryResult, MySqlRow};
 use sqlx::Row;
-use std::time::Duration;
 
 /// `$wgDBTableOptions`' default.
 const TABLE_OPTIONS: &str = "ENGINE=InnoDB, DEFAULT CHARSET=binary";
@@ -122,12 +121,7 @@ impl MysqlUserStore {
     /// Connects without touching the schema.
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<MysqlUserStore> {
         check_table_prefix(prefix)?;
-        let pool = MySqlPoolOptions::new()
-            .max_connections(8)
-            .min_connections(0)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
-            .await?;
+        let pool = server_pool(url).await?;
         Ok(SqlUsers::new(pool, prefix, "user", Mysql))
     }
 

@@ -10,11 +10,10 @@
 //! With a table prefix, index names get the prefix too, since PostgreSQL index names are
 //! per schema, not per table.
 
-use super::sql::{Arg, Dialect, Placeholders, SqlUsers, Q};
+use super::sql::{server_pool, Arg, Dialect, Placeholders, SqlUsers, Q};
 use super::{check_table_prefix, StoreResult};
-use sqlx::postgres::{PgPoolOptions, PgQueryResult, PgRow, Postgres};
+use sqlx::postgres::{PgPool, PgQueryResult, PgRow, Postgres};
 use sqlx::Row;
-use std::time::Duration;
 
 /// The DDL with `{p}` for the prefix; `"user"` stands for the user table's name.
 const SCHEMA: &[&str] = &[
@@ -130,12 +129,7 @@ impl PostgresUserStore {
     /// only that exists (a wiki from before MediaWiki 1.37).
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<PostgresUserStore> {
         check_table_prefix(prefix)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .min_connections(0)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
-            .await?;
+        let pool: PgPool = server_pool(url).await?;
         let exists = |name: String| {
             let pool = pool.clone();
             async move {
@@ -188,5 +182,4 @@ impl PostgresUserStore {
         tx.commit().await?;
         Ok(())
     }
-
 }

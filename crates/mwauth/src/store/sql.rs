@@ -17,6 +17,7 @@ use sqlx::query::Query;
 use sqlx::{Database, Executor, IntoArguments, Pool};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// MediaWiki's four tables, as [`SqlUsers::inspect`] names them.
 pub const TABLES: [&str; 4] = ["user", "user_groups", "actor", "bot_passwords"];
@@ -246,9 +247,7 @@ impl Statements {
                 "UPDATE {bp} SET bp_password = ?1 WHERE {}",
                 bp_key("?2", "?3")
             )),
-            bot_passwords_of: s(format!(
-                "SELECT {bp_columns} FROM {bp} WHERE bp_user = ?1"
-            )),
+            bot_passwords_of: s(format!("SELECT {bp_columns} FROM {bp} WHERE bp_user = ?1")),
             delete_bot_password: s(format!("DELETE FROM {bp} WHERE {}", bp_key("?1", "?2"))),
             update_bot_password: s(format!(
                 "UPDATE {bp} SET bp_grants = ?1, bp_restrictions = ?2, bp_token = ?3, \
@@ -284,6 +283,17 @@ impl<D: Dialect> Clone for SqlUsers<D> {
 
 fn unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// A pool on a database server (MariaDB, PostgreSQL): a few connections, opened when needed,
+/// and an error rather than a hang when the server does not answer.
+pub(crate) async fn server_pool<DB: Database>(url: &str) -> StoreResult<Pool<DB>> {
+    Ok(sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(8)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await?)
 }
 
 /// A database integer as a user id; anything else is a bad row, not a panic.
@@ -460,7 +470,9 @@ where
     }
 
     async fn user_by_id(&self, id: u32) -> StoreResult<Option<UserRecord>> {
-        let row = self.row(&self.sql.user_by_id, &[Arg::Int(id.into())]).await?;
+        let row = self
+            .row(&self.sql.user_by_id, &[Arg::Int(id.into())])
+            .await?;
         self.user_with_groups(row).await
     }
 
@@ -476,7 +488,12 @@ where
         let inserted = self
             .sql
             .insert_user
-            .query::<D>(&[Arg::Text(name), Arg::Text(password_hash), now, Arg::Text(token)])
+            .query::<D>(&[
+                Arg::Text(name),
+                Arg::Text(password_hash),
+                now,
+                Arg::Text(token),
+            ])
             .execute(&mut *tx)
             .await;
         match inserted {
@@ -574,9 +591,8 @@ where
     }
 
     async fn create_bot_password(&self, bp: &BotPasswordRecord) -> StoreResult<()> {
-        let conflict = || {
-            StoreError::Conflict(format!("bot password \"{}\" already exists", bp.app_id))
-        };
+        let conflict =
+            || StoreError::Conflict(format!("bot password \"{}\" already exists", bp.app_id));
         // Looked up first as well: in SQLite a name MediaWiki stored as a BLOB is not equal
         // to the same name as text, so the primary key would not stop a second row.
         if self.bot_password(bp.user_id, &bp.app_id).await?.is_some() {
