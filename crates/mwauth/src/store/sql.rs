@@ -96,7 +96,7 @@ pub struct Stmt {
 impl Stmt {
     /// `sql` with `?N` placeholders, rewritten for `style`. There are no `?` in the
     /// statements' literals, so every `?` is a placeholder.
-    pub fn new(sql: &str, style: Placeholders) -> Stmt {
+    pub(crate) fn new(sql: &str, style: Placeholders) -> Stmt {
         if style == Placeholders::Numbered {
             return Stmt {
                 sql: sql.to_string(),
@@ -395,12 +395,11 @@ where
             .filter(|(_, name)| seen.contains(name))
             .map(|(t, _)| *t)
             .collect();
-        let count = match present.contains(&"user") {
-            true => match self.row(&self.sql.count_users, &[]).await? {
-                Some(row) => Some(D::int(&row, 0)?),
-                None => None,
-            },
-            false => None,
+        let count = if present.contains(&"user") {
+            let row = self.row(&self.sql.count_users, &[]).await?;
+            row.map(|r| D::int(&r, 0)).transpose()?
+        } else {
+            None
         };
         Ok((present, count))
     }
@@ -675,5 +674,39 @@ where
         // MariaDB counts changed rows, not matched ones: an update that changes nothing
         // still found the row.
         Ok(self.bot_password(user_id, app_id).await?.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_rewritten_for_each_database() {
+        let sql = "UPDATE t SET a = ?2, b = f(?1) WHERE c = ?10 OR d = ?1";
+        let numbered = Stmt::new(sql, Placeholders::Numbered);
+        assert_eq!((numbered.sql.as_str(), numbered.order), (sql, None));
+        let dollar = Stmt::new(sql, Placeholders::Dollar);
+        assert_eq!(
+            (dollar.sql.as_str(), dollar.order),
+            (
+                "UPDATE t SET a = $2, b = f($1) WHERE c = $10 OR d = $1",
+                None
+            )
+        );
+        // MariaDB: plain `?`, the arguments bound in the order they appear, repeats included.
+        let in_order = Stmt::new(sql, Placeholders::InOrder);
+        assert_eq!(
+            in_order.sql,
+            "UPDATE t SET a = ?, b = f(?) WHERE c = ? OR d = ?"
+        );
+        assert_eq!(in_order.order, Some(vec![1, 0, 9, 0]));
+    }
+
+    #[test]
+    fn binary_text_loses_its_padding_and_keeps_what_it_can() {
+        assert_eq!(text_of_bytes(b"abc\0\0".to_vec()), "abc");
+        assert_eq!(text_of_bytes(b"Zo\xc3\xab".to_vec()), "Zo\u{eb}");
+        assert_eq!(text_of_bytes(b"a\xffb".to_vec()), "a\u{fffd}b");
     }
 }

@@ -375,6 +375,29 @@ mod tests {
         assert_eq!(u.registration, "");
     }
 
+    /// Groups stored as BLOBs count as well as text ones: expired ones are left out, and the
+    /// rest come by name, as MediaWiki lists them.
+    #[tokio::test]
+    async fn groups_by_name_whether_stored_as_text_or_blob() {
+        let (_d, s) = store().await;
+        let id = s
+            .create_user("Carol", "", "", &["sysop".into()])
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO user_groups (ug_user, ug_group, ug_expiry) VALUES \
+             (?1, CAST('bot' AS BLOB), NULL), (?1, CAST('old' AS BLOB), CAST('20000101000000' AS BLOB)), \
+             (?1, 'bureaucrat', CAST('29990101000000' AS BLOB))",
+        )
+        .bind(i64::from(id))
+        .execute(s.pool())
+        .await
+        .unwrap();
+        let want = ["bot", "bureaucrat", "sysop"];
+        assert_eq!(s.user_by_id(id).await.unwrap().unwrap().groups, want);
+        assert_eq!(s.list_users().await.unwrap()[0].groups, want);
+    }
+
     #[tokio::test]
     async fn bot_passwords_round_trip() {
         let (_d, s) = store().await;
