@@ -148,6 +148,7 @@ fn execute(c: &mut Criterion) {
             .create_user(
                 "Alice",
                 &mwauth::user::password::hash("Alice-pass-12345"),
+                &mwauth::auth::account::new_user_token(),
                 &[],
             )
             .await

@@ -5,6 +5,7 @@ use crate::serve::open_services;
 use crate::Settings;
 use anyhow::{anyhow, bail};
 use clap::Subcommand;
+use mwauth::auth::account::new_user_token;
 use mwauth::store::StoreError;
 use mwauth::user::{botpassword, name, policy, rights, BotPasswordRecord};
 
@@ -89,7 +90,7 @@ pub async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
                 .await
                 .ok_or_else(|| anyhow!("hashing failed"))?;
             let id = users
-                .create_user(&name, &hash, &groups)
+                .create_user(&name, &hash, &new_user_token(), &groups)
                 .await
                 .map_err(conflict)?;
             println!("created user \"{name}\" (id {id})");
@@ -116,7 +117,10 @@ pub async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
                 .hash(&pw)
                 .await
                 .ok_or_else(|| anyhow!("hashing failed"))?;
-            users.set_password(user.id, &hash, true).await?;
+            // A new user_token too: the user's sessions and remember-me cookies end.
+            users
+                .set_password(user.id, &hash, Some(&new_user_token()))
+                .await?;
             println!("password of \"{}\" changed", user.name);
         }
     }

@@ -487,7 +487,12 @@ async fn a_slow_answer_does_not_end_its_connection() {
     t.server
         .services
         .users
-        .create_user("Slow", &costly, &[])
+        .create_user(
+            "Slow",
+            &costly,
+            &mwauth::auth::account::new_user_token(),
+            &[],
+        )
         .await
         .unwrap();
     let mut c = Conn::open(t.server.addr).await;

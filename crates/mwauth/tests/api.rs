@@ -1,20 +1,18 @@
 //! The Action API core without a socket: ApiRequest in, ApiResponse out, against a real
-//! SQLite file. One test per behaviour; the HTTP-level and transcript tests live in
+//! SQLite file, opened as the server opens its default backend. One test per behaviour; the HTTP-level and transcript tests live in
 //! mwauth-server's tests.
 
 use mwauth::api::{execute, ApiRequest, ApiResponse};
+use mwauth::auth::account::new_user_token;
 use mwauth::auth::HashPool;
 use mwauth::session::token;
-use mwauth::store::sqlite::SqliteStore;
 use mwauth::user::{botpassword, BotPasswordRecord};
-use mwauth::{Config, Services};
+use mwauth::Config;
 use serde_json::Value;
 use std::sync::Arc;
+use support::Wiki;
 
-struct Wiki {
-    services: Services,
-    _dir: tempfile::TempDir,
-}
+mod support;
 
 // A cheap hash (1 round) keeps these tests fast; the format is MediaWiki's own.
 fn quick_hash(pw: &str) -> String {
@@ -22,28 +20,30 @@ fn quick_hash(pw: &str) -> String {
 }
 
 async fn wiki() -> Wiki {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("w.sqlite"))
-        .await
-        .unwrap();
     let config = Config {
         wiki_id: "testwiki".into(),
         ..Config::default()
     };
-    let services = Services {
-        config: Arc::new(config),
-        users: Arc::new(store.clone()),
-        sessions: Arc::new(store),
-        hasher: HashPool::new(2),
-    };
+    let wiki = Wiki::open(config, HashPool::new(2)).await;
+    let services = &wiki.services;
     services
         .users
-        .create_user("Alice", &quick_hash("Alice-pass-12345"), &[])
+        .create_user(
+            "Alice",
+            &quick_hash("Alice-pass-12345"),
+            &new_user_token(),
+            &[],
+        )
         .await
         .unwrap();
     services
         .users
-        .create_user("Admin", &quick_hash("Admin-pass-12345"), &["sysop".into()])
+        .create_user(
+            "Admin",
+            &quick_hash("Admin-pass-12345"),
+            &new_user_token(),
+            &["sysop".into()],
+        )
         .await
         .unwrap();
     let bp = BotPasswordRecord {
@@ -55,10 +55,7 @@ async fn wiki() -> Wiki {
         grants: vec!["basic".into()],
     };
     services.users.create_bot_password(&bp).await.unwrap();
-    Wiki {
-        services,
-        _dir: dir,
-    }
+    wiki
 }
 
 /// A client with a cookie jar, as a browser or `requests.Session` keeps one.
@@ -511,7 +508,7 @@ async fn remember_me_cookies_log_back_in_until_the_password_changes() {
     );
     w.services
         .users
-        .set_password(1, &quick_hash("new-password-1"), true)
+        .set_password(1, &quick_hash("new-password-1"), Some(&new_user_token()))
         .await
         .unwrap();
     assert_eq!(

@@ -1,46 +1,32 @@
 //! The pages (mwauth::web) without a browser or a socket: requests go straight to
-//! `web::execute` and `api::execute` with a cookie jar, against a real SQLite file.
+//! `web::execute` and `api::execute` with a cookie jar, against a real SQLite file opened
+//! as the server opens its default backend.
 //! Covers the form tokens, that GET never logs out, that pages and api.php share sessions,
 //! account creation and bot-password management, escaping, and the security headers.
 
 use mwauth::api::request::Pairs;
 use mwauth::api::{self, ApiRequest, ApiResponse};
+use mwauth::auth::account::new_user_token;
 use mwauth::auth::HashPool;
-use mwauth::store::sqlite::SqliteStore;
 use mwauth::user::BotPasswordRecord;
 use mwauth::{web, Config, Services};
 use serde_json::Value;
-use std::sync::Arc;
+use support::Wiki;
+
+mod support;
 
 const PW: &str = "Alice-pass-12345";
 const CSP: &str = "default-src 'none'; connect-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-struct Wiki {
-    services: Services,
-    _dir: tempfile::TempDir,
-}
-
 async fn wiki_with(config: Config) -> Wiki {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("w.sqlite"))
-        .await
-        .unwrap();
-    let services = Services {
-        config: Arc::new(config),
-        users: Arc::new(store.clone()),
-        sessions: Arc::new(store),
-        hasher: HashPool::default(),
-    };
-    let hash = services.hasher.hash(PW).await.unwrap();
-    services
+    let w = Wiki::open(config, HashPool::default()).await;
+    let hash = w.services.hasher.hash(PW).await.unwrap();
+    w.services
         .users
-        .create_user("Alice", &hash, &[])
+        .create_user("Alice", &hash, &new_user_token(), &[])
         .await
         .unwrap();
-    Wiki {
-        services,
-        _dir: dir,
-    }
+    w
 }
 
 async fn wiki() -> Wiki {
@@ -623,7 +609,7 @@ async fn user_provided_text_is_escaped() {
     let hash = w.services.hasher.hash(PW).await.unwrap();
     w.services
         .users
-        .create_user("O'Brien & \"Co\"", &hash, &[])
+        .create_user("O'Brien & \"Co\"", &hash, &new_user_token(), &[])
         .await
         .unwrap();
     let mut c = Client::new(&w);

@@ -64,7 +64,12 @@ pub async fn seed_accounts(users: &dyn mwauth::store::UserStore) {
     for (name, hash, groups) in ORACLE_USERS {
         let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
         users
-            .create_user(name, hash, &groups)
+            .create_user(
+                name,
+                hash,
+                &mwauth::auth::account::new_user_token(),
+                &groups,
+            )
             .await
             .expect("create user");
     }

@@ -11,6 +11,12 @@ use crate::user::{name, policy, UserRecord};
 use crate::Services;
 use std::net::IpAddr;
 
+/// A new `user_token`, the secret behind a user's sessions and remember-me cookies: 32 random
+/// hex digits, as User::setToken makes it. The stores keep it; they make no secrets.
+pub fn new_user_token() -> String {
+    crate::session::random_hex(32)
+}
+
 fn refusal(key: &'static str, params: Vec<String>) -> Vec<Refusal> {
     vec![Refusal { key, params }]
 }
@@ -97,7 +103,12 @@ pub async fn create_account(
             .collect());
     }
     let hash = services.hasher.hash(password).await.ok_or_else(disabled)?;
-    let id = match services.users.create_user(&user_name, &hash, &[]).await {
+    let token = new_user_token();
+    let id = match services
+        .users
+        .create_user(&user_name, &hash, &token, &[])
+        .await
+    {
         Ok(id) => id,
         Err(StoreError::Conflict(_)) => return Err(refusal("userexists", vec![])),
         Err(e) => {

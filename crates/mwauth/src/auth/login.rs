@@ -222,7 +222,7 @@ pub async fn password_login(
     }
     if REHASH && password::needs_rehash(&stored) {
         if let Some(h) = services.hasher.hash(pw).await {
-            let _ = services.users.set_password(user.id, &h, false).await;
+            let _ = services.users.set_password(user.id, &h, None).await;
         }
     }
     Ok(user)
