@@ -29,7 +29,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let merge = ctx.params.flag("amimergerequestfields");
     let format = message_format(ctx, "amimessageformat")?;
     ctx.params.get("amisecuritysensitiveoperation");
-    let can_auth = ctx.session.provider == crate::session::Provider::Cookie;
+    let can_auth = ctx.session.provider() == crate::session::Provider::Cookie;
     let mut info = Obj::new()
         .with("canauthenticatenow", can_auth)
         .with(
