@@ -542,5 +542,5 @@ async fn remembered_user(
         return Ok(None);
     };
     let user = services.users.user_by_id_shared(uid).await?;
-    Ok(user.filter(|u| !u.token.is_empty() && constant_time_eq(&u.token, token)))
+    Ok(user.filter(|user| !user.token.is_empty() && constant_time_eq(&user.token, token)))
 }
