@@ -99,11 +99,6 @@ impl<'s> RequestSession<'s> {
             this = RequestSession::anonymous(services, https, now);
             this.load_failed = true;
         }
-        if entry == EntryPoint::Pages {
-            // The pages have never sent the cookies loading decided (a dead cookie cleared, a
-            // fresh id, a remember-me login's cookies); unchanged here.
-            this.cookies.clear();
-        }
         this
     }
 
@@ -427,7 +422,9 @@ impl<'s> RequestSession<'s> {
     /// happens to a session that need not persist. A failed write is logged; the answer
     /// goes out as it is.
     async fn store(&mut self) {
-        if !(self.persist || self.session.persisted) {
+        // After a failed load the client's own session may well be alive in the store: a
+        // page that wants a session (a login form) must not replace its cookie.
+        if self.load_failed || !(self.persist || self.session.persisted) {
             return;
         }
         let lifetime = self.services.config.session_expiry as i64;
