@@ -93,99 +93,25 @@ impl<'s> RequestSession<'s> {
         now: i64,
         entry: EntryPoint,
     ) -> RequestSession<'s> {
-        let mut this = RequestSession::anonymous(services, https, now);
-        if let Err(e) = this.find(sent, ip, entry).await {
-            tracing::error!("session store failed: {e}");
-            this = RequestSession::anonymous(services, https, now);
-            this.load_failed = true;
-        }
-        this
-    }
-
-    /// What MediaWiki does with a cookie whose session is gone (expired, logged out, never
-    /// existed) is part of the wire protocol:
-    /// - a dead `…_BPsession` is cleared;
-    /// - a dead `…_session` sent with `…UserID` (a logged-in session that ended) is cleared
-    ///   with the user cookies;
-    /// - a dead `…_session` alone is replaced by a new, empty session under a fresh id
-    ///   (never the id the client sent: no fixation).
-    async fn find(
-        &mut self,
-        sent: &[SentCookie<'_>],
-        ip: IpAddr,
-        entry: EntryPoint,
-    ) -> StoreResult<()> {
-        let services = self.services;
-        let names = SessionCookies::new(&services.config, self.https);
-        if entry == EntryPoint::Api {
-            if let Some(id) = names.sent(sent, session_suffix(Provider::BotPassword)) {
-                if let Some((data, expires, user)) = load_bot_session(services, id, ip).await? {
-                    self.adopt(id, Provider::BotPassword, data, expires, Some(user));
-                    return Ok(());
-                }
-                let name = names.session_name(Provider::BotPassword);
-                self.cookies.push(names.clear(name));
+        let mut cookies = Vec::new();
+        match find(services, sent, ip, https, entry, &mut cookies).await {
+            Ok(found) => RequestSession {
+                services,
+                session: found.session,
+                user: found.user,
+                cookies,
+                https,
+                now,
+                persist: found.persist,
+                load_failed: false,
+            },
+            Err(e) => {
+                tracing::error!("session store failed: {e}");
+                let mut this = RequestSession::anonymous(services, https, now);
+                this.load_failed = true;
+                this
             }
         }
-        let mut dead_cookie_session = false;
-        if let Some(id) = names.sent(sent, session_suffix(Provider::Cookie)) {
-            if let Some((data, expires, user)) = load_cookie_session(services, id).await? {
-                self.adopt(id, Provider::Cookie, data, expires, user);
-                return Ok(());
-            }
-            dead_cookie_session = true;
-        }
-        if let Some(user) = remembered_user(services, &names, sent).await? {
-            // CookieSessionProvider: a new session for the remembered user, its cookie and
-            // the user cookies sent again for another 180 days.
-            self.session.data = Arc::new(SessionData {
-                user_id: user.id,
-                user_name: user.name.clone(),
-                user_token: user.token.clone(),
-                remember: true,
-                ..SessionData::default()
-            });
-            self.session.dirty = true;
-            self.session.persisted = true;
-            self.persist = true;
-            self.cookies
-                .push(names.session_id(Provider::Cookie, &self.session.id));
-            self.cookies
-                .extend(names.user(user.id, &user.name, &user.token, true));
-            self.user = Some(user);
-            return Ok(());
-        }
-        if dead_cookie_session {
-            if names.sent(sent, "UserID").is_some() {
-                self.cookies.extend(names.logout(Provider::Cookie));
-            } else {
-                self.cookies
-                    .push(names.session_id(Provider::Cookie, &self.session.id));
-                self.session.persisted = true;
-                self.session.dirty = true;
-                self.persist = true;
-            }
-        }
-        Ok(())
-    }
-
-    fn adopt(
-        &mut self,
-        id: &str,
-        provider: Provider,
-        data: Arc<SessionData>,
-        expires: i64,
-        user: Option<Arc<UserRecord>>,
-    ) {
-        self.session = Session {
-            id: id.to_string(),
-            provider,
-            data,
-            persisted: true,
-            dirty: false,
-            expires,
-        };
-        self.user = user;
     }
 
     /// A store could not be read while loading (see [`RequestSession::load`]).
@@ -449,6 +375,110 @@ impl<'s> RequestSession<'s> {
                 .push(names.session_id(self.session.provider, &self.session.id));
         }
     }
+}
+
+/// What loading found: the session, its user, and whether it must be stored and sent.
+struct Found {
+    session: Session,
+    user: Option<Arc<UserRecord>>,
+    persist: bool,
+}
+
+impl Found {
+    /// A session read from the store, built in place: no anonymous one is made first, which
+    /// would cost a random id and an allocation on every request of a logged-in client.
+    fn stored(
+        id: &str,
+        provider: Provider,
+        (data, expires): (Arc<SessionData>, i64),
+        user: Option<Arc<UserRecord>>,
+    ) -> Found {
+        let session = Session {
+            id: id.to_string(),
+            provider,
+            data,
+            persisted: true,
+            dirty: false,
+            expires,
+        };
+        Found {
+            session,
+            user,
+            persist: false,
+        }
+    }
+}
+
+/// SessionManager::getSessionForRequest (see the module's documentation); `cookies` gets the
+/// cookies it decides to send. What MediaWiki does with a cookie whose session is gone
+/// (expired, logged out, never existed) is part of the wire protocol:
+/// - a dead `…_BPsession` is cleared;
+/// - a dead `…_session` sent with `…UserID` (a logged-in session that ended) is cleared with
+///   the user cookies;
+/// - a dead `…_session` alone is replaced by a new, empty session under a fresh id (never
+///   the id the client sent: no fixation).
+async fn find(
+    services: &Services,
+    sent: &[SentCookie<'_>],
+    ip: IpAddr,
+    https: bool,
+    entry: EntryPoint,
+    cookies: &mut Vec<SetCookie>,
+) -> StoreResult<Found> {
+    let names = SessionCookies::new(&services.config, https);
+    if entry == EntryPoint::Api {
+        if let Some(id) = names.sent(sent, session_suffix(Provider::BotPassword)) {
+            if let Some((data, expires, user)) = load_bot_session(services, id, ip).await? {
+                let provider = Provider::BotPassword;
+                return Ok(Found::stored(id, provider, (data, expires), Some(user)));
+            }
+            cookies.push(names.clear(names.session_name(Provider::BotPassword)));
+        }
+    }
+    let mut dead_cookie_session = false;
+    if let Some(id) = names.sent(sent, session_suffix(Provider::Cookie)) {
+        if let Some((data, expires, user)) = load_cookie_session(services, id).await? {
+            return Ok(Found::stored(id, Provider::Cookie, (data, expires), user));
+        }
+        dead_cookie_session = true;
+    }
+    let mut session = Session::new_anonymous();
+    if let Some(user) = remembered_user(services, &names, sent).await? {
+        // CookieSessionProvider: a new session for the remembered user, its cookie and the
+        // user cookies sent again for another 180 days.
+        session.data = Arc::new(SessionData {
+            user_id: user.id,
+            user_name: user.name.clone(),
+            user_token: user.token.clone(),
+            remember: true,
+            ..SessionData::default()
+        });
+        session.dirty = true;
+        session.persisted = true;
+        cookies.push(names.session_id(Provider::Cookie, &session.id));
+        cookies.extend(names.user(user.id, &user.name, &user.token, true));
+        return Ok(Found {
+            session,
+            user: Some(user),
+            persist: true,
+        });
+    }
+    let mut persist = false;
+    if dead_cookie_session {
+        if names.sent(sent, "UserID").is_some() {
+            cookies.extend(names.logout(Provider::Cookie));
+        } else {
+            cookies.push(names.session_id(Provider::Cookie, &session.id));
+            session.persisted = true;
+            session.dirty = true;
+            persist = true;
+        }
+    }
+    Ok(Found {
+        session,
+        user: None,
+        persist,
+    })
 }
 
 /// ApiQueryTokens::getTokenTypeSalts: (session secret key, salt) per token type.
