@@ -780,3 +780,106 @@ async fn maxlag_refuses_with_retry_after_when_the_configured_lag_exceeds_it() {
     );
     assert_eq!(v["error"]["lag"], 7);
 }
+
+/// A Redis server of the test's own, on a free port, stopped (by its process) when dropped.
+struct OwnRedis {
+    child: std::process::Child,
+    url: String,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start() -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH");
+        let redis = OwnRedis {
+            child,
+            url: format!("redis://127.0.0.1:{port}"),
+            port,
+        };
+        // Ready when it answers; give up after ten seconds.
+        for _ in 0..200 {
+            if redis.cli(&["PING"]) == "PONG" {
+                return redis;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("redis-server did not start");
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli on PATH");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A session store that reads but fails to delete (Redis refuses DEL to its user) at
+/// action=logout: the client is told, as for a store that fails to load (MediaWiki's
+/// internal-error shape), and keeps its session and cookies, so it can try again — unlike
+/// MediaWiki, which answers `{}` and clears the cookies while the stored session lives on.
+#[tokio::test]
+async fn logout_that_cannot_delete_the_session_answers_an_error_and_keeps_it() {
+    let redis = OwnRedis::start();
+    let mut w = wiki().await;
+    w.services.sessions =
+        Arc::new(mwauth::store::redis::RedisSessionStore::open(&redis.url, "testwiki").unwrap());
+    let mut c = Client::new(&w);
+    assert_eq!(c.main_login().await["login"]["result"], "Success");
+    let csrf = c.token("csrf").await;
+    let jar = c.jar.clone();
+
+    assert_eq!(redis.cli(&["ACL", "SETUSER", "default", "-del"]), "OK");
+    let (res, v) = c
+        .post(&[("action", "logout"), ("token", &csrf), ("format", "json")])
+        .await;
+    assert_eq!(
+        v["error"]["code"], "internal_api_error_DBConnectionError",
+        "{v}"
+    );
+    assert!(res.set_cookies().is_empty(), "{:?}", res.set_cookies());
+    assert_eq!(c.jar, jar);
+    assert_eq!(c.whoami().await["name"], "Alice");
+
+    // The store is back: the same request logs out.
+    assert_eq!(redis.cli(&["ACL", "SETUSER", "default", "+del"]), "OK");
+    let (res, v) = c
+        .post(&[("action", "logout"), ("token", &csrf), ("format", "json")])
+        .await;
+    assert_eq!(v, serde_json::json!({}));
+    assert_eq!(res.set_cookies().len(), 3);
+    assert_eq!(c.whoami().await["id"], 0);
+    // The old session cookie no longer names a session.
+    let mut old = Client::new(&w);
+    old.jar = jar
+        .into_iter()
+        .filter(|(n, _)| n == "testwiki_session")
+        .collect();
+    assert_eq!(old.jar.len(), 1);
+    assert_eq!(old.whoami().await["id"], 0);
+}

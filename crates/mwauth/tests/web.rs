@@ -1389,3 +1389,38 @@ async fn other_pages_and_assets() {
         .contains("postWithToken"));
     assert!(web::assets::serve("/w/other.js", "GET").is_none());
 }
+
+/// The remember-me cookies alone, on a page: the page starts the session as api.php does,
+/// so its id cookie and the renewed user cookies reach the browser, and a form the page
+/// hands out (its edit token lives in that session) works when it comes back.
+#[tokio::test]
+async fn a_page_opened_with_remember_me_cookies_gives_the_session_cookie() {
+    let w = wiki_with(Config {
+        reauthenticate_time: -1,
+        ..Config::default()
+    })
+    .await;
+    let mut c = Client::new(&w);
+    assert_eq!(c.log_in("Alice", PW, true).await.status, 303);
+    let mut later = c.remembered();
+    let p = later.get("Special:BotPasswords").await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let session = p.cookie_set("my_wiki_session").expect("a session cookie");
+    assert!(!session.contains("Max-Age"), "{session}");
+    for name in ["UserID", "UserName", "Token"] {
+        let set = p.cookie_set(&format!("my_wiki{name}")).unwrap();
+        assert!(set.contains("Max-Age=15552000"), "{set}");
+    }
+    let token = p.input("wpEditToken").unwrap();
+    let p = later
+        .post(
+            "Special:BotPasswords/laterbot",
+            &[
+                ("op", "create"),
+                ("wpEditToken", &token),
+                ("wprestrictions", "0.0.0.0/0"),
+            ],
+        )
+        .await;
+    assert!(p.body.contains("Bot password created"), "{}", p.body);
+}

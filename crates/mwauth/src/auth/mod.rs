@@ -1,12 +1,12 @@
 //! The login and session engine shared by the API, the web pages and the CLI: password and
-//! bot-password login with MediaWiki's throttles, and loading and saving sessions.
+//! bot-password login with MediaWiki's throttles, and the session of a request
+//! ([`request_session::RequestSession`]).
 
 pub mod account;
 pub mod captcha;
 pub mod login;
-pub mod sessions;
+pub mod request_session;
 pub mod throttle;
-pub mod web_session;
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};

@@ -31,7 +31,7 @@ use std::net::IpAddr;
 pub const APPID_MAXLENGTH: usize = 32;
 
 pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
-    let Some(user) = ctx.user.clone() else {
+    let Some(user) = ctx.user().cloned() else {
         // UserNotLoggedIn::report: to the login page, and back here afterwards.
         let login = ctx.url(
             &Special::UserLogin.title(),
@@ -80,13 +80,12 @@ fn restore_form(ctx: &mut Ctx<'_>) -> Option<Vec<(String, String)>> {
     let key = reauth_key(unique_id);
     let at = ctx
         .session
+        .session()
         .data
         .reauth_forms
         .iter()
         .position(|(k, _)| *k == key)?;
-    let data = std::sync::Arc::make_mut(&mut ctx.session.data);
-    let (_, fields) = data.reauth_forms.remove(at);
-    ctx.session.dirty = true;
+    let (_, fields) = ctx.session.data_mut().reauth_forms.remove(at);
     Some(fields)
 }
 
@@ -113,13 +112,12 @@ fn reauthenticate(ctx: &mut Ctx<'_>) -> Output {
         if !added.is_empty() {
             // MWCryptRand::generateHex( 6 ): one key among the few this session keeps.
             let unique_id = random_hex(6);
-            let data = std::sync::Arc::make_mut(&mut ctx.session.data);
+            let data = ctx.session.data_mut();
             data.reauth_forms.push((reauth_key(&unique_id), added));
             if data.reauth_forms.len() > MAX_KEPT_FORMS {
                 data.reauth_forms.remove(0);
             }
-            ctx.session.dirty = true;
-            ctx.persist = true;
+            ctx.session.persist();
             query.push(("postUniqueId".into(), unique_id));
         }
     }
@@ -207,7 +205,7 @@ async fn list(
         }
         body.push_str("</ul>\n");
     }
-    let token = ctx.edit_token("");
+    let token = ctx.session.salted_token("default", "");
     let typed = if error.is_some() {
         ctx.form("wpappId").unwrap_or("")
     } else {
@@ -519,7 +517,7 @@ fn edit_form(
     state: &FormState,
     errors: &[String],
 ) -> Output {
-    let token = ctx.edit_token("");
+    let token = ctx.session.salted_token("default", "");
     let mut body = summary();
     for e in errors {
         body.push_str(&html::message_box("error", &html::text(e)));

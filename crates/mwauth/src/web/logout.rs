@@ -15,24 +15,27 @@ use super::{messages, Ctx, Output, ReturnTo, Special};
 
 pub(crate) async fn execute(ctx: &mut Ctx<'_>) -> Output {
     let returnto = ctx.return_to();
-    if ctx.user.is_none() {
+    if ctx.user().is_none() {
         return logged_out(ctx, &returnto);
     }
     let mut error = None;
     if ctx.posted() {
-        if ctx.check_edit_token("logoutToken") {
-            ctx.log_out().await;
+        if !ctx.check_edit_token("logoutToken") {
+            error = Some(messages::SESSIONFAILURE);
+        } else if ctx.session.log_out().await.is_ok() {
             return logged_out(ctx, &returnto);
+        } else {
+            // As action=logout: the session and its cookies stay (RequestSession::log_out).
+            error = Some(super::STORE_FAILED);
         }
-        error = Some(messages::SESSIONFAILURE);
     }
     confirm(ctx, &returnto, error)
 }
 
 fn confirm(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<&str>) -> Output {
     let config = ctx.config();
-    let form_token = ctx.edit_token("logoutToken");
-    let csrf = ctx.edit_token("");
+    let form_token = ctx.session.salted_token("default", "logoutToken");
+    let csrf = ctx.session.salted_token("default", "");
     let q = returnto.link_query();
     let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let this_page = ctx.url(&Special::UserLogout.title(), &q);

@@ -28,7 +28,7 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let requests_for = ctx.single_enum("amirequestsfor", ACTIONS, None)?;
     let merge = ctx.params.flag("amimergerequestfields");
     let format = message_format(ctx, "amimessageformat")?;
-    let can_auth = ctx.session.provider == crate::session::Provider::Cookie;
+    let can_auth = ctx.session.provider() == crate::session::Provider::Cookie;
     let mut info = Obj::new()
         .with("canauthenticatenow", can_auth)
         .with(

@@ -32,7 +32,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         match password_login(ctx.services, &name, &password, ctx.req.client_ip).await {
             Ok(user) => {
                 let username = user.name.clone();
-                start_user_session(ctx, user, remember).await;
+                start_user_session(ctx, user, remember).await?;
                 Obj::new().with("status", "PASS").with("username", username)
             }
             Err(refusal) => fail(&AuthMessage::new(refusal.key, refusal.params), &format),

@@ -118,12 +118,12 @@ async fn chronology_cookies(ctx: &mut Context<'_>) {
         secure: false,
         samesite: None,
     };
-    ctx.cookies.push(make(
+    ctx.session.add_cookie(make(
         "cpPosIndex",
         format!("{index}@{}#{client_id}", ctx.now),
     ));
-    ctx.cookies.push(make("UseDC", "master".into()));
-    ctx.cookies.push(make("UseCDNCache", "false".into()));
+    ctx.session.add_cookie(make("UseDC", "master".into()));
+    ctx.session.add_cookie(make("UseCDNCache", "false".into()));
 }
 
 /// ApiAMCreateAccount::getAllowedParams (ApiAuthManagerHelper's parameters); ApiBase adds
