@@ -1,7 +1,7 @@
 //! `mwauth serve`: open the stores, listen, log one line per request, stop cleanly on
 //! SIGINT or SIGTERM.
 
-use crate::{config, http, Settings};
+use crate::{adapter, config, listener, Settings};
 use anyhow::Context as _;
 use mwauth::auth::HashPool;
 use mwauth::store::url::{SessionsUrl, UsersUrl};
@@ -77,7 +77,7 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
             }
         }
     });
-    let app = Arc::new(http::AppState::new(services, &settings.file));
+    let app = Arc::new(adapter::AppState::new(services, &settings.file));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -88,7 +88,7 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
         backends.users.display(),
         backends.sessions.display()
     );
-    http::serve(listener, app, shutdown_signal()).await?;
+    listener::serve(listener, app, shutdown_signal()).await?;
     tracing::info!("mwauth stopped");
     Ok(())
 }
@@ -138,12 +138,12 @@ impl Spawned {
 
 pub async fn spawn(settings: &Settings) -> anyhow::Result<Spawned> {
     let (services, _) = open_services(settings).await?;
-    let app = Arc::new(http::AppState::new(services.clone(), &settings.file));
+    let app = Arc::new(adapter::AppState::new(services.clone(), &settings.file));
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let _ = http::serve(listener, app, async {
+        let _ = listener::serve(listener, app, async {
             let _ = rx.await;
         })
         .await;

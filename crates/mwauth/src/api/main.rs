@@ -13,7 +13,7 @@ use super::format::{self, Format, HtmlOf};
 use super::i18n::{self, Lang};
 use super::modules::{self, ModuleInfo};
 use super::params::Params;
-use super::request::{ApiRequest, ApiResponse, Header};
+use super::request::{ApiRequest, ApiResponse, Header, Ran};
 use super::result::Obj;
 use crate::auth::sessions;
 use crate::session::Session;
@@ -80,6 +80,7 @@ pub async fn execute(services: &Services, req: &ApiRequest<'_>) -> ApiResponse {
             status: 200,
             headers,
             body: Vec::new(),
+            ran: Ran::default(),
         };
     }
 
@@ -159,6 +160,7 @@ pub async fn execute(services: &Services, req: &ApiRequest<'_>) -> ApiResponse {
         persist: loaded.force_persist,
         help_output: None,
         headers: Vec::new(),
+        ran: Ran::default(),
     };
     let outcome = match early_error {
         Some(e) => Err(e),
@@ -236,6 +238,7 @@ fn handle_cors(
                     ("Content-Type".into(), "text/html; charset=UTF-8".into()),
                 ],
                 body: b"'origin' parameter does not match Origin header\n".to_vec(),
+                ran: Ran::default(),
             });
         }
         // Origin::match: every origin in the header must be allowed and none excepted.
@@ -354,6 +357,7 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         let names: Vec<&str> = modules::ACTIONS.iter().map(|m| m.name).collect();
         return Err(bad_enum("action", &action, &names));
     };
+    ctx.ran.action = Some(module.name);
     check_asserts(ctx)?;
     setup_module(ctx, module).map_err(|e| e.in_module(module.name))?;
     if module.write_mode && !ctx.has_right("writeapi") {
@@ -628,6 +632,7 @@ fn respond(
         } else {
             body
         },
+        ran: ctx.ran,
     }
 }
 
@@ -743,6 +748,7 @@ fn help_page(
         } else {
             html.into_bytes()
         },
+        ran: ctx.ran,
     }
 }
 
@@ -800,6 +806,7 @@ pub fn refuse(
             ),
         ],
         body: render(&result, &out, services),
+        ran: Ran::default(),
     }
 }
 

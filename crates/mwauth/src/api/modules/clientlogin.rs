@@ -14,8 +14,9 @@ use super::ModuleInfo;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::params_spec::{ModuleDoc, ParamSpec};
+use crate::api::request::LoginResult;
 use crate::api::result::Obj;
-use crate::auth::login::password_login;
+use crate::auth::login::{password_login, THROTTLED};
 
 pub const INFO: ModuleInfo = ModuleInfo {
     name: "clientlogin",
@@ -32,6 +33,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     ctx.params.flag("loginpreservestate");
     let (cont, _returnurl) = require_continue_or_returnurl(ctx, "login")?;
     let res = if cont {
+        ctx.ran.login = Some(LoginResult::Failed);
         fail(
             &AuthMessage::new("authmanager-authn-not-in-progress", vec![]),
             &format,
@@ -44,9 +46,17 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             Ok(user) => {
                 let username = user.name.clone();
                 start_user_session(ctx, user, remember).await;
+                ctx.ran.login = Some(LoginResult::Success);
                 Obj::new().with("status", "PASS").with("username", username)
             }
-            Err(refusal) => fail(&AuthMessage::new(refusal.key, refusal.params), &format),
+            Err(refusal) => {
+                ctx.ran.login = Some(if refusal.key == THROTTLED {
+                    LoginResult::Throttled
+                } else {
+                    LoginResult::Failed
+                });
+                fail(&AuthMessage::new(refusal.key, refusal.params), &format)
+            }
         }
     };
     ctx.result.set("clientlogin", res);

@@ -18,8 +18,9 @@ use crate::api::context::Context;
 use crate::api::error::{format_message_value_in, ApiError, ApiMessage};
 use crate::api::modules::ModuleInfo;
 use crate::api::params_spec::{ModuleDoc, ParamSpec, ParamType};
+use crate::api::request::LoginResult;
 use crate::api::result::Obj;
-use crate::auth::login::{bot_password_login, password_login, BotLogin, Refusal};
+use crate::auth::login::{bot_password_login, password_login, BotLogin, Refusal, THROTTLED};
 use crate::auth::sessions;
 use crate::session::{random_hex, BotGrant, Provider, Session, SessionData};
 use crate::user::{botpassword, UserRecord};
@@ -55,6 +56,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             "login",
             Obj::new().with("result", "Aborted").with("reason", reason),
         );
+        ctx.ran.login = Some(LoginResult::Aborted);
         return Ok(());
     }
     ctx.require_posted(&["lgpassword", "lgtoken"])?;
@@ -82,6 +84,14 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         authenticate(ctx, &name, &password).await
     };
 
+    ctx.ran.login = Some(match &outcome {
+        Outcome::Success(_) => LoginResult::Success,
+        Outcome::NeedToken(_) => LoginResult::NeedToken,
+        Outcome::WrongToken => LoginResult::WrongToken,
+        Outcome::Failed(reason) if reason.key == THROTTLED => LoginResult::Throttled,
+        Outcome::Failed(_) => LoginResult::Failed,
+        Outcome::Aborted(_) => LoginResult::Aborted,
+    });
     let links = ctx.article_path();
     let mut res = Obj::new();
     match outcome {
