@@ -37,7 +37,10 @@ impl AppState {
 
 /// A request's head, as either connection path read it.
 pub struct Head<'a> {
+    /// As sent: methods are case-sensitive (see `build_request` on `post`).
     pub method: &'a str,
+    /// HTTP/1.`minor`: 0 or 1.
+    pub minor: u8,
     /// The path of the request target, without its query string.
     pub path: &'a str,
     pub query: Option<&'a str>,
@@ -52,6 +55,19 @@ impl Head<'_> {
             .filter(move |h| h.name.eq_ignore_ascii_case(name))
             .map(|h| h.value)
     }
+
+    /// RFC 9112 §3.2: an HTTP/1.1 request has exactly one `Host` line, an HTTP/1.0 one at
+    /// most one; a server answers any other 400 (as Apache in front of MediaWiki does),
+    /// rather than pick one for `server` and the docrefs. An empty value is valid.
+    fn host_lines_valid(&self) -> bool {
+        let mut lines = 0;
+        for h in self.headers {
+            if h.name.eq_ignore_ascii_case("host") {
+                lines += 1;
+            }
+        }
+        lines == 1 || (lines == 0 && self.minor == 0)
+    }
 }
 
 /// Answers one request whose body has been read: the routing table.
@@ -61,6 +77,9 @@ pub async fn respond(
     head: &Head<'_>,
     body: &[u8],
 ) -> ApiResponse {
+    if !head.host_lines_valid() {
+        return bad_request();
+    }
     let path = head.path;
     match path {
         "/w/api.php" | "/api.php" => api_php(state, peer, head, body).await,
@@ -98,7 +117,20 @@ fn plain(status: u16, text: &'static str) -> ApiResponse {
 /// What a web server's request timeout answers to a body that does not arrive; the
 /// connection is closed after it.
 pub(crate) fn request_timeout() -> ApiResponse {
-    let mut res = plain(408, "");
+    closing(408)
+}
+
+/// A request the HTTP layer cannot take (a `Host` line missing or repeated, a chunked body
+/// that breaks its framing): 400, nothing for the core, and the connection closed after it,
+/// since what follows on it cannot be trusted to start a request. Apache answers these with
+/// its 400 page before MediaWiki runs; like hyper's own 400 for a head that does not parse,
+/// this one has no body.
+pub(crate) fn bad_request() -> ApiResponse {
+    closing(400)
+}
+
+fn closing(status: u16) -> ApiResponse {
+    let mut res = plain(status, "");
     res.headers
         .push((Cow::Borrowed("Connection"), Cow::Borrowed("close")));
     res
@@ -228,12 +260,14 @@ async fn build_request<'b>(
             req.headers.push((name, String::from_utf8_lossy(h.value)));
         }
     }
+    // PHP reads a body into $_POST only for the method spelt `POST` (SAPI's strcmp): a
+    // `post` reaches MediaWiki with its body unread and REQUEST_METHOD `post`, which ApiMain
+    // refuses as `invalidmethod` and the pages take for a GET (checked on Apache + mod_php).
     if head.method == "POST" {
-        let ctype = ctype.to_ascii_lowercase();
-        if ctype.starts_with("application/x-www-form-urlencoded") {
+        if media_type_is(ctype, "application/x-www-form-urlencoded") {
             req.body = api::request::parse_form(body);
-        } else if ctype.starts_with("multipart/form-data") {
-            req.body = parse_multipart(&ctype, body)
+        } else if media_type_is(ctype, "multipart/form-data") {
+            req.body = parse_multipart(ctype, body)
                 .await
                 .into_iter()
                 .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
@@ -283,8 +317,19 @@ fn client_address(trusted: &[String], peer: IpAddr, head: &Head<'_>) -> (IpAddr,
     (ip, https)
 }
 
+/// Whether a `Content-Type` names the media type `name`, as PHP's SAPI decides which body
+/// reader to run: the text before the first `;`, `,` or space, in any case. Parameters are
+/// left as sent: a multipart boundary is case-sensitive (`----WebKitFormBoundary7MA4…`).
+fn media_type_is(ctype: &str, name: &str) -> bool {
+    ctype
+        .split([';', ',', ' '])
+        .next()
+        .is_some_and(|t| t.eq_ignore_ascii_case(name))
+}
+
 /// Form fields of a multipart body; file parts are read as text like any other field.
-/// A broken body yields the fields read so far, as PHP does.
+/// A broken body yields the fields read so far, as PHP does. The boundary parameter's name
+/// is read in any case, its value as sent.
 async fn parse_multipart(ctype: &str, body: &[u8]) -> Vec<(String, String)> {
     let Ok(boundary) = multer::parse_boundary(ctype) else {
         return Vec::new();

@@ -285,6 +285,7 @@ fn parse<'b>(
     };
     let head = Head {
         method,
+        minor: 1,
         path,
         query,
         headers: req.headers,

@@ -4,7 +4,7 @@
 
 use crate::adapter::{self, AppState, Head};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
 use hyper::server::conn::http1;
@@ -132,6 +132,9 @@ enum Unread {
     TooLarge(Box<hyper::http::request::Parts>),
     /// Not all there within `idle_timeout` (a client dribbling it).
     TooSlow,
+    /// Not readable: a chunked body that breaks its framing (a size that is not hex, a chunk
+    /// longer or shorter than its size), or a connection lost mid-body.
+    Malformed,
 }
 
 /// The request body, at most `max_body_bytes` (a larger declared or actual length is
@@ -156,7 +159,8 @@ async fn read_body(
     let collect = Limited::new(body, state.max_body_bytes).collect();
     match tokio::time::timeout(state.idle_timeout, collect).await {
         Ok(Ok(collected)) => Ok((parts, collected.to_bytes())),
-        Ok(Err(_)) => Err(Unread::TooLarge(Box::new(parts))),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(Unread::TooLarge(Box::new(parts))),
+        Ok(Err(_)) => Err(Unread::Malformed),
         Err(_) => Err(Unread::TooSlow),
     }
 }
@@ -170,6 +174,7 @@ async fn from_hyper(state: &AppState, peer: SocketAddr, req: Request<Incoming>) 
             return to_http(adapter::too_large(state, parts.uri.query(), host));
         }
         Err(Unread::TooSlow) => return to_http(adapter::request_timeout()),
+        Err(Unread::Malformed) => return to_http(adapter::bad_request()),
     };
     let headers: Vec<httparse::Header<'_>> = parts
         .headers
@@ -181,6 +186,7 @@ async fn from_hyper(state: &AppState, peer: SocketAddr, req: Request<Incoming>) 
         .collect();
     let head = Head {
         method: parts.method.as_str(),
+        minor: u8::from(parts.version != hyper::Version::HTTP_10),
         path: parts.uri.path(),
         query: parts.uri.query(),
         headers: &headers,

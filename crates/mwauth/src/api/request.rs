@@ -104,10 +104,12 @@ pub struct ApiRequest<'r> {
 
 impl<'r> ApiRequest<'r> {
     pub fn new(method: &str) -> ApiRequest<'r> {
+        // As sent: PHP's REQUEST_METHOD keeps the client's spelling and MediaWiki compares
+        // it case-sensitively, so a `post` is not posted (ApiMain: `invalidmethod`).
         let method = match method {
             "GET" => Cow::Borrowed("GET"),
             "POST" => Cow::Borrowed("POST"),
-            other => Cow::Owned(other.to_ascii_uppercase()),
+            other => Cow::Owned(other.to_string()),
         };
         ApiRequest {
             method,
