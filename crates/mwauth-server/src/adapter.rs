@@ -3,6 +3,7 @@
 //! (api.php, or the pages of mwauth::web), an ApiResponse out. [`respond`]'s match is the
 //! whole routing table; the request's log line is written here.
 
+use crate::metrics::Metrics;
 use mwauth::api::{self, ApiRequest, ApiResponse};
 use mwauth::session::cookie::parse_cookie_header;
 use mwauth::user::botpassword::in_cidr;
@@ -10,6 +11,7 @@ use mwauth::web;
 use mwauth::Services;
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub struct AppState {
@@ -20,10 +22,16 @@ pub struct AppState {
     pub idle_timeout: Duration,
     /// Threads that serve connections (see [`crate::workers`]); 0: two per core.
     pub workers: usize,
+    /// Counted when `metrics_listen` is set.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl AppState {
-    pub fn new(services: Services, file: &crate::config::FileConfig) -> AppState {
+    pub fn new(
+        services: Services,
+        file: &crate::config::FileConfig,
+        metrics: Option<Arc<Metrics>>,
+    ) -> AppState {
         AppState {
             services,
             max_body_bytes: file.max_body_bytes,
@@ -31,7 +39,15 @@ impl AppState {
             // refuses 0 in a file, this covers settings made in code.
             idle_timeout: Duration::from_millis(file.idle_timeout_ms.max(1)),
             workers: file.workers,
+            metrics,
         }
+    }
+}
+
+/// Counts an answer about to be written, when metrics are on.
+pub(crate) fn count_response(state: &AppState, res: &ApiResponse) {
+    if let Some(m) = &state.metrics {
+        m.response(res.status);
     }
 }
 
@@ -147,6 +163,9 @@ async fn index_php(
     let web_req = build_request(state, peer, head, body).await;
     let path_title = web::path_title(head.path);
     let res = web::execute(&state.services, &web_req, path_title.as_deref()).await;
+    if let Some(m) = &state.metrics {
+        m.page(started.elapsed());
+    }
     log_request("page", head, None, &res, &web_req, started);
     res
 }
@@ -187,6 +206,9 @@ async fn api_php(state: &AppState, peer: SocketAddr, head: &Head<'_>, body: &[u8
     let started = Instant::now();
     let api_req = build_request(state, peer, head, body).await;
     let res = api::execute(&state.services, &api_req).await;
+    if let Some(m) = &state.metrics {
+        m.api(&res, started.elapsed());
+    }
     log_request(
         "request",
         head,

@@ -114,6 +114,7 @@ pub async fn serve(
             }
             let body = &input[used + head_len..used + head_len + body_len];
             let res = adapter::respond(&state, peer, &head, body).await;
+            adapter::count_response(&state, &res);
             used += head_len + body_len;
             if write_response(&mut output, &res) {
                 break Stop::Close;
@@ -161,7 +162,9 @@ pub async fn serve(
             }
             _ = sleep_until(body_due) => {
                 let mut output = Vec::new();
-                write_response(&mut output, &adapter::request_timeout());
+                let res = adapter::request_timeout();
+                adapter::count_response(&state, &res);
+                write_response(&mut output, &res);
                 if write_out(&mut stream, &output, &mut tick).await {
                     let _ = stream.shutdown().await;
                 }

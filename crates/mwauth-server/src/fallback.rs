@@ -167,15 +167,26 @@ async fn read_body(
 
 /// A request hyper read: its body, then [`adapter::respond`].
 async fn from_hyper(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
-    let (parts, body) = match read_body(state, req).await {
-        Ok(read) => read,
+    let res = match read_body(state, req).await {
+        Ok((parts, body)) => answer(state, peer, &parts, &body).await,
         Err(Unread::TooLarge(parts)) => {
             let host = parts.headers.get("host").and_then(|v| v.to_str().ok());
-            return to_http(adapter::too_large(state, parts.uri.query(), host));
+            adapter::too_large(state, parts.uri.query(), host)
         }
-        Err(Unread::TooSlow) => return to_http(adapter::request_timeout()),
-        Err(Unread::Malformed) => return to_http(adapter::bad_request()),
+        Err(Unread::TooSlow) => adapter::request_timeout(),
+        Err(Unread::Malformed) => adapter::bad_request(),
     };
+    adapter::count_response(state, &res);
+    to_http(res)
+}
+
+/// A request whose body hyper read: its head as [`adapter::respond`] takes it.
+async fn answer(
+    state: &AppState,
+    peer: SocketAddr,
+    parts: &hyper::http::request::Parts,
+    body: &[u8],
+) -> ApiResponse {
     let headers: Vec<httparse::Header<'_>> = parts
         .headers
         .iter()
@@ -191,7 +202,7 @@ async fn from_hyper(state: &AppState, peer: SocketAddr, req: Request<Incoming>) 
         query: parts.uri.query(),
         headers: &headers,
     };
-    to_http(adapter::respond(state, peer, &head, &body).await)
+    adapter::respond(state, peer, &head, body).await
 }
 
 fn to_http(res: ApiResponse) -> HttpResponse {

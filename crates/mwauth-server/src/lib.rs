@@ -11,6 +11,8 @@ mod conn;
 mod fallback;
 pub mod listener;
 pub mod log;
+mod metered;
+pub mod metrics;
 pub mod serve;
 pub mod workers;
 
