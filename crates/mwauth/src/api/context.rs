@@ -37,6 +37,8 @@ pub struct Context<'a> {
     pub help_output: Option<super::modules::help::HelpOutput>,
     /// Response headers the pipeline adds (e.g. `Retry-After` on `maxlag`).
     pub headers: Vec<super::request::Header>,
+    /// The module that ran and a login's result, handed on in the response.
+    pub ran: super::request::Ran,
 }
 
 impl<'a> Context<'a> {

@@ -14,7 +14,7 @@ use super::i18n::{self, Lang};
 use super::modules;
 use super::params::Params;
 use super::params_spec::{Module, FORMATS, MAIN};
-use super::request::{ApiRequest, ApiResponse, Header};
+use super::request::{ApiRequest, ApiResponse, Header, Ran};
 use super::result::Obj;
 use crate::auth::request_session::{EntryPoint, RequestSession};
 use crate::{time, Services};
@@ -59,6 +59,7 @@ pub async fn execute(services: &Services, req: &ApiRequest<'_>) -> ApiResponse {
             status: 200,
             headers,
             body: Vec::new(),
+            ran: Ran::default(),
         };
     }
 
@@ -134,6 +135,7 @@ pub async fn execute(services: &Services, req: &ApiRequest<'_>) -> ApiResponse {
         now,
         help_output: None,
         headers: Vec::new(),
+        ran: Ran::default(),
     };
     let outcome = match early_error {
         Some(e) => Err(e),
@@ -211,6 +213,7 @@ fn handle_cors(
                     ("Content-Type".into(), "text/html; charset=UTF-8".into()),
                 ],
                 body: b"'origin' parameter does not match Origin header\n".to_vec(),
+                ran: Ran::default(),
             });
         }
         // Origin::match: every origin in the header must be allowed and none excepted.
@@ -329,6 +332,7 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         let names: Vec<&str> = modules::ACTIONS.iter().map(|m| m.name).collect();
         return Err(bad_enum("action", &action, &names));
     };
+    ctx.ran.action = Some(module.name);
     check_asserts(ctx)?;
     setup_module(ctx, module).map_err(|e| e.in_module(module.name))?;
     if module.flags.write && !ctx.has_right("writeapi") {
@@ -595,6 +599,7 @@ fn respond(
         } else {
             body
         },
+        ran: ctx.ran,
     }
 }
 
@@ -710,6 +715,7 @@ fn help_page(
         } else {
             html.into_bytes()
         },
+        ran: ctx.ran,
     }
 }
 
@@ -767,6 +773,7 @@ pub fn refuse(
             ),
         ],
         body: render(&result, &out, services),
+        ran: Ran::default(),
     }
 }
 

@@ -14,4 +14,4 @@ pub mod request;
 pub mod result;
 
 pub use main::execute;
-pub use request::{ApiRequest, ApiResponse};
+pub use request::{ApiRequest, ApiResponse, LoginResult, Ran};

@@ -10,6 +10,9 @@ use crate::user::{botpassword, name, password, BotPasswordRecord, UserRecord};
 use crate::Services;
 use std::net::IpAddr;
 
+/// The message key of a login the throttle refused.
+pub const THROTTLED: &str = "login-throttled";
+
 /// Why a login failed: a message key and its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
@@ -27,7 +30,7 @@ impl Refusal {
 
     fn throttled(wait: u64) -> Refusal {
         Refusal {
-            key: "login-throttled",
+            key: THROTTLED,
             params: vec![throttle::format_duration(wait)],
         }
     }

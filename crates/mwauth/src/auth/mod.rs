@@ -22,6 +22,8 @@ type Job = Box<dyn FnOnce() + Send>;
 #[derive(Clone)]
 pub struct HashPool {
     jobs: mpsc::Sender<Job>,
+    /// Jobs sent and not yet taken by a thread (see [`HashPool::queued`]).
+    queued: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl HashPool {
@@ -54,7 +56,10 @@ impl HashPool {
                 tracing::error!("cannot start a hashing thread: {e}");
             }
         }
-        HashPool { jobs: tx }
+        HashPool {
+            jobs: tx,
+            queued: Arc::default(),
+        }
     }
 
     /// Runs `f` on the pool; `None` if the task could not run (it panicked or the pool is
@@ -64,12 +69,25 @@ impl HashPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        use std::sync::atomic::Ordering;
         let (tx, rx) = oneshot::channel();
+        let queued = self.queued.clone();
+        queued.fetch_add(1, Ordering::Relaxed);
         let job: Job = Box::new(move || {
+            queued.fetch_sub(1, Ordering::Relaxed);
             let _ = tx.send(f());
         });
-        self.jobs.send(job).ok()?;
+        // A job the pool refused never runs to count itself out.
+        if self.jobs.send(job).is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
         rx.await.ok()
+    }
+
+    /// Hashes waiting for a thread (for the server's metrics).
+    pub fn queued(&self) -> usize {
+        self.queued.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub async fn verify(&self, stored: &str, password: &str) -> bool {

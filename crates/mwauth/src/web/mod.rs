@@ -532,6 +532,7 @@ async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
         } else {
             body.into_bytes()
         },
+        ran: Default::default(),
     }
 }
 

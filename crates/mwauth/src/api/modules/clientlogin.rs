@@ -13,14 +13,16 @@ use super::login::start_user_session;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
+use crate::api::request::LoginResult;
 use crate::api::result::Obj;
-use crate::auth::login::password_login;
+use crate::auth::login::{password_login, THROTTLED};
 use futures_util::future::BoxFuture;
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let format = message_format(ctx, "loginmessageformat")?;
     let (cont, _returnurl) = require_continue_or_returnurl(ctx, "login")?;
     let res = if cont {
+        ctx.ran.login = Some(LoginResult::Failed);
         fail(
             &AuthMessage::new("authmanager-authn-not-in-progress", vec![]),
             &format,
@@ -33,9 +35,17 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             Ok(user) => {
                 let username = user.name.clone();
                 start_user_session(ctx, user, remember).await?;
+                ctx.ran.login = Some(LoginResult::Success);
                 Obj::new().with("status", "PASS").with("username", username)
             }
-            Err(refusal) => fail(&AuthMessage::new(refusal.key, refusal.params), &format),
+            Err(refusal) => {
+                ctx.ran.login = Some(if refusal.key == THROTTLED {
+                    LoginResult::Throttled
+                } else {
+                    LoginResult::Failed
+                });
+                fail(&AuthMessage::new(refusal.key, refusal.params), &format)
+            }
         }
     };
     ctx.result.set("clientlogin", res);

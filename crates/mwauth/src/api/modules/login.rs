@@ -18,8 +18,9 @@ use crate::api::context::Context;
 use crate::api::error::{format_message_value_in, ApiError, ApiMessage};
 use crate::api::main::internal_error;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec, ParamType};
+use crate::api::request::LoginResult;
 use crate::api::result::Obj;
-use crate::auth::login::{bot_password_login, password_login, BotLogin, Refusal};
+use crate::auth::login::{bot_password_login, password_login, BotLogin, Refusal, THROTTLED};
 use crate::session::Provider;
 use crate::user::{botpassword, UserRecord};
 use futures_util::future::BoxFuture;
@@ -44,6 +45,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             "login",
             Obj::new().with("result", "Aborted").with("reason", reason),
         );
+        ctx.ran.login = Some(LoginResult::Aborted);
         return Ok(());
     }
     ctx.require_posted(&["lgpassword", "lgtoken"])?;
@@ -72,6 +74,14 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         authenticate(ctx, &name, &password).await?
     };
 
+    ctx.ran.login = Some(match &outcome {
+        Outcome::Success(_) => LoginResult::Success,
+        Outcome::NeedToken(_) => LoginResult::NeedToken,
+        Outcome::WrongToken => LoginResult::WrongToken,
+        Outcome::Failed(reason) if reason.key == THROTTLED => LoginResult::Throttled,
+        Outcome::Failed(_) => LoginResult::Failed,
+        Outcome::Aborted(_) => LoginResult::Aborted,
+    });
     let links = ctx.article_path();
     let mut res = Obj::new();
     match outcome {
