@@ -11,7 +11,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use mwauth::api::{self, ApiRequest, ApiResponse};
+use mwauth::api;
+use mwauth::request::{ApiRequest, ApiResponse};
 use mwauth::session::cookie::parse_cookie_header;
 use mwauth::user::botpassword::in_cidr;
 use mwauth::web;
@@ -421,7 +422,7 @@ fn last_action<'p>(pairs: &'p [(Cow<'_, str>, Cow<'_, str>)]) -> Option<&'p str>
 fn too_large(state: &AppState, query: Option<&str>, host: Option<&str>) -> ApiResponse {
     let mut req = ApiRequest::new("POST");
     if let Some(q) = query {
-        req.query = api::request::parse_form_text(q);
+        req.query = mwauth::request::parse_form_text(q);
     }
     req.host = Cow::Borrowed(host.unwrap_or("localhost"));
     let limit = state.max_body_bytes.to_string();
@@ -443,7 +444,7 @@ async fn build_request<'b>(
 ) -> ApiRequest<'b> {
     let mut req = ApiRequest::new(head.method);
     if let Some(q) = head.query {
-        req.query = api::request::parse_form_text(q);
+        req.query = mwauth::request::parse_form_text(q);
     }
     let mut ctype = "";
     let mut host = None;
@@ -471,7 +472,7 @@ async fn build_request<'b>(
             if ctype.is_empty() {
                 ctype = std::str::from_utf8(h.value).unwrap_or("");
             }
-        } else if let Some(name) = api::request::HEADERS_READ
+        } else if let Some(name) = mwauth::request::HEADERS_READ
             .iter()
             .find(|n| h.name.eq_ignore_ascii_case(n))
         {
@@ -481,7 +482,7 @@ async fn build_request<'b>(
     if head.method == "POST" {
         let ctype = ctype.to_ascii_lowercase();
         if ctype.starts_with("application/x-www-form-urlencoded") {
-            req.body = api::request::parse_form(body);
+            req.body = mwauth::request::parse_form(body);
         } else if ctype.starts_with("multipart/form-data") {
             req.body = parse_multipart(&ctype, body)
                 .await
@@ -578,7 +579,7 @@ mod tests {
     /// of a repeated name.
     #[test]
     fn the_logged_action_is_the_one_the_core_runs() {
-        let pairs = |p: &[(&'static str, &'static str)]| -> api::request::Pairs<'static> {
+        let pairs = |p: &[(&'static str, &'static str)]| -> mwauth::request::Pairs<'static> {
             p.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
         };
         let mut req = ApiRequest::new("POST");
@@ -590,7 +591,7 @@ mod tests {
         let sent = b"action=logout&token=%2B%5C";
         let mut posted = ApiRequest::new("POST");
         posted.query = pairs(&[("action", "query")]);
-        posted.body = api::request::parse_form(sent);
+        posted.body = mwauth::request::parse_form(sent);
         assert_eq!(request_action(&posted), "logout");
     }
 }

@@ -2,8 +2,9 @@
 //! SQLite file. One test per behaviour; the HTTP-level and transcript tests live in
 //! mwauth-server's tests.
 
-use mwauth::api::{execute, ApiRequest, ApiResponse};
+use mwauth::api::execute;
 use mwauth::auth::HashPool;
+use mwauth::request::{ApiRequest, ApiResponse};
 use mwauth::session::token;
 use mwauth::store::sqlite::SqliteStore;
 use mwauth::user::{botpassword, BotPasswordRecord};

@@ -2,14 +2,14 @@
 //! being built, and the cookies to send.
 
 use super::error::{add_warning_in, ApiError, ApiMessage, ErrorFormat};
-use super::i18n::{Lang, Param};
 use super::params::{split_multi_iter, Params, MULTI_LIMIT};
+use crate::i18n::{Lang, Param};
 
 /// ParamValidator's `PARAM_ISMULTI_LIMIT2`: the limit for users with `apihighlimits`.
 const MULTI_LIMIT_HIGH: usize = 500;
-use super::request::ApiRequest;
 use super::result::Obj;
 use crate::auth::sessions;
+use crate::request::ApiRequest;
 use crate::session::{token, Session, SetCookie};
 use crate::user::{rights, UserRecord};
 use crate::Services;
@@ -38,7 +38,7 @@ pub struct Context<'a> {
     /// The help page action=help made, which ApiMain prints (see `main::respond`).
     pub help_output: Option<super::modules::help::HelpOutput>,
     /// Response headers the pipeline adds (e.g. `Retry-After` on `maxlag`).
-    pub headers: Vec<super::request::Header>,
+    pub headers: Vec<crate::request::Header>,
 }
 
 impl<'a> Context<'a> {

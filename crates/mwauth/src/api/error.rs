@@ -1,9 +1,8 @@
 //! Errors and warnings, and how each `errorformat` writes them (ApiErrorFormatter and its
 //! BackCompat variant).
 
-use super::i18n::{self, Lang, Param};
-use super::messages;
 use super::result::{List, Obj, ObjKind, Value};
+use crate::i18n::{self, Lang, Param};
 
 /// A message the API reports: a code clients switch on, and a message key with parameters
 /// that gives the English text.
@@ -104,7 +103,7 @@ impl ApiMessage {
 
     /// ApiErrorFormatter::stripMarkup of the text in `lang`.
     pub fn text_in(&self, lang: &Lang) -> String {
-        messages::strip_markup(&self.wikitext_in(lang))
+        i18n::strip_markup(&self.wikitext_in(lang))
     }
 
     /// Message::parse() in `lang`.

@@ -10,12 +10,12 @@ use super::error::{
 };
 use super::format::json::JsonStyle;
 use super::format::{self, Format, HtmlOf};
-use super::i18n::{self, Lang};
 use super::modules::{self, ModuleInfo};
 use super::params::Params;
-use super::request::{ApiRequest, ApiResponse, Header};
 use super::result::Obj;
 use crate::auth::sessions;
+use crate::i18n::{self, Lang};
+use crate::request::{ApiRequest, ApiResponse, Header};
 use crate::session::Session;
 use crate::{time, Services};
 use std::borrow::Cow;

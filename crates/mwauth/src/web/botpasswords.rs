@@ -269,7 +269,7 @@ async fn edit(
     }
     if ctx.posted() {
         let op = ctx.form("op").unwrap_or("");
-        state = FormState::sent(&crate::api::request::owned_pairs(&ctx.req.body));
+        state = FormState::sent(&crate::request::owned_pairs(&ctx.req.body));
         if !ctx.check_edit_token("") {
             errors.push(messages::SESSIONFAILURE.into());
         } else if op == "cancel" {

@@ -22,8 +22,8 @@ pub mod login;
 pub mod logout;
 pub mod messages;
 
-use crate::api::{ApiRequest, ApiResponse};
 use crate::auth::{sessions, web_session};
+use crate::request::{ApiRequest, ApiResponse};
 use crate::session::{token, Session, SetCookie};
 use crate::user::{rights, UserRecord};
 use crate::{time, Config, Services};
@@ -557,7 +557,7 @@ async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
         ctx.cookies.push(c);
     }
     sessions::drop_needless_deletions(&mut ctx.cookies, &ctx.req.cookies);
-    let mut headers: Vec<crate::api::request::Header> = Vec::new();
+    let mut headers: Vec<crate::request::Header> = Vec::new();
     let (status, body) = match out {
         Output::Page {
             status,

@@ -53,7 +53,7 @@
 //! in `error.rs`), and tidy's text-node pass (U+00A0 written `&#160;`, French spaces
 //! armored).
 
-use super::messages;
+use super::catalogue as messages;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
