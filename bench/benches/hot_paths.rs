@@ -168,7 +168,7 @@ fn execute(c: &mut Criterion) {
             config: std::sync::Arc::new(mwauth::Config::default()),
             users: stores.users,
             sessions: stores.sessions,
-            hasher: mwauth::auth::HashPool::new(1),
+            hasher: mwauth::hash_pool::HashPool::new(1),
         }
     });
     let send = |req: &ApiRequest| rt.block_on(mwauth::api::execute(&services, req));

@@ -18,7 +18,7 @@ use libfuzzer_sys::fuzz_target;
 use mwauth::request::HEADERS_READ;
 use mwauth::api::execute;
 use mwauth::request::{ApiRequest, ApiResponse};
-use mwauth::auth::HashPool;
+use mwauth::hash_pool::HashPool;
 use mwauth::session::cookie::parse_cookie_header;
 use mwauth::store::memory::MemoryStore;
 use mwauth::{Config, Services};

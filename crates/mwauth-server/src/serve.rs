@@ -3,7 +3,7 @@
 
 use crate::{config, http, Settings};
 use anyhow::Context as _;
-use mwauth::auth::HashPool;
+use mwauth::hash_pool::HashPool;
 use mwauth::store::url::{SessionsUrl, UsersUrl};
 use mwauth::Services;
 use std::net::SocketAddr;

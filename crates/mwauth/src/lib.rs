@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod hash_pool;
 pub mod i18n;
 pub mod request;
 pub mod session;
@@ -27,5 +28,5 @@ pub struct Services {
     pub config: Arc<Config>,
     pub users: Arc<dyn store::UserStore>,
     pub sessions: Arc<dyn store::SessionStore>,
-    pub hasher: auth::HashPool,
+    pub hasher: hash_pool::HashPool,
 }

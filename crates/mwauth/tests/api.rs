@@ -3,7 +3,7 @@
 //! mwauth-server's tests.
 
 use mwauth::api::execute;
-use mwauth::auth::HashPool;
+use mwauth::hash_pool::HashPool;
 use mwauth::request::{ApiRequest, ApiResponse};
 use mwauth::session::token;
 use mwauth::store::sqlite::SqliteStore;

@@ -4,7 +4,7 @@
 //! account creation and bot-password management, escaping, and the security headers.
 
 use mwauth::api;
-use mwauth::auth::HashPool;
+use mwauth::hash_pool::HashPool;
 use mwauth::request::Pairs;
 use mwauth::request::{ApiRequest, ApiResponse};
 use mwauth::store::sqlite::SqliteStore;

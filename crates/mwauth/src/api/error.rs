@@ -307,7 +307,7 @@ pub(crate) fn html_of(wikitext: &str, article_path: &str) -> String {
                 let (target, text) = inner.split_once('|').unwrap_or((inner, inner));
                 let target = target.trim().replace('_', " ");
                 let url_title = url_encode_title(&target.replace(' ', "_"));
-                let title = crate::api::format::html_escape(&target);
+                let title = i18n::escape_html(&target, i18n::Quotes::Double);
                 if target.starts_with("Special:") {
                     out.push_str(&format!(
                         "<a href=\"{article_path}{url_title}\" title=\"{title}\">{text}</a>"

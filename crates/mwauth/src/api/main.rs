@@ -14,7 +14,7 @@ use super::modules::{self, ModuleInfo};
 use super::params::Params;
 use super::result::Obj;
 use crate::auth::sessions;
-use crate::i18n::{self, Lang};
+use crate::i18n::{self, escape_html, Lang, Quotes};
 use crate::request::{ApiRequest, ApiResponse, Header};
 use crate::session::Session;
 use crate::{time, Services};
@@ -665,7 +665,7 @@ fn render(result: &Obj, out: &Output, services: &Services) -> Vec<u8> {
                 "MediaWiki API result",
                 &format!(
                     "<pre class=\"api-pretty-content\">{}</pre>",
-                    format::html_escape(&text)
+                    escape_html(&text, Quotes::Double)
                 ),
             )
             .into_bytes()
@@ -676,8 +676,8 @@ fn render(result: &Obj, out: &Output, services: &Services) -> Vec<u8> {
 fn html_page(sitename: &str, title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\" dir=\"ltr\">\n<head>\n<meta charset=\"UTF-8\"/>\n<title>{} - {}</title>\n</head>\n<body>\n{}\n</body>\n</html>\n",
-        format::html_escape(title),
-        format::html_escape(sitename),
+        escape_html(title, Quotes::Double),
+        escape_html(sitename, Quotes::Double),
         body
     )
 }

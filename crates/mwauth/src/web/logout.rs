@@ -24,12 +24,16 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>) -> Output {
             ctx.log_out().await;
             return logged_out(ctx, &returnto);
         }
-        error = Some(messages::SESSIONFAILURE);
+        error = Some(messages::text(
+            &ctx.config().sitename,
+            "sessionfailure",
+            &[],
+        ));
     }
     confirm(ctx, &returnto, error)
 }
 
-fn confirm(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<&str>) -> Output {
+fn confirm(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>) -> Output {
     let config = ctx.config();
     let form_token = ctx.edit_token("logoutToken");
     let csrf = ctx.edit_token("");
@@ -37,7 +41,7 @@ fn confirm(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<&str>) -> Outpu
     let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let this_page = ctx.url(&Special::UserLogout.title(), &q);
     let notice = error
-        .map(|e| html::message_box("error", &html::text(e)))
+        .map(|e| html::message_box("error", &html::text(&e)))
         .unwrap_or_default();
     let body = format!(
         "{notice}<form id=\"mw-userlogout-form\" method=\"post\" action=\"{action}\" \
@@ -73,8 +77,8 @@ fn logged_out(ctx: &Ctx<'_>, returnto: &ReturnTo) -> Output {
     Output::page(
         "Log out",
         format!(
-            "<div id=\"mw-logout-done\"><p><strong>You are now logged out.</strong></p>\n<p>{}</p></div>\n{back}",
-            esc(messages::LOGOUT_NOTE)
+            "<div id=\"mw-logout-done\">{}</div>\n{back}",
+            messages::paragraphs(&config.sitename, "logouttext")
         ),
     )
 }
