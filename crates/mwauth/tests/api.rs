@@ -696,3 +696,56 @@ async fn maxlag_refuses_with_retry_after_when_the_configured_lag_exceeds_it() {
     );
     assert_eq!(v["error"]["lag"], 7);
 }
+
+/// While every hashing thread is busy and the queue is full, a login is not kept waiting:
+/// action=login and action=clientlogin answer at once as MediaWiki's login throttle does,
+/// and the same login succeeds once the queue has drained.
+#[tokio::test]
+async fn a_full_hashing_queue_is_answered_as_the_login_throttle() {
+    let mut w = wiki().await;
+    let pool = HashPool::with_queue(1, 1);
+    w.services.hasher = pool.clone();
+    // The one thread holds a job until released; the one place in the queue is taken.
+    let (release, hold) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+    let holding = {
+        let p = pool.clone();
+        tokio::spawn(async move {
+            p.run(move || {
+                let _ = started_tx.send(());
+                let _ = hold.recv();
+            })
+            .await
+        })
+    };
+    started.await.unwrap();
+    let waiting = {
+        let p = pool.clone();
+        tokio::spawn(async move { p.run(|| ()).await })
+    };
+    while pool.queued() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let mut c = Client::new(&w);
+    assert_eq!(
+        c.main_login().await["login"]["reason"],
+        "You have made too many recent login attempts. Please wait 1 second before trying again."
+    );
+    let lt = c.token("login").await;
+    let (_, v) = c
+        .post(&[
+            ("action", "clientlogin"),
+            ("username", "Alice"),
+            ("password", "Alice-pass-12345"),
+            ("logintoken", &lt),
+            ("loginreturnurl", "http://localhost/"),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(v["clientlogin"]["status"], "FAIL", "{v}");
+    assert_eq!(v["clientlogin"]["messagecode"], "login-throttled", "{v}");
+    drop(release);
+    holding.await.unwrap().unwrap();
+    waiting.await.unwrap().unwrap();
+    assert_eq!(c.main_login().await["login"]["result"], "Success");
+}

@@ -490,10 +490,6 @@ mod tests {
         Lang::new(code.to_string(), "OracleWiki")
     }
 
-    fn plain(v: &[&str]) -> Vec<Param> {
-        v.iter().map(|s| Param::Plain(s.to_string())).collect()
-    }
-
     #[test]
     fn codes_are_chosen_as_mediawiki_chooses_them() {
         assert_eq!(user_language(None), "en");
