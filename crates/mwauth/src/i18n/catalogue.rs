@@ -4,7 +4,6 @@
 //! (`data/i18n/i18n.json`, embedded and parsed once). The API and the account pages both
 //! read it.
 
-use super::plural::{parse_condition, Condition};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -25,25 +24,10 @@ pub(super) struct Data {
     pub(super) messages: HashMap<String, HashMap<String, String>>,
 }
 
-pub(super) struct Catalogue {
-    pub(super) data: Data,
-    pub(super) plural: HashMap<String, Vec<Condition>>,
-}
-
-pub(super) fn catalogue() -> &'static Catalogue {
-    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
-    CATALOGUE.get_or_init(|| {
-        let data: Data = serde_json::from_str(DATA).expect("data/i18n/i18n.json is valid");
-        let plural = data
-            .plural
-            .iter()
-            .map(|(code, rules)| {
-                let rules = rules.iter().map(|r| parse_condition(r)).collect();
-                (code.clone(), rules)
-            })
-            .collect();
-        Catalogue { data, plural }
-    })
+/// The data, parsed on first use.
+pub(super) fn catalogue() -> &'static Data {
+    static DATA_PARSED: OnceLock<Data> = OnceLock::new();
+    DATA_PARSED.get_or_init(|| serde_json::from_str(DATA).expect("data/i18n/i18n.json is valid"))
 }
 
 /// The raw (wikitext) English text of a message key, with its `$n` parameters and
@@ -184,9 +168,9 @@ mod tests {
 
     #[test]
     fn english_comes_from_the_catalogue() {
-        for key in catalogue().data.messages["en"].keys() {
+        for key in catalogue().messages["en"].keys() {
             if let Some(raw) = english(key) {
-                assert_eq!(raw, catalogue().data.messages["en"][key], "{key}");
+                assert_eq!(raw, catalogue().messages["en"][key], "{key}");
             }
         }
         assert_eq!(

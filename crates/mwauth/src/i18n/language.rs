@@ -2,10 +2,7 @@
 //! parameters, lists, durations and numbers).
 
 use super::catalogue::{catalogue, english};
-use super::sanitize::{
-    armor_french_spaces, do_quotes, escape_html, normalize_char_refs, sanitize_tags, Quotes,
-};
-use super::transforms::substitute;
+use super::sanitize::{escape_html, Quotes};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -50,7 +47,6 @@ pub fn sanitize_code(code: &str) -> String {
 /// LanguageFactory::getLanguage: the code of the language object for a sanitized code.
 pub fn canonical_code(code: &str) -> String {
     catalogue()
-        .data
         .aliases
         .get(code)
         .cloned()
@@ -132,7 +128,7 @@ impl<'s> Lang<'s> {
         let mut chain = Vec::new();
         if is_builtin_code(&self.code) && self.code != CONTENT_LANGUAGE {
             chain.push(&*self.code);
-            if let Some(f) = catalogue().data.fallback.get(&*self.code) {
+            if let Some(f) = catalogue().fallback.get(&*self.code) {
                 chain.extend(
                     f.iter()
                         .map(String::as_str)
@@ -156,7 +152,7 @@ impl<'s> Lang<'s> {
             return Some("($*)".to_string());
         }
         // English from the catalogue of record needs no data (nor its parsing).
-        let data = || &catalogue().data;
+        let data = catalogue;
         let text = self.chain().into_iter().find_map(|c| {
             if c == CONTENT_LANGUAGE {
                 english(key)
@@ -174,59 +170,9 @@ impl<'s> Lang<'s> {
         )
     }
 
-    /// Message::text(): the message as wikitext, templates expanded, every parameter in.
-    /// A key no language has stays the key (as mwauth's English catalogue always did).
-    pub fn text(&self, key: &str, params: &[Param]) -> String {
-        self.render(key, params, None)
-    }
-
-    /// Message::parse(): `parse` turns the transformed wikitext into HTML; plaintext
-    /// parameters are put in afterwards, escaped.
-    pub fn html(&self, key: &str, params: &[Param], parse: &dyn Fn(&str) -> String) -> String {
-        self.render(key, params, Some(parse))
-    }
-
-    fn render(
-        &self,
-        key: &str,
-        params: &[Param],
-        parse: Option<&dyn Fn(&str) -> String>,
-    ) -> String {
-        let html = parse.is_some();
-        let mut string = self.fetch(key).unwrap_or_else(|| key.to_string());
-        if self.is_qqx() && string.contains("$*") {
-            if string == "($*)" {
-                string = format!("({key}$*)");
-            }
-            let list = if params.is_empty() {
-                String::new()
-            } else {
-                let vars: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
-                format!(": {}", vars.join(", "))
-            };
-            string = string.replace("$*", &list);
-        }
-        let extracted: Vec<(bool, String)> = params.iter().map(|p| self.extract(p, html)).collect();
-        let before: Vec<Option<&str>> = extracted
-            .iter()
-            .map(|(b, v)| b.then_some(v.as_str()))
-            .collect();
-        let after: Vec<Option<&str>> = extracted
-            .iter()
-            .map(|(b, v)| (!b).then_some(v.as_str()))
-            .collect();
-        let mut out = substitute(&string, &before);
-        out = self.expand(&out);
-        if let Some(parse) = parse {
-            let prepared = do_quotes(&normalize_char_refs(&sanitize_tags(&out)));
-            out = armor_french_spaces(&parse(&prepared));
-        }
-        substitute(&out, &after)
-    }
-
     /// Message::extractParam: whether the parameter goes in before the transformation,
     /// and its text.
-    fn extract(&self, p: &Param, html: bool) -> (bool, String) {
+    pub(super) fn extract(&self, p: &Param, html: bool) -> (bool, String) {
         match p {
             Param::Plain(s) => (true, s.clone()),
             Param::Int(n) => (true, n.to_string()),
@@ -317,7 +263,7 @@ impl<'s> Lang<'s> {
     /// and grouping, the separator overridden by `$separatorTransformTable`), skipped for
     /// numbers too short for `$minimumGroupingDigits`; then `$digitTransformTable`.
     pub fn format_num(&self, n: i64) -> String {
-        let data = &catalogue().data;
+        let data = catalogue();
         let digits = n.unsigned_abs().to_string();
         let root = ("0123456789".to_string(), ",".to_string(), 0, 0);
         let (icu_digits, icu_group, primary, secondary) =
@@ -372,7 +318,7 @@ impl<'s> Lang<'s> {
 
     /// Language::parseFormattedNumber: back from the language's digits and separators.
     pub(super) fn parse_formatted_number(&self, s: &str) -> String {
-        let data = &catalogue().data;
+        let data = catalogue();
         let mut s = s.to_string();
         let tables = [
             self.inherited(&data.digits).cloned(),

@@ -3,6 +3,26 @@
 
 use super::catalogue::catalogue;
 use super::language::Lang;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Every language's plural rules (plurals.xml overridden by plurals-mediawiki.xml), parsed
+/// on first use.
+fn compiled_rules() -> &'static HashMap<String, Vec<Condition>> {
+    static RULES: OnceLock<HashMap<String, Vec<Condition>>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        catalogue()
+            .plural
+            .iter()
+            .map(|(code, rules)| {
+                (
+                    code.clone(),
+                    rules.iter().map(|r| parse_condition(r)).collect(),
+                )
+            })
+            .collect()
+    })
+}
 
 impl Lang<'_> {
     /// Language::convertPlural (and LanguageKsh's).
@@ -46,13 +66,12 @@ impl Lang<'_> {
 
     /// Language::getPluralRuleIndexNumber.
     pub fn plural_index(&self, number: &str) -> usize {
-        let cat = catalogue();
         // Language::getCompiledPluralRules: a language whose only form is "other" (an empty
         // rule list, e.g. ja) takes its fallbacks' rules, in the end English's.
         let rules = self
             .chain()
             .into_iter()
-            .find_map(|c| cat.plural.get(c).filter(|r| !r.is_empty()))
+            .find_map(|c| compiled_rules().get(c).filter(|r| !r.is_empty()))
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         let Some(ops) = Operands::of(number) else {
@@ -224,7 +243,7 @@ impl Relation {
 
 /// `or` of `and`s of relations; an empty condition never matches.
 #[derive(Debug)]
-pub(super) struct Condition(Vec<Vec<Relation>>);
+struct Condition(Vec<Vec<Relation>>);
 
 impl Condition {
     fn eval(&self, ops: &Operands) -> bool {
@@ -232,7 +251,7 @@ impl Condition {
     }
 }
 
-pub(super) fn parse_condition(rule: &str) -> Condition {
+fn parse_condition(rule: &str) -> Condition {
     let ors = rule
         .split(" or ")
         .filter_map(|and| {

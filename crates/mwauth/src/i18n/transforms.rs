@@ -1,9 +1,61 @@
-//! The wikitext transformations a message goes through: templates (`{{PLURAL}}`,
-//! `{{GENDER}}`, `{{GRAMMAR}}`, `{{SITENAME}}`), `$n` parameters, and wfEscapeWikiText.
+//! Rendering a message (Message::format): its parameters put in, the wikitext
+//! transformations it goes through (templates: `{{PLURAL}}`, `{{GENDER}}`, `{{GRAMMAR}}`,
+//! `{{SITENAME}}`), and the parser steps of its HTML; and wfEscapeWikiText.
 
-use super::language::Lang;
+use super::language::{Lang, Param};
+use super::sanitize::{armor_french_spaces, do_quotes, normalize_char_refs, sanitize_tags};
 
 impl Lang<'_> {
+    /// Message::text(): the message as wikitext, templates expanded, every parameter in.
+    /// A key no language has stays the key (as mwauth's English catalogue always did).
+    pub fn text(&self, key: &str, params: &[Param]) -> String {
+        self.render(key, params, None)
+    }
+
+    /// Message::parse(): `parse` turns the transformed wikitext into HTML; plaintext
+    /// parameters are put in afterwards, escaped.
+    pub fn html(&self, key: &str, params: &[Param], parse: &dyn Fn(&str) -> String) -> String {
+        self.render(key, params, Some(parse))
+    }
+
+    fn render(
+        &self,
+        key: &str,
+        params: &[Param],
+        parse: Option<&dyn Fn(&str) -> String>,
+    ) -> String {
+        let html = parse.is_some();
+        let mut string = self.fetch(key).unwrap_or_else(|| key.to_string());
+        if self.is_qqx() && string.contains("$*") {
+            if string == "($*)" {
+                string = format!("({key}$*)");
+            }
+            let list = if params.is_empty() {
+                String::new()
+            } else {
+                let vars: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
+                format!(": {}", vars.join(", "))
+            };
+            string = string.replace("$*", &list);
+        }
+        let extracted: Vec<(bool, String)> = params.iter().map(|p| self.extract(p, html)).collect();
+        let before: Vec<Option<&str>> = extracted
+            .iter()
+            .map(|(b, v)| b.then_some(v.as_str()))
+            .collect();
+        let after: Vec<Option<&str>> = extracted
+            .iter()
+            .map(|(b, v)| (!b).then_some(v.as_str()))
+            .collect();
+        let mut out = substitute(&string, &before);
+        out = self.expand(&out);
+        if let Some(parse) = parse {
+            let prepared = do_quotes(&normalize_char_refs(&sanitize_tags(&out)));
+            out = armor_french_spaces(&parse(&prepared));
+        }
+        substitute(&out, &after)
+    }
+
     /// MessageCache::transform for the constructs mwauth's messages use.
     pub(super) fn expand(&self, s: &str) -> String {
         let mut out = String::new();
@@ -216,7 +268,6 @@ pub(super) fn substitute(s: &str, values: &[Option<&str>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::Param;
 
     fn lang(code: &str) -> Lang<'static> {
         Lang::new(code.to_string(), "OracleWiki")
