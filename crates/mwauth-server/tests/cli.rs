@@ -24,6 +24,13 @@ fn mwauth(dir: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// Runs `mwauth ARGS…` on `dir` and checks it fails with `text` on stderr.
+fn refused(dir: &Path, args: &[&str], text: &str) {
+    let (ok, _, err) = mwauth(dir, args);
+    assert!(!ok, "{args:?} succeeded");
+    assert!(err.contains(text), "{args:?}: {err}");
+}
+
 #[test]
 fn user_create_refuses_as_special_createaccount_does() {
     let dir = tempfile::tempdir().unwrap();
@@ -34,23 +41,18 @@ fn user_create_refuses_as_special_createaccount_does() {
     );
     assert!(ok, "{err}");
     assert_eq!(out, "created user \"Alice\" (id 1)\n");
-    let (ok, _, err) = mwauth(
+    refused(
         d,
         &["user", "create", "Alice", "--password", "Other-pass-12345"],
+        "Username entered already in use.",
     );
-    assert!(!ok);
-    assert!(err.contains("Username entered already in use."), "{err}");
-    let (ok, _, err) = mwauth(
+    refused(
         d,
         &["user", "create", "A@b", "--password", "Other-pass-12345"],
-    );
-    assert!(!ok);
-    assert!(
-        err.contains("You have not specified a valid username."),
-        "{err}"
+        "You have not specified a valid username.",
     );
     // A sysop's password policy asks for 10 characters.
-    let (ok, _, err) = mwauth(
+    refused(
         d,
         &[
             "user",
@@ -61,13 +63,9 @@ fn user_create_refuses_as_special_createaccount_does() {
             "--groups",
             "sysop",
         ],
+        "Passwords must be at least 10 characters.",
     );
-    assert!(!ok);
-    assert!(
-        err.contains("Passwords must be at least 10 characters."),
-        "{err}"
-    );
-    let (ok, _, err) = mwauth(
+    refused(
         d,
         &[
             "user",
@@ -78,9 +76,8 @@ fn user_create_refuses_as_special_createaccount_does() {
             "--groups",
             "nogroup",
         ],
+        "There is no user group \"nogroup\".",
     );
-    assert!(!ok);
-    assert!(err.contains("There is no user group \"nogroup\"."), "{err}");
     let (ok, out, err) = mwauth(
         d,
         &[
@@ -141,16 +138,17 @@ fn botpassword_commands_share_the_pages_rules() {
     );
     let (_, out, _) = mwauth(d, &["botpassword", "list", "Alice"]);
     assert_eq!(out, "Alice@bot\tbasic,highvolume,rollback\n");
-    let (ok, _, err) = mwauth(d, &["botpassword", "create", "Alice", "bot"]);
-    assert!(!ok);
-    assert!(
-        err.contains("Failed to add bot name \"bot\". Was it already added?"),
-        "{err}"
+    refused(
+        d,
+        &["botpassword", "create", "Alice", "bot"],
+        "Failed to add bot name \"bot\". Was it already added?",
     );
-    let (ok, _, err) = mwauth(d, &["botpassword", "create", "Alice", "a@b"]);
-    assert!(!ok);
-    assert!(err.contains("The bot name \"a@b\" is not valid."), "{err}");
-    let (ok, _, err) = mwauth(
+    refused(
+        d,
+        &["botpassword", "create", "Alice", "a@b"],
+        "The bot name \"a@b\" is not valid.",
+    );
+    refused(
         d,
         &[
             "botpassword",
@@ -160,10 +158,9 @@ fn botpassword_commands_share_the_pages_rules() {
             "--grants",
             "nonsense",
         ],
+        "There is no grant \"nonsense\".",
     );
-    assert!(!ok);
-    assert!(err.contains("There is no grant \"nonsense\"."), "{err}");
-    let (ok, _, err) = mwauth(
+    refused(
         d,
         &[
             "botpassword",
@@ -173,9 +170,8 @@ fn botpassword_commands_share_the_pages_rules() {
             "--password",
             "too-short",
         ],
+        "at least 32 characters",
     );
-    assert!(!ok);
-    assert!(err.contains("at least 32 characters"), "{err}");
     let chosen = "abcdefghijklmnopqrstuvw012345678";
     let (ok, out, err) = mwauth(
         d,
@@ -189,7 +185,9 @@ fn botpassword_commands_share_the_pages_rules() {
     let (ok, out, _) = mwauth(d, &["botpassword", "delete", "Alice", "bot"]);
     assert!(ok);
     assert_eq!(out, "deleted bot password Alice@bot\n");
-    let (ok, _, err) = mwauth(d, &["botpassword", "delete", "Alice", "bot"]);
-    assert!(!ok);
-    assert!(err.contains("has no bot password \"bot\""), "{err}");
+    refused(
+        d,
+        &["botpassword", "delete", "Alice", "bot"],
+        "has no bot password \"bot\"",
+    );
 }

@@ -156,15 +156,7 @@ pub fn english(key: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::{Lang, Param};
-
-    fn lang(code: &str) -> Lang<'static> {
-        Lang::new(code.to_string(), "OracleWiki")
-    }
-
-    fn plain(v: &[&str]) -> Vec<Param> {
-        v.iter().map(|s| Param::Plain(s.to_string())).collect()
-    }
+    use crate::i18n::test_support::{lang, plain};
 
     #[test]
     fn english_comes_from_the_catalogue() {

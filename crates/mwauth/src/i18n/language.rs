@@ -431,10 +431,7 @@ pub fn parse_english_duration(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lang(code: &str) -> Lang<'static> {
-        Lang::new(code.to_string(), "OracleWiki")
-    }
+    use crate::i18n::test_support::lang;
 
     #[test]
     fn codes_are_chosen_as_mediawiki_chooses_them() {

@@ -66,3 +66,17 @@ pub use language::{
 };
 pub use sanitize::{escape_html, strip_markup, Quotes};
 pub use transforms::escape_wikitext;
+
+/// What the tests of this room share: a language of the test wiki, and plain parameters.
+#[cfg(test)]
+mod test_support {
+    use super::{Lang, Param};
+
+    pub fn lang(code: &str) -> Lang<'static> {
+        Lang::new(code.to_string(), "OracleWiki")
+    }
+
+    pub fn plain(v: &[&str]) -> Vec<Param> {
+        v.iter().map(|s| Param::Plain(s.to_string())).collect()
+    }
+}

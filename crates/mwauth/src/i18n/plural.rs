@@ -346,10 +346,7 @@ fn split_operators(token: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lang(code: &str) -> Lang<'static> {
-        Lang::new(code.to_string(), "OracleWiki")
-    }
+    use crate::i18n::test_support::lang;
 
     #[test]
     fn plural_rules() {

@@ -268,14 +268,7 @@ pub(super) fn substitute(s: &str, values: &[Option<&str>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lang(code: &str) -> Lang<'static> {
-        Lang::new(code.to_string(), "OracleWiki")
-    }
-
-    fn plain(v: &[&str]) -> Vec<Param> {
-        v.iter().map(|s| Param::Plain(s.to_string())).collect()
-    }
+    use crate::i18n::test_support::{lang, plain};
 
     #[test]
     fn templates_expand_innermost_first() {
