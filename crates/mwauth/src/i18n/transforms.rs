@@ -267,7 +267,6 @@ pub(super) fn substitute(s: &str, values: &[Option<&str>]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::i18n::test_support::{lang, plain};
 
     #[test]
