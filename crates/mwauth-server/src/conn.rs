@@ -12,7 +12,7 @@
 //! `meta=tokens` (bench/REPORT.md, item 19).
 
 use crate::adapter::{self, AppState, Head};
-use mwauth::api::ApiResponse;
+use mwauth::request::ApiResponse;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io;

@@ -4,10 +4,10 @@
 //! Covers the form tokens, that GET never logs out, that pages and api.php share sessions,
 //! account creation and bot-password management, escaping, and the security headers.
 
-use mwauth::api::request::Pairs;
-use mwauth::api::{self, ApiRequest, ApiResponse};
+use mwauth::api;
 use mwauth::auth::account::new_user_token;
-use mwauth::auth::HashPool;
+use mwauth::hash_pool::HashPool;
+use mwauth::request::{ApiRequest, ApiResponse, Pairs};
 use mwauth::user::BotPasswordRecord;
 use mwauth::{web, Config, Services};
 use serde_json::Value;
@@ -146,7 +146,7 @@ impl<'a> Client<'a> {
             .map(|(_, v)| v.as_str())
     }
 
-    fn keep(&mut self, headers: &[mwauth::api::request::Header]) {
+    fn keep(&mut self, headers: &[mwauth::request::Header]) {
         for (k, v) in headers {
             if !k.eq_ignore_ascii_case("set-cookie") {
                 continue;

@@ -1,7 +1,7 @@
 //! Request parameters as MediaWiki's WebRequest sees them: POST body and query string merged
 //! (the body wins), each name remembered as used or not so unknown ones can be reported.
 
-use super::request::ApiRequest;
+use crate::request::ApiRequest;
 use std::borrow::Cow;
 use std::collections::HashMap;
 

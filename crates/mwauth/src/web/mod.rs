@@ -22,9 +22,9 @@ pub mod login;
 pub mod logout;
 pub mod messages;
 
-use crate::api::{ApiRequest, ApiResponse};
 pub(crate) use crate::auth::request_session::TokenCheck;
 use crate::auth::request_session::{EntryPoint, RequestSession};
+use crate::request::{ApiRequest, ApiResponse};
 use crate::user::{rights, UserRecord};
 use crate::{time, Config, Services};
 
@@ -486,7 +486,7 @@ fn main_page(ctx: &Ctx<'_>) -> Output {
 /// adds the headers every page has.
 async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
     let set_cookies = ctx.session.finish(&ctx.req.cookies).await;
-    let mut headers: Vec<crate::api::request::Header> = Vec::new();
+    let mut headers: Vec<crate::request::Header> = Vec::new();
     let (status, body) = match out {
         Output::Page {
             status,

@@ -10,7 +10,7 @@
 // Each test file uses a part of this module.
 #![allow(dead_code)]
 
-use mwauth::auth::HashPool;
+use mwauth::hash_pool::HashPool;
 use mwauth::session::random_hex;
 use mwauth::store::url::{self, SessionsUrl, StoreOptions, UsersUrl};
 use mwauth::{Config, Services};
