@@ -3,10 +3,13 @@
 //!
 //! Failures never say whether the user exists: an unknown user, an unknown bot and a wrong
 //! password give the same `wrongpassword` text, and an unknown user still costs one hash
-//! computation so timing does not tell either.
+//! computation so timing does not tell either. The one exception is MediaWiki's own: a
+//! password over [`policy::MAXIMAL_PASSWORD_LENGTH`] bytes is refused `passwordtoolong` for an
+//! existing account (checkPasswordValidity) and `wrongpassword` for an unknown one, and such a
+//! password is never hashed here (see [`verify`]).
 
 use super::throttle;
-use crate::user::{botpassword, name, password, BotPasswordRecord, UserRecord};
+use crate::user::{botpassword, name, password, policy, BotPasswordRecord, UserRecord};
 use crate::Services;
 use std::net::IpAddr;
 
@@ -55,14 +58,31 @@ const DUMMY_HASH: &str = ":pbkdf2:sha512:1:64:AAAAAAAAAAAAAAAAAAAAAA==:AAAAAAAAA
 /// under cargo-fuzz: 30000 rounds per successful login would dominate the fuzzer's time.
 const REHASH: bool = !cfg!(fuzzing);
 
+/// Whether `pw` matches `stored`, hashed on the hashing threads. A password over
+/// [`policy::MAXIMAL_PASSWORD_LENGTH`] bytes matches nothing and is not hashed: MediaWiki
+/// refuses it before hashing for an account (checkPasswordValidity, see [`password_login`]),
+/// and no bot password is that long (Special:BotPasswords makes 32 characters), so the
+/// answer is the one hashing would give, without the work a client could make us do.
+async fn verify(services: &Services, stored: &str, pw: &str) -> bool {
+    if pw.len() > policy::MAXIMAL_PASSWORD_LENGTH {
+        return false;
+    }
+    services.hasher.verify(stored, pw).await
+}
+
+/// Verifies `pw` against [`DUMMY_HASH`]: a failure that costs what a wrong password costs.
+async fn dummy_verify(services: &Services, pw: &str) {
+    verify(services, DUMMY_HASH, pw).await;
+}
+
 /// Verifies `pw` against `stored`, or against [`DUMMY_HASH`] when there is no usable hash
 /// (an empty `user_password`), so an account without a password answers as slowly as any.
 async fn verify_or_dummy(services: &Services, stored: &str, pw: &str) -> bool {
     if stored.is_empty() {
-        services.hasher.verify(DUMMY_HASH, pw).await;
+        dummy_verify(services, pw).await;
         return false;
     }
-    services.hasher.verify(stored, pw).await
+    verify(services, stored, pw).await
 }
 
 /// BotPassword::login for `User@bot` and a password already shaped like a bot password.
@@ -88,7 +108,7 @@ pub async fn bot_password_login(
             // BotPassword::login answers "nosuchuser" before its throttle, and ApiLogin goes on
             // to a main-account login. Hash anyway: an existing user's bot login always costs
             // one verification here, and timing must not tell the two apart.
-            services.hasher.verify(DUMMY_HASH, pw).await;
+            dummy_verify(services, pw).await;
             return BotLogin::NotBotLogin;
         }
         Err(e) => {
@@ -111,7 +131,7 @@ pub async fn bot_password_login(
     let bp = match services.users.bot_password(user.id, app_id).await {
         Ok(Some(bp)) => bp,
         Ok(None) => {
-            services.hasher.verify(DUMMY_HASH, pw).await;
+            dummy_verify(services, pw).await;
             return BotLogin::NotBotLogin;
         }
         Err(e) => {
@@ -120,7 +140,7 @@ pub async fn bot_password_login(
         }
     };
     if !botpassword::ip_allowed(&bp.restrictions, ip) {
-        services.hasher.verify(DUMMY_HASH, pw).await;
+        dummy_verify(services, pw).await;
         return BotLogin::NotBotLogin;
     }
     // InvalidPassword (`:null:`, what invalidateBotPasswords.php writes, or no hash at all).
@@ -132,7 +152,7 @@ pub async fn bot_password_login(
             params: vec![user.name.clone(), bp.app_id.clone()],
         });
     }
-    if !services.hasher.verify(&bp.password, pw).await {
+    if !verify(services, &bp.password, pw).await {
         return BotLogin::NotBotLogin;
     }
     throttle::clear(
@@ -203,9 +223,17 @@ pub async fn password_login(
         }
     };
     let Some(user) = user else {
-        services.hasher.verify(DUMMY_HASH, pw).await;
+        dummy_verify(services, pw).await;
         return Err(Refusal::new("wrongpassword"));
     };
+    // LocalPasswordPrimaryAuthenticationProvider::beginPrimaryAuthentication: a password the
+    // policy fatally refuses (over 4096 bytes) fails with the policy's message, unhashed.
+    if let Some(failure) = policy::login_refusal(&user.name, pw, &user.groups) {
+        return Err(Refusal {
+            key: failure.key,
+            params: failure.params,
+        });
+    }
     let stored = password::upgrade_untyped(&user.password, user.id);
     if !verify_or_dummy(services, &stored, pw).await {
         return Err(Refusal::new("wrongpassword"));
