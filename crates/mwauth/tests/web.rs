@@ -1509,6 +1509,70 @@ async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
     assert_eq!(p.input("wpappId").as_deref(), Some("tabbot"));
 }
 
+/// POSTs a bot password form with these IP ranges to a page that wants the password again;
+/// the `returntoquery` it sends the client to log in with, and the `postUniqueId` in it.
+async fn post_ranges(c: &mut Client<'_>, edit_token: &str, ranges: String) -> (String, Option<String>) {
+    let p = c
+        .post(
+            "Special:BotPasswords/capbot",
+            &[
+                ("wpEditToken", edit_token),
+                ("wprestrictions", &ranges),
+                ("op", "create"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let to_login = location_query(&p);
+    let returntoquery = query_value(&to_login, "returntoquery").unwrap().to_string();
+    let back: Vec<(String, String)> = form_urlencoded::parse(returntoquery.as_bytes())
+        .into_owned()
+        .collect();
+    let id = query_value(&back, "postUniqueId").map(str::to_string);
+    (returntoquery, id)
+}
+
+/// The forms kept for the re-login are bounded: a 1 MiB POST is not kept (the session does
+/// not grow by it), and of several 10 KiB ones only the newest that fit in 32 KiB are.
+#[tokio::test]
+async fn forms_kept_for_the_password_are_bounded() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.log_in("Alice", PW, true).await;
+    // Remember-me cookies only: no password given in this session, so every visit to the
+    // page asks for it again (whatever the time).
+    let mut later = c.remembered();
+    let edit_token = later
+        .api("GET", &[("action", "query"), ("meta", "tokens")])
+        .await["query"]["tokens"]["csrftoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..3 {
+        let (_, id) = post_ranges(&mut later, &edit_token, "10.0.0.0/8\n".repeat(100_000)).await;
+        assert_eq!(id, None, "a 1 MiB form is not kept");
+    }
+    let mut kept = Vec::new();
+    for i in 0..5 {
+        // About 10 KiB each: a distinct first range tells them apart.
+        let ranges = format!("10.{i}.0.0/16\n{}", "10.0.0.0/8\n".repeat(900));
+        let (q, id) = post_ranges(&mut later, &edit_token, ranges).await;
+        kept.push((q, id.expect("a 10 KiB form is kept")));
+    }
+    let p = later
+        .log_in_again("Special:BotPasswords/capbot", &kept[4].0)
+        .await;
+    assert_eq!(p.status, 303);
+    for (i, (_, id)) in kept.iter().enumerate() {
+        let p = later
+            .get_q("Special:BotPasswords/capbot", &[("postUniqueId", id)])
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        let restored = p.body.contains(&format!(">10.{i}.0.0/16\n"));
+        assert_eq!(restored, i >= 2, "form {i}: only the three newest fit in 32 KiB");
+    }
+}
+
 #[tokio::test]
 async fn other_pages_and_assets() {
     let w = wiki().await;
