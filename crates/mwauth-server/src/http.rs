@@ -30,6 +30,8 @@ use tokio::sync::{mpsc, watch};
 pub struct AppState {
     pub services: Services,
     pub max_body_bytes: usize,
+    /// Room for the large bodies read at once (see [`crate::body_budget`]).
+    pub body_budget: crate::body_budget::BodyBudget,
     /// See [`watch_idle`].
     pub idle_timeout: Duration,
     /// Threads that serve connections (see [`crate::workers`]); 0: two per core.
@@ -41,6 +43,7 @@ impl AppState {
         AppState {
             services,
             max_body_bytes: file.max_body_bytes,
+            body_budget: crate::body_budget::BodyBudget::for_max_body(file.max_body_bytes),
             // A zero period would make the watchdog's interval panic; `config::check`
             // refuses 0 in a file, this covers settings made in code.
             idle_timeout: Duration::from_millis(file.idle_timeout_ms.max(1)),
@@ -282,6 +285,8 @@ enum Unread {
     TooLarge(Box<hyper::http::request::Parts>),
     /// Not all there within `idle_timeout` (a client dribbling it).
     TooSlow,
+    /// No room in the body budget now.
+    Busy,
 }
 
 /// The request body, at most `max_body_bytes` (a larger declared or actual length is
@@ -303,6 +308,11 @@ async fn read_body(
     if hyper::body::Body::is_end_stream(&body) {
         return Ok((parts, Bytes::new()));
     }
+    // A large body waits for nothing: without room in the budget it is not read (503).
+    let size = declared.map_or(state.max_body_bytes, |n| n as usize);
+    let Some(_permit) = state.body_budget.take(size) else {
+        return Err(Unread::Busy);
+    };
     let collect = Limited::new(body, state.max_body_bytes).collect();
     match tokio::time::timeout(state.idle_timeout, collect).await {
         Ok(Ok(collected)) => Ok((parts, collected.to_bytes())),
@@ -320,6 +330,7 @@ async fn from_hyper(state: &AppState, peer: SocketAddr, req: Request<Incoming>) 
             return to_http(too_large(state, parts.uri.query(), host));
         }
         Err(Unread::TooSlow) => return to_http(request_timeout()),
+        Err(Unread::Busy) => return to_http(crate::body_budget::overloaded()),
     };
     let headers: Vec<httparse::Header<'_>> = parts
         .headers

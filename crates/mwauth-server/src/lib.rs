@@ -1,6 +1,7 @@
 //! The `mwauth` binary's parts: configuration, the HTTP adapter, `serve` and the admin
 //! commands. A library so that tests can run the real server in-process on loopback.
 
+pub mod body_budget;
 pub mod check;
 pub mod cli;
 pub mod config;
