@@ -481,7 +481,13 @@ async fn passwords_over_4096_bytes_are_refused_on_the_pages() {
             .await;
         assert!(p.text().contains(TOO_LONG), "{}", p.body);
     }
-    assert!(w.services.users.user_by_name("Bob").await.unwrap().is_none());
+    assert!(w
+        .services
+        .users
+        .user_by_name("Bob")
+        .await
+        .unwrap()
+        .is_none());
     // 4096 bytes are compared as any password.
     let p = c.log_in("Alice", &"a".repeat(4096), false).await;
     assert!(p.body.contains("Incorrect username or password entered."));
@@ -512,9 +518,15 @@ async fn create_on_page(c: &mut Client<'_>, name: &str, pw: &str) -> Page {
 /// action=clientlogin; the `clientlogin` object of the answer.
 async fn api_client_login(c: &mut Client<'_>, name: &str, pw: &str) -> Value {
     let t = c
-        .api("GET", &[("action", "query"), ("meta", "tokens"), ("type", "login")])
+        .api(
+            "GET",
+            &[("action", "query"), ("meta", "tokens"), ("type", "login")],
+        )
         .await;
-    let token = t["query"]["tokens"]["logintoken"].as_str().unwrap().to_string();
+    let token = t["query"]["tokens"]["logintoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let v = c
         .api(
             "POST",
@@ -553,9 +565,19 @@ async fn page_fields_are_normalized_to_nfc_as_the_api_does() {
     // Created through api.php in NFC, logged in on the page in NFD (and NFC).
     let mut api = Client::new(&w);
     let t = api
-        .api("GET", &[("action", "query"), ("meta", "tokens"), ("type", "createaccount")])
+        .api(
+            "GET",
+            &[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("type", "createaccount"),
+            ],
+        )
         .await;
-    let token = t["query"]["tokens"]["createaccounttoken"].as_str().unwrap().to_string();
+    let token = t["query"]["tokens"]["createaccounttoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let v = api
         .api(
             "POST",
@@ -592,7 +614,11 @@ async fn page_fields_are_normalized_to_nfc_as_the_api_does() {
             ],
         )
         .await;
-    assert!(!p.text().contains("The passwords you entered do not match."), "{}", p.body);
+    assert!(
+        !p.text().contains("The passwords you entered do not match."),
+        "{}",
+        p.body
+    );
     let v = api_client_login(&mut Client::new(&w), "Mixed", NFC_PW).await;
     assert_eq!(v["status"], "PASS", "{v}");
 }
@@ -1511,7 +1537,11 @@ async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
 
 /// POSTs a bot password form with these IP ranges to a page that wants the password again;
 /// the `returntoquery` it sends the client to log in with, and the `postUniqueId` in it.
-async fn post_ranges(c: &mut Client<'_>, edit_token: &str, ranges: String) -> (String, Option<String>) {
+async fn post_ranges(
+    c: &mut Client<'_>,
+    edit_token: &str,
+    ranges: String,
+) -> (String, Option<String>) {
     let p = c
         .post(
             "Special:BotPasswords/capbot",
@@ -1569,7 +1599,11 @@ async fn forms_kept_for_the_password_are_bounded() {
             .await;
         assert_eq!(p.status, 200, "{}", p.body);
         let restored = p.body.contains(&format!(">10.{i}.0.0/16\n"));
-        assert_eq!(restored, i >= 2, "form {i}: only the three newest fit in 32 KiB");
+        assert_eq!(
+            restored,
+            i >= 2,
+            "form {i}: only the three newest fit in 32 KiB"
+        );
     }
 }
 

@@ -106,7 +106,11 @@ const DEFAULT: &[Setting] = &[
     s(Check::MinimalPasswordLength, 1, true),
     s(Check::PasswordCannotBeSubstringInUsername, 1, true),
     s(Check::PasswordCannotMatchDefaults, 1, true),
-    s(Check::MaximalPasswordLength, MAXIMAL_PASSWORD_LENGTH as u64, true),
+    s(
+        Check::MaximalPasswordLength,
+        MAXIMAL_PASSWORD_LENGTH as u64,
+        true,
+    ),
     s(Check::PasswordNotInCommonList, 1, true),
 ];
 
@@ -346,11 +350,17 @@ mod tests {
         // Bytes, not characters: 2049 "ä" are 4098 bytes.
         for long in ["a".repeat(4097), "\u{e4}".repeat(2049)] {
             let f = login_refusal("Alice", &long, &[]).expect("too long");
-            assert_eq!((f.key, f.params.as_slice()), ("passwordtoolong", &["4096".to_string()][..]));
+            assert_eq!(
+                (f.key, f.params.as_slice()),
+                ("passwordtoolong", &["4096".to_string()][..])
+            );
             assert_eq!(f.text(), "Passwords cannot be longer than 4096 characters.");
             assert!(login_refusal("Admin", &long, &groups(&["sysop"])).is_some());
         }
-        assert_eq!(login_refusal("Alice", &"a".repeat(MAXIMAL_PASSWORD_LENGTH), &[]), None);
+        assert_eq!(
+            login_refusal("Alice", &"a".repeat(MAXIMAL_PASSWORD_LENGTH), &[]),
+            None
+        );
         // Non-fatal failures (common, inside the name, too short for a sysop) do not.
         assert_eq!(login_refusal("Alice", "password", &[]), None);
         assert_eq!(login_refusal("Alice", "lic", &[]), None);

@@ -626,7 +626,11 @@ mod tests {
         };
         let mut forms = Vec::new();
         // One form over the cap is not kept at all.
-        assert!(!keep_form(&mut forms, "big".into(), form(MAX_KEPT_FORM_BYTES + 1)));
+        assert!(!keep_form(
+            &mut forms,
+            "big".into(),
+            form(MAX_KEPT_FORM_BYTES + 1)
+        ));
         assert!(forms.is_empty());
         // Small ones: the five newest.
         for i in 0..7 {
@@ -635,7 +639,11 @@ mod tests {
         assert_eq!(keys(&forms), ["s2", "s3", "s4", "s5", "s6"]);
         // Large ones: as many of the newest as fit in MAX_KEPT_BYTES.
         for i in 0..4 {
-            assert!(keep_form(&mut forms, format!("l{i}"), form(MAX_KEPT_FORM_BYTES)));
+            assert!(keep_form(
+                &mut forms,
+                format!("l{i}"),
+                form(MAX_KEPT_FORM_BYTES)
+            ));
         }
         assert_eq!(keys(&forms), ["l2", "l3"]);
         let total: usize = forms.iter().map(|(_, f)| form_bytes(f)).sum();
