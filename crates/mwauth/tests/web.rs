@@ -1297,11 +1297,8 @@ async fn bot_passwords_are_managed_on_the_page() {
 /// with `force=BotPasswords`, and back with the query it had.
 #[tokio::test]
 async fn bot_passwords_ask_for_the_password_again_after_a_while() {
-    let w = wiki_with(Config {
-        reauthenticate_time: 1,
-        ..Config::default()
-    })
-    .await;
+    // $wgReauthenticateTime's 300 s; time passing is played by age_password_login.
+    let w = wiki().await;
     let mut c = Client::new(&w);
     assert_eq!(c.log_in("Alice", PW, true).await.status, 303);
     // Just logged in with the password: the page is served.
@@ -1366,7 +1363,7 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
     assert_eq!(later.get("Special:BotPasswords/mybot").await.status, 200);
 
     // More than reauthenticate_time after the login: asked again.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    age_password_login(&c, 301).await;
     let p = c.get("Special:BotPasswords").await;
     assert_eq!(p.status, 302);
     assert!(p
@@ -1403,6 +1400,26 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
     assert_eq!(later.get("Special:BotPasswords").await.status, 200);
 }
 
+/// Moves the client's last password login `secs` seconds into the past, as that much time
+/// passing would: tests of `reauthenticate_time` neither sleep nor race the clock.
+async fn age_password_login(c: &Client<'_>, secs: i64) {
+    let id = c.cookie("my_wiki_session").expect("a session cookie");
+    let (data, expires) = c
+        .services
+        .sessions
+        .load(id)
+        .await
+        .unwrap()
+        .expect("a session");
+    let mut data = (*data).clone();
+    assert!(
+        data.last_auth > 0,
+        "the session has a password login to age"
+    );
+    data.last_auth -= secs;
+    c.services.sessions.save(id, &data, expires).await.unwrap();
+}
+
 async fn alice_has_no_bot_passwords(w: &Wiki) -> bool {
     w.services
         .users
@@ -1429,11 +1446,8 @@ fn query_value<'q>(q: &'q [(String, String)], name: &str) -> Option<&'q str> {
 /// again: it comes back filled in after the login (not acted on), once.
 #[tokio::test]
 async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
-    let w = wiki_with(Config {
-        reauthenticate_time: 1,
-        ..Config::default()
-    })
-    .await;
+    // $wgReauthenticateTime's 300 s; time passing is played by age_password_login.
+    let w = wiki().await;
     let mut c = Client::new(&w);
     c.log_in("Alice", PW, true).await;
     let mut later = c.remembered();
@@ -1510,7 +1524,7 @@ async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
     assert!(p.body.contains(">0.0.0.0/0\n::/0</textarea>"), "{}", p.body);
 
     // The list page's "Bot name" box, once the password is old again.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    age_password_login(&later, 301).await;
     let p = later
         .post(
             "Special:BotPasswords",
