@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 pub struct AppState {
     pub services: Services,
     pub max_body_bytes: usize,
+    /// Room for the large bodies read at once (see [`crate::body_budget`]).
+    pub body_budget: crate::body_budget::BodyBudget,
     /// How long a connection may stay idle, and a body take to arrive (see
     /// `crate::fallback::watch_idle` and `crate::conn::serve`).
     pub idle_timeout: Duration,
@@ -36,6 +38,7 @@ impl AppState {
         AppState {
             services,
             max_body_bytes: file.max_body_bytes,
+            body_budget: crate::body_budget::BodyBudget::for_max_body(file.max_body_bytes),
             // A zero period would make the watchdog's interval panic; `config::check`
             // refuses 0 in a file, this covers settings made in code.
             idle_timeout: Duration::from_millis(file.idle_timeout_ms.max(1)),

@@ -3,12 +3,15 @@
 //!
 //! Failures never say whether the user exists: an unknown user, an unknown bot and a wrong
 //! password give the same `wrongpassword` text, and an unknown user still costs one hash
-//! computation so timing does not tell either.
+//! computation so timing does not tell either. The one exception is MediaWiki's own: a
+//! password over [`policy::MAXIMAL_PASSWORD_LENGTH`] bytes is refused `passwordtoolong` for an
+//! existing account (checkPasswordValidity) and `wrongpassword` for an unknown one, and such a
+//! password is never hashed here (see [`verify`]).
 
 use super::throttle;
 use crate::hash_pool::PoolError;
 use crate::i18n::{Lang, Param, CONTENT_LANGUAGE};
-use crate::user::{botpassword, name, password, BotPasswordRecord, UserRecord};
+use crate::user::{botpassword, name, password, policy, BotPasswordRecord, UserRecord};
 use crate::Services;
 use std::net::IpAddr;
 
@@ -81,12 +84,15 @@ const DUMMY_HASH: &str = ":pbkdf2:sha512:1:64:AAAAAAAAAAAAAAAAAAAAAA==:AAAAAAAAA
 /// under cargo-fuzz: 30000 rounds per successful login would dominate the fuzzer's time.
 const REHASH: bool = !cfg!(fuzzing);
 
-/// Verifies `pw` against `stored`, or against [`DUMMY_HASH`] when there is no usable hash
-/// (an empty `user_password`), so an account without a password answers as slowly as any.
-/// A full hashing queue refuses, whichever hash it was.
-async fn verify_or_dummy(services: &Services, stored: &str, pw: &str) -> Result<bool, Refusal> {
-    if stored.is_empty() {
-        return spend_dummy_verification(services, pw).await.map(|()| false);
+/// Whether `pw` matches `stored`, hashed on the hashing threads; a full queue refuses. A
+/// password over [`policy::MAXIMAL_PASSWORD_LENGTH`] bytes matches nothing and is not hashed:
+/// MediaWiki refuses it before hashing for an account (checkPasswordValidity, see
+/// [`password_login`]), and no bot password is that long (Special:BotPasswords makes 32
+/// characters), so the answer is the one hashing would give, without the work a client could
+/// make us do.
+async fn verify(services: &Services, stored: &str, pw: &str) -> Result<bool, Refusal> {
+    if pw.len() > policy::MAXIMAL_PASSWORD_LENGTH {
+        return Ok(false);
     }
     services
         .hasher
@@ -95,12 +101,17 @@ async fn verify_or_dummy(services: &Services, stored: &str, pw: &str) -> Result<
         .map_err(|_: PoolError| Refusal::busy())
 }
 
+/// A full hashing queue refuses, whichever hash it was.
+async fn verify_or_dummy(services: &Services, stored: &str, pw: &str) -> Result<bool, Refusal> {
+    if stored.is_empty() {
+        return spend_dummy_verification(services, pw).await.map(|()| false);
+    }
+    verify(services, stored, pw).await
+}
+
 /// One verification against [`DUMMY_HASH`], for the time it costs.
 async fn spend_dummy_verification(services: &Services, pw: &str) -> Result<(), Refusal> {
-    match services.hasher.verify(DUMMY_HASH, pw).await {
-        Ok(_) => Ok(()),
-        Err(_) => Err(Refusal::busy()),
-    }
+    verify(services, DUMMY_HASH, pw).await.map(|_| ())
 }
 
 /// [`BotLogin::NotBotLogin`] after the dummy verification, or the refusal of a full queue.
@@ -175,10 +186,10 @@ pub async fn bot_password_login(
             params: vec![user.name.clone(), bp.app_id.clone()],
         });
     }
-    match services.hasher.verify(&bp.password, pw).await {
+    match verify(services, &bp.password, pw).await {
         Ok(true) => {}
         Ok(false) => return BotLogin::NotBotLogin,
-        Err(_) => return BotLogin::Refused(Refusal::busy()),
+        Err(refusal) => return BotLogin::Refused(refusal),
     }
     throttle::clear(
         services.sessions.as_ref(),
@@ -251,6 +262,14 @@ pub async fn password_login(
         spend_dummy_verification(services, pw).await?;
         return Err(Refusal::new("wrongpassword"));
     };
+    // LocalPasswordPrimaryAuthenticationProvider::beginPrimaryAuthentication: a password the
+    // policy fatally refuses (over 4096 bytes) fails with the policy's message, unhashed.
+    if let Some(failure) = policy::login_refusal(&user.name, pw, &user.groups) {
+        return Err(Refusal {
+            key: failure.key,
+            params: failure.params,
+        });
+    }
     let stored = password::upgrade_untyped(&user.password, user.id);
     if !verify_or_dummy(services, &stored, pw).await? {
         return Err(Refusal::new("wrongpassword"));
