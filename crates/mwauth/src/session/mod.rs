@@ -3,6 +3,8 @@
 //! cookie session and the bot-password session on its own `…_BPsession` cookie.
 
 pub mod cookie;
+pub mod php_record;
+pub mod php_serialize;
 pub mod token;
 
 use rand::RngCore;
