@@ -89,6 +89,11 @@ impl TokenSecrets {
         self.0.len()
     }
 
+    /// The secrets in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Secret)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
