@@ -298,6 +298,31 @@ impl PhpRecord {
     }
 }
 
+/// What a session store writes for mwauth's `SessionData`: the record it replaces (when that
+/// reads as a session record) with mwauth's fields written over it, so that what PHP or an
+/// extension keeps in it survives, else a new record. The provider follows `data.bot`. A
+/// bot session's `rights` stay those of the record replaced, or none in a new one: PHP
+/// recomputes them from `bp_grants` whenever it loads the session.
+pub fn record_for_store(previous: Option<&[u8]>, data: &SessionData, expires: i64) -> Vec<u8> {
+    let provider = if data.bot.is_some() {
+        Provider::BotPassword
+    } else {
+        Provider::Cookie
+    };
+    let mut record = match previous.and_then(|b| PhpRecord::decode(b).ok()) {
+        Some(r) => r,
+        None => PhpRecord::new(provider, SessionData::default(), expires),
+    };
+    if record.provider != provider || record.data.user_id != data.user_id {
+        record.central_id = i64::from(data.user_id);
+        record.bot_rights.clear();
+    }
+    record.provider = provider;
+    record.data = data.clone();
+    record.expires = expires;
+    record.encode()
+}
+
 /// PHP's `empty()` negated, as SessionManager applies it to `remember`, `forceHTTPS` and
 /// `persisted`.
 fn truthy(v: &Value) -> bool {
