@@ -378,3 +378,58 @@ async fn php_sessions_objectcache_refuses_a_missing_table() {
     assert!(ObjectCacheStore::open("oracle://x", "", "w").await.is_err());
     assert!(ObjectCacheStore::open("sqlite:/x", "bad-prefix", "w").await.is_err());
 }
+
+/// A session mwauth writes is a session the running PHP wiki knows: Alice, with the csrf
+/// token of mwauth's secret. Needs the wiki of `shared/oracle/mixed.sh` (Redis) or
+/// `MIXED_SESSIONS=db mixed.sh` (objectcache); the wiring's end-to-end tests will start it
+/// themselves. Run by hand:
+/// `MIXED_DIR=/tmp/mw-mixed-oracle MIXED_URL=http://127.0.0.1:8186 MIXED_SESSIONS=redis
+///  cargo test -p mwauth --test php_session_stores -- --ignored`
+#[tokio::test]
+#[ignore = "needs a running mixed.sh wiki (see the doc comment)"]
+async fn php_wiki_knows_a_session_mwauth_wrote() {
+    use mwauth::session::php_record::session_user_token;
+    let dir = std::env::var("MIXED_DIR").unwrap_or_else(|_| "/tmp/mw-mixed-oracle".into());
+    let url = std::env::var("MIXED_URL").unwrap_or_else(|_| "http://127.0.0.1:8186".into());
+    let wiki = sqlx::SqlitePool::connect(&format!("sqlite:{dir}/data/oraclewiki.sqlite"))
+        .await
+        .unwrap();
+    let (raw_token,): (Vec<u8>,) =
+        sqlx::query_as("SELECT user_token FROM user WHERE user_id = 3")
+            .fetch_one(&wiki)
+            .await
+            .unwrap();
+    let mut data = alice();
+    data.user_token = session_user_token(std::str::from_utf8(&raw_token).unwrap(), Some("1"));
+    let secret = data.token_secrets.get("default").unwrap().as_str().to_string();
+    let store: Arc<dyn SessionStore> = match std::env::var("MIXED_SESSIONS").as_deref() {
+        Ok("db") => Arc::new(
+            ObjectCacheStore::open(
+                &format!("sqlite:{dir}/data/wikicache.sqlite"),
+                "",
+                "oraclewiki",
+            )
+            .await
+            .unwrap(),
+        ),
+        _ => Arc::new(RedisPhpSessionStore::open("redis://127.0.0.1:6391", "oraclewiki").unwrap()),
+    };
+    let id = mwauth::session::new_session_id();
+    store.save(&id, &data, now() + 600).await.unwrap();
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-H"])
+        .arg(format!(
+            "Cookie: oraclewiki_session={id}; oraclewikiUserID=3; oraclewikiUserName=Alice"
+        ))
+        .arg(format!(
+            "{url}/w/api.php?action=query&meta=userinfo|tokens&format=json&formatversion=2"
+        ))
+        .output()
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["query"]["userinfo"]["name"], "Alice", "{body}");
+    let csrf = body["query"]["tokens"]["csrftoken"].as_str().unwrap();
+    let ts = mwauth::session::token::timestamp_of(csrf).unwrap();
+    assert_eq!(csrf, mwauth::session::token::token_at(&secret, "", ts));
+    store.delete(&id).await.unwrap();
+}
