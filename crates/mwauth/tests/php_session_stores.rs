@@ -53,8 +53,7 @@ fn alice() -> SessionData {
         user_token: "2f030e7afe83cf178453a22ab7770b79".into(),
         ..SessionData::default()
     };
-    data.token_secrets
-        .insert("default".into(), random_hex(32));
+    data.token_secrets.insert("default".into(), random_hex(32));
     data
 }
 
@@ -74,7 +73,10 @@ where
     let id = random_hex(32);
     let data = alice();
     s.save(&id, &data, exp).await.unwrap();
-    assert_eq!(s.load(&id).await.unwrap(), Some((Arc::new(data.clone()), exp)));
+    assert_eq!(
+        s.load(&id).await.unwrap(),
+        Some((Arc::new(data.clone()), exp))
+    );
     let stored = get(id.clone()).await.expect("stored");
     let record = PhpRecord::decode(&stored).unwrap();
     assert_eq!(record.data, data);
@@ -102,10 +104,18 @@ where
         .insert("createaccount".into(), "c".repeat(32));
     s.save(&php_id, &changed, exp).await.unwrap();
     let rewritten = String::from_utf8(get(php_id.clone()).await.unwrap()).unwrap();
-    assert!(rewritten.contains("s:15:\"wsSessionSecret\";s:32:\"e6720e8722d9d96c89135d802286aefc\";"));
+    assert!(
+        rewritten.contains("s:15:\"wsSessionSecret\";s:32:\"e6720e8722d9d96c89135d802286aefc\";")
+    );
     assert!(rewritten.contains("s:13:\"createaccount\";s:32:\"cccccccccccccccccccccccccccccccc\";"));
     assert_eq!(
-        s.load(&php_id).await.unwrap().unwrap().0.token_secrets.len(),
+        s.load(&php_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .token_secrets
+            .len(),
         2
     );
 
@@ -119,7 +129,9 @@ where
     .await;
     let (bot, _) = s.load(&bot_id).await.unwrap().unwrap();
     assert_eq!(
-        bot.bot.as_ref().map(|b| (b.app_id.as_str(), b.token.as_str())),
+        bot.bot
+            .as_ref()
+            .map(|b| (b.app_id.as_str(), b.token.as_str())),
         Some(("editbot", "5ca7cae0f01b1d519697482f0eded1ca"))
     );
     // One mwauth makes carries the provider PHP's BotPasswordSessionProvider looks for.
@@ -247,12 +259,26 @@ impl Raw {
         let ts = mwauth::time::ts_mw(exptime);
         match self {
             Raw::Sqlite(p) => {
-                sqlx::query(&format!("REPLACE INTO {table} (keyname, value, exptime) VALUES (?, ?, ?)"))
-                    .bind(key).bind(value).bind(ts).execute(p).await.unwrap();
+                sqlx::query(&format!(
+                    "REPLACE INTO {table} (keyname, value, exptime) VALUES (?, ?, ?)"
+                ))
+                .bind(key)
+                .bind(value)
+                .bind(ts)
+                .execute(p)
+                .await
+                .unwrap();
             }
             Raw::Mysql(p) => {
-                sqlx::query(&format!("REPLACE INTO {table} (keyname, value, exptime) VALUES (?, ?, ?)"))
-                    .bind(key).bind(value).bind(ts).execute(p).await.unwrap();
+                sqlx::query(&format!(
+                    "REPLACE INTO {table} (keyname, value, exptime) VALUES (?, ?, ?)"
+                ))
+                .bind(key)
+                .bind(value)
+                .bind(ts)
+                .execute(p)
+                .await
+                .unwrap();
             }
             Raw::Postgres(p) => {
                 sqlx::query(&format!(
@@ -275,11 +301,17 @@ impl Raw {
             Raw::Sqlite(p) => sqlx::query_as(&format!(
                 "SELECT CAST(value AS BLOB), CAST(exptime AS TEXT) FROM {table} WHERE keyname = ?"
             ))
-            .bind(key).fetch_optional(p).await.unwrap(),
+            .bind(key)
+            .fetch_optional(p)
+            .await
+            .unwrap(),
             Raw::Mysql(p) => sqlx::query_as(&format!(
                 "SELECT value, CAST(exptime AS CHAR) FROM {table} WHERE keyname = ?"
             ))
-            .bind(key).fetch_optional(p).await.unwrap(),
+            .bind(key)
+            .fetch_optional(p)
+            .await
+            .unwrap(),
             Raw::Postgres(p) => sqlx::query_as::<_, (String, String)>(&format!(
                 "SELECT value, to_char(exptime AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISS') \
                  FROM {table} WHERE keyname = $1"
@@ -376,7 +408,9 @@ async fn php_sessions_objectcache_refuses_a_missing_table() {
         .expect("no objectcache table");
     assert!(err.to_string().contains("objectcache"), "{err}");
     assert!(ObjectCacheStore::open("oracle://x", "", "w").await.is_err());
-    assert!(ObjectCacheStore::open("sqlite:/x", "bad-prefix", "w").await.is_err());
+    assert!(ObjectCacheStore::open("sqlite:/x", "bad-prefix", "w")
+        .await
+        .is_err());
 }
 
 /// A session mwauth writes is a session the running PHP wiki knows: Alice, with the csrf
@@ -394,14 +428,18 @@ async fn php_wiki_knows_a_session_mwauth_wrote() {
     let wiki = sqlx::SqlitePool::connect(&format!("sqlite:{dir}/data/oraclewiki.sqlite"))
         .await
         .unwrap();
-    let (raw_token,): (Vec<u8>,) =
-        sqlx::query_as("SELECT user_token FROM user WHERE user_id = 3")
-            .fetch_one(&wiki)
-            .await
-            .unwrap();
+    let (raw_token,): (Vec<u8>,) = sqlx::query_as("SELECT user_token FROM user WHERE user_id = 3")
+        .fetch_one(&wiki)
+        .await
+        .unwrap();
     let mut data = alice();
     data.user_token = session_user_token(std::str::from_utf8(&raw_token).unwrap(), Some("1"));
-    let secret = data.token_secrets.get("default").unwrap().as_str().to_string();
+    let secret = data
+        .token_secrets
+        .get("default")
+        .unwrap()
+        .as_str()
+        .to_string();
     let store: Arc<dyn SessionStore> = match std::env::var("MIXED_SESSIONS").as_deref() {
         Ok("db") => Arc::new(
             ObjectCacheStore::open(

@@ -97,7 +97,10 @@ impl PhpRecord {
             .get("metadata")
             .filter(|m| m.entries().is_some())
             .ok_or(RecordError::Shape("no metadata array"))?;
-        let field = |k| meta.get(k).ok_or(RecordError::Shape("metadata key missing"));
+        let field = |k| {
+            meta.get(k)
+                .ok_or(RecordError::Shape("metadata key missing"))
+        };
         let provider = match field("provider")? {
             v if v.as_str() == Some(COOKIE_PROVIDER) => Provider::Cookie,
             v if v.as_str() == Some(BOT_PASSWORD_PROVIDER) => Provider::BotPassword,
@@ -232,8 +235,9 @@ impl PhpRecord {
         };
         if let Some(entries) = secrets.entries_mut() {
             entries.retain(|(k, v)| match (k, v) {
-                (Key::Str(k), Value::Str(_)) => std::str::from_utf8(k)
-                    .is_ok_and(|k| s.token_secrets.contains_key(k)),
+                (Key::Str(k), Value::Str(_)) => {
+                    std::str::from_utf8(k).is_ok_and(|k| s.token_secrets.contains_key(k))
+                }
                 _ => true,
             });
         }

@@ -19,11 +19,23 @@ macro_rules! fixture {
 const SESSION_FIXTURES: &[(&str, &[u8])] = &[
     ("redis-botpassword", fixture!("redis-botpassword.ser")),
     ("redis-clientlogin", fixture!("redis-clientlogin.ser")),
-    ("redis-clientlogin-remember", fixture!("redis-clientlogin-remember.ser")),
-    ("redis-anon-login-token", fixture!("redis-anon-login-token.ser")),
-    ("redis-special-userlogin", fixture!("redis-special-userlogin.ser")),
+    (
+        "redis-clientlogin-remember",
+        fixture!("redis-clientlogin-remember.ser"),
+    ),
+    (
+        "redis-anon-login-token",
+        fixture!("redis-anon-login-token.ser"),
+    ),
+    (
+        "redis-special-userlogin",
+        fixture!("redis-special-userlogin.ser"),
+    ),
     ("db-botpassword", fixture!("db-botpassword.ser")),
-    ("db-clientlogin-remember", fixture!("db-clientlogin-remember.ser")),
+    (
+        "db-clientlogin-remember",
+        fixture!("db-clientlogin-remember.ser"),
+    ),
     ("db-oath-pending", fixture!("db-oath-pending.ser")),
     ("synthetic-objects", fixture!("synthetic-objects.ser")),
 ];
@@ -60,7 +72,10 @@ fn php_record_of_a_bot_password_login_reads_as_mwauths_session() {
     let bot = r.data.bot.as_ref().unwrap();
     assert_eq!(bot.app_id, "editbot");
     assert_eq!(bot.token, "5ca7cae0f01b1d519697482f0eded1ca");
-    assert!(bot.grants.is_empty(), "the loader fills grants from bp_grants");
+    assert!(
+        bot.grants.is_empty(),
+        "the loader fills grants from bp_grants"
+    );
     assert_eq!(r.central_id, 3);
     assert_eq!(r.bot_rights.len(), 24);
     assert_eq!(r.bot_rights[0], "autocreateaccount");
@@ -69,7 +84,10 @@ fn php_record_of_a_bot_password_login_reads_as_mwauths_session() {
         "b3d62f2c0d5139527fe5d87ee4368511"
     );
     assert!(r.data.remember && r.persisted && !r.force_https);
-    assert_eq!((r.expires, r.logged_out, r.data.last_auth), (1796680767, 0, 0));
+    assert_eq!(
+        (r.expires, r.logged_out, r.data.last_auth),
+        (1796680767, 0, 0)
+    );
 }
 
 #[test]
@@ -165,7 +183,12 @@ fn php_record_rewrite_changes_only_what_mwauth_changed() {
     let written = r.encode();
     let again = PhpRecord::decode(&written).unwrap();
     assert_eq!(
-        again.data.token_secrets.get("createaccount").unwrap().as_str(),
+        again
+            .data
+            .token_secrets
+            .get("createaccount")
+            .unwrap()
+            .as_str(),
         "c".repeat(32)
     );
     assert_eq!(again.data.last_auth, 1796677000);
@@ -202,7 +225,11 @@ fn php(script: &str, bytes: &[u8]) -> Option<String> {
             return None;
         }
     };
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(String::from_utf8(out.stdout).unwrap())
 }
 
@@ -251,7 +278,9 @@ fn php_record_written_by_mwauth_reads_in_php() {
     // A record PHP wrote with objects and references, rewritten by mwauth: PHP reads every
     // object and reference back where it was.
     let mut r = PhpRecord::decode(fixture!("synthetic-objects.ser")).unwrap();
-    r.data.token_secrets.insert("createaccount".into(), "c".repeat(32));
+    r.data
+        .token_secrets
+        .insert("createaccount".into(), "c".repeat(32));
     r.data.last_auth = 1796677000;
     let script = r#"error_reporting(E_ALL & ~E_DEPRECATED);
         enum Suit { case Hearts; }

@@ -278,7 +278,10 @@ impl Parser<'_> {
     fn int_until(&mut self, end: u8) -> Result<i64, Error> {
         let start = self.pos;
         let text = self.until(end)?;
-        let digits = text.strip_prefix(b"-").or(text.strip_prefix(b"+")).unwrap_or(text);
+        let digits = text
+            .strip_prefix(b"-")
+            .or(text.strip_prefix(b"+"))
+            .unwrap_or(text);
         if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
             return Err(Error {
                 at: start,
@@ -345,7 +348,12 @@ impl Parser<'_> {
             b'b' => match self.until(b';')? {
                 b"0" => Value::Bool(false),
                 b"1" => Value::Bool(true),
-                _ => return Err(Error { at: start, what: "bad boolean" }),
+                _ => {
+                    return Err(Error {
+                        at: start,
+                        what: "bad boolean",
+                    })
+                }
             },
             b'i' => Value::Int(self.int_until(b';')?),
             b'd' => {
@@ -396,14 +404,21 @@ impl Parser<'_> {
             b'E' => {
                 let name = self.quoted()?;
                 if !name.contains(&b':') {
-                    return Err(Error { at: start, what: "bad enum case" });
+                    return Err(Error {
+                        at: start,
+                        what: "bad enum case",
+                    });
                 }
                 self.take(b';', "expected ';'")?;
                 Value::Raw(self.input[start..self.pos].to_vec())
             }
             b'r' | b'R' => {
                 // An `r:` took a position of its own just above; it must name an earlier one.
-                let earlier = if kind == b'R' { self.slots } else { self.slots - 1 };
+                let earlier = if kind == b'R' {
+                    self.slots
+                } else {
+                    self.slots - 1
+                };
                 let slot = self.int_until(b';')?;
                 let slot = u64::try_from(slot)
                     .ok()
@@ -423,7 +438,12 @@ impl Parser<'_> {
                     slot,
                 })
             }
-            _ => return Err(Error { at: start, what: "unknown type" }),
+            _ => {
+                return Err(Error {
+                    at: start,
+                    what: "unknown type",
+                })
+            }
         };
         Ok(value)
     }
@@ -454,7 +474,12 @@ impl Parser<'_> {
                     self.take(b';', "expected ';'")?;
                     Key::Str(k)
                 }
-                _ => return Err(Error { at: start, what: "bad array key" }),
+                _ => {
+                    return Err(Error {
+                        at: start,
+                        what: "bad array key",
+                    })
+                }
             };
             let tracking = self.paths.is_some();
             if tracking {
@@ -606,7 +631,9 @@ impl Writer<'_> {
         }
         match value {
             Value::Null => self.out.extend_from_slice(b"N;"),
-            Value::Bool(b) => self.out.extend_from_slice(if *b { b"b:1;" } else { b"b:0;" }),
+            Value::Bool(b) => self
+                .out
+                .extend_from_slice(if *b { b"b:1;" } else { b"b:0;" }),
             Value::Int(i) => {
                 self.out.extend_from_slice(b"i:");
                 self.number(*i);
@@ -616,9 +643,7 @@ impl Writer<'_> {
                 self.out.extend_from_slice(b"d:");
                 match &f.text {
                     Some(t) => self.out.extend_from_slice(t),
-                    None => self
-                        .out
-                        .extend_from_slice(float_text(f.value).as_bytes()),
+                    None => self.out.extend_from_slice(float_text(f.value).as_bytes()),
                 }
                 self.out.push(b';');
             }
@@ -688,7 +713,8 @@ mod tests {
     use super::*;
 
     fn round_trip(bytes: &[u8]) {
-        let v = unserialize(bytes).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(bytes)));
+        let v = unserialize(bytes)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(bytes)));
         assert_eq!(
             String::from_utf8_lossy(&serialize(&v)),
             String::from_utf8_lossy(bytes)
@@ -756,9 +782,13 @@ mod tests {
             b"a:2:{s:1:\"o\";O:8:\"stdClass\":0:{}s:5:\"again\";r:2;}"
         );
         // An array of two before it: slot 5.
-        v.entries_mut()
-            .unwrap()
-            .insert(0, (Key::str("y"), Value::Array(vec![(Key::Int(0), Value::Null)])));
+        v.entries_mut().unwrap().insert(
+            0,
+            (
+                Key::str("y"),
+                Value::Array(vec![(Key::Int(0), Value::Null)]),
+            ),
+        );
         assert_eq!(
             String::from_utf8_lossy(&serialize(&v)),
             "a:3:{s:1:\"y\";a:1:{i:0;N;}s:1:\"o\";O:8:\"stdClass\":0:{}s:5:\"again\";r:4;}"
@@ -788,7 +818,11 @@ mod tests {
             b"N;N;",
             b"a:18446744073709551615:{}",
         ] {
-            assert!(unserialize(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                unserialize(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
         let deep = "a:1:{i:0;".repeat(200) + "N;" + &"}".repeat(200);
         assert!(unserialize(deep.as_bytes()).is_err());
@@ -801,10 +835,7 @@ mod tests {
         v.set("c", Value::str("x"));
         assert!(v.remove("b"));
         assert_eq!(v.get("a").and_then(Value::as_int), Some(5));
-        assert_eq!(
-            serialize(&v),
-            b"a:2:{s:1:\"a\";i:5;s:1:\"c\";s:1:\"x\";}"
-        );
+        assert_eq!(serialize(&v), b"a:2:{s:1:\"a\";i:5;s:1:\"c\";s:1:\"x\";}");
     }
 
     use proptest::prelude::*;

@@ -75,7 +75,12 @@ impl ObjectCacheStore {
         self
     }
 
-    async fn connect(target: &str, prefix: &str, keyspace: &str, create: bool) -> StoreResult<Self> {
+    async fn connect(
+        target: &str,
+        prefix: &str,
+        keyspace: &str,
+        create: bool,
+    ) -> StoreResult<Self> {
         check_table_prefix(prefix)?;
         let db = if let Some(path) = target.strip_prefix("sqlite:") {
             // Busy waits as PHP's DatabaseSqlite does; the journal mode is left as the wiki
@@ -197,20 +202,24 @@ impl ObjectCacheStore {
         let t = &self.table;
         let now = time::now();
         Ok(match &self.db {
-            Db::Sqlite(p) => sqlx::query_scalar::<_, Vec<u8>>(&format!(
-                "SELECT CAST(value AS BLOB) FROM {t} WHERE keyname = ? AND exptime >= ?"
-            ))
-            .bind(key)
-            .bind(time::ts_mw(now))
-            .fetch_optional(p)
-            .await?,
-            Db::Mysql(p) => sqlx::query_scalar::<_, Vec<u8>>(&format!(
-                "SELECT value FROM {t} WHERE keyname = ? AND exptime >= ?"
-            ))
-            .bind(key)
-            .bind(time::ts_mw(now))
-            .fetch_optional(p)
-            .await?,
+            Db::Sqlite(p) => {
+                sqlx::query_scalar::<_, Vec<u8>>(&format!(
+                    "SELECT CAST(value AS BLOB) FROM {t} WHERE keyname = ? AND exptime >= ?"
+                ))
+                .bind(key)
+                .bind(time::ts_mw(now))
+                .fetch_optional(p)
+                .await?
+            }
+            Db::Mysql(p) => {
+                sqlx::query_scalar::<_, Vec<u8>>(&format!(
+                    "SELECT value FROM {t} WHERE keyname = ? AND exptime >= ?"
+                ))
+                .bind(key)
+                .bind(time::ts_mw(now))
+                .fetch_optional(p)
+                .await?
+            }
             Db::Postgres(p, _) => sqlx::query_scalar::<_, String>(&format!(
                 "SELECT value::text FROM {t} WHERE keyname = $1 AND exptime >= to_timestamp($2)"
             ))
