@@ -452,22 +452,56 @@ async fn php_wiki_knows_a_session_mwauth_wrote() {
         ),
         _ => Arc::new(RedisPhpSessionStore::open("redis://127.0.0.1:6391", "oraclewiki").unwrap()),
     };
+    let ask = |cookie: String| {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-H"])
+            .arg(format!("Cookie: {cookie}"))
+            .arg(format!(
+                "{url}/w/api.php?action=query&meta=userinfo|tokens&uiprop=rights&format=json&formatversion=2"
+            ))
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
     let id = mwauth::session::new_session_id();
     store.save(&id, &data, now() + 600).await.unwrap();
-    let out = std::process::Command::new("curl")
-        .args(["-s", "-H"])
-        .arg(format!(
-            "Cookie: oraclewiki_session={id}; oraclewikiUserID=3; oraclewikiUserName=Alice"
-        ))
-        .arg(format!(
-            "{url}/w/api.php?action=query&meta=userinfo|tokens&format=json&formatversion=2"
-        ))
-        .output()
-        .unwrap();
-    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let body = ask(format!(
+        "oraclewiki_session={id}; oraclewikiUserID=3; oraclewikiUserName=Alice"
+    ));
     assert_eq!(body["query"]["userinfo"]["name"], "Alice", "{body}");
     let csrf = body["query"]["tokens"]["csrftoken"].as_str().unwrap();
     let ts = mwauth::session::token::timestamp_of(csrf).unwrap();
     assert_eq!(csrf, mwauth::session::token::token_at(&secret, "", ts));
     store.delete(&id).await.unwrap();
+
+    // A bot-password session: PHP checks bp_token and gives the rights of the grants
+    // (the record mwauth wrote has none).
+    let (bp_token,): (Vec<u8>,) = sqlx::query_as(
+        "SELECT bp_token FROM bot_passwords WHERE bp_user = 3 AND bp_app_id = 'editbot'",
+    )
+    .fetch_one(&wiki)
+    .await
+    .unwrap();
+    let bp_token = String::from_utf8(bp_token).unwrap();
+    for (token, who) in [(bp_token.clone(), "Alice"), ("0".repeat(32), "")] {
+        let mut bot = data.clone();
+        bot.bot = Some(BotGrant {
+            app_id: "editbot".into(),
+            grants: vec!["basic".into(), "editpage".into()],
+            token,
+        });
+        let id = mwauth::session::new_session_id();
+        store.save(&id, &bot, now() + 600).await.unwrap();
+        let body = ask(format!("oraclewiki_BPsession={id}"));
+        let user = &body["query"]["userinfo"];
+        if who.is_empty() {
+            assert_eq!(user["anon"], true, "a wrong bp_token is no session: {body}");
+        } else {
+            assert_eq!(user["name"], who, "{body}");
+            let rights = user["rights"].as_array().unwrap();
+            assert!(rights.iter().any(|r| r == "edit"), "{body}");
+            assert!(!rights.iter().any(|r| r == "delete"), "{body}");
+        }
+        store.delete(&id).await.unwrap();
+    }
 }
