@@ -40,7 +40,12 @@ async fn every_scenario_runs_against_an_in_process_server() {
     let hash = services.hasher.hash(&acct.password).await.unwrap();
     let id = services
         .users
-        .create_user(&acct.user, &hash, &[])
+        .create_user(
+            &acct.user,
+            &hash,
+            &mwauth::auth::account::new_user_token(),
+            &[],
+        )
         .await
         .unwrap();
     let bp = BotPasswordRecord {

@@ -77,7 +77,13 @@ impl UserStore for FuzzUsers {
         Ok(lock(&self.users).iter().find(|u| u.id == id).cloned())
     }
 
-    async fn create_user(&self, name: &str, hash: &str, groups: &[String]) -> StoreResult<u32> {
+    async fn create_user(
+        &self,
+        name: &str,
+        hash: &str,
+        token: &str,
+        groups: &[String],
+    ) -> StoreResult<u32> {
         let mut users = lock(&self.users);
         if users.iter().any(|u| u.name == name) {
             return Err(StoreError::Conflict(format!("user {name} exists")));
@@ -87,7 +93,7 @@ impl UserStore for FuzzUsers {
             id,
             name: name.into(),
             password: hash.into(),
-            token: String::new(),
+            token: token.into(),
             registration: "20240101000000".into(),
             editcount: 0,
             groups: groups.to_vec(),
@@ -95,11 +101,16 @@ impl UserStore for FuzzUsers {
         Ok(id)
     }
 
-    async fn set_password(&self, id: u32, hash: &str, reset_token: bool) -> StoreResult<()> {
+    async fn set_password(
+        &self,
+        id: u32,
+        hash: &str,
+        new_token: Option<&str>,
+    ) -> StoreResult<()> {
         for u in lock(&self.users).iter_mut().filter(|u| u.id == id) {
             u.password = hash.into();
-            if reset_token {
-                u.token = mwauth::session::random_hex(32);
+            if let Some(token) = new_token {
+                u.token = token.into();
             }
         }
         Ok(())

@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 #[serde(default, deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<SocketAddr>,
+    /// Where `GET /metrics` (Prometheus) is served, on a listener of its own so that it can
+    /// be kept off the public port. Unset (the default): no metrics are kept.
+    pub metrics_listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     /// Where users live: `sqlite:PATH`, `mysql://…` (MariaDB/MySQL) or `postgres://…`, in
     /// MediaWiki's own tables. Unset: the data directory's SQLite file.
@@ -52,6 +55,7 @@ impl Default for FileConfig {
     fn default() -> Self {
         FileConfig {
             listen: None,
+            metrics_listen: None,
             data_dir: None,
             users: None,
             sessions: None,

@@ -2,17 +2,19 @@
 //! POST, with a `Content-Length` body or none — are parsed (httparse), answered and written
 //! here: pipelined requests are answered in one write, and a request costs one read and one
 //! write. The first request that is anything else (HEAD, OPTIONS, a chunked body, `Expect`,
-//! `Upgrade`, `Connection: close`, HTTP/1.0, a body over `max_body_bytes`, a head that does
-//! not parse) and the rest of the connection go to hyper, which reads the same bytes from
-//! the start of that request: its answers to all of those (413, 400, 431, `100 Continue`,
-//! the end of the connection) are what they always were.
+//! `Upgrade`, `Connection: close`, HTTP/1.0, a body over 64 KiB (it needs room in the
+//! [`crate::body_budget`]), a head that does not parse) and the rest of the connection go to
+//! hyper, which reads the same bytes from the start of that request: its answers to all of
+//! those (413, 503, 400, 431, `100 Continue`, the end of the connection) are what they always
+//! were.
 //!
 //! Why not hyper for everything: building its header maps and reading them back, its
 //! service future and its buffers were about a quarter of the server's CPU for a logged-in
 //! `meta=tokens` (bench/REPORT.md, item 19).
 
-use crate::http::{self, AppState, Head};
-use mwauth::api::ApiResponse;
+use crate::adapter::{self, AppState, Head};
+use crate::body_budget::UNCOUNTED_BODY_BYTES;
+use mwauth::request::ApiResponse;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io;
@@ -77,7 +79,7 @@ pub async fn serve(
     let mut stopped = *stopping.borrow();
     let mut input: Vec<u8> = Vec::with_capacity(READ_SIZE);
     let mut output: Vec<u8> = Vec::with_capacity(1024);
-    // The idle watchdog: one timer for the connection's life (see http::watch_idle). A
+    // The idle watchdog: one timer for the connection's life (see crate::fallback::watch_idle). A
     // request counts as begun once its head is read; a body must then arrive within
     // `idle_timeout` (`body_due`), or it is answered 408 and the connection closed.
     let mut tick = tokio::time::interval_at(Instant::now() + idle_timeout, idle_timeout);
@@ -113,7 +115,8 @@ pub async fn serve(
                 begun += 1;
             }
             let body = &input[used + head_len..used + head_len + body_len];
-            let res = http::respond(&state, peer, &head, body).await;
+            let res = adapter::respond(&state, peer, &head, body).await;
+            adapter::count_response(&state, &res);
             used += head_len + body_len;
             if write_response(&mut output, &res) {
                 break Stop::Close;
@@ -136,7 +139,7 @@ pub async fn serve(
                 at: 0,
                 inner: stream,
             };
-            http::serve_with_hyper(io, peer, state, stopping).await;
+            crate::fallback::serve(io, peer, state, stopping).await;
             return;
         }
         // Stopping: a connection with no request under way ends now.
@@ -161,7 +164,9 @@ pub async fn serve(
             }
             _ = sleep_until(body_due) => {
                 let mut output = Vec::new();
-                write_response(&mut output, &http::request_timeout());
+                let res = adapter::request_timeout();
+                adapter::count_response(&state, &res);
+                write_response(&mut output, &res);
                 if write_out(&mut stream, &output, &mut tick).await {
                     let _ = stream.shutdown().await;
                 }
@@ -262,8 +267,9 @@ fn parse<'b>(
         let name = h.name.as_bytes();
         if name.eq_ignore_ascii_case(b"content-length") {
             match (body_len, decimal(h.value)) {
-                (None, Some(n)) if n <= max_body => body_len = Some(n),
-                // Repeated, not a number, or over the limit (hyper answers 413).
+                (None, Some(n)) if n <= max_body.min(UNCOUNTED_BODY_BYTES) => body_len = Some(n),
+                // Repeated, not a number, over the limit (hyper answers 413), or large
+                // enough to need room in the body budget (crate::body_budget).
                 _ => return Next::Hyper,
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding")
@@ -285,6 +291,7 @@ fn parse<'b>(
     };
     let head = Head {
         method,
+        minor: 1,
         path,
         query,
         headers: req.headers,
@@ -307,7 +314,7 @@ fn decimal(v: &[u8]) -> Option<usize> {
 /// Appends the answer as hyper would write it (its header names as MediaWiki spells them,
 /// then `Content-Length` and `Date`); returns whether the connection is to close after
 /// it. A header line hyper would refuse (a name that is not a token, a control character
-/// in a value) is left out, as `to_http` leaves it out.
+/// in a value) is left out, as `crate::fallback::to_http` leaves it out.
 fn write_response(out: &mut Vec<u8>, res: &ApiResponse) -> bool {
     if res.status == 200 {
         out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
@@ -507,6 +514,7 @@ mod tests {
                 (Cow::Borrowed("Set-Cookie"), Cow::Owned("c=d".to_string())),
             ],
             body: b"nope".to_vec(),
+            ran: Default::default(),
         };
         let mut out = Vec::new();
         assert!(!write_response(&mut out, &res));

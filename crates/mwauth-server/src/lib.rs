@@ -1,12 +1,19 @@
-//! The `mwauth` binary's parts: configuration, the HTTP adapter, `serve` and the admin
-//! commands. A library so that tests can run the real server in-process on loopback.
+//! The `mwauth` binary's parts: configuration, the transport in layers (`listener` accepts →
+//! `conn`, the plain fast path, or `fallback`, hyper → `adapter`, the routing table and the
+//! core's request and response), `serve` and the admin commands. A library so that tests
+//! can run the real server in-process on loopback.
 
+pub mod adapter;
+pub mod body_budget;
 pub mod check;
 pub mod cli;
 pub mod config;
 mod conn;
-pub mod http;
+mod fallback;
+pub mod listener;
 pub mod log;
+mod metered;
+pub mod metrics;
 pub mod serve;
 pub mod workers;
 

@@ -121,7 +121,7 @@ pub struct RequestLine<'a> {
     pub what: &'a str,
     pub method: &'a str,
     pub path: &'a str,
-    /// The `action` parameter (api.php only; the client's text).
+    /// The API module that ran (api.php only; `-` when none did), as the core reports it.
     pub action: Option<&'a str>,
     pub status: u16,
     pub client: IpAddr,
@@ -136,7 +136,7 @@ pub fn request(r: &RequestLine<'_>) {
     if !WRITER.load(Ordering::Acquire) {
         // Not `serve`'s logging (a test's or an embedder's subscriber): an ordinary event.
         tracing::info!(
-            target: "mwauth_server::http",
+            target: "mwauth_server::adapter",
             method = r.method,
             path = r.path,
             action = r.action,

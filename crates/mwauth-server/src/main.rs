@@ -52,6 +52,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "MWAUTH_LISTEN")]
         listen: Option<SocketAddr>,
+        /// Address to serve Prometheus metrics on (GET /metrics); default: no metrics.
+        #[arg(long, env = "MWAUTH_METRICS_LISTEN", value_name = "ADDR")]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Manage accounts.
     User {
@@ -105,7 +108,16 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         let settings = settings(&cli)?;
         match cli.command {
-            Command::Serve { listen } => serve::run(settings, listen).await,
+            Command::Serve {
+                listen,
+                metrics_listen,
+            } => {
+                let mut settings = settings;
+                if metrics_listen.is_some() {
+                    settings.file.metrics_listen = metrics_listen;
+                }
+                serve::run(settings, listen).await
+            }
             Command::User { command } => cli::user(settings, command).await,
             Command::Botpassword { command } => cli::botpassword(settings, command).await,
             Command::CheckConfig => check::run(settings, cli.config.as_deref()).await,

@@ -1,9 +1,11 @@
 //! `mwauth serve`: open the stores, listen, log one line per request, stop cleanly on
 //! SIGINT or SIGTERM.
 
-use crate::{config, http, Settings};
+use crate::metered::{MeteredSessions, MeteredUsers};
+use crate::metrics::{self, Metrics};
+use crate::{adapter, config, listener, Settings};
 use anyhow::Context as _;
-use mwauth::auth::HashPool;
+use mwauth::hash_pool::HashPool;
 use mwauth::store::url::{SessionsUrl, UsersUrl};
 use mwauth::Services;
 use std::net::SocketAddr;
@@ -74,6 +76,15 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
         .or(settings.file.listen)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let (services, backends) = open_services(&settings).await?;
+    let (services, metrics) = with_metrics(services, &settings);
+    let metrics_task = match (settings.file.metrics_listen, &metrics) {
+        (Some(addr), Some(m)) => {
+            let task = serve_metrics(addr, m.clone(), &services).await?;
+            tracing::info!("metrics on http://{addr}/metrics");
+            Some(task)
+        }
+        _ => None,
+    };
     let purge_store = services.sessions.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -84,7 +95,7 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
             }
         }
     });
-    let app = Arc::new(http::AppState::new(services, &settings.file));
+    let app = Arc::new(adapter::AppState::new(services, &settings.file, metrics));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -95,7 +106,10 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
         backends.users.display(),
         backends.sessions.display()
     );
-    http::serve(listener, app, shutdown_signal()).await?;
+    listener::serve(listener, app, shutdown_signal()).await?;
+    if let Some(task) = metrics_task {
+        task.abort();
+    }
     tracing::info!("mwauth stopped");
     Ok(())
 }
@@ -122,9 +136,56 @@ async fn shutdown_signal() {
 /// handle's sender stops it.
 pub struct Spawned {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when the settings ask for it.
+    pub metrics_addr: Option<SocketAddr>,
     pub services: Services,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    metrics_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if let Some(t) = self.metrics_task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// With `metrics_listen` set: the metrics, and the services over metered stores.
+fn with_metrics(services: Services, settings: &Settings) -> (Services, Option<Arc<Metrics>>) {
+    if settings.file.metrics_listen.is_none() {
+        return (services, None);
+    }
+    let metrics = Arc::new(Metrics::new());
+    let services = Services {
+        users: Arc::new(MeteredUsers {
+            inner: services.users,
+            meter: metrics.users.clone(),
+        }),
+        sessions: Arc::new(MeteredSessions {
+            inner: services.sessions,
+            meter: metrics.sessions.clone(),
+        }),
+        ..services
+    };
+    (services, Some(metrics))
+}
+
+/// Binds `addr` and serves `/metrics` there, in a task of its own.
+async fn serve_metrics(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    services: &Services,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+    Ok(tokio::spawn(metrics::serve(
+        listener,
+        metrics,
+        services.hasher.clone(),
+    )))
 }
 
 impl Spawned {
@@ -134,6 +195,9 @@ impl Spawned {
 
     /// Stops accepting, finishes open requests, and waits for the server to end.
     pub async fn stop(mut self) {
+        if let Some(t) = self.metrics_task.take() {
+            t.abort();
+        }
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
@@ -145,18 +209,34 @@ impl Spawned {
 
 pub async fn spawn(settings: &Settings) -> anyhow::Result<Spawned> {
     let (services, _) = open_services(settings).await?;
-    let app = Arc::new(http::AppState::new(services.clone(), &settings.file));
+    let (services, metrics) = with_metrics(services, settings);
+    let (metrics_addr, metrics_task) = match (settings.file.metrics_listen, &metrics) {
+        (Some(addr), Some(m)) => {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            let addr = listener.local_addr()?;
+            let task = metrics::serve(listener, m.clone(), services.hasher.clone());
+            (Some(addr), Some(tokio::spawn(task)))
+        }
+        _ => (None, None),
+    };
+    let app = Arc::new(adapter::AppState::new(
+        services.clone(),
+        &settings.file,
+        metrics,
+    ));
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let _ = http::serve(listener, app, async {
+        let _ = listener::serve(listener, app, async {
             let _ = rx.await;
         })
         .await;
     });
     Ok(Spawned {
         addr,
+        metrics_addr,
+        metrics_task,
         services,
         stop: Some(tx),
         task: Some(task),

@@ -622,7 +622,12 @@ async fn server(dir: &Path) -> Spawned {
     server
         .services
         .users
-        .create_user(ALICE.0, &hash, &[])
+        .create_user(
+            ALICE.0,
+            &hash,
+            &mwauth::auth::account::new_user_token(),
+            &[],
+        )
         .await
         .unwrap();
     server

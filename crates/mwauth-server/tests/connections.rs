@@ -442,8 +442,22 @@ async fn a_request_inherits_nothing_from_the_one_before_on_its_connection() {
     c.send(&login_token_get(&format!("Cookie: {session}\r\n")))
         .await;
     let again = c.answer(false).await;
-    assert_eq!(login_token(&again), login_token(&first));
     assert!(again.header("Set-Cookie").is_none(), "{again:?}");
+    // The same session: both login tokens are its. (Not compared as strings: a token
+    // carries the second it was made in.)
+    for token in [login_token(&first), login_token(&again)] {
+        let query = format!(
+            "action=checktoken&type=login&format=json&token={}",
+            token.replace('+', "%2B").replace('\\', "%5C")
+        );
+        c.send(
+            format!("GET /w/api.php?{query} HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\n\r\n")
+                .as_bytes(),
+        )
+        .await;
+        let checked = c.answer(false).await;
+        assert!(checked.body.contains(r#""result":"valid""#), "{checked:?}");
+    }
     // Without it: a new session, another token.
     c.send(&login_token_get("")).await;
     let fresh = c.answer(false).await;
@@ -487,7 +501,12 @@ async fn a_slow_answer_does_not_end_its_connection() {
     t.server
         .services
         .users
-        .create_user("Slow", &costly, &[])
+        .create_user(
+            "Slow",
+            &costly,
+            &mwauth::auth::account::new_user_token(),
+            &[],
+        )
         .await
         .unwrap();
     let mut c = Conn::open(t.server.addr).await;
@@ -512,4 +531,209 @@ async fn a_slow_answer_does_not_end_its_connection() {
     tokio::time::sleep(Duration::from_millis(5)).await;
     c.send(TOKENS).await;
     assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+}
+
+/// The multipart body `fields` makes with `boundary`.
+fn multipart(boundary: &str, fields: &[(&str, &str)]) -> String {
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    body
+}
+
+/// A multipart boundary in mixed case, as browsers send it, is used as sent: only the media
+/// type's name and the parameter's name are read in any case (PHP's rfc1867 reader). On
+/// the plain path and on hyper's (a chunked body).
+#[tokio::test]
+async fn a_mixed_case_multipart_boundary_is_used_as_sent() {
+    let t = server_with(|_| {}).await;
+    let boundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW";
+    let body = multipart(
+        boundary,
+        &[
+            ("action", "query"),
+            ("meta", "tokens"),
+            ("type", "login"),
+            ("format", "json"),
+        ],
+    );
+    for ctype in [
+        format!("multipart/form-data; boundary={boundary}"),
+        format!("Multipart/Form-Data; Boundary={boundary}"),
+    ] {
+        let head = format!("POST /w/api.php HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n");
+        let mut c = Conn::open(t.server.addr).await;
+        c.send(format!("{head}Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
+            .await;
+        let plain = c.answer(false).await;
+        assert!(plain.body.contains("logintoken"), "{ctype}: {plain:?}");
+        let chunked = format!(
+            "{head}Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+            body.len()
+        );
+        c.send(chunked.as_bytes()).await;
+        let hyper = c.answer(false).await;
+        assert!(hyper.body.contains("logintoken"), "{ctype}: {hyper:?}");
+    }
+}
+
+/// A chunked body that breaks its framing is a bad request (400, the connection closed, as
+/// Apache answers it), not "too large"; a body that is really over `max_body_bytes` stays
+/// a 413 `toobig`.
+#[tokio::test]
+async fn a_malformed_chunked_body_is_a_bad_request() {
+    let t = server_with(|f| f.max_body_bytes = 1000).await;
+    let head = "POST /w/api.php?format=json HTTP/1.1\r\nHost: x\r\n\
+                Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for body in [
+        "zz\r\naction=help\r\n0\r\n\r\n",
+        "5\r\naction=help\r\n0\r\n\r\n",
+        "3\r\nactXX0\r\n\r\n",
+    ] {
+        let mut c = Conn::open(t.server.addr).await;
+        c.send(format!("{head}{body}").as_bytes()).await;
+        let a = c.answer(false).await;
+        assert_eq!((a.status, a.body.as_str()), (400, ""), "{body:?}: {a:?}");
+        assert!(c.closed().await, "{body:?}");
+    }
+    let mut c = Conn::open(t.server.addr).await;
+    let big = "a".repeat(1500);
+    c.send(format!("{head}{:x}\r\n{big}\r\n0\r\n\r\n", big.len()).as_bytes())
+        .await;
+    let a = c.answer(false).await;
+    assert_eq!(a.status, 413, "{a:?}");
+    assert!(a.body.contains(r#""code":"toobig""#), "{a:?}");
+    a_new_connection_is_served(t.server.addr).await;
+}
+
+/// RFC 9112 §3.2: an HTTP/1.1 request without a `Host` line, or any request with two, is
+/// answered 400 and its connection closed, on the plain path and on hyper's (HEAD goes
+/// there); HTTP/1.0 without `Host` is still served.
+#[tokio::test]
+async fn host_lines_are_checked_on_both_paths() {
+    let t = server_with(|_| {}).await;
+    let target = "/w/api.php?action=query&meta=tokens&format=json";
+    for method in ["GET", "HEAD"] {
+        for hosts in ["", "Host: a\r\nHost: b\r\n", "Host: x\r\nHost: x\r\n"] {
+            let mut c = Conn::open(t.server.addr).await;
+            c.send(format!("{method} {target} HTTP/1.1\r\n{hosts}\r\n").as_bytes())
+                .await;
+            let a = c.answer(method == "HEAD").await;
+            assert_eq!(a.status, 400, "{method} {hosts:?}: {a:?}");
+            assert!(c.closed().await, "{method} {hosts:?}");
+        }
+    }
+    let mut c = Conn::open(t.server.addr).await;
+    c.send(format!("GET {target} HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n").as_bytes())
+        .await;
+    assert_eq!(c.answer(false).await.status, 400);
+    let mut c = Conn::open(t.server.addr).await;
+    c.send(format!("GET {target} HTTP/1.0\r\n\r\n").as_bytes())
+        .await;
+    assert_eq!(c.answer(false).await.body, ANON_TOKENS);
+    a_new_connection_is_served(t.server.addr).await;
+}
+
+/// A method spelt `post` is not POST, as MediaWiki under Apache + mod_php sees it: PHP
+/// reads a body into $_POST only for `POST`, and ApiMain compares REQUEST_METHOD as sent.
+/// So the body is not read (no `action` from it: the help page's printer answers
+/// `invalidmethod`), a module that must be posted gets `invalidmethod` (405), and a token
+/// in the query string is still `mustpostparams`: what the reference server answered.
+#[tokio::test]
+async fn a_lowercase_post_is_not_a_post() {
+    let t = server_with(|_| {}).await;
+    let send = |target: &'static str, body: &'static str| {
+        let addr = t.server.addr;
+        async move {
+            let mut c = Conn::open(addr).await;
+            c.send(
+                format!(
+                    "post {target} HTTP/1.1\r\nHost: x\r\n\
+                     Content-Type: application/x-www-form-urlencoded\r\n\
+                     Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            )
+            .await;
+            c.answer(false).await
+        }
+    };
+    let a = send("/w/api.php", "action=logout&format=json").await;
+    assert_eq!(
+        a.header("MediaWiki-API-Error"),
+        Some("invalidmethod"),
+        "{a:?}"
+    );
+    assert!(a.body.contains("<!DOCTYPE html>"), "{a:?}");
+    let a = send("/w/api.php?format=json&action=login", "lgname=Alice").await;
+    assert_eq!(a.status, 405, "{a:?}");
+    assert!(a.body.contains(r#""code":"invalidmethod""#), "{a:?}");
+    let a = send("/w/api.php?format=json&action=logout&token=%2B%5C", "").await;
+    assert!(a.body.contains(r#""code":"mustpostparams""#), "{a:?}");
+    // The login page takes it for a GET: the form, and no login tried.
+    let a = send(
+        "/w/index.php?title=Special:UserLogin",
+        "wpName=Alice&wpPassword=Alice-pass-12345&wploginattempt=Log+in",
+    )
+    .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert!(a.body.contains("wpPassword"), "{a:?}");
+    // A POST without the form's token would have been refused with an error box.
+    assert!(!a.body.contains(r#"role="alert""#), "{a:?}");
+    assert!(!a.body.contains("problem with your login session"), "{a:?}");
+}
+
+/// A large body is read only with room in the server's body budget (eight bodies of
+/// `max_body_bytes` at once, see src/body_budget.rs): a ninth is answered 503 with
+/// `Retry-After` without being read, small requests are still served, and the room comes
+/// back once a body is done. `Expect: 100-continue` shows when the server takes the room:
+/// it asks for the body only after that.
+#[tokio::test]
+async fn large_bodies_beyond_the_body_budget_are_refused_503() {
+    let t = server_with(|f| f.max_body_bytes = 100_000).await;
+    let addr = t.server.addr;
+    let body = format!("{LOGIN_TOKEN_QUERY}&x={}", "a".repeat(90_000));
+    let head = form_post(
+        &format!("Content-Length: {}\r\nExpect: 100-continue\r\n", body.len()),
+        "",
+    );
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let mut c = Conn::open(addr).await;
+        c.send(&head).await;
+        assert_eq!(c.answer(false).await.status, 100);
+        held.push(c);
+    }
+    let mut ninth = Conn::open(addr).await;
+    ninth.send(&head).await;
+    let a = ninth.answer(false).await;
+    assert_eq!(a.status, 503, "{a:?}");
+    assert_eq!(a.header("Retry-After"), Some("5"), "{a:?}");
+    assert!(ninth.closed().await);
+
+    // Small bodies do not count.
+    let mut c = Conn::open(addr).await;
+    c.send(&form_post(
+        &format!("Content-Length: {}\r\n", LOGIN_TOKEN_QUERY.len()),
+        LOGIN_TOKEN_QUERY,
+    ))
+    .await;
+    assert!(c.answer(false).await.body.contains("logintoken"));
+    a_new_connection_is_served(addr).await;
+
+    // One large body read and answered: room for one more.
+    let mut first = held.remove(0);
+    first.send(body.as_bytes()).await;
+    let a = first.answer(false).await;
+    assert!(a.body.contains("logintoken"), "{a:?}");
+    let mut again = Conn::open(addr).await;
+    again.send(&head).await;
+    assert_eq!(again.answer(false).await.status, 100);
+    again.send(body.as_bytes()).await;
+    assert!(again.answer(false).await.body.contains("logintoken"));
 }

@@ -24,7 +24,12 @@ async fn server(dir: &std::path::Path) -> Spawned {
     server
         .services
         .users
-        .create_user("Alice", &hash, &[])
+        .create_user(
+            "Alice",
+            &hash,
+            &mwauth::auth::account::new_user_token(),
+            &[],
+        )
         .await
         .unwrap();
     server

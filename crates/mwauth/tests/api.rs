@@ -1,20 +1,19 @@
 //! The Action API core without a socket: ApiRequest in, ApiResponse out, against a real
-//! SQLite file. One test per behaviour; the HTTP-level and transcript tests live in
+//! SQLite file, opened as the server opens its default backend. One test per behaviour; the HTTP-level and transcript tests live in
 //! mwauth-server's tests.
 
-use mwauth::api::{execute, ApiRequest, ApiResponse};
-use mwauth::auth::HashPool;
+use mwauth::api::execute;
+use mwauth::auth::account::new_user_token;
+use mwauth::hash_pool::HashPool;
+use mwauth::request::{ApiRequest, ApiResponse};
 use mwauth::session::token;
-use mwauth::store::sqlite::SqliteStore;
 use mwauth::user::{botpassword, BotPasswordRecord};
-use mwauth::{Config, Services};
+use mwauth::Config;
 use serde_json::Value;
 use std::sync::Arc;
+use support::Wiki;
 
-struct Wiki {
-    services: Services,
-    _dir: tempfile::TempDir,
-}
+mod support;
 
 // A cheap hash (1 round) keeps these tests fast; the format is MediaWiki's own.
 fn quick_hash(pw: &str) -> String {
@@ -22,28 +21,30 @@ fn quick_hash(pw: &str) -> String {
 }
 
 async fn wiki() -> Wiki {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("w.sqlite"))
-        .await
-        .unwrap();
     let config = Config {
         wiki_id: "testwiki".into(),
         ..Config::default()
     };
-    let services = Services {
-        config: Arc::new(config),
-        users: Arc::new(store.clone()),
-        sessions: Arc::new(store),
-        hasher: HashPool::new(2),
-    };
+    let wiki = Wiki::open(config, HashPool::new(2)).await;
+    let services = &wiki.services;
     services
         .users
-        .create_user("Alice", &quick_hash("Alice-pass-12345"), &[])
+        .create_user(
+            "Alice",
+            &quick_hash("Alice-pass-12345"),
+            &new_user_token(),
+            &[],
+        )
         .await
         .unwrap();
     services
         .users
-        .create_user("Admin", &quick_hash("Admin-pass-12345"), &["sysop".into()])
+        .create_user(
+            "Admin",
+            &quick_hash("Admin-pass-12345"),
+            &new_user_token(),
+            &["sysop".into()],
+        )
         .await
         .unwrap();
     let bp = BotPasswordRecord {
@@ -55,10 +56,7 @@ async fn wiki() -> Wiki {
         grants: vec!["basic".into()],
     };
     services.users.create_bot_password(&bp).await.unwrap();
-    Wiki {
-        services,
-        _dir: dir,
-    }
+    wiki
 }
 
 /// A client with a cookie jar, as a browser or `requests.Session` keeps one.
@@ -511,7 +509,7 @@ async fn remember_me_cookies_log_back_in_until_the_password_changes() {
     );
     w.services
         .users
-        .set_password(1, &quick_hash("new-password-1"), true)
+        .set_password(1, &quick_hash("new-password-1"), Some(&new_user_token()))
         .await
         .unwrap();
     assert_eq!(
@@ -782,4 +780,160 @@ async fn maxlag_refuses_with_retry_after_when_the_configured_lag_exceeds_it() {
         "Waiting for a database server: 7 seconds lagged."
     );
     assert_eq!(v["error"]["lag"], 7);
+}
+
+/// A Redis server of the test's own, on a free port, stopped (by its process) when dropped.
+struct OwnRedis {
+    child: std::process::Child,
+    url: String,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start() -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH");
+        let redis = OwnRedis {
+            child,
+            url: format!("redis://127.0.0.1:{port}"),
+            port,
+        };
+        // Ready when it answers; give up after ten seconds.
+        for _ in 0..200 {
+            if redis.cli(&["PING"]) == "PONG" {
+                return redis;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("redis-server did not start");
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli on PATH");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A session store that reads but fails to delete (Redis refuses DEL to its user) at
+/// action=logout: the client is told, as for a store that fails to load (MediaWiki's
+/// internal-error shape), and keeps its session and cookies, so it can try again — unlike
+/// MediaWiki, which answers `{}` and clears the cookies while the stored session lives on.
+#[tokio::test]
+async fn logout_that_cannot_delete_the_session_answers_an_error_and_keeps_it() {
+    let redis = OwnRedis::start();
+    let mut w = wiki().await;
+    w.services.sessions =
+        Arc::new(mwauth::store::redis::RedisSessionStore::open(&redis.url, "testwiki").unwrap());
+    let mut c = Client::new(&w);
+    assert_eq!(c.main_login().await["login"]["result"], "Success");
+    let csrf = c.token("csrf").await;
+    let jar = c.jar.clone();
+
+    assert_eq!(redis.cli(&["ACL", "SETUSER", "default", "-del"]), "OK");
+    let (res, v) = c
+        .post(&[("action", "logout"), ("token", &csrf), ("format", "json")])
+        .await;
+    assert_eq!(
+        v["error"]["code"], "internal_api_error_DBConnectionError",
+        "{v}"
+    );
+    assert!(res.set_cookies().is_empty(), "{:?}", res.set_cookies());
+    assert_eq!(c.jar, jar);
+    assert_eq!(c.whoami().await["name"], "Alice");
+
+    // The store is back: the same request logs out.
+    assert_eq!(redis.cli(&["ACL", "SETUSER", "default", "+del"]), "OK");
+    let (res, v) = c
+        .post(&[("action", "logout"), ("token", &csrf), ("format", "json")])
+        .await;
+    assert_eq!(v, serde_json::json!({}));
+    assert_eq!(res.set_cookies().len(), 3);
+    assert_eq!(c.whoami().await["id"], 0);
+    // The old session cookie no longer names a session.
+    let mut old = Client::new(&w);
+    old.jar = jar
+        .into_iter()
+        .filter(|(n, _)| n == "testwiki_session")
+        .collect();
+    assert_eq!(old.jar.len(), 1);
+    assert_eq!(old.whoami().await["id"], 0);
+}
+
+/// While every hashing thread is busy and the queue is full, a login is not kept waiting:
+/// action=login and action=clientlogin answer at once as MediaWiki's login throttle does,
+/// and the same login succeeds once the queue has drained.
+#[tokio::test]
+async fn a_full_hashing_queue_is_answered_as_the_login_throttle() {
+    let mut w = wiki().await;
+    let pool = HashPool::with_queue(1, 1);
+    w.services.hasher = pool.clone();
+    // The one thread holds a job until released; the one place in the queue is taken.
+    let (release, hold) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+    let holding = {
+        let p = pool.clone();
+        tokio::spawn(async move {
+            p.run(move || {
+                let _ = started_tx.send(());
+                let _ = hold.recv();
+            })
+            .await
+        })
+    };
+    started.await.unwrap();
+    let waiting = {
+        let p = pool.clone();
+        tokio::spawn(async move { p.run(|| ()).await })
+    };
+    while pool.queued() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let mut c = Client::new(&w);
+    assert_eq!(
+        c.main_login().await["login"]["reason"],
+        "You have made too many recent login attempts. Please wait 1 second before trying again."
+    );
+    let lt = c.token("login").await;
+    let (_, v) = c
+        .post(&[
+            ("action", "clientlogin"),
+            ("username", "Alice"),
+            ("password", "Alice-pass-12345"),
+            ("logintoken", &lt),
+            ("loginreturnurl", "http://localhost/"),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(v["clientlogin"]["status"], "FAIL", "{v}");
+    assert_eq!(v["clientlogin"]["messagecode"], "login-throttled", "{v}");
+    drop(release);
+    holding.await.unwrap().unwrap();
+    waiting.await.unwrap().unwrap();
+    assert_eq!(c.main_login().await["login"]["result"], "Success");
 }

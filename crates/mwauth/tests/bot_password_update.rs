@@ -10,38 +10,14 @@ use mwauth::store::postgres::PostgresUserStore;
 use mwauth::store::sqlite::SqliteStore;
 use mwauth::store::UserStore;
 use mwauth::user::BotPasswordRecord;
-use std::future::Future;
 use std::sync::Arc;
+use support::{mysql_url, postgres_url, prefix, with_cleanup};
 
-fn mysql_url() -> String {
-    std::env::var("MWAUTH_TEST_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
-fn postgres_url() -> String {
-    std::env::var("MWAUTH_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn prefix() -> String {
-    format!("t{}_", random_hex(8))
-}
-
-/// Runs `body` to the end even when it panics, then `cleanup`, then re-raises the panic.
-async fn with_cleanup<B, C>(body: B, cleanup: C)
-where
-    B: Future<Output = ()> + Send + 'static,
-    C: Future<Output = ()>,
-{
-    let result = tokio::spawn(body).await;
-    cleanup.await;
-    if let Err(e) = result {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
+mod support;
 
 async fn contract(s: Arc<dyn UserStore>) {
     let uid = s
-        .create_user("Alice", ":pbkdf2:x", &[])
+        .create_user("Alice", ":pbkdf2:x", &random_hex(32), &[])
         .await
         .expect("create Alice");
     let bp = BotPasswordRecord {

@@ -2,8 +2,8 @@
 //! SQLite, MariaDB and PostgreSQL; SessionStore on memory, SQLite and Redis. The servers are
 //! the machine's own on loopback (MariaDB 127.0.0.1:3306 root, PostgreSQL 127.0.0.1:5432
 //! postgres, database `test` on both; Redis 127.0.0.1:6379); override with MWAUTH_TEST_MYSQL,
-//! MWAUTH_TEST_POSTGRES, MWAUTH_TEST_REDIS. Every test works under its own random table
-//! prefix or key namespace, so tests run concurrently, and removes what it made.
+//! MWAUTH_TEST_POSTGRES, MWAUTH_TEST_REDIS (tests/support). Every test works under its own
+//! random table prefix or key namespace, so tests run concurrently, and removes what it made.
 
 use mwauth::session::{random_hex, BotGrant, SessionData};
 use mwauth::store::memory::MemoryStore;
@@ -11,45 +11,17 @@ use mwauth::store::mysql::MysqlUserStore;
 use mwauth::store::postgres::PostgresUserStore;
 use mwauth::store::redis::RedisSessionStore;
 use mwauth::store::sqlite::SqliteStore;
+use mwauth::store::url::{self, SessionsUrl, StoreOptions, UsersUrl};
 use mwauth::store::{SessionStore, StoreError, UserStore};
 use mwauth::user::BotPasswordRecord;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{mysql_url, postgres_url, prefix, redis_url, with_cleanup};
 
-fn mysql_url() -> String {
-    std::env::var("MWAUTH_TEST_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
-fn postgres_url() -> String {
-    std::env::var("MWAUTH_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn redis_url() -> String {
-    std::env::var("MWAUTH_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-/// A fresh table prefix such as `t3f9a1c2e_`.
-fn prefix() -> String {
-    format!("t{}_", random_hex(8))
-}
+mod support;
 
 fn now() -> i64 {
     mwauth::time::now()
-}
-
-/// Runs `body` to the end even when it panics, then `cleanup`, then re-raises the panic.
-async fn with_cleanup<B, C>(body: B, cleanup: C)
-where
-    B: Future<Output = ()> + Send + 'static,
-    C: Future<Output = ()>,
-{
-    let result = tokio::spawn(body).await;
-    cleanup.await;
-    if let Err(e) = result {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 fn bp(user_id: u32, app_id: &str, grants: &[&str]) -> BotPasswordRecord {
@@ -63,17 +35,14 @@ fn bp(user_id: u32, app_id: &str, grants: &[&str]) -> BotPasswordRecord {
     }
 }
 
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v
-}
-
 /// The UserStore contract.
 async fn user_store_contract(s: Arc<dyn UserStore>) {
+    let alice_token = random_hex(32);
     let alice = s
         .create_user(
             "Alice",
             ":pbkdf2:x",
+            &alice_token,
             &["sysop".to_string(), "bureaucrat".to_string()],
         )
         .await
@@ -82,13 +51,9 @@ async fn user_store_contract(s: Arc<dyn UserStore>) {
     assert_eq!(u.id, alice);
     assert_eq!(u.name, "Alice");
     assert_eq!(u.password, ":pbkdf2:x");
-    assert_eq!(sorted(u.groups.clone()), vec!["bureaucrat", "sysop"]);
-    assert_eq!(
-        u.token.len(),
-        32,
-        "user_token is 32 hex digits: {:?}",
-        u.token
-    );
+    // By name, as UserGroupManager::getUserGroupMemberships ksort()s them, not as granted.
+    assert_eq!(u.groups, vec!["bureaucrat", "sysop"]);
+    assert_eq!(u.token, alice_token);
     assert_eq!(u.registration.len(), 14, "{:?}", u.registration);
     assert!(u.registration.starts_with("20"), "{:?}", u.registration);
     assert_eq!(u.editcount, 0);
@@ -97,19 +62,22 @@ async fn user_store_contract(s: Arc<dyn UserStore>) {
     // Names are exact: case matters, a taken name conflicts.
     assert!(s.user_by_name("alice").await.unwrap().is_none());
     assert!(matches!(
-        s.create_user("Alice", "", &[]).await,
+        s.create_user("Alice", "", "", &[]).await,
         Err(StoreError::Conflict(_))
     ));
     assert!(s.user_by_id(alice + 1000).await.unwrap().is_none());
 
     // UTF-8 names survive binary columns.
-    let zoe = s.create_user("Zoë 日本", "", &[]).await.unwrap();
+    let zoe = s.create_user("Zoë 日本", "", "", &[]).await.unwrap();
     assert!(zoe > alice);
     assert_eq!(
         s.user_by_name("Zoë 日本").await.unwrap().unwrap().name,
         "Zoë 日本"
     );
-    let bob = s.create_user("Bob", ":pbkdf2:b", &[]).await.unwrap();
+    let bob = s
+        .create_user("Bob", ":pbkdf2:b", &random_hex(32), &[])
+        .await
+        .unwrap();
 
     let all = s.list_users().await.unwrap();
     assert_eq!(
@@ -118,11 +86,11 @@ async fn user_store_contract(s: Arc<dyn UserStore>) {
             .collect::<Vec<_>>(),
         vec![(alice, "Alice"), (zoe, "Zoë 日本"), (bob, "Bob")]
     );
-    assert_eq!(sorted(all[0].groups.clone()), vec!["bureaucrat", "sysop"]);
+    assert_eq!(all[0].groups, vec!["bureaucrat", "sysop"]);
     assert!(all[2].groups.is_empty());
 
     // A rehash keeps user_token; a password change replaces it.
-    s.set_password(alice, ":pbkdf2:rehashed", false)
+    s.set_password(alice, ":pbkdf2:rehashed", None)
         .await
         .unwrap();
     let u2 = s.user_by_id(alice).await.unwrap().unwrap();
@@ -130,13 +98,13 @@ async fn user_store_contract(s: Arc<dyn UserStore>) {
         (u2.password.as_str(), &u2.token),
         (":pbkdf2:rehashed", &u.token)
     );
-    s.set_password(alice, ":pbkdf2:changed", true)
+    let new_token = random_hex(32);
+    s.set_password(alice, ":pbkdf2:changed", Some(&new_token))
         .await
         .unwrap();
     let u3 = s.user_by_id(alice).await.unwrap().unwrap();
     assert_eq!(u3.password, ":pbkdf2:changed");
-    assert_ne!(u3.token, u.token);
-    assert_eq!(u3.token.len(), 32);
+    assert_eq!(u3.token, new_token);
     let token = random_hex(32);
     s.set_user_token(alice, &token).await.unwrap();
     assert_eq!(s.user_by_id(alice).await.unwrap().unwrap().token, token);
@@ -402,7 +370,10 @@ async fn postgres_uses_a_legacy_mwuser_table() {
                 (u.registration.as_str(), u.editcount),
                 ("20110203040506", 7)
             );
-            let id = s.create_user("New", "", &["sysop".into()]).await.unwrap();
+            let id = s
+                .create_user("New", "", "", &["sysop".into()])
+                .await
+                .unwrap();
             assert_eq!(
                 s.user_by_id(id).await.unwrap().unwrap().groups,
                 vec!["sysop"]
@@ -510,13 +481,19 @@ async fn session_store_contract_memory() {
     assert!(s.is_empty());
 }
 
+/// The embedded default: sessions in the SQLite file, opened as the server opens them.
 #[tokio::test]
 async fn session_store_contract_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStore::open(&dir.path().join("s.sqlite"))
-        .await
-        .unwrap();
-    session_store_contract(Arc::new(s), "sqlite").await;
+    let file = dir.path().join("s.sqlite");
+    let stores = url::open(
+        &UsersUrl::Sqlite(file.clone()),
+        &SessionsUrl::Sqlite(file),
+        &StoreOptions::default(),
+    )
+    .await
+    .unwrap();
+    session_store_contract(stores.sessions, "sqlite").await;
 }
 
 #[tokio::test]

@@ -1,46 +1,32 @@
 //! The pages (mwauth::web) without a browser or a socket: requests go straight to
-//! `web::execute` and `api::execute` with a cookie jar, against a real SQLite file.
+//! `web::execute` and `api::execute` with a cookie jar, against a real SQLite file opened
+//! as the server opens its default backend.
 //! Covers the form tokens, that GET never logs out, that pages and api.php share sessions,
 //! account creation and bot-password management, escaping, and the security headers.
 
-use mwauth::api::request::Pairs;
-use mwauth::api::{self, ApiRequest, ApiResponse};
-use mwauth::auth::HashPool;
-use mwauth::store::sqlite::SqliteStore;
+use mwauth::api;
+use mwauth::auth::account::new_user_token;
+use mwauth::hash_pool::HashPool;
+use mwauth::request::{ApiRequest, ApiResponse, Pairs};
 use mwauth::user::BotPasswordRecord;
 use mwauth::{web, Config, Services};
 use serde_json::Value;
-use std::sync::Arc;
+use support::Wiki;
+
+mod support;
 
 const PW: &str = "Alice-pass-12345";
 const CSP: &str = "default-src 'none'; connect-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-struct Wiki {
-    services: Services,
-    _dir: tempfile::TempDir,
-}
-
 async fn wiki_with(config: Config) -> Wiki {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("w.sqlite"))
-        .await
-        .unwrap();
-    let services = Services {
-        config: Arc::new(config),
-        users: Arc::new(store.clone()),
-        sessions: Arc::new(store),
-        hasher: HashPool::default(),
-    };
-    let hash = services.hasher.hash(PW).await.unwrap();
-    services
+    let w = Wiki::open(config, HashPool::default()).await;
+    let hash = w.services.hasher.hash(PW).await.unwrap();
+    w.services
         .users
-        .create_user("Alice", &hash, &[])
+        .create_user("Alice", &hash, &new_user_token(), &[])
         .await
         .unwrap();
-    Wiki {
-        services,
-        _dir: dir,
-    }
+    w
 }
 
 async fn wiki() -> Wiki {
@@ -160,7 +146,7 @@ impl<'a> Client<'a> {
             .map(|(_, v)| v.as_str())
     }
 
-    fn keep(&mut self, headers: &[mwauth::api::request::Header]) {
+    fn keep(&mut self, headers: &[mwauth::request::Header]) {
         for (k, v) in headers {
             if !k.eq_ignore_ascii_case("set-cookie") {
                 continue;
@@ -451,6 +437,178 @@ async fn login_refusals_are_worded_as_mediawiki_words_them() {
     );
 }
 
+/// MediaWiki's `MaximalPasswordLength` (4096 bytes) is fatal before any hashing, on the
+/// pages as in the API: "Passwords cannot be longer than 4096 characters." for an existing
+/// account (checked against MediaWiki 1.39's Special:UserLogin and Special:CreateAccount),
+/// the usual words for an unknown one.
+#[tokio::test]
+async fn passwords_over_4096_bytes_are_refused_on_the_pages() {
+    const TOO_LONG: &str = "Passwords cannot be longer than 4096 characters.";
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    // 2049 "ä" are 2049 characters but 4098 bytes.
+    for long in ["a".repeat(4097), "\u{e4}".repeat(2049)] {
+        let p = c.log_in("Alice", &long, false).await;
+        assert!(p.text().contains(TOO_LONG), "{}", p.body);
+        let p = c.log_in("Nobody", &long, false).await;
+        assert!(p.body.contains("Incorrect username or password entered."));
+        let form = c.get("Special:CreateAccount").await;
+        let token = form.input("wpCreateaccountToken").unwrap();
+        let p = c
+            .post(
+                "Special:CreateAccount",
+                &[
+                    ("wpName", "Bob"),
+                    ("wpPassword", &long),
+                    ("wpRetype", &long),
+                    ("wpCreateaccountToken", &token),
+                ],
+            )
+            .await;
+        assert!(p.text().contains(TOO_LONG), "{}", p.body);
+    }
+    assert!(w
+        .services
+        .users
+        .user_by_name("Bob")
+        .await
+        .unwrap()
+        .is_none());
+    // 4096 bytes are compared as any password.
+    let p = c.log_in("Alice", &"a".repeat(4096), false).await;
+    assert!(p.body.contains("Incorrect username or password entered."));
+}
+
+/// `Pässwörd…` and `Jürgen` as NFC (precomposed) and as NFD (decomposed) text.
+const NFC_PW: &str = "P\u{e4}ssw\u{f6}rd-12345";
+const NFD_PW: &str = "Pa\u{308}sswo\u{308}rd-12345";
+const NFC_NAME: &str = "J\u{fc}rgen";
+const NFD_NAME: &str = "Ju\u{308}rgen";
+
+/// Creates an account on Special:CreateAccount; the page answered.
+async fn create_on_page(c: &mut Client<'_>, name: &str, pw: &str) -> Page {
+    let form = c.get("Special:CreateAccount").await;
+    let token = form.input("wpCreateaccountToken").unwrap();
+    c.post(
+        "Special:CreateAccount",
+        &[
+            ("wpName", name),
+            ("wpPassword", pw),
+            ("wpRetype", pw),
+            ("wpCreateaccountToken", &token),
+        ],
+    )
+    .await
+}
+
+/// action=clientlogin; the `clientlogin` object of the answer.
+async fn api_client_login(c: &mut Client<'_>, name: &str, pw: &str) -> Value {
+    let t = c
+        .api(
+            "GET",
+            &[("action", "query"), ("meta", "tokens"), ("type", "login")],
+        )
+        .await;
+    let token = t["query"]["tokens"]["logintoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = c
+        .api(
+            "POST",
+            &[
+                ("action", "clientlogin"),
+                ("username", name),
+                ("password", pw),
+                ("loginreturnurl", "http://localhost/"),
+                ("logintoken", &token),
+            ],
+        )
+        .await;
+    v["clientlogin"].clone()
+}
+
+/// The pages read every field in Unicode NFC, as api.php does (MediaWiki's WebRequest
+/// normalizes every input): an account made on a page with a decomposed password and name
+/// logs in through api.php with the composed ones, and the other way round.
+#[tokio::test]
+async fn page_fields_are_normalized_to_nfc_as_the_api_does() {
+    let w = wiki().await;
+
+    // Created on the page in NFD, logged in through api.php in NFC (and NFD).
+    let mut c = Client::new(&w);
+    let p = create_on_page(&mut c, NFD_NAME, NFD_PW).await;
+    assert!(c.cookie("my_wikiUserID").is_some(), "{}", p.body);
+    let made = w.services.users.user_by_name(NFC_NAME).await.unwrap();
+    assert!(made.is_some(), "the account is stored under its NFC name");
+    for (name, pw) in [(NFC_NAME, NFC_PW), (NFD_NAME, NFD_PW)] {
+        let mut api = Client::new(&w);
+        let v = api_client_login(&mut api, name, pw).await;
+        assert_eq!(v["status"], "PASS", "{v}");
+        assert_eq!(v["username"], NFC_NAME, "{v}");
+    }
+
+    // Created through api.php in NFC, logged in on the page in NFD (and NFC).
+    let mut api = Client::new(&w);
+    let t = api
+        .api(
+            "GET",
+            &[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("type", "createaccount"),
+            ],
+        )
+        .await;
+    let token = t["query"]["tokens"]["createaccounttoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = api
+        .api(
+            "POST",
+            &[
+                ("action", "createaccount"),
+                ("username", "Zo\u{eb}"),
+                ("password", NFC_PW),
+                ("retype", NFC_PW),
+                ("createreturnurl", "http://localhost/"),
+                ("createtoken", &token),
+            ],
+        )
+        .await;
+    assert_eq!(v["createaccount"]["status"], "PASS", "{v}");
+    for (name, pw) in [("Zoe\u{308}", NFD_PW), ("Zo\u{eb}", NFC_PW)] {
+        let mut c = Client::new(&w);
+        let p = c.log_in(name, pw, false).await;
+        assert_eq!(p.status, 303, "{name:?}: {}", p.body);
+        assert_eq!(c.whoami().await, "Zo\u{eb}");
+    }
+
+    // A typed retype in the other form still matches (both are normalized before comparing).
+    let mut c = Client::new(&w);
+    let form = c.get("Special:CreateAccount").await;
+    let token = form.input("wpCreateaccountToken").unwrap();
+    let p = c
+        .post(
+            "Special:CreateAccount",
+            &[
+                ("wpName", "Mixed"),
+                ("wpPassword", NFD_PW),
+                ("wpRetype", NFC_PW),
+                ("wpCreateaccountToken", &token),
+            ],
+        )
+        .await;
+    assert!(
+        !p.text().contains("The passwords you entered do not match."),
+        "{}",
+        p.body
+    );
+    let v = api_client_login(&mut Client::new(&w), "Mixed", NFC_PW).await;
+    assert_eq!(v["status"], "PASS", "{v}");
+}
+
 #[tokio::test]
 async fn api_login_shows_on_the_pages_and_bot_sessions_do_not() {
     let w = wiki().await;
@@ -623,7 +781,7 @@ async fn user_provided_text_is_escaped() {
     let hash = w.services.hasher.hash(PW).await.unwrap();
     w.services
         .users
-        .create_user("O'Brien & \"Co\"", &hash, &[])
+        .create_user("O'Brien & \"Co\"", &hash, &new_user_token(), &[])
         .await
         .unwrap();
     let mut c = Client::new(&w);
@@ -1125,11 +1283,8 @@ async fn bot_passwords_are_managed_on_the_page() {
 /// with `force=BotPasswords`, and back with the query it had.
 #[tokio::test]
 async fn bot_passwords_ask_for_the_password_again_after_a_while() {
-    let w = wiki_with(Config {
-        reauthenticate_time: 1,
-        ..Config::default()
-    })
-    .await;
+    // $wgReauthenticateTime's 300 s; time passing is played by age_password_login.
+    let w = wiki().await;
     let mut c = Client::new(&w);
     assert_eq!(c.log_in("Alice", PW, true).await.status, 303);
     // Just logged in with the password: the page is served.
@@ -1194,7 +1349,7 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
     assert_eq!(later.get("Special:BotPasswords/mybot").await.status, 200);
 
     // More than reauthenticate_time after the login: asked again.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    age_password_login(&c, 301).await;
     let p = c.get("Special:BotPasswords").await;
     assert_eq!(p.status, 302);
     assert!(p
@@ -1231,6 +1386,26 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
     assert_eq!(later.get("Special:BotPasswords").await.status, 200);
 }
 
+/// Moves the client's last password login `secs` seconds into the past, as that much time
+/// passing would: tests of `reauthenticate_time` neither sleep nor race the clock.
+async fn age_password_login(c: &Client<'_>, secs: i64) {
+    let id = c.cookie("my_wiki_session").expect("a session cookie");
+    let (data, expires) = c
+        .services
+        .sessions
+        .load(id)
+        .await
+        .unwrap()
+        .expect("a session");
+    let mut data = (*data).clone();
+    assert!(
+        data.last_auth > 0,
+        "the session has a password login to age"
+    );
+    data.last_auth -= secs;
+    c.services.sessions.save(id, &data, expires).await.unwrap();
+}
+
 async fn alice_has_no_bot_passwords(w: &Wiki) -> bool {
     w.services
         .users
@@ -1257,11 +1432,8 @@ fn query_value<'q>(q: &'q [(String, String)], name: &str) -> Option<&'q str> {
 /// again: it comes back filled in after the login (not acted on), once.
 #[tokio::test]
 async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
-    let w = wiki_with(Config {
-        reauthenticate_time: 1,
-        ..Config::default()
-    })
-    .await;
+    // $wgReauthenticateTime's 300 s; time passing is played by age_password_login.
+    let w = wiki().await;
     let mut c = Client::new(&w);
     c.log_in("Alice", PW, true).await;
     let mut later = c.remembered();
@@ -1338,7 +1510,7 @@ async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
     assert!(p.body.contains(">0.0.0.0/0\n::/0</textarea>"), "{}", p.body);
 
     // The list page's "Bot name" box, once the password is old again.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    age_password_login(&later, 301).await;
     let p = later
         .post(
             "Special:BotPasswords",
@@ -1361,6 +1533,78 @@ async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
         .get_q("Special:BotPasswords", &[("postUniqueId", &unique_id)])
         .await;
     assert_eq!(p.input("wpappId").as_deref(), Some("tabbot"));
+}
+
+/// POSTs a bot password form with these IP ranges to a page that wants the password again;
+/// the `returntoquery` it sends the client to log in with, and the `postUniqueId` in it.
+async fn post_ranges(
+    c: &mut Client<'_>,
+    edit_token: &str,
+    ranges: String,
+) -> (String, Option<String>) {
+    let p = c
+        .post(
+            "Special:BotPasswords/capbot",
+            &[
+                ("wpEditToken", edit_token),
+                ("wprestrictions", &ranges),
+                ("op", "create"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let to_login = location_query(&p);
+    let returntoquery = query_value(&to_login, "returntoquery").unwrap().to_string();
+    let back: Vec<(String, String)> = form_urlencoded::parse(returntoquery.as_bytes())
+        .into_owned()
+        .collect();
+    let id = query_value(&back, "postUniqueId").map(str::to_string);
+    (returntoquery, id)
+}
+
+/// The forms kept for the re-login are bounded: a 1 MiB POST is not kept (the session does
+/// not grow by it), and of several 10 KiB ones only the newest that fit in 32 KiB are.
+#[tokio::test]
+async fn forms_kept_for_the_password_are_bounded() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.log_in("Alice", PW, true).await;
+    // Remember-me cookies only: no password given in this session, so every visit to the
+    // page asks for it again (whatever the time).
+    let mut later = c.remembered();
+    let edit_token = later
+        .api("GET", &[("action", "query"), ("meta", "tokens")])
+        .await["query"]["tokens"]["csrftoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..3 {
+        let (_, id) = post_ranges(&mut later, &edit_token, "10.0.0.0/8\n".repeat(100_000)).await;
+        assert_eq!(id, None, "a 1 MiB form is not kept");
+    }
+    let mut kept = Vec::new();
+    for i in 0..5 {
+        // About 10 KiB each: a distinct first range tells them apart.
+        let ranges = format!("10.{i}.0.0/16\n{}", "10.0.0.0/8\n".repeat(900));
+        let (q, id) = post_ranges(&mut later, &edit_token, ranges).await;
+        kept.push((q, id.expect("a 10 KiB form is kept")));
+    }
+    let p = later
+        .log_in_again("Special:BotPasswords/capbot", &kept[4].0)
+        .await;
+    assert_eq!(p.status, 303);
+    for (i, (_, id)) in kept.iter().enumerate() {
+        let p = later
+            .get_q("Special:BotPasswords/capbot", &[("postUniqueId", id)])
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        let restored = p.body.contains(&format!(">10.{i}.0.0/16\n"));
+        assert_eq!(
+            restored,
+            i >= 2,
+            "form {i}: only the three newest fit in 32 KiB"
+        );
+    }
 }
 
 #[tokio::test]
@@ -1402,4 +1646,39 @@ async fn other_pages_and_assets() {
         .unwrap()
         .contains("postWithToken"));
     assert!(web::assets::serve("/w/other.js", "GET").is_none());
+}
+
+/// The remember-me cookies alone, on a page: the page starts the session as api.php does,
+/// so its id cookie and the renewed user cookies reach the browser, and a form the page
+/// hands out (its edit token lives in that session) works when it comes back.
+#[tokio::test]
+async fn a_page_opened_with_remember_me_cookies_gives_the_session_cookie() {
+    let w = wiki_with(Config {
+        reauthenticate_time: -1,
+        ..Config::default()
+    })
+    .await;
+    let mut c = Client::new(&w);
+    assert_eq!(c.log_in("Alice", PW, true).await.status, 303);
+    let mut later = c.remembered();
+    let p = later.get("Special:BotPasswords").await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let session = p.cookie_set("my_wiki_session").expect("a session cookie");
+    assert!(!session.contains("Max-Age"), "{session}");
+    for name in ["UserID", "UserName", "Token"] {
+        let set = p.cookie_set(&format!("my_wiki{name}")).unwrap();
+        assert!(set.contains("Max-Age=15552000"), "{set}");
+    }
+    let token = p.input("wpEditToken").unwrap();
+    let p = later
+        .post(
+            "Special:BotPasswords/laterbot",
+            &[
+                ("op", "create"),
+                ("wpEditToken", &token),
+                ("wprestrictions", "0.0.0.0/0"),
+            ],
+        )
+        .await;
+    assert!(p.body.contains("Bot password created"), "{}", p.body);
 }

@@ -37,6 +37,7 @@ pub async fn server_with_alice() -> TestServer {
         .create_user(
             "Alice",
             &mwauth::user::password::hash("Alice-pass-12345"),
+            &mwauth::auth::account::new_user_token(),
             &[],
         )
         .await

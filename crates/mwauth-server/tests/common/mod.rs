@@ -96,7 +96,12 @@ pub async fn extensions_server() -> TestServer {
     .await;
     let users = server.server.services.users.as_ref();
     let id = users
-        .create_user(CAROL.0, &mwauth::user::password::hash(CAROL.1), &[])
+        .create_user(
+            CAROL.0,
+            &mwauth::user::password::hash(CAROL.1),
+            &mwauth::auth::account::new_user_token(),
+            &[],
+        )
         .await
         .expect("create Carol");
     assert_eq!(id, 6, "Carol is user 6, as on the extensions wiki");
@@ -138,7 +143,12 @@ pub async fn seed_accounts(users: &dyn mwauth::store::UserStore) {
     for (name, hash, groups) in ORACLE_USERS {
         let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
         users
-            .create_user(name, hash, &groups)
+            .create_user(
+                name,
+                hash,
+                &mwauth::auth::account::new_user_token(),
+                &groups,
+            )
             .await
             .expect("create user");
     }

@@ -23,7 +23,7 @@ writes crates/mwauth/data/i18n/i18n.json (embedded by crates/mwauth/src/api/i18n
                                           ParamValidator's i18n
     }
 
-The keys are those of `raw()` in crates/mwauth/src/api/messages.rs (the English catalogue,
+The keys are those of `english()` in crates/mwauth/src/i18n/catalogue.rs (the English catalogue,
 which stays the source of English) plus EXTRA_KEYS below: messages the API renders
 indirectly (list separators, durations, the fields and providers of authentication
 requests, group names). Add a key to one of them and rerun the script to grow the data.
@@ -37,7 +37,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MESSAGES_RS = os.path.join(HERE, "..", "..", "src", "api", "messages.rs")
+MESSAGES_RS = os.path.join(HERE, "..", "..", "src", "i18n", "catalogue.rs")
 OUT = os.path.join(HERE, "i18n.json")
 
 EXTRA_KEYS = [
@@ -64,7 +64,7 @@ EXTRA_KEYS = [
 
 def catalogue_keys():
     text = open(MESSAGES_RS, encoding="utf-8").read()
-    start = text.index("pub fn raw(")
+    start = text.index("pub fn english(")
     end = text.index("_ => return None", start)
     return re.findall(r'^\s*"([^"]+)"\s*=>', text[start:end], re.M)
 

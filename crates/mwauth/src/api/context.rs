@@ -2,16 +2,17 @@
 //! being built, and the cookies to send.
 
 use super::error::{add_warning_in, ApiError, ApiMessage, ErrorFormat};
-use super::i18n::{Lang, Param};
+use super::modules::enum_values;
 use super::params::{split_multi_iter, validate_multi_enum, MultiEnum, Params, MULTI_LIMIT};
 use super::params_spec::{Default, Module};
+use crate::i18n::{Lang, Param};
 
 /// ParamValidator's `PARAM_ISMULTI_LIMIT2`: the limit for users with `apihighlimits`.
 const MULTI_LIMIT_HIGH: usize = 500;
-use super::request::ApiRequest;
 use super::result::Obj;
-use crate::auth::sessions;
-use crate::session::{token, Session, SetCookie};
+pub use crate::auth::request_session::token_salt;
+use crate::auth::request_session::RequestSession;
+use crate::request::ApiRequest;
 use crate::user::{rights, UserRecord};
 use crate::Services;
 
@@ -19,8 +20,8 @@ pub struct Context<'a> {
     pub services: &'a Services,
     pub req: &'a ApiRequest<'a>,
     pub params: Params<'a>,
-    pub session: Session,
-    pub user: Option<std::sync::Arc<UserRecord>>,
+    /// The session, its user and the cookies to send.
+    pub session: RequestSession<'a>,
     pub result: Obj,
     pub errorformat: ErrorFormat,
     /// The user language (`uselang`), of messages modules put in their results.
@@ -32,14 +33,12 @@ pub struct Context<'a> {
     /// anonymous and may not obtain tokens or log in.
     pub same_origin: bool,
     pub now: i64,
-    /// Cookies to send, in order.
-    pub cookies: Vec<SetCookie>,
-    /// Store the current session (and send its cookie if the client lacks it) at the end.
-    pub persist: bool,
     /// The help page action=help made, which ApiMain prints (see `main::respond`).
     pub help_output: Option<super::modules::help::HelpOutput>,
     /// Response headers the pipeline adds (e.g. `Retry-After` on `maxlag`).
-    pub headers: Vec<super::request::Header>,
+    pub headers: Vec<crate::request::Header>,
+    /// The module that ran and a login's result, handed on in the response.
+    pub ran: crate::request::Ran,
 }
 
 impl<'a> Context<'a> {
@@ -72,16 +71,20 @@ impl<'a> Context<'a> {
     }
 
     pub fn is_anon(&self) -> bool {
-        self.user.is_none()
+        self.session.is_anon()
+    }
+
+    pub fn user(&self) -> Option<&std::sync::Arc<UserRecord>> {
+        self.session.user()
     }
 
     pub fn user_id(&self) -> u32 {
-        self.user.as_ref().map_or(0, |u| u.id)
+        self.user().map_or(0, |u| u.id)
     }
 
     /// The user's name, or the client's IP address for anonymous users.
     pub fn user_name(&self) -> String {
-        match &self.user {
+        match self.user() {
             Some(u) => u.name.clone(),
             None => self.req.client_ip.to_string(),
         }
@@ -90,7 +93,7 @@ impl<'a> Context<'a> {
     /// UserGroupManager::getUserEffectiveGroups: the explicit groups in the order the
     /// database lists them (by name), then the implicit ones. Rights follow this order.
     pub fn groups(&self) -> Vec<String> {
-        match &self.user {
+        match self.user() {
             Some(u) => {
                 let mut groups = u.groups.clone();
                 groups.sort();
@@ -108,7 +111,8 @@ impl<'a> Context<'a> {
 
     /// The user's rights, limited by the bot password's grants in a bot-password session.
     pub fn rights(&self) -> Vec<String> {
-        let grants = self.session.data.bot.as_ref().map(|b| b.grants.as_slice());
+        let grants = self.session.session().data.bot.as_ref();
+        let grants = grants.map(|b| b.grants.as_slice());
         rights::rights(&self.groups(), grants)
     }
 
@@ -116,35 +120,14 @@ impl<'a> Context<'a> {
         self.rights().iter().any(|r| r == right)
     }
 
-    /// ApiQueryTokens::getToken. Login and create-account tokens live in their own session
-    /// secrets and persist the session (even an anonymous one); every other type is the
-    /// user's edit token, which for an anonymous user is the constant `+\`.
+    /// ApiQueryTokens::getToken (see [`RequestSession::token`]).
     pub fn token(&mut self, kind: &str) -> String {
-        let Some((key, salt)) = token_salt(kind) else {
-            return String::new();
-        };
-        if key != "default" {
-            self.persist = true;
-        } else if self.is_anon() {
-            return token::ANON_TOKEN.to_string();
-        }
-        let (secret, _) = self.session.token_secret(key);
-        secret.token_at(salt, self.now)
+        self.session.token(kind)
     }
 
     /// Token::match against this session's token of `kind`.
-    pub fn check_token(&mut self, kind: &str, given: &str, max_age: Option<i64>) -> bool {
-        let Some((key, salt)) = token_salt(kind) else {
-            return false;
-        };
-        if key == "default" && self.is_anon() {
-            return token::constant_time_eq(token::ANON_TOKEN, given);
-        }
-        if !self.session.has_secret(key) {
-            return false;
-        }
-        let (secret, _) = self.session.token_secret(key);
-        secret.matches(salt, given, max_age, self.now)
+    pub fn check_token(&self, kind: &str, given: &str, max_age: Option<i64>) -> bool {
+        self.session.check_token(kind, given, max_age)
     }
 
     /// ApiBase::requirePostedParameters: refuse the listed names if they came in the query
@@ -190,15 +173,15 @@ impl<'a> Context<'a> {
 
     /// `module`'s multi-value enum parameter `name` (without the prefix), as its declaration
     /// says: absent, its default; `*` alone, every allowed value when it is declared with
-    /// PARAM_ALL; otherwise the allowed values given, in the order given, each once
-    /// (borrowed from `allowed`), with a warning about unknown ones.
-    pub fn multi_enum<'v>(
+    /// PARAM_ALL; otherwise the allowed values given, in the order given, each once, with a
+    /// warning about unknown ones.
+    pub fn multi_enum(
         &mut self,
         module: &Module,
         name: &'static str,
-        allowed: &[&'v str],
-    ) -> Result<Vec<&'v str>, ApiError> {
+    ) -> Result<Vec<&'static str>, ApiError> {
         let spec = module.param(name);
+        let allowed = spec.map_or(&[][..], |s| enum_values(module, s));
         let Some(raw) = self
             .params
             .get_prefixed(module.prefix, name)
@@ -274,30 +257,6 @@ impl<'a> Context<'a> {
         }
         Ok(parsed)
     }
-
-    /// Stores the current session now (if it must be) and sends its cookie if the client does
-    /// not have it yet. Called before a login replaces the session, and at the end.
-    pub async fn flush_session(&mut self) {
-        if !(self.persist || self.session.persisted) {
-            return;
-        }
-        // SessionBackend::renew: an idle session is written back once half its lifetime is
-        // used, so active clients stay logged in and idle ones expire.
-        let half_life = (self.services.config.session_expiry / 2) as i64;
-        let stale = self.session.expires - self.now < half_life;
-        if self.session.dirty || !self.session.persisted || stale {
-            sessions::save(self.services, &self.session, self.now).await;
-            self.session.dirty = false;
-        }
-        if !self.session.persisted {
-            self.cookies.push(sessions::id_cookie(
-                &self.services.config,
-                &self.session,
-                self.req.https,
-            ));
-            self.session.persisted = true;
-        }
-    }
 }
 
 /// ParamValidator's warning about the unrecognized values of a multi-value parameter.
@@ -328,20 +287,6 @@ fn unrecognized_values(name: &str, raw: &str, bad: &[&str]) -> ApiMessage {
 /// `$wgArticlePath` without its `$1`: `{$wgScriptPath}/index.php/`.
 pub fn article_path(config: &crate::Config) -> String {
     format!("{}/index.php/", config.script_path)
-}
-
-/// ApiQueryTokens::getTokenTypeSalts: (session secret key, salt) per token type.
-pub fn token_salt(kind: &str) -> Option<(&'static str, &'static str)> {
-    Some(match kind {
-        "csrf" => ("default", ""),
-        "watch" => ("default", "watch"),
-        "patrol" => ("default", "patrol"),
-        "rollback" => ("default", "rollback"),
-        "userrights" => ("default", "userrights"),
-        "login" => ("login", ""),
-        "createaccount" => ("createaccount", ""),
-        _ => return None,
-    })
 }
 
 /// Token types in the order MediaWiki lists them (ksort).

@@ -10,14 +10,13 @@ use super::error::{
 };
 use super::format::json::JsonStyle;
 use super::format::{self, Format, HtmlOf};
-use super::i18n::{self, Lang};
 use super::modules;
 use super::params::Params;
 use super::params_spec::{Module, FORMATS, MAIN};
-use super::request::{ApiRequest, ApiResponse, Header};
 use super::result::Obj;
-use crate::auth::sessions;
-use crate::session::Session;
+use crate::auth::request_session::{EntryPoint, RequestSession};
+use crate::i18n::{self, escape_html, Lang, Quotes};
+use crate::request::{ApiRequest, ApiResponse, Header, Ran};
 use crate::{time, Services};
 use std::borrow::Cow;
 
@@ -60,6 +59,7 @@ pub async fn execute(services: &Services, req: &ApiRequest<'_>) -> ApiResponse {
             status: 200,
             headers,
             body: Vec::new(),
+            ran: Ran::default(),
         };
     }
 
@@ -112,36 +112,30 @@ pub async fn execute(services: &Services, req: &ApiRequest<'_>) -> ApiResponse {
     };
     let uselang = Lang::new(uselang_code, sitename);
 
-    let loaded = if same_origin {
-        sessions::load_with(services, &req.cookies, req.client_ip, req.https).await
+    let now = time::now();
+    let (ip, https) = (req.client_ip, req.https);
+    let session = if same_origin {
+        RequestSession::load(services, &req.cookies, ip, https, now, EntryPoint::Api).await
     } else {
         // ApiMain strips the user's credentials when the same-origin policy is not applied.
-        sessions::Loaded {
-            session: Session::new_anonymous(),
-            user: None,
-            force_persist: false,
-            cookies: Vec::new(),
-            store_failed: false,
-        }
+        RequestSession::anonymous(services, https, now)
     };
-    let store_failed = loaded.store_failed;
+    let store_failed = session.load_failed();
     let mut ctx = Context {
         services,
         req,
         params,
-        session: loaded.session,
-        user: loaded.user,
+        session,
         result: Obj::new(),
         errorformat,
         uselang,
         errorlang,
         formatversion: out.formatversion,
         same_origin,
-        now: time::now(),
-        cookies: loaded.cookies,
-        persist: loaded.force_persist,
+        now,
         help_output: None,
         headers: Vec::new(),
+        ran: Ran::default(),
     };
     let outcome = match early_error {
         Some(e) => Err(e),
@@ -152,8 +146,8 @@ pub async fn execute(services: &Services, req: &ApiRequest<'_>) -> ApiResponse {
         && ctx.params.peek("action") == Some("query")
         && modules::query::is_public(&ctx);
     out.cache_control = cache_control(&ctx, outcome.is_ok(), out.public_cache);
-    ctx.flush_session().await;
-    respond(services, ctx, outcome, out, extra_headers)
+    let set_cookies = ctx.session.finish(&req.cookies).await;
+    respond(services, ctx, outcome, out, extra_headers, set_cookies)
 }
 
 fn bad_enum(name: &str, value: &str, allowed: &[&str]) -> ApiError {
@@ -219,6 +213,7 @@ fn handle_cors(
                     ("Content-Type".into(), "text/html; charset=UTF-8".into()),
                 ],
                 body: b"'origin' parameter does not match Origin header\n".to_vec(),
+                ran: Ran::default(),
             });
         }
         // Origin::match: every origin in the header must be allowed and none excepted.
@@ -337,6 +332,7 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         let names: Vec<&str> = modules::ACTIONS.iter().map(|m| m.name).collect();
         return Err(bad_enum("action", &action, &names));
     };
+    ctx.ran.action = Some(module.name);
     check_asserts(ctx)?;
     setup_module(ctx, module).map_err(|e| e.in_module(module.name))?;
     if module.flags.write && !ctx.has_right("writeapi") {
@@ -493,6 +489,7 @@ fn respond(
     outcome: Result<(), ApiError>,
     mut out: Output,
     extra: Vec<Header>,
+    set_cookies: Vec<String>,
 ) -> ApiResponse {
     let req = ctx.req;
     let mut status = 200;
@@ -516,7 +513,7 @@ fn respond(
         None
     };
     if let Some(h) = help.as_ref().filter(|h| !h.wrapped) {
-        return help_page(ctx, h, extra);
+        return help_page(ctx, h, extra, set_cookies);
     }
     let result = match outcome {
         Ok(()) => std::mem::take(&mut ctx.result),
@@ -550,7 +547,7 @@ fn respond(
         }
     };
     let body = render(&result, &out, services);
-    let mut headers: Vec<Header> = Vec::with_capacity(8 + extra.len() + ctx.cookies.len());
+    let mut headers: Vec<Header> = Vec::with_capacity(8 + extra.len() + set_cookies.len());
     headers.push(("X-Content-Type-Options".into(), "nosniff".into()));
     if help.is_some() {
         // ApiHelp renders through OutputPage, whose headers go out with the result.
@@ -591,9 +588,8 @@ fn respond(
     headers.push(("Cache-Control".into(), cache_control));
     headers.extend(extra);
     headers.append(&mut ctx.headers);
-    sessions::drop_needless_deletions(&mut ctx.cookies, &req.cookies);
-    for c in &ctx.cookies {
-        headers.push(("Set-Cookie".into(), c.header_value(ctx.now).into()));
+    for c in set_cookies {
+        headers.push(("Set-Cookie".into(), c.into()));
     }
     ApiResponse {
         status,
@@ -603,6 +599,7 @@ fn respond(
         } else {
             body
         },
+        ran: ctx.ran,
     }
 }
 
@@ -640,7 +637,7 @@ fn render(result: &Obj, out: &Output, services: &Services) -> Vec<u8> {
                 "MediaWiki API result",
                 &format!(
                     "<pre class=\"api-pretty-content\">{}</pre>",
-                    format::html_escape(&text)
+                    escape_html(&text, Quotes::Double)
                 ),
             )
             .into_bytes()
@@ -651,8 +648,8 @@ fn render(result: &Obj, out: &Output, services: &Services) -> Vec<u8> {
 fn html_page(sitename: &str, title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\" dir=\"ltr\">\n<head>\n<meta charset=\"UTF-8\"/>\n<title>{} - {}</title>\n</head>\n<body>\n{}\n</body>\n</html>\n",
-        format::html_escape(title),
-        format::html_escape(sitename),
+        escape_html(title, Quotes::Double),
+        escape_html(sitename, Quotes::Double),
         body
     )
 }
@@ -669,9 +666,10 @@ fn output_page_headers() -> Vec<Header> {
 /// action=help without `wrap` (also api.php without an action): ApiFormatRaw prints the help
 /// page as it is, with the warnings in an HTML comment on top.
 fn help_page(
-    mut ctx: Context<'_>,
+    ctx: Context<'_>,
     help: &modules::help::HelpOutput,
     extra: Vec<Header>,
+    set_cookies: Vec<String>,
 ) -> ApiResponse {
     let req = ctx.req;
     let mut html = String::new();
@@ -706,9 +704,8 @@ fn help_page(
         ),
     ]);
     headers.extend(extra);
-    sessions::drop_needless_deletions(&mut ctx.cookies, &req.cookies);
-    for c in &ctx.cookies {
-        headers.push(("Set-Cookie".into(), c.header_value(ctx.now).into()));
+    for c in set_cookies {
+        headers.push(("Set-Cookie".into(), c.into()));
     }
     ApiResponse {
         status: 200,
@@ -718,6 +715,7 @@ fn help_page(
         } else {
             html.into_bytes()
         },
+        ran: ctx.ran,
     }
 }
 
@@ -775,13 +773,14 @@ pub fn refuse(
             ),
         ],
         body: render(&result, &out, services),
+        ran: Ran::default(),
     }
 }
 
 /// What ApiMain answers when an exception that is not an API error escapes (here: a store
 /// that cannot be reached): `internal_api_error_<class>` with the class in `errorclass`, and
 /// "[request id] Caught exception of type …" ($wgShowExceptionDetails is off by default).
-fn internal_error() -> ApiError {
+pub(crate) fn internal_error() -> ApiError {
     const CLASS: &str = "Wikimedia\\Rdbms\\DBConnectionError";
     let id = crate::session::random_hex(24);
     let data = Obj::new().with("errorclass", CLASS);

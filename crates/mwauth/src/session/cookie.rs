@@ -1,6 +1,8 @@
 //! Set-Cookie lines exactly as MediaWiki's WebResponse::setCookie writes them:
 //! `NAME=VALUE; expires=…; Max-Age=N; path=/; secure; HttpOnly; SameSite=…`.
 
+use super::Provider;
+use crate::Config;
 use std::borrow::Cow;
 
 /// One cookie to set or clear.
@@ -46,6 +48,143 @@ impl SetCookie {
         }
         s
     }
+}
+
+/// The session cookies of one wiki as CookieSessionProvider and BotPasswordSessionProvider
+/// name and write them (`$wgCookiePrefix`, `$wgCookieSecure`, `$wgCookieSameSite` and the
+/// expiries), for one request (`https` decides `secure` when the configuration leaves it open).
+pub struct SessionCookies<'c> {
+    config: &'c Config,
+    secure: bool,
+}
+
+impl<'c> SessionCookies<'c> {
+    pub fn new(config: &'c Config, https: bool) -> SessionCookies<'c> {
+        SessionCookies {
+            config,
+            secure: config.cookie_secure.unwrap_or(https),
+        }
+    }
+
+    /// `{prefix}_session` or `{prefix}_BPsession`.
+    pub fn session_name(&self, provider: Provider) -> String {
+        self.prefixed(session_suffix(provider))
+    }
+
+    /// The value of the cookie `{prefix}{suffix}` the client sent, found without building
+    /// its name.
+    pub fn sent<'a>(&self, sent: &'a [SentCookie<'a>], suffix: &str) -> Option<&'a str> {
+        let prefix = self.config.cookie_prefix();
+        sent.iter()
+            .find(|(k, _)| {
+                k.len() == prefix.len() + suffix.len()
+                    && k.starts_with(prefix)
+                    && k.ends_with(suffix)
+            })
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The session id cookie of `provider`'s session `id` (no expiry: it lives as long as
+    /// the browser).
+    pub fn session_id(&self, provider: Provider, id: &str) -> SetCookie {
+        self.make(self.session_name(provider), id.to_string(), None)
+    }
+
+    /// CookieSessionProvider::persistSession's user cookies (cookieDataToExport): `UserID`
+    /// and `UserName` for `$wgCookieExpiration`; with `remember`, those and `Token` for
+    /// `$wgExtendedLoginCookieExpiration`, and without it `Token` cleared (a deletion
+    /// [`drop_needless_deletions`] drops when the client holds no `Token`).
+    pub fn user(&self, id: u32, name: &str, token: &str, remember: bool) -> [SetCookie; 3] {
+        let age = if remember {
+            self.config.remember_expiry
+        } else {
+            self.config.cookie_expiry
+        } as i64;
+        let token = if remember {
+            self.make(self.prefixed("Token"), token.to_string(), Some(age))
+        } else {
+            self.clear(self.prefixed("Token"))
+        };
+        [
+            self.make(self.prefixed("UserID"), id.to_string(), Some(age)),
+            self.make(self.prefixed("UserName"), name.to_string(), Some(age)),
+            token,
+        ]
+    }
+
+    /// `NAME=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly`.
+    pub fn clear(&self, name: String) -> SetCookie {
+        self.make(name, "deleted".into(), Some(0))
+    }
+
+    /// What ending `provider`'s session clears: for a bot-password session its own cookie;
+    /// for a normal one (CookieSessionProvider::unpersistSession) the session cookie,
+    /// `UserID` and `Token`, but not `UserName`.
+    pub fn logout(&self, provider: Provider) -> Vec<SetCookie> {
+        match provider {
+            Provider::BotPassword => vec![self.clear(self.session_name(provider))],
+            Provider::Cookie => vec![
+                self.clear(self.session_name(provider)),
+                self.clear(self.prefixed("UserID")),
+                self.clear(self.prefixed("Token")),
+            ],
+        }
+    }
+
+    fn prefixed(&self, suffix: &str) -> String {
+        let prefix = self.config.cookie_prefix();
+        let mut name = String::with_capacity(prefix.len() + suffix.len());
+        name.push_str(prefix);
+        name.push_str(suffix);
+        name
+    }
+
+    fn make(&self, name: String, value: String, max_age: Option<i64>) -> SetCookie {
+        SetCookie {
+            name,
+            value,
+            max_age,
+            secure: self.secure,
+            samesite: self.config.cookie_samesite.clone(),
+        }
+    }
+}
+
+/// What follows the cookie prefix in the name of each provider's session cookie.
+pub fn session_suffix(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Cookie => "_session",
+        Provider::BotPassword => "_BPsession",
+    }
+}
+
+/// A cookie the client sent: name and value, borrowed from its header where possible.
+pub type SentCookie<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// WebResponse::setCookie never deletes a cookie the client did not send (nor one this
+/// response did not set first): logging out without a `Token` cookie clears no `Token`. A
+/// cookie set twice in one response (a fresh session id replaced by a login's) is sent once,
+/// with its last value.
+pub fn drop_needless_deletions(cookies: &mut Vec<SetCookie>, sent: &[SentCookie<'_>]) {
+    let mut seen: Vec<String> = Vec::new();
+    for i in (0..cookies.len()).rev() {
+        if seen.contains(&cookies[i].name) {
+            cookies.remove(i);
+        } else {
+            seen.push(cookies[i].name.clone());
+        }
+    }
+    let mut set_here: Vec<String> = Vec::new();
+    cookies.retain(|c| {
+        if c.max_age == Some(0) {
+            let keep = sent.iter().any(|(n, _)| *n == c.name) || set_here.contains(&c.name);
+            set_here.retain(|n| *n != c.name);
+            keep
+        } else {
+            set_here.push(c.name.clone());
+            true
+        }
+    });
 }
 
 /// PHP's setcookie() urlencodes the value (rawurlencode-like, spaces as `%20`).

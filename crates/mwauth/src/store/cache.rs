@@ -120,9 +120,13 @@ impl UserStore for CachedUsers {
         &self,
         name: &str,
         password_hash: &str,
+        token: &str,
         groups: &[String],
     ) -> StoreResult<u32> {
-        let r = self.inner.create_user(name, password_hash, groups).await;
+        let r = self
+            .inner
+            .create_user(name, password_hash, token, groups)
+            .await;
         self.invalidate();
         r
     }
@@ -131,12 +135,9 @@ impl UserStore for CachedUsers {
         &self,
         id: u32,
         password_hash: &str,
-        reset_token: bool,
+        new_token: Option<&str>,
     ) -> StoreResult<()> {
-        let r = self
-            .inner
-            .set_password(id, password_hash, reset_token)
-            .await;
+        let r = self.inner.set_password(id, password_hash, new_token).await;
         self.invalidate();
         r
     }
@@ -252,7 +253,10 @@ mod tests {
             .await
             .unwrap();
         let cached = CachedUsers::new(Arc::new(db.clone()), Duration::from_millis(300));
-        let id = cached.create_user("Alice", ":B:x:y", &[]).await.unwrap();
+        let id = cached
+            .create_user("Alice", ":B:x:y", "t0", &[])
+            .await
+            .unwrap();
         let token = cached.user_by_id(id).await.unwrap().unwrap().token;
 
         // Through the cache: seen by the next read.
@@ -268,7 +272,7 @@ mod tests {
 
         // Absent rows are not cached: a user made elsewhere is found at once.
         assert!(cached.user_by_id(id + 1).await.unwrap().is_none());
-        let other = db.create_user("Bob", ":B:x:y", &[]).await.unwrap();
+        let other = db.create_user("Bob", ":B:x:y", "t0", &[]).await.unwrap();
         assert_eq!(other, id + 1);
         assert!(cached.user_by_id(other).await.unwrap().is_some());
     }

@@ -521,7 +521,11 @@ mod tests {
     async fn writes_are_logged_and_read_back_after_a_restart() {
         let (_dir, path, db) = new_file().await;
         // A session written before the log existed (an older mwauth) is still live.
-        db.save("old-table", &data("T"), time::now() + 600)
+        sqlx::query("INSERT INTO mwauth_session (ms_id, ms_data, ms_expires) VALUES (?, ?, ?)")
+            .bind("old-table")
+            .bind(serde_json::to_string(&data("T")).unwrap())
+            .bind(time::now() + 600)
+            .execute(db.pool())
             .await
             .unwrap();
         let local = Arc::new(

@@ -1,5 +1,6 @@
 //! The two storage traits and their backends. Nothing above this module knows which backend
-//! runs: the embedded default keeps users and sessions in one SQLite file; [`url`] opens
+//! runs: the embedded default keeps users and sessions in one SQLite file; users are stored
+//! by one implementation over three SQL dialects ([`sql`]); [`url`] opens
 //! any backend from a URL (`sqlite:PATH`, `mysql://…`, `postgres://…` for users;
 //! `memory`, `sqlite:PATH`, `redis://…` for sessions).
 
@@ -7,10 +8,13 @@ pub mod cache;
 pub mod local;
 pub mod memory;
 pub mod mysql;
+pub mod objectcache;
 pub mod postgres;
 pub mod redis;
+pub mod redis_php;
 pub mod session_log;
 pub mod snapshot;
+pub mod sql;
 pub mod sqlite;
 pub mod url;
 
@@ -41,20 +45,22 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait UserStore: Send + Sync {
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>>;
     async fn user_by_id(&self, id: u32) -> StoreResult<Option<UserRecord>>;
-    /// Creates an account; `Conflict` when the name is taken. Returns the new user id.
+    /// Creates an account with `user_token` = `token` (the caller makes the secret); `Conflict`
+    /// when the name is taken. Returns the new user id.
     async fn create_user(
         &self,
         name: &str,
         password_hash: &str,
+        token: &str,
         groups: &[String],
     ) -> StoreResult<u32>;
-    /// `reset_token` also replaces `user_token`, ending every session and remember-me cookie
+    /// `new_token` also replaces `user_token`, ending every session and remember-me cookie
     /// of the user (what a password change does; a rehash at login must not).
     async fn set_password(
         &self,
         id: u32,
         password_hash: &str,
-        reset_token: bool,
+        new_token: Option<&str>,
     ) -> StoreResult<()>;
     async fn set_user_token(&self, id: u32, token: &str) -> StoreResult<()>;
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;

@@ -1,26 +1,29 @@
-//! The embedded default: one SQLite file (WAL mode) with MediaWiki 1.39's own `user`,
-//! `user_groups`, `actor` and `bot_passwords` tables, so the same file can be shared with a
-//! real MediaWiki, plus mwauth's session and throttle tables.
+//! SQLite as a [`Dialect`] of the SQL user store (super::sql), and the embedded default's
+//! file: one SQLite file (WAL mode) with MediaWiki 1.39's own `user`, `user_groups`, `actor`
+//! and `bot_passwords` tables, so the same file can be shared with a real MediaWiki, plus the
+//! tables the file's sessions are kept in (super::local; a database per node).
+//!
+//! MediaWiki declares the text columns BLOB; its own writes store text, yet a value may be
+//! stored as a BLOB, which SQLite never finds equal to the same text: lookups compare both.
 
 use super::session_log::{self, Stored};
-use super::{OathRow, SessionStore, StoreError, StoreResult, UserStore};
-use crate::session::SessionData;
+use super::sql::{text_of_bytes, Arg, Dialect, Placeholders, SqlUsers, Q};
+use super::StoreResult;
 use crate::time;
-use crate::user::{BotPasswordRecord, UserRecord};
-use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteRow, SqliteSynchronous,
 };
 use sqlx::Row;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// MediaWiki 1.39's SQLite DDL for the tables mwauth reads and writes (as its installer
-/// writes them), then mwauth's own tables.
+/// writes them), then the tables of the sessions kept in the same file
+/// (super::local).
 const SCHEMA: &[&str] = &[
     r#"CREATE TABLE IF NOT EXISTS "/*_*/user" (
  user_id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -70,21 +73,7 @@ const SCHEMA: &[&str] = &[
     // they go to the session log (super::session_log). Still read at start-up, so that an
     // upgrade ends no session, and emptied by the first snapshot.
     JOURNAL_TABLE,
-    r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_throttle (
- mt_key TEXT PRIMARY KEY NOT NULL,
- mt_count INTEGER NOT NULL,
- mt_expires INTEGER NOT NULL
- )"#,
 ];
-
-/// OATHAuth 0.5.0's `oathauth_users` (its sql/sqlite/tables-generated.sql), made only for a
-/// server with two-factor logins on.
-const OATH_TABLE: &str = "CREATE TABLE IF NOT EXISTS /*_*/oathauth_users (
-  id INTEGER NOT NULL,
-  module VARCHAR(255) NOT NULL,
-  data BLOB DEFAULT NULL,
-  PRIMARY KEY(id)
-)";
 
 /// The sessions' table. One b-tree keyed by the session id (WITHOUT ROWID): a session write
 /// touches one tree. No index on ms_expires: only the purge every ten minutes looks for
@@ -104,33 +93,73 @@ const JOURNAL_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS /*_*/mwauth_session_jo
  mj_expires INTEGER NOT NULL
  )"#;
 
-const USER_COLUMNS: &str = "user_id, CAST(user_name AS TEXT) AS name, CAST(user_password AS TEXT) AS password, \
-    CAST(user_token AS TEXT) AS token, CAST(COALESCE(user_registration, '') AS TEXT) AS registration, \
-    COALESCE(user_editcount, 0) AS editcount";
-
-const BP_COLUMNS: &str = "bp_user, CAST(bp_app_id AS TEXT) AS app_id, CAST(bp_password AS TEXT) AS password, \
-    CAST(bp_token AS TEXT) AS token, CAST(bp_restrictions AS TEXT) AS restrictions, CAST(bp_grants AS TEXT) AS grants";
-
-#[derive(Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-    /// The database file, whose session log (super::session_log) sits beside it.
-    path: PathBuf,
-    /// `$wgDBprefix`: put before every table name, and before index names (SQLite's index
-    /// names are per database; with no prefix they are MediaWiki's own).
-    prefix: String,
-}
-
-/// MediaWiki's four tables, then mwauth's three.
-const TABLES: [&str; 7] = [
+/// MediaWiki's four tables, then the sessions' two (unprefixed).
+const TABLES: [&str; 6] = [
     "user",
     "user_groups",
     "actor",
     "bot_passwords",
     "mwauth_session",
     "mwauth_session_journal",
-    "mwauth_throttle",
 ];
+
+/// The SQLite dialect: the database file, whose session log (super::session_log) sits
+/// beside it.
+#[derive(Clone, Debug)]
+pub struct SqliteFile {
+    path: PathBuf,
+}
+
+/// Users, and the sessions' tables, in one SQLite file.
+pub type SqliteStore = SqlUsers<SqliteFile>;
+
+impl Dialect for SqliteFile {
+    type DB = Sqlite;
+    const PLACEHOLDERS: Placeholders = Placeholders::Numbered;
+    const LAST_ID: &'static str = "SELECT last_insert_rowid()";
+    const OATH_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS {table} (\
+        id INTEGER NOT NULL, module VARCHAR(255) NOT NULL, data BLOB DEFAULT NULL, \
+        PRIMARY KEY(id))";
+    const TABLE_NAMES: &'static str = "SELECT name FROM sqlite_master WHERE type = 'table'";
+
+    fn quote(table: &str) -> String {
+        format!("\"{table}\"")
+    }
+
+    fn text_eq(col: &str, p: &str) -> String {
+        format!("({col} = {p} OR {col} = CAST({p} AS BLOB))")
+    }
+
+    fn after(col: &str, p: &str) -> String {
+        format!("CAST({col} AS TEXT) > {p}")
+    }
+
+    fn insert_ignore(rest: &str) -> String {
+        format!("INSERT OR IGNORE INTO {rest}")
+    }
+
+    fn bind<'q>(q: Q<'q, Sqlite>, arg: Arg<'q>) -> Q<'q, Sqlite> {
+        match arg {
+            Arg::Text(s) => q.bind(s),
+            Arg::OptText(s) => q.bind(s),
+            Arg::Int(n) => q.bind(n),
+            Arg::Time(t) => q.bind(time::ts_mw(t)),
+        }
+    }
+
+    fn text(row: &SqliteRow, i: usize) -> StoreResult<String> {
+        let b: Option<Vec<u8>> = row.try_get(i)?;
+        Ok(b.map(text_of_bytes).unwrap_or_default())
+    }
+
+    fn int(row: &SqliteRow, i: usize) -> StoreResult<i64> {
+        Ok(row.try_get::<Option<i64>, _>(i)?.unwrap_or(0))
+    }
+
+    fn rows_affected(done: &SqliteQueryResult) -> u64 {
+        done.rows_affected()
+    }
+}
 
 impl SqliteStore {
     /// Opens (creating when missing) the database file and its tables.
@@ -166,40 +195,35 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(opts)
             .await?;
-        Ok(SqliteStore {
-            pool,
+        let file = SqliteFile {
             path: path.to_path_buf(),
-            prefix: prefix.to_string(),
-        })
-    }
-
-    /// `$wgDBprefix`, for [`super::snapshot::Snapshots`].
-    pub(crate) fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    /// The SQL with `/*_*/` replaced by the table prefix.
-    fn t(&self, sql: &str) -> String {
-        sql.replace("/*_*/", &self.prefix)
-    }
-
-    /// Which of MediaWiki's four tables exist (unprefixed names), and how many users.
-    pub async fn inspect(&self) -> StoreResult<(Vec<&'static str>, Option<i64>)> {
-        let present = self.present_tables().await?;
-        let mw: Vec<&'static str> = present
-            .iter()
-            .copied()
-            .filter(|t| !t.starts_with("mwauth_"))
-            .collect();
-        let count = if mw.contains(&"user") {
-            let row = sqlx::query(&self.t("SELECT COUNT(*) FROM \"/*_*/user\""))
-                .fetch_one(&self.pool)
-                .await?;
-            Some(row.get::<i64, _>(0))
-        } else {
-            None
         };
-        Ok((mw, count))
+        Ok(SqlUsers::new(pool, prefix, "user", file))
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.dialect().path
+    }
+
+    /// The SQL with `/*_*/` replaced by the table prefix (SQLite's index names are per
+    /// database, so they get the prefix too; with none they are MediaWiki's own).
+    fn t(&self, sql: &str) -> String {
+        sql.replace("/*_*/", self.prefix())
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        for stmt in SCHEMA {
+            sqlx::query(&self.t(stmt)).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn count(&self, sql: &str) -> StoreResult<i64> {
+        let row = sqlx::query(&self.t(sql)).fetch_one(self.pool()).await?;
+        Ok(row.try_get::<i64, _>(0)?)
     }
 
     /// Live sessions (mwauth_session with the session log applied), or None when the session
@@ -211,40 +235,28 @@ impl SqliteStore {
         }
         if !tables.contains(&"mwauth_session_journal") {
             // A file no mwauth with the journal has served: no session log either.
-            let row = sqlx::query(
-                &self.t("SELECT COUNT(*) FROM /*_*/mwauth_session WHERE ms_expires >= ?"),
-            )
-            .bind(time::now())
-            .fetch_one(&self.pool)
-            .await?;
-            return Ok(Some(row.get::<i64, _>(0)));
+            let live = format!(
+                "SELECT COUNT(*) FROM /*_*/mwauth_session WHERE ms_expires >= {}",
+                time::now()
+            );
+            return Ok(Some(self.count(&live).await?));
         }
         Ok(Some(self.live_sessions().await?.len() as i64))
     }
 
     async fn present_tables(&self) -> StoreResult<Vec<&'static str>> {
-        let rows = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .fetch_all(&self.pool)
+        let rows = sqlx::query(<SqliteFile as Dialect>::TABLE_NAMES)
+            .fetch_all(self.pool())
             .await?;
-        let names: Vec<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
+        let mut names = Vec::with_capacity(rows.len());
+        for row in &rows {
+            names.push(SqliteFile::text(row, 0)?);
+        }
         Ok(TABLES
             .iter()
             .copied()
-            .filter(|t| names.iter().any(|n| *n == format!("{}{t}", self.prefix)))
+            .filter(|t| names.iter().any(|n| *n == format!("{}{t}", self.prefix())))
             .collect())
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    async fn migrate(&self) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        for stmt in SCHEMA {
-            sqlx::query(&self.t(stmt)).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Every live session, as a restart reads them: mwauth_session, then the session
@@ -254,7 +266,7 @@ impl SqliteStore {
         let mut live = self.stored_sessions().await?;
         // Reads files on the runtime: for tests and `check-config`; the server reads the
         // log on its session thread.
-        session_log::replay(&self.path, &mut live, time::now())?;
+        session_log::replay(self.path(), &mut live, time::now())?;
         Ok(live)
     }
 
@@ -264,19 +276,26 @@ impl SqliteStore {
         let mut live = HashMap::new();
         let table = self
             .t("SELECT ms_id, ms_data, ms_expires FROM /*_*/mwauth_session WHERE ms_expires >= ?");
-        let mut rows = sqlx::query(&table).bind(now).fetch(&self.pool);
+        let mut rows = sqlx::query(&table).bind(now).fetch(self.pool());
         while let Some(row) = rows.try_next().await? {
-            let data: String = row.get(1);
-            live.insert(row.get::<String, _>(0), (data.into_boxed_str(), row.get(2)));
+            let data: String = row.try_get(1)?;
+            live.insert(
+                row.try_get::<String, _>(0)?,
+                (data.into_boxed_str(), row.try_get(2)?),
+            );
         }
         drop(rows);
         let journal = self.t(
             "SELECT mj_id, mj_data, mj_expires FROM /*_*/mwauth_session_journal ORDER BY mj_seq",
         );
-        let mut rows = sqlx::query(&journal).fetch(&self.pool);
+        let mut rows = sqlx::query(&journal).fetch(self.pool());
         while let Some(row) = rows.try_next().await? {
-            let data: Option<&str> = row.get(1);
-            session_log::apply(&mut live, row.get(0), data.map(|d| (d, row.get(2))), now);
+            let data: Option<&str> = row.try_get(1)?;
+            let entry = match data {
+                Some(d) => Some((d, row.try_get(2)?)),
+                None => None,
+            };
+            session_log::apply(&mut live, row.try_get(0)?, entry, now);
         }
         Ok(live)
     }
@@ -287,7 +306,7 @@ impl SqliteStore {
             &self.t("SELECT (SELECT 1 FROM /*_*/mwauth_session LIMIT 1), \
              (SELECT 1 FROM /*_*/mwauth_session_journal LIMIT 1)"),
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.pool())
         .await?;
         Ok(())
     }
@@ -295,427 +314,28 @@ impl SqliteStore {
     /// Session writes not yet folded into mwauth_session: the old journal table's entries
     /// and the session log's records.
     pub async fn journal_len(&self) -> StoreResult<u64> {
-        let row = sqlx::query(&self.t("SELECT COUNT(*) FROM /*_*/mwauth_session_journal"))
-            .fetch_one(&self.pool)
+        let rows = self
+            .count("SELECT COUNT(*) FROM /*_*/mwauth_session_journal")
             .await?;
-        let log = session_log::size(&self.path)?;
-        Ok(row.get::<i64, _>(0).max(0) as u64 + log.records)
+        let log = session_log::size(self.path())?;
+        Ok(rows.max(0) as u64 + log.records)
     }
 
-    /// Deletes expired sessions and throttle counters; run from time to time.
+    /// Deletes the sessions of the table that have expired; run from time to time.
     pub async fn purge_expired(&self) -> StoreResult<u64> {
-        let now = time::now();
-        let a = sqlx::query(&self.t("DELETE FROM /*_*/mwauth_session WHERE ms_expires < ?"))
-            .bind(now)
-            .execute(&self.pool)
+        let done = sqlx::query(&self.t("DELETE FROM /*_*/mwauth_session WHERE ms_expires < ?"))
+            .bind(time::now())
+            .execute(self.pool())
             .await?;
-        let b = sqlx::query(&self.t("DELETE FROM /*_*/mwauth_throttle WHERE mt_expires < ?"))
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(a.rows_affected() + b.rows_affected())
-    }
-
-    async fn groups_of(&self, id: u32) -> StoreResult<Vec<String>> {
-        let rows = sqlx::query(&self.t(
-            "SELECT CAST(ug_group AS TEXT) AS g FROM /*_*/user_groups WHERE ug_user = ? \
-             AND (ug_expiry IS NULL OR CAST(ug_expiry AS TEXT) > ?) ORDER BY rowid",
-        ))
-        .bind(id)
-        .bind(time::ts_mw(time::now()))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(|r| r.get::<String, _>("g")).collect())
-    }
-
-    async fn user_where(
-        &self,
-        clause: &str,
-        bind: either::Either<&str, u32>,
-    ) -> StoreResult<Option<UserRecord>> {
-        let sql = self.t(&format!(
-            "SELECT {USER_COLUMNS} FROM \"/*_*/user\" WHERE {clause}"
-        ));
-        let q = sqlx::query(&sql);
-        let q = match bind {
-            either::Either::Left(s) => q.bind(s.to_string()),
-            either::Either::Right(n) => q.bind(n),
-        };
-        let Some(row) = q.fetch_optional(&self.pool).await? else {
-            return Ok(None);
-        };
-        let mut user = user_from_row(&row);
-        user.groups = self.groups_of(user.id).await?;
-        Ok(Some(user))
-    }
-}
-
-mod either {
-    pub enum Either<L, R> {
-        Left(L),
-        Right(R),
-    }
-}
-
-fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> UserRecord {
-    UserRecord {
-        id: row.get::<i64, _>("user_id") as u32,
-        name: row.get("name"),
-        password: row.get("password"),
-        token: row.get("token"),
-        registration: row.get("registration"),
-        editcount: row.get::<i64, _>("editcount").max(0) as u64,
-        groups: Vec::new(),
-    }
-}
-
-fn bp_from_row(row: &sqlx::sqlite::SqliteRow) -> BotPasswordRecord {
-    let grants: String = row.get("grants");
-    BotPasswordRecord {
-        user_id: row.get::<i64, _>("bp_user") as u32,
-        app_id: row.get("app_id"),
-        password: row.get("password"),
-        token: row.get("token"),
-        restrictions: row.get("restrictions"),
-        grants: serde_json::from_str(&grants).unwrap_or_default(),
-    }
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
-}
-
-#[async_trait]
-impl UserStore for SqliteStore {
-    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRecord>> {
-        self.user_where(
-            "user_name = CAST(?1 AS BLOB) OR user_name = ?1",
-            either::Either::Left(name),
-        )
-        .await
-    }
-
-    async fn user_by_id(&self, id: u32) -> StoreResult<Option<UserRecord>> {
-        self.user_where("user_id = ?", either::Either::Right(id))
-            .await
-    }
-
-    async fn create_user(
-        &self,
-        name: &str,
-        password_hash: &str,
-        groups: &[String],
-    ) -> StoreResult<u32> {
-        let now = time::ts_mw(time::now());
-        let mut tx = self.pool.begin().await?;
-        let res = sqlx::query(
-            &self.t("INSERT INTO \"/*_*/user\" (user_name, user_real_name, user_password, user_newpassword, user_email, \
-             user_touched, user_token, user_registration, user_editcount) VALUES (?, '', ?, '', '', ?, ?, ?, 0)"),
-        )
-        .bind(name)
-        .bind(password_hash)
-        .bind(&now)
-        .bind(crate::session::random_hex(32))
-        .bind(&now)
-        .execute(&mut *tx)
-        .await;
-        let id = match res {
-            Ok(r) => r.last_insert_rowid() as u32,
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(format!(
-                    "user \"{name}\" already exists"
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        // MediaWiki gives every registered user an actor row; keep the file usable by it.
-        sqlx::query(
-            &self.t("INSERT OR IGNORE INTO /*_*/actor (actor_user, actor_name) VALUES (?, ?)"),
-        )
-        .bind(id)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
-        for g in groups {
-            sqlx::query(&self.t("INSERT OR IGNORE INTO /*_*/user_groups (ug_user, ug_group, ug_expiry) VALUES (?, ?, NULL)"))
-                .bind(id)
-                .bind(g)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    async fn set_password(
-        &self,
-        id: u32,
-        password_hash: &str,
-        reset_token: bool,
-    ) -> StoreResult<()> {
-        // A password change also gets a new user_token, as MediaWiki's does, so sessions and
-        // remember-me cookies issued before it stop working.
-        let sql = if reset_token {
-            "UPDATE \"/*_*/user\" SET user_password = ?, user_token = ?, user_touched = ? WHERE user_id = ?"
-        } else {
-            "UPDATE \"/*_*/user\" SET user_password = ?, user_token = user_token || substr(?, 1, 0), user_touched = ? WHERE user_id = ?"
-        };
-        sqlx::query(&self.t(sql))
-            .bind(password_hash)
-            .bind(crate::session::random_hex(32))
-            .bind(time::ts_mw(time::now()))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn set_user_token(&self, id: u32, token: &str) -> StoreResult<()> {
-        sqlx::query(&self.t("UPDATE \"/*_*/user\" SET user_token = ? WHERE user_id = ?"))
-            .bind(token)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
-        let rows = sqlx::query(&self.t(&format!(
-            "SELECT {USER_COLUMNS} FROM \"/*_*/user\" ORDER BY user_id"
-        )))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut u = user_from_row(row);
-            u.groups = self.groups_of(u.id).await?;
-            out.push(u);
-        }
-        Ok(out)
-    }
-
-    async fn bot_password(
-        &self,
-        user_id: u32,
-        app_id: &str,
-    ) -> StoreResult<Option<BotPasswordRecord>> {
-        let row = sqlx::query(&self.t(&format!(
-            "SELECT {BP_COLUMNS} FROM /*_*/bot_passwords WHERE bp_user = ? AND (bp_app_id = CAST(? AS BLOB) OR bp_app_id = ?)"
-        )))
-        .bind(user_id)
-        .bind(app_id)
-        .bind(app_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(bp_from_row))
-    }
-
-    async fn create_bot_password(&self, bp: &BotPasswordRecord) -> StoreResult<()> {
-        if self.bot_password(bp.user_id, &bp.app_id).await?.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "bot password \"{}\" already exists",
-                bp.app_id
-            )));
-        }
-        let res = sqlx::query(
-            &self.t("INSERT INTO /*_*/bot_passwords (bp_user, bp_app_id, bp_password, bp_token, bp_restrictions, bp_grants) \
-             VALUES (?, ?, ?, ?, ?, ?)"),
-        )
-        .bind(bp.user_id)
-        .bind(&bp.app_id)
-        .bind(&bp.password)
-        .bind(&bp.token)
-        .bind(&bp.restrictions)
-        .bind(serde_json::to_string(&bp.grants).unwrap_or_else(|_| "[]".into()))
-        .execute(&self.pool)
-        .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "bot password \"{}\" already exists",
-                bp.app_id
-            ))),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    async fn set_bot_password_hash(
-        &self,
-        user_id: u32,
-        app_id: &str,
-        hash: &str,
-    ) -> StoreResult<()> {
-        sqlx::query(&self.t("UPDATE /*_*/bot_passwords SET bp_password = ? WHERE bp_user = ? AND CAST(bp_app_id AS TEXT) = ?"))
-            .bind(hash)
-            .bind(user_id)
-            .bind(app_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn list_bot_passwords(&self, user_id: u32) -> StoreResult<Vec<BotPasswordRecord>> {
-        let rows = sqlx::query(&self.t(&format!(
-            "SELECT {BP_COLUMNS} FROM /*_*/bot_passwords WHERE bp_user = ? ORDER BY app_id"
-        )))
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(bp_from_row).collect())
-    }
-
-    async fn create_oath_table(&self) -> StoreResult<()> {
-        sqlx::query(&self.t(OATH_TABLE)).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn oath_user(&self, user_id: u32) -> StoreResult<Option<OathRow>> {
-        let row = sqlx::query(&self.t(
-            "SELECT CAST(module AS TEXT), CAST(COALESCE(data, '') AS TEXT) \
-             FROM /*_*/oathauth_users WHERE id = ?",
-        ))
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| OathRow {
-            module: r.get(0),
-            data: r.get(1),
-        }))
-    }
-
-    async fn set_oath_user(&self, user_id: u32, row: &OathRow) -> StoreResult<()> {
-        sqlx::query(&self.t(
-            "INSERT INTO /*_*/oathauth_users (id, module, data) VALUES (?, ?, ?) \
-             ON CONFLICT(id) DO UPDATE SET module = excluded.module, data = excluded.data",
-        ))
-        .bind(user_id)
-        .bind(&row.module)
-        .bind(&row.data)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn delete_oath_user(&self, user_id: u32) -> StoreResult<bool> {
-        let r = sqlx::query(&self.t("DELETE FROM /*_*/oathauth_users WHERE id = ?"))
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected() > 0)
-    }
-
-    async fn delete_bot_password(&self, user_id: u32, app_id: &str) -> StoreResult<bool> {
-        let r =
-            sqlx::query(&self.t(
-                "DELETE FROM /*_*/bot_passwords WHERE bp_user = ? AND CAST(bp_app_id AS TEXT) = ?",
-            ))
-            .bind(user_id)
-            .bind(app_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected() > 0)
-    }
-
-    async fn update_bot_password(
-        &self,
-        user_id: u32,
-        app_id: &str,
-        grants: &[String],
-        restrictions: &str,
-        token: &str,
-        password_hash: Option<&str>,
-    ) -> StoreResult<bool> {
-        let r = sqlx::query(&self.t(
-            "UPDATE /*_*/bot_passwords SET bp_grants = ?, bp_restrictions = ?, bp_token = ?, \
-             bp_password = COALESCE(?, bp_password) \
-             WHERE bp_user = ? AND CAST(bp_app_id AS TEXT) = ?",
-        ))
-        .bind(serde_json::to_string(grants).unwrap_or_else(|_| "[]".into()))
-        .bind(restrictions)
-        .bind(token)
-        .bind(password_hash)
-        .bind(user_id)
-        .bind(app_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() > 0)
-    }
-}
-
-#[async_trait]
-impl SessionStore for SqliteStore {
-    async fn load(&self, id: &str) -> StoreResult<Option<(Arc<SessionData>, i64)>> {
-        let row = sqlx::query(
-            &self.t("SELECT ms_data, ms_expires FROM /*_*/mwauth_session WHERE ms_id = ? AND ms_expires >= ?"),
-        )
-        .bind(id)
-        .bind(time::now())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let data: String = row.get("ms_data");
-        // Data we cannot read is treated as no session, never as an error page.
-        Ok(serde_json::from_str(&data)
-            .ok()
-            .map(|d| (Arc::new(d), row.get("ms_expires"))))
-    }
-
-    async fn save(&self, id: &str, data: &SessionData, expires: i64) -> StoreResult<()> {
-        let json = serde_json::to_string(data).map_err(|e| StoreError::Db(e.to_string()))?;
-        sqlx::query(
-            &self.t("INSERT INTO /*_*/mwauth_session (ms_id, ms_data, ms_expires) VALUES (?, ?, ?) \
-             ON CONFLICT(ms_id) DO UPDATE SET ms_data = excluded.ms_data, ms_expires = excluded.ms_expires"),
-        )
-        .bind(id)
-        .bind(json)
-        .bind(expires)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn delete(&self, id: &str) -> StoreResult<()> {
-        sqlx::query(&self.t("DELETE FROM /*_*/mwauth_session WHERE ms_id = ?"))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn throttle_hit(&self, key: &str, ttl: u64) -> StoreResult<u64> {
-        let now = time::now();
-        let row = sqlx::query(&self.t(
-            "INSERT INTO /*_*/mwauth_throttle (mt_key, mt_count, mt_expires) VALUES (?, 1, ?) \
-             ON CONFLICT(mt_key) DO UPDATE SET \
-               mt_count = CASE WHEN mt_expires < ? THEN 1 ELSE mt_count + 1 END, \
-               mt_expires = CASE WHEN mt_expires < ? THEN excluded.mt_expires ELSE mt_expires END \
-             RETURNING mt_count",
-        ))
-        .bind(key)
-        .bind(now + ttl as i64)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.get::<i64, _>(0).max(0) as u64)
-    }
-
-    async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
-        sqlx::query(&self.t("DELETE FROM /*_*/mwauth_throttle WHERE mt_key = ?"))
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn purge_expired(&self) -> StoreResult<u64> {
-        SqliteStore::purge_expired(self).await
+        Ok(done.rows_affected())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{StoreError, UserStore};
+    use crate::user::BotPasswordRecord;
 
     async fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
@@ -729,7 +349,7 @@ mod tests {
     async fn users_round_trip_in_mediawiki_tables() {
         let (_d, s) = store().await;
         let id = s
-            .create_user("Alice", ":A:x", &["sysop".into()])
+            .create_user("Alice", ":A:x", &"t".repeat(32), &["sysop".into()])
             .await
             .unwrap();
         assert_eq!(id, 1);
@@ -741,7 +361,7 @@ mod tests {
         assert_eq!(u.registration.len(), 14);
         assert_eq!(u.token.len(), 32);
         assert!(matches!(
-            s.create_user("Alice", "", &[]).await,
+            s.create_user("Alice", "", "", &[]).await,
             Err(StoreError::Conflict(_))
         ));
         assert!(s.user_by_name("alice").await.unwrap().is_none());
@@ -752,39 +372,33 @@ mod tests {
     async fn reads_rows_stored_as_blobs_like_mediawiki_does() {
         let (_d, s) = store().await;
         sqlx::query("INSERT INTO \"user\" (user_name, user_password, user_newpassword, user_email, user_touched, user_token) VALUES (CAST('Bob' AS BLOB), CAST(':A:y' AS BLOB), '', '', CAST('20260101000000' AS BLOB), CAST('t' AS BLOB))")
-            .execute(&s.pool).await.unwrap();
+            .execute(s.pool()).await.unwrap();
         let u = s.user_by_name("Bob").await.unwrap().unwrap();
         assert_eq!(u.password, ":A:y");
         assert_eq!(u.registration, "");
     }
 
+    /// Groups stored as BLOBs count as well as text ones: expired ones are left out, and the
+    /// rest come by name, as MediaWiki lists them.
     #[tokio::test]
-    async fn sessions_expire_and_delete() {
+    async fn groups_by_name_whether_stored_as_text_or_blob() {
         let (_d, s) = store().await;
-        let data = SessionData {
-            user_id: 3,
-            user_name: "Alice".into(),
-            ..Default::default()
-        };
-        s.save("a", &data, time::now() + 60).await.unwrap();
-        s.save("old", &data, time::now() - 1).await.unwrap();
-        assert_eq!(
-            s.load("a").await.unwrap().unwrap().0,
-            Arc::new(data.clone())
-        );
-        assert!(s.load("old").await.unwrap().is_none());
-        s.delete("a").await.unwrap();
-        assert!(s.load("a").await.unwrap().is_none());
-        assert_eq!(s.purge_expired().await.unwrap(), 1);
-    }
-
-    #[tokio::test]
-    async fn throttle_counts_and_clears() {
-        let (_d, s) = store().await;
-        assert_eq!(s.throttle_hit("k", 300).await.unwrap(), 1);
-        assert_eq!(s.throttle_hit("k", 300).await.unwrap(), 2);
-        s.throttle_clear("k").await.unwrap();
-        assert_eq!(s.throttle_hit("k", 300).await.unwrap(), 1);
+        let id = s
+            .create_user("Carol", "", "", &["sysop".into()])
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO user_groups (ug_user, ug_group, ug_expiry) VALUES \
+             (?1, CAST('bot' AS BLOB), NULL), (?1, CAST('old' AS BLOB), CAST('20000101000000' AS BLOB)), \
+             (?1, 'bureaucrat', CAST('29990101000000' AS BLOB))",
+        )
+        .bind(i64::from(id))
+        .execute(s.pool())
+        .await
+        .unwrap();
+        let want = ["bot", "bureaucrat", "sysop"];
+        assert_eq!(s.user_by_id(id).await.unwrap().unwrap().groups, want);
+        assert_eq!(s.list_users().await.unwrap()[0].groups, want);
     }
 
     #[tokio::test]

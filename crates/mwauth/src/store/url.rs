@@ -180,7 +180,7 @@ pub async fn open(
 }
 
 fn describe_tables(present: &[&str], count: Option<i64>) -> String {
-    let missing: Vec<&str> = super::mysql::TABLES
+    let missing: Vec<&str> = super::sql::TABLES
         .iter()
         .copied()
         .filter(|t| !present.contains(t))

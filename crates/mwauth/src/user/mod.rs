@@ -19,7 +19,8 @@ pub struct UserRecord {
     /// `user_registration`, 14 digits, or empty when unknown.
     pub registration: String,
     pub editcount: u64,
-    /// Explicit groups (`user_groups`), in the order they were granted.
+    /// Explicit groups (`user_groups`) that have not expired, by name: MediaWiki 1.39's
+    /// UserGroupManager::getUserGroupMemberships `ksort`s them.
     pub groups: Vec<String>,
 }
 

@@ -29,5 +29,6 @@ pub fn serve(path: &str, method: &str) -> Option<WebResponse> {
         } else {
             body.as_bytes().to_vec()
         },
+        ran: Default::default(),
     })
 }

@@ -23,7 +23,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>) -> Output {
             body: "<p>Direct account creation is not enabled on this wiki.</p>".into(),
         };
     }
-    ctx.persist = true;
+    ctx.session.persist();
     let returnto = ctx.return_to();
     let mut errors = Vec::new();
     if ctx.posted() {
@@ -37,11 +37,21 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>) -> Output {
 
 async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<String>> {
     let given = ctx.form("wpCreateaccountToken").unwrap_or("");
-    match ctx.check_token("createaccount", "", given) {
+    match ctx.session.check_salted("createaccount", "", given, None) {
         TokenCheck::Good => {}
-        TokenCheck::NoSession => return Err(vec![messages::NOCOOKIES_NEW.into()]),
+        TokenCheck::NoSession => {
+            return Err(vec![messages::text(
+                &ctx.config().sitename,
+                "nocookiesfornew",
+                &[],
+            )])
+        }
         TokenCheck::Missing | TokenCheck::Wrong => {
-            return Err(vec![messages::SESSIONFAILURE.into()])
+            return Err(vec![messages::text(
+                &ctx.config().sitename,
+                "sessionfailure",
+                &[],
+            )])
         }
     }
     let name = ctx.form("wpName").unwrap_or("");
@@ -49,10 +59,18 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
     let retype = ctx.form("wpRetype").unwrap_or("");
     if !password.is_empty() {
         if retype.is_empty() {
-            return Err(vec!["This value is required.".into()]);
+            return Err(vec![messages::text(
+                &ctx.config().sitename,
+                "htmlform-required",
+                &[],
+            )]);
         }
         if retype != password {
-            return Err(vec!["The passwords you entered do not match.".into()]);
+            return Err(vec![messages::text(
+                &ctx.config().sitename,
+                "badretype",
+                &[],
+            )]);
         }
     }
     let creator = Creator {
@@ -73,7 +91,7 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
     .map_err(|refusals| {
         refusals
             .iter()
-            .map(|r| messages::refusal(r, &sitename))
+            .map(|r| r.text(&sitename))
             .collect::<Vec<_>>()
     })?;
     let config = ctx.config();
@@ -88,7 +106,7 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
         }
         None => html::return_to(config, default, &[]),
     };
-    if ctx.user.is_some() {
+    if ctx.user().is_some() {
         // Created for someone else: the creator stays logged in as themselves.
         return Ok(Output::page(
             "Account created",
@@ -100,7 +118,9 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
         ));
     }
     let name = user.name.clone();
-    ctx.log_in(user, false).await;
+    if ctx.session.log_in(user, false).await.is_err() {
+        return Err(vec![super::STORE_FAILED.into()]);
+    }
     Ok(Output::page(
         format!("Welcome, {name}!"),
         format!(
@@ -111,8 +131,8 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
 }
 
 fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, errors: &[String]) -> Output {
-    let token = ctx.token("createaccount", "");
-    let another = ctx.user.is_some();
+    let token = ctx.session.salted_token("createaccount", "");
+    let another = ctx.user().is_some();
     let notice = match errors {
         [] => String::new(),
         [one] => html::message_box("error", &html::text(one)),

@@ -20,11 +20,8 @@ use super::{messages, Ctx, Output, ReturnTo, Special, TokenCheck};
 use crate::auth::login::password_login;
 
 /// LoginHelper::getValidErrorMessages that mwauth's pages pass along (`warning=…`).
-fn entry_warning(key: &str) -> Option<&'static str> {
-    match key {
-        "exception-nologin-text" => Some("Please log in to be able to access this page or action."),
-        _ => None,
-    }
+fn entry_warning(key: &str) -> Option<&str> {
+    matches!(key, "exception-nologin-text").then_some(key)
 }
 
 pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
@@ -50,7 +47,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
     // (`returnto`) goes straight there, unless asked to log in again.
     let asked_to_return = ctx.param("returnto").is_some_and(|v| !v.is_empty())
         || ctx.param("returntoquery").is_some_and(|v| !v.is_empty());
-    if ctx.user.is_some() && !ctx.posted() && !reauth && asked_to_return {
+    if ctx.user().is_some() && !ctx.posted() && !reauth && asked_to_return {
         return Output::Redirect(
             returnto
                 .url(ctx.config())
@@ -58,7 +55,7 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
         );
     }
     // The session must persist for the token to work.
-    ctx.persist = true;
+    ctx.session.persist();
     let mut error = None;
     if ctx.posted() {
         match submit(ctx).await {
@@ -76,40 +73,64 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
 
 async fn submit(ctx: &mut Ctx<'_>) -> Result<(), String> {
     let given = ctx.form("wpLoginToken").unwrap_or("");
-    match ctx.check_token("login", "", given) {
+    match ctx.session.check_salted("login", "", given, None) {
         TokenCheck::Good => {}
-        TokenCheck::NoSession => return Err(messages::nocookies_login(&ctx.config().sitename)),
-        TokenCheck::Missing | TokenCheck::Wrong => return Err(messages::SESSIONFAILURE.into()),
+        TokenCheck::NoSession => {
+            return Err(messages::text(
+                &ctx.config().sitename,
+                "nocookieslogin",
+                &[],
+            ))
+        }
+        TokenCheck::Missing | TokenCheck::Wrong => {
+            return Err(messages::text(
+                &ctx.config().sitename,
+                "sessionfailure",
+                &[],
+            ))
+        }
     }
     let name = ctx.form("wpName").unwrap_or("");
     let password = ctx.form("wpPassword").unwrap_or("");
     let remember = ctx.form("wpRemember").is_some();
     match password_login(ctx.services, name, password, ctx.req.client_ip).await {
-        Ok(user) => {
-            ctx.log_in(user, remember).await;
-            Ok(())
-        }
-        Err(refusal) => Err(messages::refusal(&refusal, &ctx.config().sitename)),
+        Ok(user) => match ctx.session.log_in(user, remember).await {
+            Ok(()) => Ok(()),
+            Err(_) => Err(super::STORE_FAILED.into()),
+        },
+        Err(refusal) => Err(refusal.text(&ctx.config().sitename)),
     }
 }
 
 fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>, reauth: bool) -> Output {
     let config = ctx.config();
-    let token = ctx.token("login", "");
-    let notice = match (&error, &ctx.user) {
+    let token = ctx.session.salted_token("login", "");
+    let notice = match (&error, ctx.user()) {
         (Some(e), _) => html::message_box("error", &html::text(e)),
-        (None, Some(u)) if reauth => {
-            html::message_box("warning", &html::text(&messages::reauth(&u.name)))
-        }
+        (None, Some(u)) if reauth => html::message_box(
+            "warning",
+            &html::text(&messages::text(
+                &ctx.config().sitename,
+                "userlogin-reauth",
+                &[&u.name],
+            )),
+        ),
         (None, Some(u)) => html::message_box(
             "warning",
-            &html::text(&messages::already_logged_in(&u.name)),
+            &html::text(&messages::text(
+                &ctx.config().sitename,
+                "userlogin-loggedin",
+                &[&u.name],
+            )),
         ),
         (None, None) => ctx
             .param("warning")
             .or_else(|| ctx.param("error"))
             .and_then(entry_warning)
-            .map(|w| html::message_box("warning", &html::text(w)))
+            .map(|w| {
+                let text = messages::text(&config.sitename, w, &[]);
+                html::message_box("warning", &html::text(&text))
+            })
             .unwrap_or_default(),
     };
     // The name typed before, else the one the UserName cookie remembers.
@@ -128,7 +149,7 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>, reauth: b
     } else {
         ""
     };
-    let cta = if ctx.user.is_none() && config.allow_account_creation {
+    let cta = if ctx.user().is_none() && config.allow_account_creation {
         let q = returnto.link_query();
         let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
         format!(

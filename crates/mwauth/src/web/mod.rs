@@ -22,11 +22,12 @@ pub mod login;
 pub mod logout;
 pub mod messages;
 
-use crate::api::{ApiRequest, ApiResponse};
-use crate::auth::{sessions, web_session};
-use crate::session::{token, Session, SetCookie};
+pub(crate) use crate::auth::request_session::TokenCheck;
+use crate::auth::request_session::{EntryPoint, RequestSession};
+use crate::request::{ApiRequest, ApiResponse};
 use crate::user::{rights, UserRecord};
 use crate::{time, Config, Services};
+use std::borrow::Cow;
 
 /// The request a page gets: the same framework-free shape as the API's.
 pub type WebRequest<'r> = ApiRequest<'r>;
@@ -37,6 +38,11 @@ pub type WebResponse = ApiResponse;
 /// reach api.php; nothing else may load but this site's stylesheet and script, no form may
 /// post elsewhere, and no other site may frame a page.
 pub const CSP: &str = "default-src 'none'; connect-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// What a page says when the session store fails while logging in or out, in MediaWiki's
+/// words for an unreachable database (`dberr-problems`, `dberr-again`); nothing changed.
+pub(crate) const STORE_FAILED: &str =
+    "Sorry! This site is experiencing technical difficulties. Try waiting a few minutes and reloading.";
 
 /// The special pages mwauth serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +159,38 @@ fn hex_val(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
+/// The request as the pages read it: every query and form value cleaned as WebRequest
+/// cleans it for index.php and api.php alike — Unicode NFC, C0 controls replaced — so a
+/// password or name typed decomposed (NFD) on a page is the one api.php sees
+/// ([`crate::api::params::php_input`], PHP's input limits and name mangling included).
+fn cleaned_input<'p>(req: &'p WebRequest<'_>) -> WebRequest<'p> {
+    let clean = |pairs: &'p crate::request::Pairs<'_>| {
+        crate::api::params::php_input(pairs, false)
+            .map(|(name, value, _)| (name, value))
+            .collect()
+    };
+    let borrow = |pairs: &'p crate::request::Pairs<'_>| {
+        pairs
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_ref()), Cow::Borrowed(v.as_ref())))
+            .collect()
+    };
+    WebRequest {
+        method: req.method.clone(),
+        query: clean(&req.query),
+        body: clean(&req.body),
+        headers: req
+            .headers
+            .iter()
+            .map(|(k, v)| (*k, Cow::Borrowed(v.as_ref())))
+            .collect(),
+        cookies: borrow(&req.cookies),
+        client_ip: req.client_ip,
+        https: req.https,
+        host: Cow::Borrowed(req.host.as_ref()),
+    }
+}
+
 /// What a page answers before the layout, session and headers are added.
 pub(crate) enum Output {
     Page {
@@ -174,26 +212,13 @@ impl Output {
     }
 }
 
-/// Result of checking a form token against the session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TokenCheck {
-    Good,
-    /// The session had no secret for it: its cookie was lost, or it expired.
-    NoSession,
-    Missing,
-    Wrong,
-}
-
 /// One page request: the session it belongs to and what it will send back.
 pub(crate) struct Ctx<'a> {
     pub services: &'a Services,
     pub req: &'a WebRequest<'a>,
-    pub session: Session,
-    pub user: Option<std::sync::Arc<UserRecord>>,
+    /// The session, its user and the cookies to send (the same owner as api.php's).
+    pub session: RequestSession<'a>,
     pub now: i64,
-    pub cookies: Vec<SetCookie>,
-    /// Store the session and give the client its cookie, even an anonymous one.
-    pub persist: bool,
     /// The page's title as links name it (`Special:UserLogin`).
     pub title: String,
 }
@@ -230,83 +255,26 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// Session::getToken(salt, key): made on first use (which stores the session).
-    pub fn token(&mut self, key: &str, salt: &str) -> String {
-        let (secret, _) = self.session.token_secret(key);
-        secret.token_at(salt, self.now)
-    }
-
-    /// Token::match of a form's token, telling apart a session that never had the secret.
-    pub fn check_token(&mut self, key: &str, salt: &str, given: &str) -> TokenCheck {
-        let (secret, new) = self.session.token_secret(key);
-        if new {
-            TokenCheck::NoSession
-        } else if given.is_empty() {
-            TokenCheck::Missing
-        } else if secret.matches(salt, given, None, self.now) {
-            TokenCheck::Good
-        } else {
-            TokenCheck::Wrong
-        }
-    }
-
-    /// User::getEditToken: `+\` for anonymous users.
-    pub fn edit_token(&mut self, salt: &str) -> String {
-        if self.user.is_none() {
-            return token::ANON_TOKEN.to_string();
-        }
-        self.token("default", salt)
+    /// The session's user, when logged in.
+    pub fn user(&self) -> Option<&std::sync::Arc<UserRecord>> {
+        self.session.user()
     }
 
     /// User::matchEditToken on the form's `wpEditToken`.
-    pub fn check_edit_token(&mut self, salt: &str) -> bool {
+    pub fn check_edit_token(&self, salt: &str) -> bool {
         let given = self.form("wpEditToken").unwrap_or("");
-        if self.user.is_none() {
-            return token::constant_time_eq(token::ANON_TOKEN, given);
-        }
-        self.check_token("default", salt, given) == TokenCheck::Good
+        self.session.check_salted("default", salt, given, None) == TokenCheck::Good
     }
 
     /// The user's rights (pages never run in a bot-password session, so no grants apply).
     pub fn has_right(&self, right: &str) -> bool {
-        let (id, groups) = match &self.user {
+        let (id, groups) = match self.session.user() {
             Some(u) => (u.id, u.groups.as_slice()),
             None => (0, &[][..]),
         };
         rights::rights(&rights::effective_groups(id, groups), None)
             .iter()
             .any(|r| r == right)
-    }
-
-    /// Logs `user` in on a new session (see [`web_session::begin_user_session`]) and sets
-    /// its cookies.
-    pub async fn log_in(&mut self, user: UserRecord, remember: bool) {
-        let (session, user) =
-            web_session::begin_user_session(self.services, &self.session, user, remember).await;
-        self.session = session;
-        self.persist = true;
-        let https = self.req.https;
-        if let Some(c) =
-            web_session::flush(self.services, &mut self.session, true, self.now, https).await
-        {
-            self.cookies.push(c);
-        }
-        self.cookies.extend(web_session::login_cookies(
-            self.services,
-            &user,
-            remember,
-            https,
-        ));
-        self.user = Some(std::sync::Arc::new(user));
-    }
-
-    /// Logs the session's user out: the stored session ends and its cookies are cleared.
-    pub async fn log_out(&mut self) {
-        let cleared = web_session::end(self.services, &self.session, self.req.https).await;
-        self.cookies.extend(cleared);
-        self.session = Session::new_anonymous();
-        self.user = None;
-        self.persist = false;
     }
 
     /// `returnto` and `returntoquery` of the request, when they name a page.
@@ -326,14 +294,14 @@ impl<'a> Ctx<'a> {
     /// (`AuthManager:lastAuthTimestamp`) is more than `$wgReauthenticateTime` ago, was never
     /// (a session from remember-me cookies), or was another user's.
     pub fn needs_reauthentication(&self) -> bool {
-        let Some(user) = &self.user else {
+        let Some(user) = self.user() else {
             return false;
         };
         let threshold = self.config().reauthenticate_time;
         if threshold < 0 {
             return false;
         }
-        let data = &self.session.data;
+        let data = &self.session.session().data;
         if data.user_id != user.id || data.last_auth == 0 {
             return true;
         }
@@ -417,6 +385,8 @@ pub async fn execute(
     req: &WebRequest<'_>,
     path_title: Option<&str>,
 ) -> WebResponse {
+    let cleaned = cleaned_input(req);
+    let req = &cleaned;
     let query_title = req
         .query
         .iter()
@@ -425,15 +395,15 @@ pub async fn execute(
         .map(|(_, v)| v.as_ref());
     let title = query_title.or(path_title).unwrap_or("");
     let target = resolve(title);
-    let loaded = web_session::load(services, &req.cookies, req.client_ip).await;
+    let now = time::now();
+    let (ip, https) = (req.client_ip, req.https);
+    let session =
+        RequestSession::load(services, &req.cookies, ip, https, now, EntryPoint::Pages).await;
     let mut ctx = Ctx {
         services,
         req,
-        session: loaded.session,
-        user: loaded.user,
-        now: time::now(),
-        cookies: Vec::new(),
-        persist: loaded.force_persist,
+        session,
+        now,
         title: String::new(),
     };
     let out = match target {
@@ -511,7 +481,7 @@ fn main_page(ctx: &Ctx<'_>) -> Output {
             html::esc(text)
         ))
     };
-    match &ctx.user {
+    match ctx.user() {
         Some(_) => {
             if config.enable_bot_passwords {
                 link(Special::BotPasswords, "Manage your bot passwords");
@@ -529,7 +499,7 @@ fn main_page(ctx: &Ctx<'_>) -> Output {
         }
     }
     let site = html::esc(&config.sitename);
-    let status = match &ctx.user {
+    let status = match ctx.user() {
         Some(u) => format!(
             "You are logged in to {site} as <strong>{}</strong>.",
             html::esc(&u.name)
@@ -550,14 +520,8 @@ fn main_page(ctx: &Ctx<'_>) -> Output {
 /// Stores the session, renders the page with the final state of the personal bar, and
 /// adds the headers every page has.
 async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
-    let https = ctx.req.https;
-    if let Some(c) =
-        web_session::flush(ctx.services, &mut ctx.session, ctx.persist, ctx.now, https).await
-    {
-        ctx.cookies.push(c);
-    }
-    sessions::drop_needless_deletions(&mut ctx.cookies, &ctx.req.cookies);
-    let mut headers: Vec<crate::api::request::Header> = Vec::new();
+    let set_cookies = ctx.session.finish(&ctx.req.cookies).await;
+    let mut headers: Vec<crate::request::Header> = Vec::new();
     let (status, body) = match out {
         Output::Page {
             status,
@@ -566,7 +530,7 @@ async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
         } => {
             let chrome = html::Chrome {
                 config: ctx.config(),
-                user: ctx.user.as_ref().map(|u| u.name.as_str()),
+                user: ctx.user().map(|u| u.name.as_str()),
                 title: &ctx.title,
             };
             (status, chrome.document(&heading, &body))
@@ -592,8 +556,8 @@ async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
         .iter()
         .map(|&(k, v)| (k.into(), v.into())),
     );
-    for c in &ctx.cookies {
-        headers.push(("Set-Cookie".into(), c.header_value(ctx.now).into()));
+    for c in set_cookies {
+        headers.push(("Set-Cookie".into(), c.into()));
     }
     WebResponse {
         status,
@@ -603,6 +567,7 @@ async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
         } else {
             body.into_bytes()
         },
+        ran: Default::default(),
     }
 }
 

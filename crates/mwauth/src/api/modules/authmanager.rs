@@ -4,11 +4,11 @@
 
 use crate::api::context::Context;
 use crate::api::error::{html_of, raw_params, ApiError, ApiMessage};
-use crate::api::i18n::{self, Lang, ListType, Param};
 use crate::api::params_spec::ParamSpec;
 use crate::api::result::{List, Obj, Value};
 use crate::auth::captcha::{self, Captcha, CaptchaAction};
 use crate::config::CaptchaKind;
+use crate::i18n::{self, Lang, ListType, Param};
 use std::borrow::Cow;
 
 /// `loginmessageformat` / `createmessageformat` / `amimessageformat`.

@@ -32,7 +32,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let requests_for = ctx.single_enum("amirequestsfor", ACTIONS, None)?;
     let merge = ctx.params.flag("amimergerequestfields");
     let format = message_format(ctx, "amimessageformat")?;
-    let can_auth = ctx.session.provider == crate::session::Provider::Cookie;
+    let can_auth = ctx.session.provider() == crate::session::Provider::Cookie;
     let mut info = Obj::new()
         .with("canauthenticatenow", can_auth)
         .with(
@@ -51,7 +51,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         };
         // A login waiting for its TOTP code continues with the TOTPAuthenticationRequest,
         // whose account is the name of the user logging in.
-        let pending = ctx.session.data.authn.as_ref().map(|a| a.user_name.clone());
+        let pending = ctx.session.session().data.authn.as_ref().map(|a| a.user_name.clone());
         let (base, current) = match (action.as_str(), pending) {
             ("login" | "create", _) => (action.as_str(), current),
             ("login-continue", Some(name)) => ("totp", name),
@@ -102,7 +102,7 @@ async fn ask_captcha(ctx: &mut Context<'_>, base: &str) -> Option<(PendingCaptch
         let asked = captcha::login_needs_captcha(ctx.services, &ip, None).await;
         asked.then_some(CaptchaAction::BadLogin)?
     };
-    let mut pending = ctx.session.data.captchas.clone();
+    let mut pending = ctx.session.session().data.captchas.clone();
     let asked = captcha::ask(&ctx.services.config.captcha, &mut pending)?;
     super::clientlogin::set_pending_captchas(ctx, pending);
     Some((asked, action))

@@ -19,15 +19,15 @@ use super::authmanager::{
 use super::login::start_user_session;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::i18n::Param;
+use crate::i18n::Param;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::captcha::{self, PendingCaptcha};
-use crate::auth::login::{begin_login, finish_second_step, CaptchaAnswer, FirstStep};
+use crate::auth::login::{begin_login, finish_second_step, CaptchaAnswer, FirstStep, THROTTLED};
+use crate::request::LoginResult;
 use crate::auth::second_factor::{self, CodeCheck};
 use crate::session::AuthnState;
 use futures_util::future::BoxFuture;
-use std::sync::Arc;
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let format = message_format(ctx, "loginmessageformat")?;
@@ -35,11 +35,14 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let remember_seconds = ctx.services.config.remember_expiry;
     let (cont, _returnurl) = require_continue_or_returnurl(ctx, "login")?;
     let res = if cont {
-        match ctx.session.data.authn.clone() {
-            None => fail(
-                &AuthMessage::new("authmanager-authn-not-in-progress", vec![]),
-                &format,
-            ),
+        match ctx.session.session().data.authn.clone() {
+            None => {
+                ctx.ran.login = Some(LoginResult::Failed);
+                fail(
+                    &AuthMessage::new("authmanager-authn-not-in-progress", vec![]),
+                    &format,
+                )
+            }
             Some(state) => {
                 // Only a login in progress asks for (and so reads) `OATHToken`.
                 let token = ctx.params.get("OATHToken").map(str::to_string);
@@ -56,16 +59,21 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
                     )),
                 };
                 match retry {
-                    Some(msg) => totp_ui(&state.user_name, &msg, merge, &format, remember_seconds),
+                    Some(msg) => {
+                        ctx.ran.login = Some(LoginResult::Aborted);
+                        totp_ui(&state.user_name, &msg, merge, &format, remember_seconds)
+                    }
                     None => match ctx.services.users.user_by_id(state.user_id).await {
                         Ok(Some(user)) => {
                             finish_second_step(ctx.services, &user.name, ctx.req.client_ip).await;
                             let username = user.name.clone();
-                            start_user_session(ctx, user, state.remember).await;
+                            start_user_session(ctx, user, state.remember).await?;
+                            ctx.ran.login = Some(LoginResult::Success);
                             Obj::new().with("status", "PASS").with("username", username)
                         }
                         // The account went away between the steps (or cannot be read).
                         _ => {
+                            ctx.ran.login = Some(LoginResult::Failed);
                             set_authn_state(ctx, None);
                             fail(
                                 &AuthMessage::new("authmanager-authn-not-in-progress", vec![]),
@@ -96,7 +104,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         } else {
             (None, None)
         };
-        let mut pending = ctx.session.data.captchas.clone();
+        let mut pending = ctx.session.session().data.captchas.clone();
         let answer = needs_captcha.then_some(CaptchaAnswer {
             pending: &mut pending,
             id: id.as_deref(),
@@ -107,7 +115,8 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         match outcome {
             Ok(FirstStep::Pass(user)) => {
                 let username = user.name.clone();
-                start_user_session(ctx, user, remember).await;
+                start_user_session(ctx, user, remember).await?;
+                ctx.ran.login = Some(LoginResult::Success);
                 Obj::new().with("status", "PASS").with("username", username)
             }
             Ok(FirstStep::SecondFactor(user)) => {
@@ -119,10 +128,18 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
                         remember,
                     }),
                 );
+                ctx.ran.login = Some(LoginResult::Aborted);
                 let msg = AuthMessage::new("oathauth-auth-ui", vec![]);
                 totp_ui(&user.name, &msg, merge, &format, remember_seconds)
             }
-            Err(refusal) => fail(&AuthMessage::new(refusal.key, refusal.params), &format),
+            Err(refusal) => {
+                ctx.ran.login = Some(if refusal.key == THROTTLED {
+                    LoginResult::Throttled
+                } else {
+                    LoginResult::Failed
+                });
+                fail(&AuthMessage::new(refusal.key, refusal.params), &format)
+            }
         }
     };
     ctx.result.set("clientlogin", res);
@@ -131,22 +148,20 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
 
 /// Replaces the session's unanswered captchas (written back only when they changed).
 pub(crate) fn set_pending_captchas(ctx: &mut Context<'_>, pending: Vec<PendingCaptcha>) {
-    if ctx.session.data.captchas == pending {
+    if ctx.session.session().data.captchas == pending {
         return;
     }
-    Arc::make_mut(&mut ctx.session.data).captchas = pending;
-    ctx.session.dirty = true;
-    ctx.persist = true;
+    ctx.session.data_mut().captchas = pending;
+    ctx.session.persist();
 }
 
 /// Sets or ends the session's login in progress (written back only when it changed).
 pub(crate) fn set_authn_state(ctx: &mut Context<'_>, state: Option<AuthnState>) {
-    if ctx.session.data.authn == state {
+    if ctx.session.session().data.authn == state {
         return;
     }
-    Arc::make_mut(&mut ctx.session.data).authn = state;
-    ctx.session.dirty = true;
-    ctx.persist = true;
+    ctx.session.data_mut().authn = state;
+    ctx.session.persist();
 }
 
 /// ApiClientLogin::getAllowedParams (ApiAuthManagerHelper's parameters); ApiBase adds the

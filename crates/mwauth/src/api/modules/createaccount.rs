@@ -13,12 +13,12 @@
 use super::authmanager::{fail, message_format, require_continue_or_returnurl, AuthMessage};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::i18n::Param;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::account::{create_account_answering, Creator, PERMISSION_DENIED};
 use crate::auth::login::CaptchaAnswer;
 use crate::config::CaptchaTrigger;
+use crate::i18n::Param;
 use crate::session::SetCookie;
 use futures_util::future::BoxFuture;
 use md5::{Digest, Md5};
@@ -66,7 +66,7 @@ async fn create(ctx: &mut Context<'_>) -> Result<String, AuthMessage> {
     } else {
         (None, None)
     };
-    let mut pending = ctx.session.data.captchas.clone();
+    let mut pending = ctx.session.session().data.captchas.clone();
     let answer = asked.then_some(CaptchaAnswer {
         pending: &mut pending,
         id: id.as_deref(),
@@ -143,12 +143,12 @@ async fn chronology_cookies(ctx: &mut Context<'_>) {
         secure: false,
         samesite: None,
     };
-    ctx.cookies.push(make(
+    ctx.session.add_cookie(make(
         "cpPosIndex",
         format!("{index}@{}#{client_id}", ctx.now),
     ));
-    ctx.cookies.push(make("UseDC", "master".into()));
-    ctx.cookies.push(make("UseCDNCache", "false".into()));
+    ctx.session.add_cookie(make("UseDC", "master".into()));
+    ctx.session.add_cookie(make("UseCDNCache", "false".into()));
 }
 
 /// ApiAMCreateAccount::getAllowedParams (ApiAuthManagerHelper's parameters); ApiBase adds

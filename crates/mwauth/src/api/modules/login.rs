@@ -16,11 +16,12 @@
 
 use crate::api::context::Context;
 use crate::api::error::{format_message_value_in, ApiError, ApiMessage};
+use crate::api::main::internal_error;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec, ParamType};
 use crate::api::result::Obj;
-use crate::auth::login::{begin_login, bot_password_login, BotLogin, FirstStep, Refusal};
-use crate::auth::sessions;
-use crate::session::{random_hex, AuthnState, BotGrant, Provider, Session, SessionData};
+use crate::auth::login::{begin_login, bot_password_login, BotLogin, FirstStep, Refusal, THROTTLED};
+use crate::request::LoginResult;
+use crate::session::{AuthnState, Provider};
 use crate::user::{botpassword, UserRecord};
 use futures_util::future::BoxFuture;
 
@@ -44,12 +45,13 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             "login",
             Obj::new().with("result", "Aborted").with("reason", reason),
         );
+        ctx.ran.login = Some(LoginResult::Aborted);
         return Ok(());
     }
     ctx.require_posted(&["lgpassword", "lgtoken"])?;
 
-    ctx.persist = true;
-    let outcome = if ctx.session.provider == Provider::BotPassword {
+    ctx.session.persist();
+    let outcome = if ctx.session.provider() == Provider::BotPassword {
         // Session::canSetUser is false for BotPasswordSessionProvider; its describe() is
         // the generic "<class> sessions".
         Outcome::Aborted(ApiMessage::from_key(
@@ -59,7 +61,8 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     } else if token.is_empty() {
         Outcome::NeedToken(ctx.token("login"))
     } else if !ctx.session.has_secret("login") {
-        ctx.session.token_secret("login");
+        // The secret is made now, as ApiLogin's own token request makes it.
+        ctx.token("login");
         Outcome::Failed(ApiMessage::new(
             "sessionlost",
             "authpage-cannot-login-continue",
@@ -68,9 +71,17 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     } else if !ctx.check_token("login", &token, None) {
         Outcome::WrongToken
     } else {
-        authenticate(ctx, &name, &password).await
+        authenticate(ctx, &name, &password).await?
     };
 
+    ctx.ran.login = Some(match &outcome {
+        Outcome::Success(_) => LoginResult::Success,
+        Outcome::NeedToken(_) => LoginResult::NeedToken,
+        Outcome::WrongToken => LoginResult::WrongToken,
+        Outcome::Failed(reason) if reason.key == THROTTLED => LoginResult::Throttled,
+        Outcome::Failed(_) => LoginResult::Failed,
+        Outcome::Aborted(_) => LoginResult::Aborted,
+    });
     let links = ctx.article_path();
     let mut res = Obj::new();
     match outcome {
@@ -113,16 +124,22 @@ fn reason(r: &Refusal) -> ApiMessage {
     ApiMessage::from_key(r.key, &params)
 }
 
-async fn authenticate(ctx: &mut Context<'_>, name: &str, password: &str) -> Outcome {
+/// The login itself. A session store that fails while the new session starts answers an
+/// error, as one that fails while loading does.
+async fn authenticate(
+    ctx: &mut Context<'_>,
+    name: &str,
+    password: &str,
+) -> Result<Outcome, ApiError> {
     let ip = ctx.req.client_ip;
     if let Some((bot_name, bot_password)) = botpassword::canonicalize_login_data(name, password) {
         match bot_password_login(ctx.services, &bot_name, &bot_password, ip).await {
             BotLogin::Success(found) => {
                 let (user, bp) = *found;
-                start_bot_session(ctx, &user, bp.app_id, bp.grants, bp.token).await;
-                return Outcome::Success(user);
+                ctx.session.log_in_bot(&user, bp).await;
+                return Ok(Outcome::Success(user));
             }
-            BotLogin::Refused(r) => return Outcome::Failed(reason(&r)),
+            BotLogin::Refused(r) => return Ok(Outcome::Failed(reason(&r))),
             BotLogin::NotBotLogin => {}
         }
     }
@@ -146,7 +163,7 @@ async fn authenticate(ctx: &mut Context<'_>, name: &str, password: &str) -> Outc
             } else {
                 "api-login-fail-aborted-nobotpw"
             };
-            Outcome::Aborted(ApiMessage::from_key(key, &[]))
+            Ok(Outcome::Aborted(ApiMessage::from_key(key, &[])))
         }
         Ok(FirstStep::Pass(user)) => {
             let key = if ctx.services.config.enable_bot_passwords {
@@ -159,81 +176,26 @@ async fn authenticate(ctx: &mut Context<'_>, name: &str, password: &str) -> Outc
                 "login",
                 ApiMessage::new("deprecation", key, &[]).with_data(feature),
             );
-            start_user_session(ctx, user.clone(), true).await;
-            Outcome::Success(user)
+            start_user_session(ctx, user.clone(), true).await?;
+            Ok(Outcome::Success(user))
         }
-        Err(r) => Outcome::Failed(reason(&r)),
+        Err(r) => Ok(Outcome::Failed(reason(&r))),
     }
 }
 
-/// BotPasswordSessionProvider::newSessionForRequest: a separate session; the cookie
-/// session the client already has stays as it is.
-async fn start_bot_session(
-    ctx: &mut Context<'_>,
-    user: &UserRecord,
-    app_id: String,
-    grants: Vec<String>,
-    token: String,
-) {
-    ctx.flush_session().await;
-    let mut session = Session::new_anonymous();
-    session.provider = Provider::BotPassword;
-    session.data = std::sync::Arc::new(SessionData {
-        user_id: user.id,
-        user_name: user.name.clone(),
-        bot: Some(BotGrant {
-            app_id,
-            grants,
-            token,
-        }),
-        user_token: user.token.clone(),
-        ..SessionData::default()
-    });
-    session.dirty = true;
-    ctx.session = session;
-    ctx.user = Some(std::sync::Arc::new(user.clone()));
-    ctx.persist = true;
-}
-
-/// AuthManager::setSessionDataForUser: a new session id (the old one is deleted), fresh
-/// token secrets, the user, and the user cookies (remember-me ones when asked).
+/// AuthManager::setSessionDataForUser (see [`RequestSession::log_in`]); a store that fails
+/// there answers MediaWiki's internal-error shape.
+///
+/// [`RequestSession::log_in`]: crate::auth::request_session::RequestSession::log_in
 pub(crate) async fn start_user_session(
     ctx: &mut Context<'_>,
-    mut user: UserRecord,
+    user: UserRecord,
     remember: bool,
-) {
-    if ctx.session.persisted {
-        sessions::delete(ctx.services, &ctx.session.id).await;
-    }
-    if user.token.is_empty() {
-        user.token = random_hex(32);
-        let _ = ctx
-            .services
-            .users
-            .set_user_token(user.id, &user.token)
-            .await;
-    }
-    let mut session = Session::new_anonymous();
-    session.data = std::sync::Arc::new(SessionData {
-        user_id: user.id,
-        user_name: user.name.clone(),
-        user_token: user.token.clone(),
-        remember,
-        last_auth: ctx.now,
-        ..SessionData::default()
-    });
-    session.dirty = true;
-    ctx.session = session;
-    ctx.persist = true;
-    ctx.flush_session().await;
-    let config = ctx.services.config.clone();
-    ctx.cookies.extend(sessions::user_cookies(
-        &config,
-        &user,
-        remember,
-        ctx.req.https,
-    ));
-    ctx.user = Some(std::sync::Arc::new(user));
+) -> Result<(), ApiError> {
+    ctx.session
+        .log_in(user, remember)
+        .await
+        .map_err(|_| internal_error())
 }
 
 /// ApiLogin::getAllowedParams.

@@ -9,36 +9,21 @@
 //!   are refused afterwards.
 //! - An anonymous session the client holds no cookie for (token `+\`): nothing to end,
 //!   no cookie sent.
-//! - Answers `{}`.
+//! - Answers `{}`; when the session store cannot delete the session, MediaWiki's
+//!   internal-error shape (as for a store that cannot load it) and no cookie changes.
 
 use crate::api::context::Context;
 use crate::api::error::ApiError;
+use crate::api::main::internal_error;
 use crate::api::params_spec::{Flags, Handler, Module};
-use crate::auth::sessions;
-use crate::session::{Provider, Session};
 use futures_util::future::BoxFuture;
 
+/// A store that fails to delete the session answers as one that fails to load it, and the
+/// client keeps its session and cookies (see [`RequestSession::log_out`]).
+///
+/// [`RequestSession::log_out`]: crate::auth::request_session::RequestSession::log_out
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let config = ctx.services.config.clone();
-    let https = ctx.req.https;
-    match ctx.session.provider {
-        Provider::BotPassword => {
-            sessions::delete(ctx.services, &ctx.session.id).await;
-            let name = sessions::session_cookie_name(&config, Provider::BotPassword);
-            ctx.cookies
-                .push(sessions::clear_cookie(&config, name, https));
-        }
-        // Session::unpersist does nothing for a session the client holds no cookie for.
-        Provider::Cookie if ctx.session.persisted => {
-            sessions::delete(ctx.services, &ctx.session.id).await;
-            ctx.cookies.extend(sessions::logout_cookies(&config, https));
-        }
-        Provider::Cookie => {}
-    }
-    ctx.session = Session::new_anonymous();
-    ctx.user = None;
-    ctx.persist = false;
-    Ok(())
+    ctx.session.log_out().await.map_err(|_| internal_error())
 }
 
 /// ApiLogout: no parameters of its own, only the token's that ApiBase adds.

@@ -22,7 +22,7 @@ mod userinfo_tables;
 
 use super::context::Context;
 use super::error::ApiError;
-use super::params_spec::{Handler, Module, FORMATS, MAIN};
+use super::params_spec::{Handler, Module, ParamSpec, ParamType, FORMATS, MAIN};
 
 /// `action` values mwauth serves, in MediaWiki's (alphabetical) order.
 pub const ACTIONS: &[&Module] = &[
@@ -44,8 +44,26 @@ pub const META: &[&Module] = &[
     &userinfo::MODULE,
 ];
 
-/// The names of a list of modules, for parameters whose values they are.
-pub const fn names<const N: usize>(modules: &[&Module]) -> [&'static str; N] {
+/// The module tree below main: each module manager's groups (parent path, group), their
+/// modules and the modules' names.
+const GROUPS: &[(&str, &str, &[&Module], &[&str])] = &[
+    (
+        "main",
+        "action",
+        ACTIONS,
+        &names::<{ ACTIONS.len() }>(ACTIONS),
+    ),
+    (
+        "main",
+        "format",
+        FORMATS,
+        &names::<{ FORMATS.len() }>(FORMATS),
+    ),
+    ("query", "meta", META, &names::<{ META.len() }>(META)),
+];
+
+/// The names of a list of modules, for the parameters whose values they are.
+const fn names<const N: usize>(modules: &[&Module]) -> [&'static str; N] {
     let mut out = [""; N];
     let mut i = 0;
     while i < N {
@@ -100,13 +118,31 @@ pub fn find(path: &str) -> Option<&'static Module> {
 }
 
 /// The lists of submodules of the module at `path`.
-fn children(path: &str) -> impl Iterator<Item = &'static [&'static Module]> {
-    let lists: &[&'static [&'static Module]] = match path {
-        "main" => &[ACTIONS, FORMATS],
-        "query" => &[META],
+fn children(path: &str) -> impl Iterator<Item = &'static [&'static Module]> + '_ {
+    GROUPS
+        .iter()
+        .filter(move |(parent, ..)| *parent == path)
+        .map(|(_, _, modules, _)| *modules)
+}
+
+/// The names of the submodules in one group of the module at `path`, in their list's order.
+fn group_names(path: &str, group: &str) -> &'static [&'static str] {
+    GROUPS
+        .iter()
+        .find(|(parent, g, ..)| *parent == path && *g == group)
+        .map_or(&[], |(_, _, _, names)| *names)
+}
+
+/// The values an enum-like parameter of `module` allows, as its type declares them
+/// (EnumDef::getEnumValues; SubmoduleDef's are the submodules' names).
+pub fn enum_values(module: &Module, spec: &ParamSpec) -> &'static [&'static str] {
+    match spec.ty {
+        ParamType::Enum(values) => values,
+        ParamType::Submodules => group_names(module.path, spec.name),
+        ParamType::QueryModules => group_names("query", "meta"),
+        ParamType::FormatModules => group_names("main", "format"),
         _ => &[],
-    };
-    lists.iter().copied()
+    }
 }
 
 /// The parent's path of a module path.

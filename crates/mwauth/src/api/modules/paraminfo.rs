@@ -12,7 +12,7 @@
 //!   wiki (`data/paraminfo/help.json`), keeping only the served modules in the per-value
 //!   lists of submodule parameters.
 
-use super::{child_path, find, has_submodules, submodule_names};
+use super::{child_path, enum_values, find, has_submodules, submodule_names};
 use crate::api::context::{article_path, Context};
 use crate::api::error::{ApiError, ApiMessage};
 use crate::api::params::{split_multi, MULTI_LIMIT};
@@ -58,12 +58,10 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let helpformat = ctx
         .single_enum("helpformat", HELP_FORMATS, Some("none"))?
         .unwrap_or_else(|| "none".into());
-    let query_names = submodule_names("query", None);
-    let query_modules = deprecated_multi(ctx, "querymodules", &query_names)?;
+    let query_modules = deprecated_multi(ctx, "querymodules")?;
     let main_module = deprecated_flag(ctx, "mainmodule");
     let pageset_module = deprecated_flag(ctx, "pagesetmodule");
-    let format_names = submodule_names("main", Some("format"));
-    let format_modules = deprecated_multi(ctx, "formatmodules", &format_names)?;
+    let format_modules = deprecated_multi(ctx, "formatmodules")?;
 
     let mut paths: Vec<String> = Vec::new();
     for path in modules.unwrap_or_default() {
@@ -216,13 +214,12 @@ fn warn_deprecated(ctx: &mut Context<'_>, name: &str) {
 fn deprecated_multi(
     ctx: &mut Context<'_>,
     name: &'static str,
-    allowed: &[&str],
 ) -> Result<Option<Vec<String>>, ApiError> {
     if ctx.params.peek(name).is_none() {
         return Ok(None);
     }
     warn_deprecated(ctx, name);
-    ctx.multi_enum(&MODULE, name, allowed)
+    ctx.multi_enum(&MODULE, name)
         .map(|v| Some(v.into_iter().map(str::to_string).collect()))
 }
 
@@ -408,11 +405,11 @@ fn param_info(item: &mut Obj, module: &Module, spec: &ParamSpec, high_limits: bo
         ParamType::Integer => "integer".into(),
         ParamType::Password => "password".into(),
         ParamType::User(_) => "user".into(),
-        ParamType::Enum(values) => sorted(values).into(),
-        ParamType::Submodules => sorted(&submodule_names(module.path, Some(spec.name))).into(),
-        ParamType::NoSubmodules => List::new("t").into(),
-        ParamType::QueryModules => sorted(&submodule_names("query", None)).into(),
-        ParamType::FormatModules => sorted(&submodule_names("main", Some("format"))).into(),
+        ParamType::Enum(_)
+        | ParamType::Submodules
+        | ParamType::NoSubmodules
+        | ParamType::QueryModules
+        | ParamType::FormatModules => sorted(enum_values(module, spec)).into(),
     };
     item.set("type", ty);
     item.set("required", spec.required);

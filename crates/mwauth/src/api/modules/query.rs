@@ -6,26 +6,23 @@
 //! - A query that runs no module, or only siteinfo, is publicly cacheable, which shows in
 //!   its `Vary` header.
 
-use super::{names, run_leaf, META};
+use super::{run_leaf, META};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::params::split_multi_iter;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec, ParamType};
-
-/// The values of `meta`.
-const META_NAMES: [&str; META.len()] = names(META);
 
 /// ApiQuery's cache mode is `public` unless a module it runs says otherwise; every meta
 /// module mwauth serves but siteinfo is `private` (ApiQueryBase::getCacheMode), so only a
 /// query that runs none of those is public.
 pub fn is_public(ctx: &Context<'_>) -> bool {
     let meta = ctx.params.peek("meta").unwrap_or("");
-    !split_multi_iter(meta).any(|m| m != "siteinfo" && META_NAMES.contains(&m))
+    !split_multi_iter(meta).any(|m| m != "siteinfo" && META.iter().any(|s| s.name == m))
 }
 
 /// ApiQuery::execute: each meta module asked for, by its own handler, its errors its own.
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let metas = ctx.multi_enum(&MODULE, "meta", &META_NAMES)?;
+    let metas = ctx.multi_enum(&MODULE, "meta")?;
     for name in metas {
         if let Some(module) = META.iter().copied().find(|m| m.name == name) {
             run_leaf(ctx, module)

@@ -84,7 +84,7 @@ fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiEr
 }
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let props = ctx.multi_enum(&MODULE, "prop", PROPS)?;
+    let props = ctx.multi_enum(&MODULE, "prop")?;
     let filteriw = ctx.single_enum("sifilteriw", &["local", "!local"], None)?;
     let showalldb = ctx.params.flag("sishowalldb");
     let numberingroup = ctx.params.flag("sinumberingroup");

@@ -13,7 +13,7 @@ use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 
 pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let types = ctx.multi_enum(&MODULE, "type", TOKEN_TYPES)?;
+    let types = ctx.multi_enum(&MODULE, "type")?;
     if !ctx.same_origin {
         ctx.warn(
             "query+tokens",

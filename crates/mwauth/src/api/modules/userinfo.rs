@@ -46,7 +46,7 @@ const PROPS: &[&str] = &[
 ];
 
 pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let props = ctx.multi_enum(&MODULE, "prop", PROPS)?;
+    let props = ctx.multi_enum(&MODULE, "prop")?;
     let has = |p: &str| props.contains(&p);
     let mut info = Obj::new()
         .with("id", ctx.user_id())
@@ -62,11 +62,7 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     }
     if has("groupmemberships") {
         let mut list = List::new("groupmembership");
-        let mut groups = ctx
-            .user
-            .as_ref()
-            .map(|u| u.groups.clone())
-            .unwrap_or_default();
+        let mut groups = ctx.user().map(|u| u.groups.clone()).unwrap_or_default();
         // In the order the database lists them: by name.
         groups.sort();
         groups.dedup();
@@ -112,10 +108,7 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         info.set("options", options);
     }
     if has("editcount") {
-        info.set(
-            "editcount",
-            ctx.user.as_ref().map_or(0, |u| u.editcount as i64),
-        );
+        info.set("editcount", ctx.user().map_or(0, |u| u.editcount as i64));
     }
     if has("ratelimits") {
         let limits = if ctx.has_right("noratelimit") {
@@ -136,11 +129,7 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         info.set("email", "");
     }
     if has("registrationdate") {
-        if let Some(iso) = ctx
-            .user
-            .as_ref()
-            .and_then(|u| time::mw_to_iso(&u.registration))
-        {
+        if let Some(iso) = ctx.user().and_then(|u| time::mw_to_iso(&u.registration)) {
             info.set("registrationdate", iso);
         }
     }

@@ -104,10 +104,12 @@ pub struct ApiRequest<'r> {
 
 impl<'r> ApiRequest<'r> {
     pub fn new(method: &str) -> ApiRequest<'r> {
+        // As sent: PHP's REQUEST_METHOD keeps the client's spelling and MediaWiki compares
+        // it case-sensitively, so a `post` is not posted (ApiMain: `invalidmethod`).
         let method = match method {
             "GET" => Cow::Borrowed("GET"),
             "POST" => Cow::Borrowed("POST"),
-            other => Cow::Owned(other.to_ascii_uppercase()),
+            other => Cow::Owned(other.to_string()),
         };
         ApiRequest {
             method,
@@ -154,6 +156,53 @@ pub struct ApiResponse {
     /// Headers in the order MediaWiki sends them; `Set-Cookie` may repeat.
     pub headers: Vec<Header>,
     pub body: Vec<u8>,
+    /// What the core did, for the server's log line and metrics; never sent.
+    pub ran: Ran,
+}
+
+/// What the core did with a request, as it decided it (the HTTP layer does not work it out
+/// again from the raw parameters).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ran {
+    /// The API module that ran, by its `action` name; None when none was chosen (an unknown
+    /// action, a request refused before dispatch, a page).
+    pub action: Option<&'static str>,
+    /// What a login attempt through action=login or action=clientlogin came to.
+    pub login: Option<LoginResult>,
+}
+
+/// A login attempt's end, as action=login names it (clientlogin's `PASS` is `Success`,
+/// its `FAIL` is `Failed`); a refusal by the login throttle is told apart from `Failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginResult {
+    Success,
+    Failed,
+    Throttled,
+    Aborted,
+    NeedToken,
+    WrongToken,
+}
+
+impl LoginResult {
+    pub const ALL: [LoginResult; 6] = [
+        LoginResult::Success,
+        LoginResult::Failed,
+        LoginResult::Throttled,
+        LoginResult::Aborted,
+        LoginResult::NeedToken,
+        LoginResult::WrongToken,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginResult::Success => "Success",
+            LoginResult::Failed => "Failed",
+            LoginResult::Throttled => "Throttled",
+            LoginResult::Aborted => "Aborted",
+            LoginResult::NeedToken => "NeedToken",
+            LoginResult::WrongToken => "WrongToken",
+        }
+    }
 }
 
 impl ApiResponse {

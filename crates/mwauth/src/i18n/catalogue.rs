@@ -1,9 +1,38 @@
-//! English message texts, exactly as MediaWiki 1.39 ships them (languages/i18n/en.json,
-//! includes/api/i18n/en.json, ParamValidator's en.json), with `$n` parameters and the
-//! `{{PLURAL:…}}` forms the API uses.
+//! The message catalogue: English as MediaWiki 1.39 ships it (languages/i18n/en.json,
+//! includes/api/i18n/en.json, ParamValidator's en.json), typed here as the catalogue of
+//! record, and every other language from the data extracted from MediaWiki's i18n files
+//! (`data/i18n/i18n.json`, embedded and parsed once). The API and the account pages both
+//! read it.
 
-/// The raw (wikitext) English text of a message key.
-pub fn raw(key: &str) -> Option<&'static str> {
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+const DATA: &str = include_str!("../../data/i18n/i18n.json");
+
+#[derive(Deserialize)]
+pub(super) struct Data {
+    pub(super) aliases: HashMap<String, String>,
+    pub(super) fallback: HashMap<String, Vec<String>>,
+    pub(super) plural: HashMap<String, Vec<String>>,
+    pub(super) digits: HashMap<String, String>,
+    /// Grouping and decimal separator; empty: the language says it has no table.
+    pub(super) separators: HashMap<String, Vec<String>>,
+    pub(super) mingrouping: HashMap<String, usize>,
+    /// ICU's digits, grouping separator and primary and secondary grouping sizes.
+    pub(super) icu: HashMap<String, (String, String, usize, usize)>,
+    pub(super) messages: HashMap<String, HashMap<String, String>>,
+}
+
+/// The data, parsed on first use.
+pub(super) fn catalogue() -> &'static Data {
+    static DATA_PARSED: OnceLock<Data> = OnceLock::new();
+    DATA_PARSED.get_or_init(|| serde_json::from_str(DATA).expect("data/i18n/i18n.json is valid"))
+}
+
+/// The raw (wikitext) English text of a message key, with its `$n` parameters and
+/// `{{PLURAL:…}}` forms.
+pub fn english(key: &str) -> Option<&'static str> {
     Some(match key {
         "paramvalidator-missingparam" => "The \"$1\" parameter must be set.",
         "apierror-mustpostparams" => "The following {{PLURAL:$2|parameter was|parameters were}} found in the query string, but must be in the POST body: $1.",
@@ -41,6 +70,7 @@ pub fn raw(key: &str) -> Option<&'static str> {
         "captcha-badlogin" => "To protect the wiki against automated password cracking, we kindly ask you to solve the following task below and enter the answer in the box ([[Special:Captcha/help|more info]]):",
         "questycaptcha-createaccount" => "To protect the wiki against automated account creation, we kindly ask you to answer the question that appears below ([[Special:Captcha/help|more info]]):",
         "questycaptcha-badlogin" => "To protect the wiki against automated password cracking, we kindly ask you to answer the question that appears below ([[Special:Captcha/help|more info]]):",
+        "api-login-fail-aborted-nobotpw" => "Authentication requires user interaction, which is not supported by <kbd>action=login</kbd>. To log in, see <kbd>[[Special:ApiHelp/clientlogin|action=clientlogin]]</kbd>.",
         "wrongpassword" => "Incorrect username or password entered.\nPlease try again.",
         "wrongpasswordempty" => "Password entered was blank.\nPlease try again.",
         "authmanager-authn-no-primary" => "The supplied credentials could not be authenticated.",
@@ -68,7 +98,6 @@ pub fn raw(key: &str) -> Option<&'static str> {
         "botpasswords-needs-reset" => "The bot password for bot name \"$2\" of {{GENDER:$1|user}} \"$1\" must be reset.",
         "botpasswords-locked" => "You cannot login with a bot password as your account is locked.",
         "authpage-cannot-login-continue" => "Unable to continue login. Your session most likely timed out.",
-        "api-login-fail-aborted-nobotpw" => "Authentication requires user interaction, which is not supported by <kbd>action=login</kbd>. To log in, see <kbd>[[Special:ApiHelp/clientlogin|action=clientlogin]]</kbd>.",
         "api-login-fail-aborted" => "Authentication requires user interaction, which is not supported by <kbd>action=login</kbd>. To be able to login with <kbd>action=login</kbd>, see [[Special:BotPasswords]]. To continue using main-account login, see <kbd>[[Special:ApiHelp/clientlogin|action=clientlogin]]</kbd>.",
         "apierror-writeapidenied" => "You're not allowed to edit this wiki through the API.",
         "apierror-readapidenied" => "You need read permission to use this module.",
@@ -86,236 +115,77 @@ pub fn raw(key: &str) -> Option<&'static str> {
         "apierror-badmodule-badsubmodule" => "The module <kbd>$1</kbd> does not have a submodule \"$2\".",
         "apierror-badmodule-nosubmodules" => "The module <kbd>$1</kbd> has no submodules.",
         "apierror-siteinfo-includealldenied" => "Cannot view all servers' info unless <var>$wgShowHostnames</var> is true.",
+        // The account pages (Special:UserLogin, CreateAccount, BotPasswords).
+        "sessionfailure" => "There seems to be a problem with your login session;\nthis action has been canceled as a precaution against session hijacking.\nPlease resubmit the form.",
+        "nocookieslogin" => "{{SITENAME}} uses cookies to log in users.\nYou have cookies disabled.\nPlease enable them and try again.",
+        "nocookiesfornew" => "The user account was not created, as we could not confirm its source.\nEnsure you have cookies enabled, reload this page and try again.",
+        "userlogin-reauth" => "You must log in again to verify that you are {{GENDER:$1|$1}}.",
+        "userlogin-loggedin" => "You are already logged in as {{GENDER:$1|$1}}.\nUse the form below to log in as another user.",
+        "htmlform-required" => "This value is required.",
+        "exception-nologin-text" => "Please log in to be able to access this page or action.",
+        "logouttext" => "<strong>You are now logged out.</strong>\n\nNote that some pages may continue to be displayed as if you were still logged in, until you clear your browser cache.",
+        "restrictionsfield-help" => "One IP address or CIDR range per line. To enable everything, use:<pre>0.0.0.0/0\n::/0</pre>",
+        "restrictionsfield-badip" => "Invalid IP address or range: $1",
+        "botpasswords-summary" => "<em>Bot passwords</em> allow access to a user account via the API without using the account's main login credentials. The user rights available when logged in with a bot password may be restricted.\n\nIf you don't know why you might want to do this, you should probably not do it. No one should ever ask you to generate one of these and give it to them.",
+        "botpasswords-bad-appid" => "The bot name \"$1\" is not valid.",
+        "botpasswords-insert-failed" => "Failed to add bot name \"$1\". Was it already added?",
+        "botpasswords-update-failed" => "Failed to update bot name \"$1\". Was it deleted?",
+        "botpasswords-created-title" => "Bot password created",
+        "botpasswords-created-body" => "The bot password for bot name \"$1\" of {{GENDER:$2|user}} \"$2\" was created.",
+        "botpasswords-updated-title" => "Bot password updated",
+        "botpasswords-updated-body" => "The bot password for bot name \"$1\" of {{GENDER:$2|user}} \"$2\" was updated.",
+        "botpasswords-deleted-title" => "Bot password deleted",
+        "botpasswords-deleted-body" => "The bot password for bot name \"$1\" of {{GENDER:$2|user}} \"$2\" was deleted.",
+        "mwauth-unknown-group" => "There is no user group \"$1\".",
+        "mwauth-unknown-grant" => "There is no grant \"$1\".",
+        "mwauth-botpassword-bad-password" => "Bot passwords must be at least 32 characters of 0-9 and a-w.",
+        // Without its last sentence: mwauth serves no Special:ListGrants to link to.
+        "mwauth-botpasswords-help-grants" => "Grants allow access to rights already held by your user account. Enabling a grant here does not provide access to any rights that your user account would not otherwise have.",
+        "grant-basic" => "Basic rights",
+        "grant-highvolume" => "High-volume editing",
+        "grant-import" => "Import revisions",
+        "grant-editpage" => "Edit existing pages",
+        "grant-editprotected" => "Edit protected pages",
+        "grant-editmycssjs" => "Edit your user CSS/JSON/JavaScript",
+        "grant-editmyoptions" => "Edit your user preferences and JSON configuration",
+        "grant-editinterface" => "Edit the MediaWiki namespace and sitewide/user JSON",
+        "grant-editsiteconfig" => "Edit sitewide and user CSS/JS",
+        "grant-createeditmovepage" => "Create, edit, and move pages",
+        "grant-uploadfile" => "Upload new files",
+        "grant-uploadeditmovefile" => "Upload, replace, and move files",
+        "grant-patrol" => "Patrol changes to pages",
+        "grant-rollback" => "Rollback changes to pages",
+        "grant-blockusers" => "Block and unblock users",
+        "grant-viewdeleted" => "View deleted files and pages",
+        "grant-viewrestrictedlogs" => "View restricted log entries",
+        "grant-delete" => "Delete pages, revisions, and log entries",
+        "grant-oversight" => "Hide users and suppress revisions",
+        "grant-protect" => "Protect and unprotect pages",
+        "grant-viewmywatchlist" => "View your watchlist",
+        "grant-editmywatchlist" => "Edit your watchlist",
+        "grant-sendemail" => "Send email to other users",
+        "grant-createaccount" => "Create accounts",
+        "grant-privateinfo" => "Access private information",
+        "grant-mergehistory" => "Merge page histories",
         _ => return None,
     })
-}
-
-/// Fills `$1…$n` and resolves `{{PLURAL:$n|one|other}}` (English: 1 is singular) and
-/// `{{GENDER:…|x}}` (unknown gender: the neutral form, the last one).
-pub fn fill(template: &str, params: &[String]) -> String {
-    let mut out = template.to_string();
-    while let Some(start) = out.find("{{") {
-        let Some(len) = out[start..].find("}}") else {
-            break;
-        };
-        let inner = &out[start + 2..start + len];
-        let replacement = if let Some(rest) = inner.strip_prefix("PLURAL:") {
-            let mut forms = rest.split('|');
-            let n = substitute(forms.next().unwrap_or(""), params);
-            let forms: Vec<&str> = forms.collect();
-            let one = n.trim().parse::<f64>().map(|v| v == 1.0).unwrap_or(false);
-            let pick = if one {
-                forms.first()
-            } else {
-                forms.get(1).or(forms.first())
-            };
-            pick.copied().unwrap_or("").to_string()
-        } else if let Some(rest) = inner.strip_prefix("GENDER:") {
-            rest.rsplit('|').next().unwrap_or("").to_string()
-        } else {
-            inner.to_string()
-        };
-        out.replace_range(start..start + len + 2, &replacement);
-    }
-    substitute(&out, params)
-}
-
-fn substitute(s: &str, params: &[String]) -> String {
-    let mut out = String::with_capacity(s.len());
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'$' && i + 1 < bytes.len() && bytes[i + 1].is_ascii_digit() {
-            let mut j = i + 1;
-            while j < bytes.len() && bytes[j].is_ascii_digit() {
-                j += 1;
-            }
-            let n: usize = s[i + 1..j].parse().unwrap_or(0);
-            match n.checked_sub(1).and_then(|k| params.get(k)) {
-                Some(p) => out.push_str(p),
-                None => out.push_str(&s[i..j]),
-            }
-            i = j;
-        } else {
-            let c = s[i..].chars().next().unwrap_or(' ');
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
-}
-
-/// ApiErrorFormatter::stripMarkup for the plain-text forms: semantic tags become quotes,
-/// other tags go (block-level ones leave a space, `style`/`script` take their content
-/// along), entities are decoded, and runs of whitespace become one space, trimmed
-/// (Sanitizer::stripAllTags).
-pub fn strip_markup(text: &str) -> String {
-    let mut s = text.to_string();
-    for tag in ["var", "kbd", "samp", "code"] {
-        s = s
-            .replace(&format!("<{tag}>"), "\"")
-            .replace(&format!("</{tag}>"), "\"");
-    }
-    // RemexStripTagHandler's block-level tags.
-    const BLOCK: &str = "address article aside blockquote br canvas dd div dl dt fieldset \
-        figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main nav noscript \
-        ol output p pre section table td tfoot th tr ul video";
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s.as_str();
-    let mut hidden = false;
-    while let Some(i) = rest.find('<') {
-        if !hidden {
-            out.push_str(&rest[..i]);
-        }
-        let after = &rest[i..];
-        let is_tag = after[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/');
-        match (is_tag, after.find('>')) {
-            (true, Some(j)) => {
-                let name: String = after[1..j]
-                    .trim_start_matches('/')
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric())
-                    .collect::<String>()
-                    .to_ascii_lowercase();
-                if name == "style" || name == "script" {
-                    hidden = !after[1..].starts_with('/');
-                }
-                if BLOCK.split_whitespace().any(|b| b == name) {
-                    out.push(' ');
-                }
-                rest = &after[j + 1..];
-            }
-            _ => {
-                if !hidden {
-                    out.push('<');
-                }
-                rest = &after[1..];
-            }
-        }
-    }
-    if !hidden {
-        out.push_str(rest);
-    }
-    let decoded = decode_entities(&out);
-    let mut collapsed = String::with_capacity(decoded.len());
-    for c in decoded.chars() {
-        if matches!(c, ' ' | '\r' | '\n' | '\t') {
-            if !collapsed.ends_with(' ') {
-                collapsed.push(' ');
-            }
-        } else {
-            collapsed.push(c);
-        }
-    }
-    collapsed
-        .trim_matches([' ', '\t', '\n', '\r', '\0', '\x0b'])
-        .to_string()
-}
-
-/// Sanitizer::decodeCharReferences, in one pass: numeric references and the named ones
-/// MediaWiki's messages use.
-fn decode_entities(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        let decoded = after.find(';').filter(|&j| j <= 10).and_then(|j| {
-            let name = &after[..j];
-            let c = if let Some(num) = name.strip_prefix('#') {
-                let code = match num.strip_prefix(['x', 'X']) {
-                    Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                    None => num.parse::<u32>().ok()?,
-                };
-                char::from_u32(code)?
-            } else {
-                match name {
-                    "lt" => '<',
-                    "gt" => '>',
-                    "quot" => '"',
-                    "apos" => '\'',
-                    "amp" => '&',
-                    "nbsp" => '\u{a0}',
-                    "shy" => '\u{ad}',
-                    "ndash" => '\u{2013}',
-                    "mdash" => '\u{2014}',
-                    "hellip" => '\u{2026}',
-                    "laquo" => '\u{ab}',
-                    "raquo" => '\u{bb}',
-                    _ => return None,
-                }
-            };
-            Some((c, j))
-        });
-        // HTML's legacy references also decode without their semicolon.
-        let legacy = || {
-            [("amp", '&'), ("lt", '<'), ("gt", '>'), ("quot", '"')]
-                .into_iter()
-                .find(|(name, _)| after.starts_with(name))
-        };
-        match decoded {
-            Some((c, j)) => {
-                out.push(c);
-                rest = &after[j + 1..];
-            }
-            None => match legacy() {
-                Some((name, c)) => {
-                    out.push(c);
-                    rest = &after[name.len()..];
-                }
-                None => {
-                    out.push('&');
-                    rest = after;
-                }
-            },
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The plain English text of a message.
-pub fn text(key: &str, params: &[String]) -> String {
-    strip_markup(&fill(raw(key).unwrap_or(key), params))
-}
-
-/// Language::commaList.
-pub fn comma_list(items: &[String]) -> String {
-    items.join(", ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::test_support::{lang, plain};
 
     #[test]
-    fn plural_and_parameters() {
-        let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(text("apierror-mustpostparams", &p(&["token", "1"])), "The following parameter was found in the query string, but must be in the POST body: token.");
-        assert_eq!(text("apierror-mustpostparams", &p(&["a, b", "2"])), "The following parameters were found in the query string, but must be in the POST body: a, b.");
+    fn english_comes_from_the_catalogue() {
+        for key in catalogue().messages["en"].keys() {
+            if let Some(raw) = english(key) {
+                assert_eq!(raw, catalogue().messages["en"][key], "{key}");
+            }
+        }
         assert_eq!(
-            text("apierror-mustbeposted", &p(&["login"])),
-            "The \"login\" module requires a POST request."
-        );
-    }
-
-    #[test]
-    fn strip_markup_matches_the_golden_texts() {
-        assert_eq!(
-            text("wrongpassword", &[]),
-            "Incorrect username or password entered. Please try again."
-        );
-        assert_eq!(
-            text("api-usage-mailinglist-ref", &[]),
-            "Subscribe to the mediawiki-api-announce mailing list at <https://lists.wikimedia.org/postorius/lists/mediawiki-api-announce.lists.wikimedia.org/> for notice of API deprecations and breaking changes."
-        );
-        assert_eq!(
-            text("apiwarn-deprecation-login-token", &[]),
-            "Fetching a token via \"action=login\" is deprecated. Use \"action=query&meta=tokens&type=login\" instead."
-        );
-        assert_eq!(
-            text("apierror-assertbotfailed", &[]),
-            "You do not have the \"bot\" right, so the action could not be completed."
+            lang("en").text("apierror-mustpostparams", &plain(&["a, b", "2"])),
+            "The following parameters were found in the query string, but must be in the POST body: a, b."
         );
     }
 }
