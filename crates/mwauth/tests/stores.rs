@@ -12,7 +12,7 @@ use mwauth::store::postgres::PostgresUserStore;
 use mwauth::store::redis::RedisSessionStore;
 use mwauth::store::sqlite::SqliteStore;
 use mwauth::store::url::{self, SessionsUrl, StoreOptions, UsersUrl};
-use mwauth::store::{SessionStore, StoreError, UserStore};
+use mwauth::store::{OathRow, SessionStore, StoreError, UserStore};
 use mwauth::user::BotPasswordRecord;
 use std::sync::Arc;
 use std::time::Duration;
@@ -200,6 +200,25 @@ async fn user_store_contract(s: Arc<dyn UserStore>) {
     assert!(s.bot_password(bob, "testbot").await.unwrap().is_some());
     assert_eq!(s.list_bot_passwords(alice).await.unwrap().len(), 1);
     assert!(s.list_bot_passwords(zoe).await.unwrap().is_empty());
+
+    // OATHAuth's oathauth_users, made on demand (twice changes nothing): one row per user
+    // (id = user_id), replaced by a new key, gone when disabled.
+    s.create_oath_table().await.unwrap();
+    s.create_oath_table().await.unwrap();
+    assert!(s.oath_user(alice).await.unwrap().is_none());
+    let row = |secret: &str| OathRow {
+        module: "totp".into(),
+        data: format!(r#"{{"keys":[{{"secret":"{secret}","scratch_tokens":["AAAA"]}}]}}"#),
+    };
+    s.set_oath_user(alice, &row("FIRSTSECRET")).await.unwrap();
+    s.set_oath_user(bob, &row("BOBSSECRET")).await.unwrap();
+    assert_eq!(s.oath_user(alice).await.unwrap(), Some(row("FIRSTSECRET")));
+    s.set_oath_user(alice, &row("SECONDSECRET")).await.unwrap();
+    assert_eq!(s.oath_user(alice).await.unwrap(), Some(row("SECONDSECRET")));
+    assert!(s.delete_oath_user(alice).await.unwrap());
+    assert!(!s.delete_oath_user(alice).await.unwrap());
+    assert!(s.oath_user(alice).await.unwrap().is_none());
+    assert_eq!(s.oath_user(bob).await.unwrap(), Some(row("BOBSSECRET")));
 }
 
 #[tokio::test]
@@ -446,6 +465,19 @@ async fn session_store_contract(s: Arc<dyn SessionStore>, ns: &str) {
     assert_eq!(s.throttle_hit(&k, 300).await.unwrap(), 1);
     s.throttle_clear(&k).await.unwrap();
     s.throttle_clear(&k2).await.unwrap();
+
+    // A counter read without counting (the rate limiters' peek), and a value set with a TTL
+    // (OATHAuth's last accepted TOTP step).
+    let kp = format!("limiter:badoath:user:{ns}-{}", random_hex(8));
+    assert_eq!(s.throttle_count(&kp).await.unwrap(), 0);
+    s.throttle_hit(&kp, 60).await.unwrap();
+    s.throttle_hit(&kp, 60).await.unwrap();
+    assert_eq!(s.throttle_count(&kp).await.unwrap(), 2);
+    assert_eq!(s.throttle_count(&kp).await.unwrap(), 2);
+    s.throttle_set(&kp, 59_000_123, 270).await.unwrap();
+    assert_eq!(s.throttle_count(&kp).await.unwrap(), 59_000_123);
+    s.throttle_clear(&kp).await.unwrap();
+    assert_eq!(s.throttle_count(&kp).await.unwrap(), 0);
 
     // Expiry in time: a session and a counter that live 1 second.
     let short = random_hex(32);

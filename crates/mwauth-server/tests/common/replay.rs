@@ -951,7 +951,7 @@ pub fn compare(want: &Value, got: &Value) -> Vec<String> {
 }
 
 // ---------------------------------------------------------------------------------------
-// The test
+// Reading a suite
 // ---------------------------------------------------------------------------------------
 
 pub fn read_json(path: &Path) -> Value {
@@ -959,8 +959,6 @@ pub fn read_json(path: &Path) -> Value {
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
-
-/// `conformance/pending.txt`: a scenario name per line, then the reason; `#` comments.
 
 /// `pending.txt` of a suite: a scenario name per line, then the reason; `#` comments.
 pub fn pending(file: &Path) -> HashMap<String, String> {

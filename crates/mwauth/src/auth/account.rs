@@ -53,7 +53,16 @@ pub async fn create_account(
         id: None,
         word: None,
     };
-    create_account_answering(services, raw_name, password, retype, ip, creator, Some(answer)).await
+    create_account_answering(
+        services,
+        raw_name,
+        password,
+        retype,
+        ip,
+        creator,
+        Some(answer),
+    )
+    .await
 }
 
 /// Creates the account and returns it. A refusal is one message (`authmanager-create-disabled`,

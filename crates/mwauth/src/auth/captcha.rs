@@ -229,11 +229,17 @@ pub fn ask(config: &CaptchaConfig, pending: &mut Vec<PendingCaptcha>) -> Option<
 }
 
 fn badcaptcha_key(ip: &str) -> String {
-    format!("limiter:badcaptcha:ip:{}", crate::store::redis::escape_component(ip))
+    format!(
+        "limiter:badcaptcha:ip:{}",
+        crate::store::redis::escape_component(ip)
+    )
 }
 
 fn bad_login_ip_key(ip: &str) -> String {
-    format!("captcha:badlogin:ip:{}", crate::store::redis::escape_component(ip))
+    format!(
+        "captcha:badlogin:ip:{}",
+        crate::store::redis::escape_component(ip)
+    )
 }
 
 fn bad_login_user_key(canonical_name: &str) -> String {
@@ -319,7 +325,8 @@ pub async fn count_failed_login(services: &Services, ip: &str, canonical_name: O
     if config.triggers(CaptchaTrigger::BadLogin) {
         keys.push((bad_login_ip_key(ip), BAD_LOGIN_SECS));
     }
-    if let Some(name) = canonical_name.filter(|_| config.triggers(CaptchaTrigger::BadLoginPerUser)) {
+    if let Some(name) = canonical_name.filter(|_| config.triggers(CaptchaTrigger::BadLoginPerUser))
+    {
         keys.push((bad_login_user_key(name), BAD_LOGIN_PER_USER_SECS));
     }
     for (key, ttl) in keys {
@@ -332,7 +339,11 @@ pub async fn count_failed_login(services: &Services, ip: &str, canonical_name: O
 /// postAuthentication after a login `PASS` (resetBadLoginCounter): the user's count goes;
 /// the IP's stays.
 pub async fn reset_user_count(services: &Services, canonical_name: &str) {
-    if services.config.captcha.triggers(CaptchaTrigger::BadLoginPerUser) {
+    if services
+        .config
+        .captcha
+        .triggers(CaptchaTrigger::BadLoginPerUser)
+    {
         if let Err(e) = services
             .sessions
             .throttle_clear(&bad_login_user_key(canonical_name))

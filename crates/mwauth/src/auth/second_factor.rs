@@ -93,9 +93,9 @@ pub async fn check_code(
         }
     };
     let radius = services.config.oath.window_radius;
-    let accepted = data.first_key().and_then(|key| {
-        key.verify(token, u64::try_from(now).unwrap_or(0), radius, last_step)
-    });
+    let accepted = data
+        .first_key()
+        .and_then(|key| key.verify(token, u64::try_from(now).unwrap_or(0), radius, last_step));
     match accepted {
         Some(step) => {
             let ttl = oath::replay_memory_secs(radius);

@@ -154,13 +154,17 @@ pub trait SessionStore: Send + Sync {
     /// expired.
     async fn throttle_count(&self, key: &str) -> StoreResult<u64> {
         let _ = key;
-        Err(StoreError::Db("this session store keeps no counters".into()))
+        Err(StoreError::Db(
+            "this session store keeps no counters".into(),
+        ))
     }
     /// Sets a counter to `value` for `ttl` seconds (a small stashed number, e.g. the last
     /// accepted TOTP step, `oathauth-totp:usedtokens:{id}`).
     async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()> {
         let _ = (key, value, ttl);
-        Err(StoreError::Db("this session store keeps no counters".into()))
+        Err(StoreError::Db(
+            "this session store keeps no counters".into(),
+        ))
     }
     /// Deletes expired sessions and counters, for backends that do not expire keys by
     /// themselves; returns how many went. Run from time to time.

@@ -412,8 +412,12 @@ impl SessionStore for ObjectCacheStore {
 
     async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()> {
         let expires = time::now().saturating_add(i64::try_from(ttl.max(1)).unwrap_or(i64::MAX));
-        self.put_stored(&self.throttle_key(key), value.to_string().as_bytes(), expires)
-            .await
+        self.put_stored(
+            &self.throttle_key(key),
+            value.to_string().as_bytes(),
+            expires,
+        )
+        .await
     }
 
     /// SqlBagOStuff::deleteObjectsExpiringBefore(now), which PHP also runs from time to time.

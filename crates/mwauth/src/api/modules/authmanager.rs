@@ -429,7 +429,13 @@ fn captcha_request(c: &CaptchaShown) -> Request {
                 captcha::info_label_key(c.kind, c.action),
                 "captcha-info-help",
             ),
-            field("captchaWord", "string", None, "captcha-label", "captcha-help"),
+            field(
+                "captchaWord",
+                "string",
+                None,
+                "captcha-label",
+                "captcha-help",
+            ),
         ]),
     }
 }
@@ -523,7 +529,14 @@ pub fn totp_ui(
     remember_seconds: u64,
 ) -> Obj {
     let mut res = Obj::new().with("status", "UI");
-    let reqs = format_requests("totp", user_name, None, merge_fields, format, remember_seconds);
+    let reqs = format_requests(
+        "totp",
+        user_name,
+        None,
+        merge_fields,
+        format,
+        remember_seconds,
+    );
     for (k, v) in reqs.entries {
         res.set(&k, v);
     }

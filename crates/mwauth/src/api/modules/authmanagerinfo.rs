@@ -8,13 +8,13 @@
 //!   waits for its code: OATHAuth's TOTPAuthenticationRequest.
 
 use super::authmanager::{format_requests, message_format, CaptchaShown};
-use crate::auth::captcha::{self, CaptchaAction, PendingCaptcha};
-use crate::config::CaptchaTrigger;
-use futures_util::future::BoxFuture;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
+use crate::auth::captcha::{self, CaptchaAction, PendingCaptcha};
+use crate::config::CaptchaTrigger;
+use futures_util::future::BoxFuture;
 
 const ACTIONS: &[&str] = &[
     "login",
@@ -51,7 +51,13 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         };
         // A login waiting for its TOTP code continues with the TOTPAuthenticationRequest,
         // whose account is the name of the user logging in.
-        let pending = ctx.session.session().data.authn.as_ref().map(|a| a.user_name.clone());
+        let pending = ctx
+            .session
+            .session()
+            .data
+            .authn
+            .as_ref()
+            .map(|a| a.user_name.clone());
         let (base, current) = match (action.as_str(), pending) {
             ("login" | "create", _) => (action.as_str(), current),
             ("login-continue", Some(name)) => ("totp", name),

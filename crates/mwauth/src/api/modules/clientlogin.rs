@@ -19,13 +19,13 @@ use super::authmanager::{
 use super::login::start_user_session;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::i18n::Param;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::captcha::{self, PendingCaptcha};
 use crate::auth::login::{begin_login, finish_second_step, CaptchaAnswer, FirstStep, THROTTLED};
-use crate::request::LoginResult;
 use crate::auth::second_factor::{self, CodeCheck};
+use crate::i18n::Param;
+use crate::request::LoginResult;
 use crate::session::AuthnState;
 use futures_util::future::BoxFuture;
 
@@ -46,9 +46,13 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             Some(state) => {
                 // Only a login in progress asks for (and so reads) `OATHToken`.
                 let token = ctx.params.get("OATHToken").map(str::to_string);
-                let check =
-                    second_factor::check_code(ctx.services, state.user_id, token.as_deref(), ctx.now)
-                        .await;
+                let check = second_factor::check_code(
+                    ctx.services,
+                    state.user_id,
+                    token.as_deref(),
+                    ctx.now,
+                )
+                .await;
                 let retry = match check {
                     CodeCheck::Pass => None,
                     CodeCheck::Failed => Some(AuthMessage::new("oathauth-login-failed", vec![])),
@@ -94,8 +98,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         let canonical = crate::user::name::canonical(&name);
         // The captcha's fields are read (and so recognized) only when a captcha is asked.
         let needs_captcha =
-            captcha::login_needs_captcha(ctx.services, &ip.to_string(), canonical.as_deref())
-                .await;
+            captcha::login_needs_captcha(ctx.services, &ip.to_string(), canonical.as_deref()).await;
         let (id, word) = if needs_captcha {
             (
                 ctx.params.get("captchaId").map(str::to_string),

@@ -19,7 +19,9 @@ use crate::api::error::{format_message_value_in, ApiError, ApiMessage};
 use crate::api::main::internal_error;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec, ParamType};
 use crate::api::result::Obj;
-use crate::auth::login::{begin_login, bot_password_login, BotLogin, FirstStep, Refusal, THROTTLED};
+use crate::auth::login::{
+    begin_login, bot_password_login, BotLogin, FirstStep, Refusal, THROTTLED,
+};
 use crate::request::LoginResult;
 use crate::session::{AuthnState, Provider};
 use crate::user::{botpassword, UserRecord};

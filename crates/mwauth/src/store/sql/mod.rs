@@ -151,7 +151,10 @@ impl<D: Dialect> SqlUsers<D> {
         let names = [user_table, TABLES[1], TABLES[2], TABLES[3]].map(|t| format!("{prefix}{t}"));
         SqlUsers {
             pool,
-            sql: Arc::new(Statements::new::<D>(names, &format!("{prefix}oathauth_users"))),
+            sql: Arc::new(Statements::new::<D>(
+                names,
+                &format!("{prefix}oathauth_users"),
+            )),
             prefix: prefix.to_string(),
             dialect,
         }
@@ -233,7 +236,8 @@ where
 
     /// Drops the four tables (tests only; never called by the server).
     pub async fn drop_tables(&self) -> StoreResult<()> {
-        for name in &self.sql.names {
+        let oath = format!("{}oathauth_users", self.prefix);
+        for name in self.sql.names.iter().chain([&oath]) {
             let sql = format!("DROP TABLE IF EXISTS {}", D::quote(name));
             sqlx::query::<D::DB>(&sql).execute(&self.pool).await?;
         }
