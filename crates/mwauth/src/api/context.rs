@@ -113,7 +113,8 @@ impl<'a> Context<'a> {
     pub fn rights(&self) -> Vec<String> {
         let grants = self.session.session().data.bot.as_ref();
         let grants = grants.map(|b| b.grants.as_slice());
-        rights::rights(&self.groups(), grants)
+        let ext = rights::Extensions::of(&self.services.config);
+        rights::rights(&self.groups(), grants, ext)
     }
 
     pub fn has_right(&self, right: &str) -> bool {

@@ -297,10 +297,97 @@ const GRANT_PERMISSIONS: &[(&str, &[&str])] = &[
     ("mergehistory", &["mergehistory"]),
 ];
 
+/// The bundled extensions switched on, whose extension.json adds rights to groups and grants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extensions {
+    /// OATHAuth (`[oath] enabled`).
+    pub oath: bool,
+    /// ConfirmEdit (`[captcha] kind` other than `none`).
+    pub captcha: bool,
+}
+
+impl Extensions {
+    pub fn of(config: &crate::Config) -> Self {
+        Extensions {
+            oath: config.oath.enabled,
+            captcha: config.captcha.kind != crate::config::CaptchaKind::None,
+        }
+    }
+
+    /// The extensions' additions, in load order (OATHAuth, then ConfirmEdit, as the reference
+    /// wiki's LocalSettings loads them).
+    fn tables(self) -> impl Iterator<Item = &'static ExtensionRights> {
+        [(self.oath, &OATHAUTH), (self.captcha, &CONFIRMEDIT)]
+            .into_iter()
+            .filter_map(|(on, t)| on.then_some(t))
+    }
+}
+
+/// One extension's `GroupPermissions` (granted ones only) and `GrantPermissions`.
+struct ExtensionRights {
+    groups: &'static [(&'static str, &'static [&'static str])],
+    grants: &'static [(&'static str, &'static [&'static str])],
+}
+
+/// OATHAuth 0.5.0's extension.json.
+const OATHAUTH: ExtensionRights = ExtensionRights {
+    groups: &[
+        ("user", &["oathauth-enable"]),
+        (
+            "sysop",
+            &[
+                "oathauth-disable-for-user",
+                "oathauth-verify-user",
+                "oathauth-view-log",
+            ],
+        ),
+    ],
+    grants: &[("oath", &["oathauth-api-all", "oathauth-verify-user"])],
+};
+
+/// ConfirmEdit 1.6.0's extension.json.
+const CONFIRMEDIT: ExtensionRights = ExtensionRights {
+    groups: &[("bot", &["skipcaptcha"]), ("sysop", &["skipcaptcha"])],
+    grants: &[("basic", &["skipcaptcha"])],
+};
+
+/// Merges extension tables into a default one as ExtensionRegistry does for
+/// `$wgGroupPermissions` and `$wgGrantPermissions` (wfArrayPlus2d): an extension's rights
+/// come after the group's own, a group or grant the defaults lack comes last.
+fn merged(
+    defaults: &'static [(&'static str, &'static [&'static str])],
+    extra: impl Iterator<Item = &'static [(&'static str, &'static [&'static str])]>,
+) -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut out: Vec<(&str, Vec<&str>)> =
+        defaults.iter().map(|(g, rs)| (*g, rs.to_vec())).collect();
+    for table in extra {
+        for (g, rs) in table {
+            let i = match out.iter().position(|(name, _)| name == g) {
+                Some(i) => i,
+                None => {
+                    out.push((g, Vec::new()));
+                    out.len() - 1
+                }
+            };
+            for r in *rs {
+                if !out[i].1.contains(r) {
+                    out[i].1.push(r);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// `$wgGroupPermissions`: each group with its rights, in MediaWiki's order (siteinfo's
-/// `usergroups`).
-pub fn group_permissions() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
-    GROUP_PERMISSIONS.iter().copied()
+/// `usergroups`), with the rights of the extensions switched on.
+pub fn group_permissions(ext: Extensions) -> Vec<(&'static str, Vec<&'static str>)> {
+    merged(GROUP_PERMISSIONS, ext.tables().map(|t| t.groups))
+}
+
+/// `$wgGrantPermissions` with the rights of the extensions switched on.
+fn grant_permissions(ext: Extensions) -> Vec<(&'static str, Vec<&'static str>)> {
+    merged(GRANT_PERMISSIONS, ext.tables().map(|t| t.grants))
 }
 
 /// Groups a user may be put in with `mwauth user create --groups`.
@@ -344,11 +431,12 @@ pub fn effective_groups(user_id: u32, explicit: &[String]) -> Vec<String> {
 
 /// The rights of a set of groups, first occurrence first. A bot-password session only keeps
 /// the rights its grants allow (`grants = Some(..)`).
-pub fn rights(groups: &[String], grants: Option<&[String]>) -> Vec<String> {
+pub fn rights(groups: &[String], grants: Option<&[String]>, ext: Extensions) -> Vec<String> {
+    let table = group_permissions(ext);
     let mut out: Vec<String> = Vec::new();
     for g in groups {
-        if let Some((_, rs)) = GROUP_PERMISSIONS.iter().find(|(name, _)| name == g) {
-            for r in *rs {
+        if let Some((_, rs)) = table.iter().find(|(name, _)| name == g) {
+            for r in rs {
                 if !out.iter().any(|x| x == r) {
                     out.push((*r).to_string());
                 }
@@ -356,9 +444,10 @@ pub fn rights(groups: &[String], grants: Option<&[String]>) -> Vec<String> {
         }
     }
     if let Some(grants) = grants {
+        let table = grant_permissions(ext);
         out.retain(|r| {
             grants.iter().any(|grant| {
-                GRANT_PERMISSIONS
+                table
                     .iter()
                     .any(|(name, rs)| name == grant && rs.contains(&r.as_str()))
             })
@@ -377,7 +466,7 @@ mod tests {
         assert_eq!(groups, ["*", "user", "autoconfirmed"]);
         let grants = vec!["basic".to_string(), "highvolume".to_string()];
         assert_eq!(
-            rights(&groups, Some(&grants)),
+            rights(&groups, Some(&grants), Extensions::default()),
             [
                 "read",
                 "writeapi",
@@ -392,15 +481,46 @@ mod tests {
     fn anonymous_has_only_star_rights() {
         let groups = effective_groups(0, &["sysop".to_string()]);
         assert_eq!(groups, ["*"]);
-        assert_eq!(rights(&groups, None).len(), 11);
+        assert_eq!(rights(&groups, None, Extensions::default()).len(), 11);
     }
 
     #[test]
     fn explicit_groups_come_before_autoconfirmed() {
         let g = effective_groups(1, &["sysop".to_string(), "bureaucrat".to_string()]);
         assert_eq!(g, ["*", "user", "sysop", "bureaucrat", "autoconfirmed"]);
-        assert!(rights(&g, None).contains(&"userrights".to_string()));
+        assert!(rights(&g, None, Extensions::default()).contains(&"userrights".to_string()));
         assert!(!is_known_group("user"));
         assert!(is_known_group("sysop"));
+    }
+
+    #[test]
+    fn extensions_append_their_rights_after_the_defaults() {
+        let ext = Extensions {
+            oath: true,
+            captcha: true,
+        };
+        let g = effective_groups(1, &["sysop".to_string()]);
+        let r = rights(&g, None, ext);
+        let tail: Vec<&str> = r.iter().rev().take(5).rev().map(String::as_str).collect();
+        assert_eq!(
+            tail,
+            [
+                "deletechangetags",
+                "oathauth-disable-for-user",
+                "oathauth-verify-user",
+                "oathauth-view-log",
+                "skipcaptcha"
+            ]
+        );
+        assert!(!rights(&g, None, Extensions::default()).contains(&"skipcaptcha".to_string()));
+        // The basic grant lets a bot password skip captchas; no default grant gives OATH rights.
+        let basic = vec!["basic".to_string()];
+        let bot = rights(
+            &effective_groups(3, &["bot".to_string()]),
+            Some(&basic),
+            ext,
+        );
+        assert!(bot.contains(&"skipcaptcha".to_string()));
+        assert_eq!(group_permissions(ext).len(), GROUP_PERMISSIONS.len());
     }
 }

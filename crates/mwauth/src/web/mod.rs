@@ -272,9 +272,13 @@ impl<'a> Ctx<'a> {
             Some(u) => (u.id, u.groups.as_slice()),
             None => (0, &[][..]),
         };
-        rights::rights(&rights::effective_groups(id, groups), None)
-            .iter()
-            .any(|r| r == right)
+        rights::rights(
+            &rights::effective_groups(id, groups),
+            None,
+            rights::Extensions::of(self.config()),
+        )
+        .iter()
+        .any(|r| r == right)
     }
 
     /// `returnto` and `returntoquery` of the request, when they name a page.

@@ -118,7 +118,11 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
                 l.into()
             }
             "statistics" => stats.as_ref().map(Stats::obj).unwrap_or_default().into(),
-            "usergroups" => usergroups(stats.as_ref().filter(|_| numberingroup)).into(),
+            "usergroups" => usergroups(
+                rights::Extensions::of(&ctx.services.config),
+                stats.as_ref().filter(|_| numberingroup),
+            )
+            .into(),
             "libraries" => cached(&LIBRARIES, || {
                 list_of(&data("libraries"), "library", obj_of)
             }),
@@ -432,9 +436,9 @@ impl Stats {
     }
 }
 
-fn usergroups(stats: Option<&Stats>) -> List {
+fn usergroups(ext: rights::Extensions, stats: Option<&Stats>) -> List {
     let mut l = List::new("group");
-    for (group, perms) in rights::group_permissions() {
+    for (group, perms) in rights::group_permissions(ext) {
         let mut o = Obj::new().with("name", group).with(
             "rights",
             List::of_strings("permission", perms.iter().map(|s| s.to_string())),
