@@ -6,14 +6,14 @@
 
 mod common;
 
-use common::{oracle_server, TestServer, ALICE_BOT, BOB_BOT};
-use mwauth_server::config::FileConfig;
+use common::{
+    cookie_client as client, http_client as bare_client, oracle_server, oracle_settings, TestServer,
+    ALICE_BOT, BOB_BOT,
+};
 use mwauth_server::serve::spawn;
-use mwauth_server::Settings;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::Client;
 use serde_json::{json, Value};
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const SESSION: &str = "oraclewiki_session";
@@ -22,20 +22,6 @@ const ANON_USERINFO: &str =
     r#"{"batchcomplete":"","query":{"userinfo":{"id":0,"name":"127.0.0.1","anon":""}}}"#;
 const ALICE_USERINFO: &str = r#"{"batchcomplete":"","query":{"userinfo":{"id":3,"name":"Alice"}}}"#;
 const ALICE_MAIN: (&str, &str) = ("Alice", "Alice-pass-12345");
-
-/// A browser-like client: keeps the cookies the server sets.
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .no_proxy()
-        .build()
-        .expect("http client")
-}
-
-/// A client without a cookie store, for sending cookies by hand.
-fn bare_client() -> Client {
-    Client::builder().no_proxy().build().expect("http client")
-}
 
 fn unix_now() -> i64 {
     SystemTime::now()
@@ -242,16 +228,6 @@ async fn checktoken(c: &Client, url: &str, kind: &str, token: &str, cookie: &str
     )
     .await;
     r.json()["checktoken"]["result"].clone()
-}
-
-fn oracle_settings(data_dir: &Path) -> Settings {
-    let mut file = FileConfig::default();
-    file.wiki.wiki_id = "oraclewiki".into();
-    file.wiki.sitename = "OracleWiki".into();
-    Settings {
-        file,
-        data_dir: data_dir.to_path_buf(),
-    }
 }
 
 #[tokio::test]

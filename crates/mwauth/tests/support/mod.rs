@@ -1,55 +1,21 @@
-//! What the library's test files share: the machine's own database servers, clean-up after a
-//! test that made tables there, and a wiki whose stores are opened the way the server opens
-//! them (`store::url::open`).
-//!
-//! The servers are on loopback: MariaDB 127.0.0.1:3306 root and PostgreSQL 127.0.0.1:5432
-//! postgres, database `test` on both, Redis 127.0.0.1:6379; override with
-//! MWAUTH_TEST_MYSQL, MWAUTH_TEST_POSTGRES, MWAUTH_TEST_REDIS. A test works under its own
-//! random table prefix or key namespace, so tests run concurrently.
+//! What the library's test files share: the machine's own database servers and clean-up
+//! after a test that made tables there ([`backends`]), a wiki whose stores are opened the way
+//! the server opens them (`store::url::open`), and a client's cookie jar. A test works under
+//! its own random table prefix or key namespace, so tests run concurrently.
 
 // Each test file uses a part of this module.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
+
+mod backends;
+pub use backends::*;
 
 use mwauth::api::request::Pairs;
 use mwauth::api::{ApiRequest, ApiResponse};
 use mwauth::auth::HashPool;
-use mwauth::session::random_hex;
 use mwauth::store::url::{self, SessionsUrl, StoreOptions, UsersUrl};
 use mwauth::{Config, Services};
-use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
-
-pub fn mysql_url() -> String {
-    std::env::var("MWAUTH_TEST_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
-pub fn postgres_url() -> String {
-    std::env::var("MWAUTH_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-pub fn redis_url() -> String {
-    std::env::var("MWAUTH_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-/// A fresh table prefix such as `t3f9a1c2e_`.
-pub fn prefix() -> String {
-    format!("t{}_", random_hex(8))
-}
-
-/// Runs `body` to the end even when it panics, then `cleanup`, then re-raises the panic.
-pub async fn with_cleanup<B, C>(body: B, cleanup: C)
-where
-    B: Future<Output = ()> + Send + 'static,
-    C: Future<Output = ()>,
-{
-    let result = tokio::spawn(body).await;
-    cleanup.await;
-    if let Err(e) = result {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
 
 /// A wiki in a new directory, on the server's default backend: users and sessions in one
 /// SQLite file, with the server's store options.
