@@ -771,8 +771,10 @@ fn token_comparison_time_does_not_depend_on_where_it_differs() {
         }
         start.elapsed()
     };
+    // The fastest of many interleaved rounds: a loaded machine only ever adds time to a
+    // round, so the minimum is what the comparison itself costs.
     let (mut a, mut b) = (Duration::MAX, Duration::MAX);
-    for _ in 0..7 {
+    for _ in 0..25 {
         a = a.min(time(&first));
         b = b.min(time(&last));
     }
@@ -802,10 +804,6 @@ fn normalised_cookies(r: &Reply) -> Vec<String> {
         .collect()
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 /// A login with an unknown user name and one with a wrong password for a real account
 /// answer alike: same body, same cookies, and comparable time (the engine verifies a dummy
@@ -831,7 +829,7 @@ async fn unknown_user_and_wrong_password_answer_alike() {
     for (unknown, known, pw) in cases {
         let (mut tu, mut tk) = (Vec::new(), Vec::new());
         let mut seen: Option<(String, Vec<String>)> = None;
-        for i in 0..7 {
+        for i in 0..9 {
             for (name, times) in [(*unknown, &mut tu), (*known, &mut tk)] {
                 let mut b = Browser::new(&t.api_url());
                 let token = b.login_token().await;
@@ -854,7 +852,11 @@ async fn unknown_user_and_wrong_password_answer_alike() {
                 }
             }
         }
-        let (mu, mk) = (median(tu), median(tk));
+        // The fastest of the rounds, not the median: a loaded machine only ever adds time
+        // (another process's slice, a page fault) to a round, so the minimum is the
+        // engine's own cost, and a busy machine cannot tip the ratio.
+        let fastest = |v: Vec<Duration>| v.into_iter().min().expect("rounds");
+        let (mu, mk) = (fastest(tu), fastest(tk));
         let ratio = mu.as_secs_f64() / mk.as_secs_f64();
         eprintln!("{unknown} {mu:?} vs {known} {mk:?} (ratio {ratio:.2})");
         // Without the dummy hash an unknown user answers ~10x faster, and one hash instead
