@@ -7,8 +7,8 @@
 mod common;
 
 use common::{
-    cookie_client as client, http_client as bare_client, oracle_server, oracle_settings, TestServer,
-    ALICE_BOT, BOB_BOT,
+    cookie_client as client, http_client as bare_client, oracle_server, oracle_settings,
+    TestServer, ALICE_BOT, BOB_BOT,
 };
 use mwauth_server::serve::spawn;
 use reqwest::header::{HeaderMap, SET_COOKIE};

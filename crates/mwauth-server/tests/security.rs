@@ -804,7 +804,6 @@ fn normalised_cookies(r: &Reply) -> Vec<String> {
         .collect()
 }
 
-
 /// A login with an unknown user name and one with a wrong password for a real account
 /// answer alike: same body, same cookies, and comparable time (the engine verifies a dummy
 /// hash of the same cost for unknown users and bot passwords). MediaWiki reveals no more.

@@ -9,7 +9,11 @@ pub(super) const PRIVATE_NO_CACHE: &str = "private, must-revalidate, max-age=0";
 /// ApiMain::sendCacheHeaders. A private answer may still be kept `maxage` seconds by the
 /// client when the module only reads; a public one (siteinfo, a bare query) gets
 /// `s-maxage`/`max-age` and Expires when either is asked for. Errors are always private.
-pub(super) fn cache_control(ctx: &Context<'_>, ok: bool, public: bool) -> (Cow<'static, str>, Option<String>) {
+pub(super) fn cache_control(
+    ctx: &Context<'_>,
+    ok: bool,
+    public: bool,
+) -> (Cow<'static, str>, Option<String>) {
     let num = |name: &str| {
         ctx.params
             .peek(name)

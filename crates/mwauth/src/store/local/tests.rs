@@ -395,12 +395,11 @@ async fn parsed_sessions_follow_every_write() {
         local.load(id).await.unwrap().unwrap();
     }
     local.save("d", &data("d"), now + 900).await.unwrap();
-    let left: Vec<bool> =
-        futures_util::future::join_all(["b", "c", "d"].map(|id| local.load(id)))
-            .await
-            .into_iter()
-            .map(|r| r.unwrap().is_some())
-            .collect();
+    let left: Vec<bool> = futures_util::future::join_all(["b", "c", "d"].map(|id| local.load(id)))
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().is_some())
+        .collect();
     assert_eq!(left.iter().filter(|l| **l).count(), 2, "{left:?}");
 
     // Expired while parsed: gone.
