@@ -6,8 +6,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use mwauth::api::format::json::{self, JsonStyle};
 use mwauth::api::format::xml;
 use mwauth::api::params::Params;
-use mwauth::api::request::{ApiRequest, Pairs};
 use mwauth::api::result::{List, Obj};
+use mwauth::request::{ApiRequest, Pairs};
 use mwauth::session::cookie::parse_cookie_header;
 use mwauth::session::token;
 use std::hint::black_box;
@@ -169,7 +169,7 @@ fn execute(c: &mut Criterion) {
             config: std::sync::Arc::new(mwauth::Config::default()),
             users: stores.users,
             sessions: stores.sessions,
-            hasher: mwauth::auth::HashPool::new(1),
+            hasher: mwauth::hash_pool::HashPool::new(1),
         }
     });
     let send = |req: &ApiRequest| rt.block_on(mwauth::api::execute(&services, req));
@@ -179,7 +179,7 @@ fn execute(c: &mut Criterion) {
         req.cookies = cows(cookies);
         req
     };
-    let cookies_of = |res: &mwauth::api::ApiResponse, jar: &mut Vec<(String, String)>| {
+    let cookies_of = |res: &mwauth::request::ApiResponse, jar: &mut Vec<(String, String)>| {
         for c in res.set_cookies() {
             if let Some((name, rest)) = c.split_once('=') {
                 let value = rest.split(';').next().unwrap_or("").to_string();

@@ -15,9 +15,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mwauth::api::request::HEADERS_READ;
-use mwauth::api::{execute, ApiRequest, ApiResponse};
-use mwauth::auth::HashPool;
+use mwauth::request::HEADERS_READ;
+use mwauth::api::execute;
+use mwauth::request::{ApiRequest, ApiResponse};
+use mwauth::hash_pool::HashPool;
 use mwauth::session::cookie::parse_cookie_header;
 use mwauth::store::memory::MemoryStore;
 use mwauth::{Config, Services};

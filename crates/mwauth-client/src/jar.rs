@@ -28,14 +28,17 @@ impl CookieJar {
         Self::default()
     }
 
-    /// The jar saved at `path`; an empty jar when the file does not exist. Expired cookies
-    /// are dropped.
+    /// The jar saved at `path`; an empty jar when the file does not exist or holds nothing
+    /// but white space (what `touch` or `mktemp` leaves). Expired cookies are dropped.
     pub fn load(path: &Path) -> Result<Self> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::new()),
             Err(e) => return Err(jar_error(path, e)),
         };
+        if text.trim().is_empty() {
+            return Ok(Self::new());
+        }
         Self::from_json(&text).map_err(|e| jar_error(path, e))
     }
 
@@ -222,5 +225,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let jar = CookieJar::load(&dir.path().join("none.json")).unwrap();
         assert_eq!(jar.to_json(), "[]");
+    }
+
+    #[test]
+    fn empty_or_blank_file_loads_as_an_empty_jar() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, content) in [("empty", ""), ("blank", " \n\t\n")] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, content).unwrap();
+            let jar = CookieJar::load(&path).unwrap();
+            assert_eq!(jar.to_json(), "[]", "{name}");
+            // and it is written back as a real jar
+            set(&jar, "wiki_session=abc; path=/");
+            jar.save(&path).unwrap();
+            assert_eq!(CookieJar::load(&path).unwrap().cookies_for(&url()).len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_jar_is_still_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk");
+        std::fs::write(&path, "{not json").unwrap();
+        assert!(CookieJar::load(&path).is_err());
     }
 }

@@ -49,6 +49,19 @@ async fn cli_keeps_the_session_in_the_cookie_jar_across_invocations() {
     assert_eq!(stdout(&cli(&api, &jar, &["whoami"])), "127.0.0.1\n");
 }
 
+/// What `touch` or `mktemp` leaves is an empty jar, not an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_takes_an_empty_cookie_file_as_an_empty_jar() {
+    let t = server_with_alice().await;
+    let api = t.api_url();
+    let dir = tempfile::tempdir().unwrap();
+    let jar = dir.path().join("cookies.json");
+    std::fs::write(&jar, "").unwrap();
+    assert_eq!(stdout(&cli(&api, &jar, &["whoami"])), "127.0.0.1\n");
+    stdout(&cli(&api, &jar, &["login", BOT_NAME, BOT_PASSWORD]));
+    assert_eq!(stdout(&cli(&api, &jar, &["whoami"])), "Alice\n");
+}
+
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_cookie_file_is_readable_by_its_owner_only() {

@@ -4,7 +4,8 @@
 //! whole routing table; the request's log line is written here.
 
 use crate::metrics::Metrics;
-use mwauth::api::{self, ApiRequest, ApiResponse};
+use mwauth::api;
+use mwauth::request::{ApiRequest, ApiResponse};
 use mwauth::session::cookie::parse_cookie_header;
 use mwauth::user::botpassword::in_cidr;
 use mwauth::web;
@@ -17,6 +18,8 @@ use std::time::{Duration, Instant};
 pub struct AppState {
     pub services: Services,
     pub max_body_bytes: usize,
+    /// Room for the large bodies read at once (see [`crate::body_budget`]).
+    pub body_budget: crate::body_budget::BodyBudget,
     /// How long a connection may stay idle, and a body take to arrive (see
     /// `crate::fallback::watch_idle` and `crate::conn::serve`).
     pub idle_timeout: Duration,
@@ -35,6 +38,7 @@ impl AppState {
         AppState {
             services,
             max_body_bytes: file.max_body_bytes,
+            body_budget: crate::body_budget::BodyBudget::for_max_body(file.max_body_bytes),
             // A zero period would make the watchdog's interval panic; `config::check`
             // refuses 0 in a file, this covers settings made in code.
             idle_timeout: Duration::from_millis(file.idle_timeout_ms.max(1)),
@@ -225,7 +229,7 @@ async fn api_php(state: &AppState, peer: SocketAddr, head: &Head<'_>, body: &[u8
 pub(crate) fn too_large(state: &AppState, query: Option<&str>, host: Option<&str>) -> ApiResponse {
     let mut req = ApiRequest::new("POST");
     if let Some(q) = query {
-        req.query = api::request::parse_form_text(q);
+        req.query = mwauth::request::parse_form_text(q);
     }
     req.host = Cow::Borrowed(host.unwrap_or("localhost"));
     let limit = state.max_body_bytes.to_string();
@@ -247,7 +251,7 @@ async fn build_request<'b>(
 ) -> ApiRequest<'b> {
     let mut req = ApiRequest::new(head.method);
     if let Some(q) = head.query {
-        req.query = api::request::parse_form_text(q);
+        req.query = mwauth::request::parse_form_text(q);
     }
     let mut ctype = "";
     let mut host = None;
@@ -275,7 +279,7 @@ async fn build_request<'b>(
             if ctype.is_empty() {
                 ctype = std::str::from_utf8(h.value).unwrap_or("");
             }
-        } else if let Some(name) = api::request::HEADERS_READ
+        } else if let Some(name) = mwauth::request::HEADERS_READ
             .iter()
             .find(|n| h.name.eq_ignore_ascii_case(n))
         {
@@ -287,7 +291,7 @@ async fn build_request<'b>(
     // refuses as `invalidmethod` and the pages take for a GET (checked on Apache + mod_php).
     if head.method == "POST" {
         if media_type_is(ctype, "application/x-www-form-urlencoded") {
-            req.body = api::request::parse_form(body);
+            req.body = mwauth::request::parse_form(body);
         } else if media_type_is(ctype, "multipart/form-data") {
             req.body = parse_multipart(ctype, body)
                 .await
@@ -391,8 +395,8 @@ mod tests {
             let services = services.clone();
             async move {
                 let mut req = ApiRequest::new("POST");
-                req.query = api::request::parse_form_text(query);
-                req.body = api::request::parse_form(body);
+                req.query = mwauth::request::parse_form_text(query);
+                req.body = mwauth::request::parse_form(body);
                 api::execute(&services, &req).await.ran.action
             }
         };

@@ -6,8 +6,9 @@ use crate::Settings;
 use anyhow::{anyhow, bail};
 use clap::Subcommand;
 use mwauth::auth::account::new_user_token;
-use mwauth::store::StoreError;
-use mwauth::user::{botpassword, name, policy, rights, BotPasswordRecord};
+use mwauth::auth::bot_passwords::{self, Settings as BotSettings};
+use mwauth::auth::{account, login::Refusal};
+use mwauth::user::{botpassword, name, policy};
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -73,27 +74,10 @@ pub async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
             password: pw,
             groups,
         } => {
-            let name = user_name(&raw)?;
-            if !name::is_creatable(&name) {
-                bail!("invalid user name \"{raw}\": names may not contain @ : > =");
-            }
-            if let Some(g) = groups.iter().find(|g| !rights::is_known_group(g)) {
-                bail!("unknown group \"{g}\"");
-            }
-            policy::check(&name, &pw, &groups).map_err(|e| anyhow!("password refused: {e}"))?;
-            if users.user_by_name(&name).await?.is_some() {
-                bail!("user \"{name}\" already exists");
-            }
-            let hash = services
-                .hasher
-                .hash(&pw)
+            let user = account::create_by_operator(&services, &raw, &pw, &groups)
                 .await
-                .ok_or_else(|| anyhow!("hashing failed"))?;
-            let id = users
-                .create_user(&name, &hash, &new_user_token(), &groups)
-                .await
-                .map_err(conflict)?;
-            println!("created user \"{name}\" (id {id})");
+                .map_err(|r| refused(&services, &r))?;
+            println!("created user \"{}\" (id {})", user.name, user.id);
         }
         UserCommand::List => {
             for u in users.list_users().await? {
@@ -116,7 +100,7 @@ pub async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
                 .hasher
                 .hash(&pw)
                 .await
-                .ok_or_else(|| anyhow!("hashing failed"))?;
+                .map_err(|e| anyhow!("{e}"))?;
             // A new user_token too: the user's sessions and remember-me cookies end.
             users
                 .set_password(user.id, &hash, Some(&new_user_token()))
@@ -127,12 +111,20 @@ pub async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn conflict(e: StoreError) -> anyhow::Error {
-    anyhow!("{e}")
+/// The refusals' English texts, as `Status::getMessage()->text()` lists several.
+fn refused(services: &mwauth::Services, refusals: &[Refusal]) -> anyhow::Error {
+    let sitename = &services.config.sitename;
+    match refusals {
+        [one] => anyhow!("{}", one.text(sitename)),
+        many => anyhow!(
+            "{}",
+            many.iter()
+                .map(|r| format!("* {}", r.text(sitename)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    }
 }
-
-/// BotPassword::APPID_MAXLENGTH.
-const APPID_MAXLENGTH: usize = 32;
 
 pub async fn botpassword(settings: Settings, cmd: BotCommand) -> anyhow::Result<()> {
     let services = open_users(settings).await?;
@@ -149,45 +141,14 @@ pub async fn botpassword(settings: Settings, cmd: BotCommand) -> anyhow::Result<
                 .user_by_name(&name)
                 .await?
                 .ok_or_else(|| anyhow!("no such user \"{name}\""))?;
-            let app_id = botname.trim().to_string();
-            if app_id.is_empty()
-                || app_id.len() > APPID_MAXLENGTH
-                || app_id.contains(botpassword::SEPARATOR)
-            {
-                bail!("invalid bot name \"{botname}\": 1 to {APPID_MAXLENGTH} bytes, without @");
-            }
-            if let Some(g) = grants.iter().find(|g| !rights::is_known_grant(g)) {
-                bail!("unknown grant \"{g}\"");
-            }
-            let pw = match given {
-                Some(p) => {
-                    if botpassword::canonicalize_login_data("x@y", &p).is_none() {
-                        bail!("bot passwords must be at least 32 characters of 0-9 and a-w");
-                    }
-                    p
-                }
-                None => botpassword::generate_password(),
+            let app_id = botname.trim();
+            let settings = BotSettings {
+                grants: &grants,
+                restrictions: botpassword::DEFAULT_RESTRICTIONS,
             };
-            if users.bot_password(user.id, &app_id).await?.is_some() {
-                bail!(
-                    "bot password \"{app_id}\" of \"{}\" already exists",
-                    user.name
-                );
-            }
-            let hash = services
-                .hasher
-                .hash(&pw)
+            let pw = bot_passwords::create(&services, &user, app_id, settings, given)
                 .await
-                .ok_or_else(|| anyhow!("hashing failed"))?;
-            let record = BotPasswordRecord {
-                user_id: user.id,
-                app_id: app_id.clone(),
-                password: hash,
-                token: mwauth::session::random_hex(32),
-                restrictions: botpassword::DEFAULT_RESTRICTIONS.to_string(),
-                grants,
-            };
-            users.create_bot_password(&record).await.map_err(conflict)?;
+                .map_err(|r| refused(&services, &[r]))?;
             println!("login name: {}@{app_id}", user.name);
             println!("password:   {pw}");
         }
@@ -207,7 +168,10 @@ pub async fn botpassword(settings: Settings, cmd: BotCommand) -> anyhow::Result<
                 .user_by_name(&name)
                 .await?
                 .ok_or_else(|| anyhow!("no such user \"{name}\""))?;
-            if !users.delete_bot_password(user.id, botname.trim()).await? {
+            let deleted = bot_passwords::delete(&services, &user, botname.trim())
+                .await
+                .map_err(|r| refused(&services, &[r]))?;
+            if !deleted {
                 bail!(
                     "\"{}\" has no bot password \"{}\"",
                     user.name,
@@ -222,25 +186,7 @@ pub async fn botpassword(settings: Settings, cmd: BotCommand) -> anyhow::Result<
                 .user_by_name(&name)
                 .await?
                 .ok_or_else(|| anyhow!("no such user \"{name}\""))?;
-            let mut count = 0;
-            for bp in users.list_bot_passwords(user.id).await? {
-                // PasswordFactory::newInvalidPassword, and a new bp_token so that the
-                // sessions made with the old one end too.
-                let token = mwauth::session::random_hex(32);
-                if users
-                    .update_bot_password(
-                        user.id,
-                        &bp.app_id,
-                        &bp.grants,
-                        &bp.restrictions,
-                        &token,
-                        Some(":null:"),
-                    )
-                    .await?
-                {
-                    count += 1;
-                }
-            }
+            let count = bot_passwords::invalidate_all(&services, &user).await?;
             if count > 0 {
                 println!("Bot passwords invalidated for {}", user.name);
             } else {

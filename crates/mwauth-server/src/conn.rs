@@ -2,17 +2,19 @@
 //! POST, with a `Content-Length` body or none — are parsed (httparse), answered and written
 //! here: pipelined requests are answered in one write, and a request costs one read and one
 //! write. The first request that is anything else (HEAD, OPTIONS, a chunked body, `Expect`,
-//! `Upgrade`, `Connection: close`, HTTP/1.0, a body over `max_body_bytes`, a head that does
-//! not parse) and the rest of the connection go to hyper, which reads the same bytes from
-//! the start of that request: its answers to all of those (413, 400, 431, `100 Continue`,
-//! the end of the connection) are what they always were.
+//! `Upgrade`, `Connection: close`, HTTP/1.0, a body over 64 KiB (it needs room in the
+//! [`crate::body_budget`]), a head that does not parse) and the rest of the connection go to
+//! hyper, which reads the same bytes from the start of that request: its answers to all of
+//! those (413, 503, 400, 431, `100 Continue`, the end of the connection) are what they always
+//! were.
 //!
 //! Why not hyper for everything: building its header maps and reading them back, its
 //! service future and its buffers were about a quarter of the server's CPU for a logged-in
 //! `meta=tokens` (bench/REPORT.md, item 19).
 
 use crate::adapter::{self, AppState, Head};
-use mwauth::api::ApiResponse;
+use crate::body_budget::UNCOUNTED_BODY_BYTES;
+use mwauth::request::ApiResponse;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io;
@@ -265,8 +267,9 @@ fn parse<'b>(
         let name = h.name.as_bytes();
         if name.eq_ignore_ascii_case(b"content-length") {
             match (body_len, decimal(h.value)) {
-                (None, Some(n)) if n <= max_body => body_len = Some(n),
-                // Repeated, not a number, or over the limit (hyper answers 413).
+                (None, Some(n)) if n <= max_body.min(UNCOUNTED_BODY_BYTES) => body_len = Some(n),
+                // Repeated, not a number, over the limit (hyper answers 413), or large
+                // enough to need room in the body budget (crate::body_budget).
                 _ => return Next::Hyper,
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding")

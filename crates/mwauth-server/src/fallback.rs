@@ -11,7 +11,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use mwauth::api::ApiResponse;
+use mwauth::request::ApiResponse;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -135,6 +135,8 @@ enum Unread {
     /// Not readable: a chunked body that breaks its framing (a size that is not hex, a chunk
     /// longer or shorter than its size), or a connection lost mid-body.
     Malformed,
+    /// No room in the body budget now.
+    Busy,
 }
 
 /// The request body, at most `max_body_bytes` (a larger declared or actual length is
@@ -156,6 +158,11 @@ async fn read_body(
     if hyper::body::Body::is_end_stream(&body) {
         return Ok((parts, Bytes::new()));
     }
+    // A large body waits for nothing: without room in the budget it is not read (503).
+    let size = declared.map_or(state.max_body_bytes, |n| n as usize);
+    let Some(_permit) = state.body_budget.take(size) else {
+        return Err(Unread::Busy);
+    };
     let collect = Limited::new(body, state.max_body_bytes).collect();
     match tokio::time::timeout(state.idle_timeout, collect).await {
         Ok(Ok(collected)) => Ok((parts, collected.to_bytes())),
@@ -175,6 +182,7 @@ async fn from_hyper(state: &AppState, peer: SocketAddr, req: Request<Incoming>) 
         }
         Err(Unread::TooSlow) => adapter::request_timeout(),
         Err(Unread::Malformed) => adapter::bad_request(),
+        Err(Unread::Busy) => crate::body_budget::overloaded(),
     };
     adapter::count_response(state, &res);
     to_http(res)

@@ -4,6 +4,7 @@
 //! can run the real server in-process on loopback.
 
 pub mod adapter;
+pub mod body_budget;
 pub mod check;
 pub mod cli;
 pub mod config;

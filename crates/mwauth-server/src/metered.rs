@@ -44,7 +44,11 @@ impl UserStore for MeteredUsers {
         token: &str,
         groups: &[String],
     ) -> StoreResult<u32> {
-        timed(&self.meter, self.inner.create_user(name, hash, token, groups)).await
+        timed(
+            &self.meter,
+            self.inner.create_user(name, hash, token, groups),
+        )
+        .await
     }
     async fn set_password(&self, id: u32, hash: &str, new_token: Option<&str>) -> StoreResult<()> {
         timed(&self.meter, self.inner.set_password(id, hash, new_token)).await

@@ -5,7 +5,7 @@ use crate::metered::{MeteredSessions, MeteredUsers};
 use crate::metrics::{self, Metrics};
 use crate::{adapter, config, listener, Settings};
 use anyhow::Context as _;
-use mwauth::auth::HashPool;
+use mwauth::hash_pool::HashPool;
 use mwauth::store::url::{SessionsUrl, UsersUrl};
 use mwauth::Services;
 use std::net::SocketAddr;

@@ -12,7 +12,7 @@
 //! was read. What this gives up is stealing: a connection does not move when its thread is
 //! busy. Connections are assigned by count, which balances them when clients are alike,
 //! as keep-alive API clients are; password hashing, the one long piece of work, runs on
-//! its own threads ([`mwauth::auth::HashPool`]) and never holds a worker.
+//! its own threads ([`mwauth::hash_pool::HashPool`]) and never holds a worker.
 //!
 //! Two per core rather than one: a worker the kernel puts aside for a time slice (a few
 //! milliseconds) holds up every connection it owns, and when other processes share the

@@ -11,7 +11,8 @@ mod common;
 mod hardening;
 
 use hardening::{server_with, Browser, ALICE_MAIN, MALLORY_MAIN, THROTTLED, WRONG_PASSWORD};
-use mwauth::api::{execute, ApiRequest, ApiResponse};
+use mwauth::api::execute;
+use mwauth::request::{ApiRequest, ApiResponse};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -67,7 +68,7 @@ async fn login_from(
 ) -> serde_json::Value {
     let send = |method: &str, pairs: &[(&str, &str)], cookies: &[(String, String)]| {
         let mut req = ApiRequest::new(method);
-        let pairs: mwauth::api::request::Pairs<'static> = pairs
+        let pairs: mwauth::request::Pairs<'static> = pairs
             .iter()
             .map(|(k, v)| (k.to_string().into(), v.to_string().into()))
             .collect();

@@ -603,8 +603,11 @@ async fn run(
         let form = fill_pairs(step.get("form"), &vars);
         let has_body = if step.get("multipart").is_some() {
             // urllib3's encode_multipart_formdata: `form` fields first, then the `multipart`
-            // ones, none with a file name
-            let boundary = mwauth::session::random_hex(32);
+            // ones, none with a file name; the step's `boundary`, or a random one like urllib3's
+            let boundary = match step.get("boundary").and_then(Value::as_str) {
+                Some(b) => b.to_string(),
+                None => mwauth::session::random_hex(32),
+            };
             let mut body = Vec::new();
             let fields = form
                 .into_iter()
@@ -691,7 +694,15 @@ async fn run(
         };
 
         let mut request = Map::new();
-        for k in ["client", "method", "query", "form", "multipart", "headers"] {
+        for k in [
+            "client",
+            "method",
+            "query",
+            "form",
+            "multipart",
+            "boundary",
+            "headers",
+        ] {
             if let Some(v) = step.get(k) {
                 request.insert(k.into(), v.clone());
             }

@@ -442,8 +442,22 @@ async fn a_request_inherits_nothing_from_the_one_before_on_its_connection() {
     c.send(&login_token_get(&format!("Cookie: {session}\r\n")))
         .await;
     let again = c.answer(false).await;
-    assert_eq!(login_token(&again), login_token(&first));
     assert!(again.header("Set-Cookie").is_none(), "{again:?}");
+    // The same session: both login tokens are its. (Not compared as strings: a token
+    // carries the second it was made in.)
+    for token in [login_token(&first), login_token(&again)] {
+        let query = format!(
+            "action=checktoken&type=login&format=json&token={}",
+            token.replace('+', "%2B").replace('\\', "%5C")
+        );
+        c.send(
+            format!("GET /w/api.php?{query} HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\n\r\n")
+                .as_bytes(),
+        )
+        .await;
+        let checked = c.answer(false).await;
+        assert!(checked.body.contains(r#""result":"valid""#), "{checked:?}");
+    }
     // Without it: a new session, another token.
     c.send(&login_token_get("")).await;
     let fresh = c.answer(false).await;
@@ -672,4 +686,54 @@ async fn a_lowercase_post_is_not_a_post() {
     // A POST without the form's token would have been refused with an error box.
     assert!(!a.body.contains(r#"role="alert""#), "{a:?}");
     assert!(!a.body.contains("problem with your login session"), "{a:?}");
+}
+
+/// A large body is read only with room in the server's body budget (eight bodies of
+/// `max_body_bytes` at once, see src/body_budget.rs): a ninth is answered 503 with
+/// `Retry-After` without being read, small requests are still served, and the room comes
+/// back once a body is done. `Expect: 100-continue` shows when the server takes the room:
+/// it asks for the body only after that.
+#[tokio::test]
+async fn large_bodies_beyond_the_body_budget_are_refused_503() {
+    let t = server_with(|f| f.max_body_bytes = 100_000).await;
+    let addr = t.server.addr;
+    let body = format!("{LOGIN_TOKEN_QUERY}&x={}", "a".repeat(90_000));
+    let head = form_post(
+        &format!("Content-Length: {}\r\nExpect: 100-continue\r\n", body.len()),
+        "",
+    );
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let mut c = Conn::open(addr).await;
+        c.send(&head).await;
+        assert_eq!(c.answer(false).await.status, 100);
+        held.push(c);
+    }
+    let mut ninth = Conn::open(addr).await;
+    ninth.send(&head).await;
+    let a = ninth.answer(false).await;
+    assert_eq!(a.status, 503, "{a:?}");
+    assert_eq!(a.header("Retry-After"), Some("5"), "{a:?}");
+    assert!(ninth.closed().await);
+
+    // Small bodies do not count.
+    let mut c = Conn::open(addr).await;
+    c.send(&form_post(
+        &format!("Content-Length: {}\r\n", LOGIN_TOKEN_QUERY.len()),
+        LOGIN_TOKEN_QUERY,
+    ))
+    .await;
+    assert!(c.answer(false).await.body.contains("logintoken"));
+    a_new_connection_is_served(addr).await;
+
+    // One large body read and answered: room for one more.
+    let mut first = held.remove(0);
+    first.send(body.as_bytes()).await;
+    let a = first.answer(false).await;
+    assert!(a.body.contains("logintoken"), "{a:?}");
+    let mut again = Conn::open(addr).await;
+    again.send(&head).await;
+    assert_eq!(again.answer(false).await.status, 100);
+    again.send(body.as_bytes()).await;
+    assert!(again.answer(false).await.body.contains("logintoken"));
 }

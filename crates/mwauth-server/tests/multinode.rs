@@ -189,7 +189,22 @@ async fn two_nodes_share_users_and_sessions() {
         )
         .await;
         assert_eq!(check["checktoken"]["result"], "valid", "{check}");
-        assert_eq!(token(b, &mut jar, "csrf").await, csrf);
+        // B's token is A's too. Not compared as strings: a token carries the second it was
+        // made in, so two made a second boundary apart differ; A checks B's instead.
+        let csrf_b = token(b, &mut jar, "csrf").await;
+        assert_ne!(csrf_b, "+\\");
+        let check = api(
+            a,
+            &mut jar,
+            true,
+            &[
+                ("action", "checktoken"),
+                ("type", "csrf"),
+                ("token", &csrf_b),
+            ],
+        )
+        .await;
+        assert_eq!(check["checktoken"]["result"], "valid", "{check}");
 
         // Log out on B; A then rejects the old cookie and the old token.
         let old = jar.clone();

@@ -3,12 +3,15 @@
 //! UserLogout, CreateAccount, BotPasswords) as a library. The HTTP server and the admin CLI
 //! live in `mwauth-server`; everything a client can observe is decided here.
 //!
-//! Data flow: [`api::ApiRequest`] → [`api::execute`] → [`api::ApiResponse`]. The core never
+//! Data flow: [`request::ApiRequest`] → [`api::execute`] → [`request::ApiResponse`]. The core never
 //! sees HTTP-framework types, so every behaviour is testable without a socket.
 
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod hash_pool;
+pub mod i18n;
+pub mod request;
 pub mod session;
 pub mod store;
 pub mod time;
@@ -25,5 +28,5 @@ pub struct Services {
     pub config: Arc<Config>,
     pub users: Arc<dyn store::UserStore>,
     pub sessions: Arc<dyn store::SessionStore>,
-    pub hasher: auth::HashPool,
+    pub hasher: hash_pool::HashPool,
 }

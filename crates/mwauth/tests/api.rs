@@ -2,9 +2,10 @@
 //! SQLite file, opened as the server opens its default backend. One test per behaviour; the HTTP-level and transcript tests live in
 //! mwauth-server's tests.
 
-use mwauth::api::{execute, ApiRequest, ApiResponse};
+use mwauth::api::execute;
 use mwauth::auth::account::new_user_token;
-use mwauth::auth::HashPool;
+use mwauth::hash_pool::HashPool;
+use mwauth::request::{ApiRequest, ApiResponse};
 use mwauth::session::token;
 use mwauth::user::{botpassword, BotPasswordRecord};
 use mwauth::Config;
@@ -862,4 +863,57 @@ async fn logout_that_cannot_delete_the_session_answers_an_error_and_keeps_it() {
         .collect();
     assert_eq!(old.jar.len(), 1);
     assert_eq!(old.whoami().await["id"], 0);
+}
+
+/// While every hashing thread is busy and the queue is full, a login is not kept waiting:
+/// action=login and action=clientlogin answer at once as MediaWiki's login throttle does,
+/// and the same login succeeds once the queue has drained.
+#[tokio::test]
+async fn a_full_hashing_queue_is_answered_as_the_login_throttle() {
+    let mut w = wiki().await;
+    let pool = HashPool::with_queue(1, 1);
+    w.services.hasher = pool.clone();
+    // The one thread holds a job until released; the one place in the queue is taken.
+    let (release, hold) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+    let holding = {
+        let p = pool.clone();
+        tokio::spawn(async move {
+            p.run(move || {
+                let _ = started_tx.send(());
+                let _ = hold.recv();
+            })
+            .await
+        })
+    };
+    started.await.unwrap();
+    let waiting = {
+        let p = pool.clone();
+        tokio::spawn(async move { p.run(|| ()).await })
+    };
+    while pool.queued() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let mut c = Client::new(&w);
+    assert_eq!(
+        c.main_login().await["login"]["reason"],
+        "You have made too many recent login attempts. Please wait 1 second before trying again."
+    );
+    let lt = c.token("login").await;
+    let (_, v) = c
+        .post(&[
+            ("action", "clientlogin"),
+            ("username", "Alice"),
+            ("password", "Alice-pass-12345"),
+            ("logintoken", &lt),
+            ("loginreturnurl", "http://localhost/"),
+            ("format", "json"),
+        ])
+        .await;
+    assert_eq!(v["clientlogin"]["status"], "FAIL", "{v}");
+    assert_eq!(v["clientlogin"]["messagecode"], "login-throttled", "{v}");
+    drop(release);
+    holding.await.unwrap().unwrap();
+    waiting.await.unwrap().unwrap();
+    assert_eq!(c.main_login().await["login"]["result"], "Success");
 }

@@ -2,17 +2,17 @@
 //! being built, and the cookies to send.
 
 use super::error::{add_warning_in, ApiError, ApiMessage, ErrorFormat};
-use super::i18n::{Lang, Param};
 use super::modules::enum_values;
 use super::params::{split_multi_iter, validate_multi_enum, MultiEnum, Params, MULTI_LIMIT};
 use super::params_spec::{Default, Module};
+use crate::i18n::{Lang, Param};
 
 /// ParamValidator's `PARAM_ISMULTI_LIMIT2`: the limit for users with `apihighlimits`.
 const MULTI_LIMIT_HIGH: usize = 500;
-use super::request::ApiRequest;
 use super::result::Obj;
 pub use crate::auth::request_session::token_salt;
 use crate::auth::request_session::RequestSession;
+use crate::request::ApiRequest;
 use crate::user::{rights, UserRecord};
 use crate::Services;
 
@@ -36,9 +36,9 @@ pub struct Context<'a> {
     /// The help page action=help made, which ApiMain prints (see `main::respond`).
     pub help_output: Option<super::modules::help::HelpOutput>,
     /// Response headers the pipeline adds (e.g. `Retry-After` on `maxlag`).
-    pub headers: Vec<super::request::Header>,
+    pub headers: Vec<crate::request::Header>,
     /// The module that ran and a login's result, handed on in the response.
-    pub ran: super::request::Ran,
+    pub ran: crate::request::Ran,
 }
 
 impl<'a> Context<'a> {

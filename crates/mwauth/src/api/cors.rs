@@ -1,7 +1,7 @@
 //! ApiMain::handleCORS: the `origin` parameter against the Origin header,
 //! $wgCrossSiteAJAXdomains (and its exceptions) and $wgAllowedCorsHeaders.
 
-use super::request::{ApiRequest, ApiResponse, Header, Ran};
+use crate::request::{ApiRequest, ApiResponse, Header, Ran};
 
 /// ApiMain::handleCORS. Returns a finished response when the request must be refused.
 pub(super) fn handle_cors(

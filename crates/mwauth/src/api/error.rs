@@ -1,9 +1,8 @@
 //! Errors and warnings, and how each `errorformat` writes them (ApiErrorFormatter and its
 //! BackCompat variant).
 
-use super::i18n::{self, Lang, Param};
-use super::messages;
 use super::result::{List, Obj, ObjKind, Value};
+use crate::i18n::{self, Lang, Param};
 
 /// A message the API reports: a code clients switch on, and a message key with parameters
 /// that gives the English text.
@@ -104,7 +103,7 @@ impl ApiMessage {
 
     /// ApiErrorFormatter::stripMarkup of the text in `lang`.
     pub fn text_in(&self, lang: &Lang) -> String {
-        messages::strip_markup(&self.wikitext_in(lang))
+        i18n::strip_markup(&self.wikitext_in(lang))
     }
 
     /// Message::parse() in `lang`.
@@ -308,7 +307,7 @@ pub(crate) fn html_of(wikitext: &str, article_path: &str) -> String {
                 let (target, text) = inner.split_once('|').unwrap_or((inner, inner));
                 let target = target.trim().replace('_', " ");
                 let url_title = url_encode_title(&target.replace(' ', "_"));
-                let title = crate::api::format::html_escape(&target);
+                let title = i18n::escape_html(&target, i18n::Quotes::Double);
                 if target.starts_with("Special:") {
                     out.push_str(&format!(
                         "<a href=\"{article_path}{url_title}\" title=\"{title}\">{text}</a>"

@@ -12,13 +12,13 @@ use super::error::{
 };
 use super::format::json::JsonStyle;
 use super::format::{self, Format, HtmlOf};
-use super::i18n::{self, Lang};
 use super::modules;
 use super::params::Params;
 use super::params_spec::{Module, FORMATS, MAIN};
-use super::request::{ApiRequest, ApiResponse, Header, Ran};
 use super::result::Obj;
 use crate::auth::request_session::{EntryPoint, RequestSession};
+use crate::i18n::{self, escape_html, Lang, Quotes};
+use crate::request::{ApiRequest, ApiResponse, Header, Ran};
 use crate::{time, Services};
 use std::borrow::Cow;
 
@@ -503,7 +503,7 @@ fn render(result: &Obj, out: &Output, services: &Services) -> Vec<u8> {
                 "MediaWiki API result",
                 &format!(
                     "<pre class=\"api-pretty-content\">{}</pre>",
-                    format::html_escape(&text)
+                    escape_html(&text, Quotes::Double)
                 ),
             )
             .into_bytes()
@@ -514,8 +514,8 @@ fn render(result: &Obj, out: &Output, services: &Services) -> Vec<u8> {
 fn html_page(sitename: &str, title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\" dir=\"ltr\">\n<head>\n<meta charset=\"UTF-8\"/>\n<title>{} - {}</title>\n</head>\n<body>\n{}\n</body>\n</html>\n",
-        format::html_escape(title),
-        format::html_escape(sitename),
+        escape_html(title, Quotes::Double),
+        escape_html(sitename, Quotes::Double),
         body
     )
 }

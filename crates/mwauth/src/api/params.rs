@@ -1,7 +1,7 @@
 //! Request parameters as MediaWiki's WebRequest sees them: POST body and query string merged
 //! (the body wins), each name remembered as used or not so unknown ones can be reported.
 
-use super::request::ApiRequest;
+use crate::request::ApiRequest;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -61,7 +61,7 @@ impl<'a> Params<'a> {
         for (pairs, in_query) in [(&req.body, false), (&req.query, true)] {
             // Entries before this index came from the body (none while reading the body).
             let from_body = if in_query { p.entries.len() } else { 0 };
-            for (name, value, cleaned) in php_input(pairs) {
+            for (name, value, cleaned) in php_input(pairs, true) {
                 match p.find(&name) {
                     Some(i) if i < from_body => p.entries[i].in_query = true,
                     Some(i) => {
@@ -242,11 +242,16 @@ pub const MAX_INPUT_VARS: usize = 1000;
 /// What PHP and WebRequest make of raw pairs before MediaWiki sees them: at most
 /// [`MAX_INPUT_VARS`] of them; names cut at a NUL byte, with spaces and dots turned into
 /// underscores (PHP's register_variable); values in Unicode NFC (UtfNormal\Validator).
-fn php_input<'p>(
+/// The one place for api.php's parameters and the pages' fields alike (index.php reads
+/// every input through the same WebRequest). `api`: ApiParamValidatorCallbacks::getValue
+/// keeps the separators of a value that starts with U+001F (a multi-value); a page's
+/// WebRequest turns them into U+FFFD like any C0 control.
+pub(crate) fn php_input<'p>(
     pairs: &'p [(Cow<'_, str>, Cow<'_, str>)],
+    api: bool,
 ) -> impl Iterator<Item = (Cow<'p, str>, Cow<'p, str>, bool)> {
     use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
-    pairs.iter().take(MAX_INPUT_VARS).filter_map(|(k, v)| {
+    pairs.iter().take(MAX_INPUT_VARS).filter_map(move |(k, v)| {
         let (k, v): (&'p str, &'p str) = (k, v);
         let name: Cow<'_, str> = if k.bytes().any(|b| matches!(b, b'\0' | b' ' | b'.')) {
             k.split('\0')
@@ -264,7 +269,7 @@ fn php_input<'p>(
         // UtfNormal\Validator::cleanUp: C0 controls but tab, LF and CR become U+FFFD
         // (invalid UTF-8 already did, when the HTTP layer decoded it), then NFC.
         // ApiBase keeps a multi-value that starts with U+001F raw: its separators stay.
-        let unit_separated = v.starts_with('\u{1f}');
+        let unit_separated = api && v.starts_with('\u{1f}');
         let controls_out = |c: char| {
             if (c as u32) < 0x20
                 && !matches!(c, '\t' | '\n' | '\r')

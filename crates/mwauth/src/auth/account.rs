@@ -2,12 +2,15 @@
 //! providers, in their order: a user name must be given, the creator must hold the
 //! `createaccount` right, the name must be creatable and free, the per-IP account-creation
 //! throttle, then the retyped password must match and the password must meet the password
-//! policy. The one engine behind action=createaccount and Special:CreateAccount.
+//! policy. The one engine behind action=createaccount, Special:CreateAccount and the CLI's
+//! `user create` (which, as createAndPromote.php, skips what concerns a visitor).
 
 use super::login::Refusal;
 use super::throttle;
+use crate::hash_pool::PoolError;
+use crate::i18n::Lang;
 use crate::store::StoreError;
-use crate::user::{name, policy, UserRecord};
+use crate::user::{name, policy, rights, UserRecord};
 use crate::Services;
 use std::net::IpAddr;
 
@@ -56,24 +59,7 @@ pub async fn create_account(
     if !creator.may_create {
         return Err(refusal(PERMISSION_DENIED, vec![]));
     }
-    let canonical = name::canonical(raw_name);
-    let Some(user_name) = canonical.clone().filter(|n| name::is_creatable(n)) else {
-        // A name that exists is "taken" even when it could not be created today.
-        if let Some(existing) = canonical {
-            if matches!(services.users.user_by_name(&existing).await, Ok(Some(_))) {
-                return Err(refusal("userexists", vec![]));
-            }
-        }
-        return Err(refusal("noname", vec![]));
-    };
-    match services.users.user_by_name(&user_name).await {
-        Ok(Some(_)) => return Err(refusal("userexists", vec![])),
-        Ok(None) => {}
-        Err(e) => {
-            tracing::error!("user store failed: {e}");
-            return Err(disabled());
-        }
-    }
+    let user_name = free_name(services, raw_name).await?;
     if !creator.throttle_exempt {
         let windows = &config.account_creation_throttle;
         let ip_text = ip.to_string();
@@ -85,14 +71,71 @@ pub async fn create_account(
                 .map_or(0, |(c, _)| *c);
             return Err(refusal(
                 "acct_creation_throttle_hit",
-                vec![count.to_string(), throttle::format_duration(wait)],
+                vec![count.to_string(), Lang::en().format_duration(wait)],
             ));
         }
     }
     if password != retype {
         return Err(refusal("badretype", vec![]));
     }
-    let failures = policy::check_detailed(&user_name, password, &[]);
+    insert(services, &user_name, password, &[]).await
+}
+
+/// The CLI's `user create` (createAndPromote.php): an account with `groups`, made by the
+/// operator, so neither `$wgGroupPermissions` nor the per-IP throttle applies and there is
+/// no retyped password; the name and the password policy (of those groups) do.
+pub async fn create_by_operator(
+    services: &Services,
+    raw_name: &str,
+    password: &str,
+    groups: &[String],
+) -> Result<UserRecord, Vec<Refusal>> {
+    if let Some(g) = groups.iter().find(|g| !rights::is_known_group(g)) {
+        return Err(refusal(UNKNOWN_GROUP, vec![g.clone()]));
+    }
+    let user_name = free_name(services, raw_name).await?;
+    insert(services, &user_name, password, groups).await
+}
+
+/// The refusal for a group `$wgGroupPermissions` does not know (its parameter: the group).
+pub const UNKNOWN_GROUP: &str = "mwauth-unknown-group";
+
+/// The canonical form of `raw_name` when an account of that name may be created: a
+/// creatable name (else `noname`) that no account has (else `userexists`, also for a name
+/// that could not be created today but exists).
+async fn free_name(services: &Services, raw_name: &str) -> Result<String, Vec<Refusal>> {
+    if raw_name.is_empty() {
+        return Err(refusal("noname", vec![]));
+    }
+    let canonical = name::canonical(raw_name);
+    let Some(user_name) = canonical.clone().filter(|n| name::is_creatable(n)) else {
+        if let Some(existing) = canonical {
+            if matches!(services.users.user_by_name(&existing).await, Ok(Some(_))) {
+                return Err(refusal("userexists", vec![]));
+            }
+        }
+        return Err(refusal("noname", vec![]));
+    };
+    match services.users.user_by_name(&user_name).await {
+        Ok(Some(_)) => Err(refusal("userexists", vec![])),
+        Ok(None) => Ok(user_name),
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            Err(refusal("authmanager-create-disabled", vec![]))
+        }
+    }
+}
+
+/// The password policy for `groups` (every failure, in MediaWiki's order), then the hash
+/// and the row; the account as stored.
+async fn insert(
+    services: &Services,
+    user_name: &str,
+    password: &str,
+    groups: &[String],
+) -> Result<UserRecord, Vec<Refusal>> {
+    let disabled = || refusal("authmanager-create-disabled", vec![]);
+    let failures = policy::check_detailed(user_name, password, groups);
     if !failures.is_empty() {
         return Err(failures
             .into_iter()
@@ -102,11 +145,15 @@ pub async fn create_account(
             })
             .collect());
     }
-    let hash = services.hasher.hash(password).await.ok_or_else(disabled)?;
+    let hash = match services.hasher.hash(password).await {
+        Ok(hash) => hash,
+        Err(PoolError::Full) => return Err(vec![Refusal::busy()]),
+        Err(PoolError::Failed) => return Err(disabled()),
+    };
     let token = new_user_token();
     let id = match services
         .users
-        .create_user(&user_name, &hash, &token, &[])
+        .create_user(user_name, &hash, &token, groups)
         .await
     {
         Ok(id) => id,

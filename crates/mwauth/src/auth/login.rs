@@ -3,10 +3,15 @@
 //!
 //! Failures never say whether the user exists: an unknown user, an unknown bot and a wrong
 //! password give the same `wrongpassword` text, and an unknown user still costs one hash
-//! computation so timing does not tell either.
+//! computation so timing does not tell either. The one exception is MediaWiki's own: a
+//! password over [`policy::MAXIMAL_PASSWORD_LENGTH`] bytes is refused `passwordtoolong` for an
+//! existing account (checkPasswordValidity) and `wrongpassword` for an unknown one, and such a
+//! password is never hashed here (see [`verify`]).
 
 use super::throttle;
-use crate::user::{botpassword, name, password, BotPasswordRecord, UserRecord};
+use crate::hash_pool::PoolError;
+use crate::i18n::{Lang, Param, CONTENT_LANGUAGE};
+use crate::user::{botpassword, name, password, policy, BotPasswordRecord, UserRecord};
 use crate::Services;
 use std::net::IpAddr;
 
@@ -28,13 +33,34 @@ impl Refusal {
         }
     }
 
-    fn throttled(wait: u64) -> Refusal {
+    pub(crate) fn throttled(wait: u64) -> Refusal {
         Refusal {
             key: THROTTLED,
-            params: vec![throttle::format_duration(wait)],
+            params: vec![Lang::en().format_duration(wait)],
         }
     }
+
+    /// The password hashing queue is full ([`PoolError::Full`]): answered as MediaWiki's
+    /// login throttle answers, so clients already know to wait and try again.
+    pub(crate) fn busy() -> Refusal {
+        Refusal::throttled(BUSY_RETRY_SECONDS)
+    }
+
+    /// The refusal's English text, for the account pages and the CLI (a refusal without a
+    /// text in the catalogue says so plainly rather than showing a message key).
+    pub fn text(&self, sitename: &str) -> String {
+        let lang = Lang::new(CONTENT_LANGUAGE, sitename);
+        if lang.fetch(self.key).is_none() {
+            return format!("{sitename} could not complete this ({}).", self.key);
+        }
+        let params: Vec<Param> = self.params.iter().cloned().map(Param::Plain).collect();
+        lang.text(self.key, &params)
+    }
 }
+
+/// The wait a refusal for a full hashing queue asks for: the queue drains in well under
+/// a second.
+const BUSY_RETRY_SECONDS: u64 = 1;
 
 pub enum BotLogin {
     Success(Box<(UserRecord, BotPasswordRecord)>),
@@ -58,14 +84,42 @@ const DUMMY_HASH: &str = ":pbkdf2:sha512:1:64:AAAAAAAAAAAAAAAAAAAAAA==:AAAAAAAAA
 /// under cargo-fuzz: 30000 rounds per successful login would dominate the fuzzer's time.
 const REHASH: bool = !cfg!(fuzzing);
 
-/// Verifies `pw` against `stored`, or against [`DUMMY_HASH`] when there is no usable hash
-/// (an empty `user_password`), so an account without a password answers as slowly as any.
-async fn verify_or_dummy(services: &Services, stored: &str, pw: &str) -> bool {
-    if stored.is_empty() {
-        services.hasher.verify(DUMMY_HASH, pw).await;
-        return false;
+/// Whether `pw` matches `stored`, hashed on the hashing threads; a full queue refuses. A
+/// password over [`policy::MAXIMAL_PASSWORD_LENGTH`] bytes matches nothing and is not hashed:
+/// MediaWiki refuses it before hashing for an account (checkPasswordValidity, see
+/// [`password_login`]), and no bot password is that long (Special:BotPasswords makes 32
+/// characters), so the answer is the one hashing would give, without the work a client could
+/// make us do.
+async fn verify(services: &Services, stored: &str, pw: &str) -> Result<bool, Refusal> {
+    if pw.len() > policy::MAXIMAL_PASSWORD_LENGTH {
+        return Ok(false);
     }
-    services.hasher.verify(stored, pw).await
+    services
+        .hasher
+        .verify(stored, pw)
+        .await
+        .map_err(|_: PoolError| Refusal::busy())
+}
+
+/// A full hashing queue refuses, whichever hash it was.
+async fn verify_or_dummy(services: &Services, stored: &str, pw: &str) -> Result<bool, Refusal> {
+    if stored.is_empty() {
+        return spend_dummy_verification(services, pw).await.map(|()| false);
+    }
+    verify(services, stored, pw).await
+}
+
+/// One verification against [`DUMMY_HASH`], for the time it costs.
+async fn spend_dummy_verification(services: &Services, pw: &str) -> Result<(), Refusal> {
+    verify(services, DUMMY_HASH, pw).await.map(|_| ())
+}
+
+/// [`BotLogin::NotBotLogin`] after the dummy verification, or the refusal of a full queue.
+async fn not_bot_login(services: &Services, pw: &str) -> BotLogin {
+    match spend_dummy_verification(services, pw).await {
+        Ok(()) => BotLogin::NotBotLogin,
+        Err(refusal) => BotLogin::Refused(refusal),
+    }
 }
 
 /// BotPassword::login for `User@bot` and a password already shaped like a bot password.
@@ -91,8 +145,7 @@ pub async fn bot_password_login(
             // BotPassword::login answers "nosuchuser" before its throttle, and ApiLogin goes on
             // to a main-account login. Hash anyway: an existing user's bot login always costs
             // one verification here, and timing must not tell the two apart.
-            services.hasher.verify(DUMMY_HASH, pw).await;
-            return BotLogin::NotBotLogin;
+            return not_bot_login(services, pw).await;
         }
         Err(e) => {
             tracing::error!("user store failed: {e}");
@@ -114,8 +167,7 @@ pub async fn bot_password_login(
     let bp = match services.users.bot_password(user.id, app_id).await {
         Ok(Some(bp)) => bp,
         Ok(None) => {
-            services.hasher.verify(DUMMY_HASH, pw).await;
-            return BotLogin::NotBotLogin;
+            return not_bot_login(services, pw).await;
         }
         Err(e) => {
             tracing::error!("user store failed: {e}");
@@ -123,8 +175,7 @@ pub async fn bot_password_login(
         }
     };
     if !botpassword::ip_allowed(&bp.restrictions, ip) {
-        services.hasher.verify(DUMMY_HASH, pw).await;
-        return BotLogin::NotBotLogin;
+        return not_bot_login(services, pw).await;
     }
     // InvalidPassword (`:null:`, what invalidateBotPasswords.php writes, or no hash at all).
     if bp.password.is_empty() || !bp.password.starts_with(':') || bp.password.starts_with(":null:")
@@ -135,8 +186,10 @@ pub async fn bot_password_login(
             params: vec![user.name.clone(), bp.app_id.clone()],
         });
     }
-    if !services.hasher.verify(&bp.password, pw).await {
-        return BotLogin::NotBotLogin;
+    match verify(services, &bp.password, pw).await {
+        Ok(true) => {}
+        Ok(false) => return BotLogin::NotBotLogin,
+        Err(refusal) => return BotLogin::Refused(refusal),
     }
     throttle::clear(
         services.sessions.as_ref(),
@@ -147,7 +200,7 @@ pub async fn bot_password_login(
     )
     .await;
     if REHASH && password::needs_rehash(&bp.password) {
-        if let Some(h) = services.hasher.hash(pw).await {
+        if let Ok(h) = services.hasher.hash(pw).await {
             let _ = services
                 .users
                 .set_bot_password_hash(user.id, &bp.app_id, &h)
@@ -206,11 +259,19 @@ pub async fn password_login(
         }
     };
     let Some(user) = user else {
-        services.hasher.verify(DUMMY_HASH, pw).await;
+        spend_dummy_verification(services, pw).await?;
         return Err(Refusal::new("wrongpassword"));
     };
+    // LocalPasswordPrimaryAuthenticationProvider::beginPrimaryAuthentication: a password the
+    // policy fatally refuses (over 4096 bytes) fails with the policy's message, unhashed.
+    if let Some(failure) = policy::login_refusal(&user.name, pw, &user.groups) {
+        return Err(Refusal {
+            key: failure.key,
+            params: failure.params,
+        });
+    }
     let stored = password::upgrade_untyped(&user.password, user.id);
-    if !verify_or_dummy(services, &stored, pw).await {
+    if !verify_or_dummy(services, &stored, pw).await? {
         return Err(Refusal::new("wrongpassword"));
     }
     if let Some(throttle_name) = throttle_name {
@@ -224,7 +285,7 @@ pub async fn password_login(
         .await;
     }
     if REHASH && password::needs_rehash(&stored) {
-        if let Some(h) = services.hasher.hash(pw).await {
+        if let Ok(h) = services.hasher.hash(pw).await {
             let _ = services.users.set_password(user.id, &h, None).await;
         }
     }

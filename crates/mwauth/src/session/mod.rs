@@ -3,6 +3,8 @@
 //! cookie session and the bot-password session on its own `…_BPsession` cookie.
 
 pub mod cookie;
+pub mod php_record;
+pub mod php_serialize;
 pub mod token;
 
 use rand::RngCore;
@@ -85,6 +87,11 @@ impl TokenSecrets {
 
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// The secrets in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Secret)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -74,7 +74,12 @@ pub fn is_ip_range(cidr: &str) -> bool {
         return false;
     };
     let max = if net.is_ipv4() { 32 } else { 128 };
-    bits.is_none_or(|b| b.parse::<u32>().is_ok_and(|b| b <= max))
+    // Digits only: `u32::from_str` would also take "+8".
+    bits.is_none_or(|b| {
+        !b.is_empty()
+            && b.bytes().all(|c| c.is_ascii_digit())
+            && b.parse::<u32>().is_ok_and(|b| b <= max)
+    })
 }
 
 /// Whether `ip` is inside the range `cidr` (`10.0.0.0/8`, `2001:db8::/32`, or one address;

@@ -20,6 +20,12 @@
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
+/// `MaximalPasswordLength` of the `default` policy, which no other group raises: the longest
+/// password, in bytes, MediaWiki sets or compares. PasswordPolicyChecks adds a longer one as a
+/// fatal error (against denial of service through expensive hashing), so a login with it fails
+/// before any hashing (see [`login_refusal`]).
+pub const MAXIMAL_PASSWORD_LENGTH: usize = 4096;
+
 /// One failed policy check: the MediaWiki message key and its parameters, in the order
 /// `UserPasswordPolicy::checkUserPasswordForGroups` reports them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,7 +106,11 @@ const DEFAULT: &[Setting] = &[
     s(Check::MinimalPasswordLength, 1, true),
     s(Check::PasswordCannotBeSubstringInUsername, 1, true),
     s(Check::PasswordCannotMatchDefaults, 1, true),
-    s(Check::MaximalPasswordLength, 4096, true),
+    s(
+        Check::MaximalPasswordLength,
+        MAXIMAL_PASSWORD_LENGTH as u64,
+        true,
+    ),
     s(Check::PasswordNotInCommonList, 1, true),
 ];
 
@@ -212,6 +222,20 @@ pub fn check(user_name: &str, password: &str, groups: &[String]) -> Result<(), S
     }
 }
 
+/// AbstractPasswordPrimaryAuthenticationProvider::checkPasswordValidity as a login uses it,
+/// once the account is found and before the password is compared with its hash: a policy
+/// failure that is fatal (over [`MAXIMAL_PASSWORD_LENGTH`]; `MinimumPasswordLengthToLogin`)
+/// fails the login with its message. Non-fatal failures do not stop a login.
+///
+/// MediaWiki's message is the whole status; a password that fails a fatal check fails no
+/// other one in practice (it is too long to be in the common list or inside a user name), so
+/// the fatal failure alone is returned.
+pub fn login_refusal(user_name: &str, password: &str, groups: &[String]) -> Option<PolicyFailure> {
+    check_detailed(user_name, password, groups)
+        .into_iter()
+        .find(|f| f.fatal)
+}
+
 /// The Bloom filter of wikimedia/common-passwords 0.4.0 (`common-x64.json`, the 100,000 most
 /// common passwords of SecLists), as raw bit bytes: see `data/README.md`.
 static COMMON_FILTER: &[u8; 359_440] = include_bytes!("../../data/common-passwords-x64.bin");
@@ -319,6 +343,28 @@ mod tests {
              * Your password must not appear within your username.\n\
              * Passwords must be at least 1 character."
         );
+    }
+
+    #[test]
+    fn only_a_fatal_failure_refuses_a_login() {
+        // Bytes, not characters: 2049 "ä" are 4098 bytes.
+        for long in ["a".repeat(4097), "\u{e4}".repeat(2049)] {
+            let f = login_refusal("Alice", &long, &[]).expect("too long");
+            assert_eq!(
+                (f.key, f.params.as_slice()),
+                ("passwordtoolong", &["4096".to_string()][..])
+            );
+            assert_eq!(f.text(), "Passwords cannot be longer than 4096 characters.");
+            assert!(login_refusal("Admin", &long, &groups(&["sysop"])).is_some());
+        }
+        assert_eq!(
+            login_refusal("Alice", &"a".repeat(MAXIMAL_PASSWORD_LENGTH), &[]),
+            None
+        );
+        // Non-fatal failures (common, inside the name, too short for a sysop) do not.
+        assert_eq!(login_refusal("Alice", "password", &[]), None);
+        assert_eq!(login_refusal("Alice", "lic", &[]), None);
+        assert_eq!(login_refusal("Admin", "short", &groups(&["sysop"])), None);
     }
 
     #[test]

@@ -21,14 +21,10 @@
 
 use super::html::{self, esc};
 use super::{messages, Ctx, Output, Special};
+use crate::auth::bot_passwords::{self, app_id_ok, normalize_grants, APPID_MAXLENGTH};
 use crate::session::random_hex;
-use crate::store::StoreError;
 use crate::user::botpassword::{self, DEFAULT_RESTRICTIONS};
 use crate::user::{rights, BotPasswordRecord, UserRecord};
-use std::net::IpAddr;
-
-/// BotPassword::APPID_MAXLENGTH (bytes).
-pub const APPID_MAXLENGTH: usize = 32;
 
 pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
     let Some(user) = ctx.user().cloned() else {
@@ -66,8 +62,41 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
     }
 }
 
-/// Forms a session keeps for its re-login at most (MediaWiki keeps one a tab).
+/// Forms a session keeps for its re-login at most (MediaWiki keeps one a tab, without limit;
+/// the session is stored and written back on every request, so here it is bounded).
 const MAX_KEPT_FORMS: usize = 5;
+/// Bytes (names and values) of one kept form at most. This page's own form is far smaller — a
+/// bot name of at most 32 bytes, some twenty grant names, the IP ranges typed (16 KiB is
+/// some 800 of them) — so a larger POST is not this page's: it is not kept, and the page
+/// comes back empty after the login, as for a form that added nothing.
+const MAX_KEPT_FORM_BYTES: usize = 16 * 1024;
+/// Bytes of all the forms a session keeps at most; the oldest give way first.
+const MAX_KEPT_BYTES: usize = 32 * 1024;
+
+/// The bytes a kept form takes, counted as [`MAX_KEPT_FORM_BYTES`] counts them.
+fn form_bytes(fields: &[(String, String)]) -> usize {
+    fields.iter().map(|(k, v)| k.len() + v.len()).sum()
+}
+
+/// Keeps `fields` under `key` in the session's forms, then lets the oldest go until the
+/// forms are within [`MAX_KEPT_FORMS`] and [`MAX_KEPT_BYTES`]. False (nothing kept) when the
+/// form alone is over [`MAX_KEPT_FORM_BYTES`].
+fn keep_form(
+    forms: &mut Vec<(String, Vec<(String, String)>)>,
+    key: String,
+    fields: Vec<(String, String)>,
+) -> bool {
+    if form_bytes(&fields) > MAX_KEPT_FORM_BYTES {
+        return false;
+    }
+    forms.push((key, fields));
+    let mut total: usize = forms.iter().map(|(_, f)| form_bytes(f)).sum();
+    while forms.len() > MAX_KEPT_FORMS || total > MAX_KEPT_BYTES {
+        let (_, gone) = forms.remove(0);
+        total -= form_bytes(&gone);
+    }
+    true
+}
 
 fn reauth_key(unique_id: &str) -> String {
     format!("SpecialPage:reauth:BotPasswords:{unique_id}")
@@ -113,12 +142,10 @@ fn reauthenticate(ctx: &mut Ctx<'_>) -> Output {
             // MWCryptRand::generateHex( 6 ): one key among the few this session keeps.
             let unique_id = random_hex(6);
             let data = ctx.session.data_mut();
-            data.reauth_forms.push((reauth_key(&unique_id), added));
-            if data.reauth_forms.len() > MAX_KEPT_FORMS {
-                data.reauth_forms.remove(0);
+            if keep_form(&mut data.reauth_forms, reauth_key(&unique_id), added) {
+                ctx.session.persist();
+                query.push(("postUniqueId".into(), unique_id));
             }
-            ctx.session.persist();
-            query.push(("postUniqueId".into(), unique_id));
         }
     }
     let query: String = form_urlencoded::Serializer::new(String::new())
@@ -134,17 +161,15 @@ fn reauthenticate(ctx: &mut Ctx<'_>) -> Output {
     ))
 }
 
-/// A bot name: 1 to 32 bytes, and no `@` (which separates it from the user's name).
-fn app_id_ok(app: &str) -> bool {
-    !app.is_empty() && app.len() <= APPID_MAXLENGTH && !app.contains(botpassword::SEPARATOR)
+fn summary(ctx: &Ctx<'_>) -> String {
+    let mut s = messages::paragraphs(&ctx.config().sitename, "botpasswords-summary");
+    s.push('\n');
+    s
 }
 
-fn summary() -> String {
-    format!(
-        "<p><em>Bot passwords</em> {}</p>\n<p>{}</p>\n",
-        esc(messages::BOTPASSWORDS_SUMMARY_1),
-        esc(messages::BOTPASSWORDS_SUMMARY_2)
-    )
+/// A page text of the catalogue, with its parameters.
+fn text(ctx: &Ctx<'_>, key: &str, params: &[&str]) -> String {
+    messages::text(&ctx.config().sitename, key, params)
 }
 
 fn page_of(app: &str) -> String {
@@ -165,13 +190,13 @@ async fn list(
     let mut error = error;
     if ctx.posted() && error.is_none() {
         if !ctx.check_edit_token("") {
-            error = Some(messages::SESSIONFAILURE.into());
+            error = Some(text(ctx, "sessionfailure", &[]));
         } else if ctx.form("op") == Some("new") {
             let app = ctx.form("wpappId").unwrap_or("").trim();
             if app.is_empty() {
-                error = Some("This value is required.".into());
+                error = Some(text(ctx, "htmlform-required", &[]));
             } else if !app_id_ok(app) {
-                error = Some(format!("The bot name \"{app}\" is not valid."));
+                error = Some(text(ctx, "botpasswords-bad-appid", &[app]));
             } else {
                 return Output::Redirect(ctx.url(&page_of(app), &[]));
             }
@@ -184,7 +209,7 @@ async fn list(
             Vec::new()
         }
     };
-    let mut body = summary();
+    let mut body = summary(ctx);
     if let Some(e) = &error {
         body.push_str(&html::message_box("error", &html::text(e)));
     }
@@ -267,9 +292,9 @@ async fn edit(
     }
     if ctx.posted() {
         let op = ctx.form("op").unwrap_or("");
-        state = FormState::sent(&crate::api::request::owned_pairs(&ctx.req.body));
+        state = FormState::sent(&crate::request::owned_pairs(&ctx.req.body));
         if !ctx.check_edit_token("") {
-            errors.push(messages::SESSIONFAILURE.into());
+            errors.push(text(ctx, "sessionfailure", &[]));
         } else if op == "cancel" {
             return Output::Redirect(ctx.url(&Special::BotPasswords.title(), &[]));
         } else if matches!(op, "create" | "update" | "delete") {
@@ -306,20 +331,6 @@ fn field<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn normalize_grants<'a>(ticked: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let ticked: Vec<&str> = ticked.collect();
-    let mut out: Vec<String> = rights::HIDDEN_GRANTS
-        .iter()
-        .map(|g| g.to_string())
-        .collect();
-    for (g, _) in rights::grants() {
-        if ticked.contains(&g) && !out.iter().any(|x| x == g) {
-            out.push(g.to_string());
-        }
-    }
-    out
-}
-
 /// The IP ranges of a `bp_restrictions` JSON, one a line.
 fn ranges_text(restrictions: &str) -> String {
     serde_json::from_str::<serde_json::Value>(restrictions)
@@ -335,43 +346,8 @@ fn ranges_text(restrictions: &str) -> String {
         .unwrap_or_else(|| "0.0.0.0/0\n::/0".into())
 }
 
-/// HTMLRestrictionsField: one IP address or CIDR range a line, at least one; the
-/// MWRestrictions JSON MediaWiki writes.
-fn parse_ranges(text: &str) -> Result<String, String> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    if lines.is_empty() {
-        return Err("This value is required.".into());
-    }
-    if let Some(bad) = lines.iter().find(|l| !is_ip_or_range(l)) {
-        return Err(format!("Invalid IP address or range: {bad}"));
-    }
-    Ok(serde_json::json!({ "IPAddresses": lines }).to_string())
-}
-
-fn is_ip_or_range(s: &str) -> bool {
-    let (ip, bits) = match s.split_once('/') {
-        Some((ip, bits)) => (ip, Some(bits)),
-        None => (s, None),
-    };
-    let Ok(ip) = ip.parse::<IpAddr>() else {
-        return false;
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    match bits {
-        None => true,
-        Some(b) => {
-            !b.is_empty()
-                && b.bytes().all(|c| c.is_ascii_digit())
-                && b.parse::<u32>().is_ok_and(|n| n <= max)
-        }
-    }
-}
-
-/// SpecialBotPasswords::save and the delete operation; the answer page on success.
+/// SpecialBotPasswords::save and the delete operation, through the auth engine; the
+/// answer page on success.
 async fn save(
     ctx: &mut Ctx<'_>,
     user: &UserRecord,
@@ -379,102 +355,39 @@ async fn save(
     op: &str,
     state: &FormState,
 ) -> Result<Output, String> {
-    let users = ctx.services.users.clone();
-    if op == "delete" {
-        if let Err(e) = users.delete_bot_password(user.id, app).await {
-            tracing::error!("user store failed: {e}");
-            return Err(format!(
-                "Failed to update bot name \"{app}\". Was it deleted?"
-            ));
-        }
-        return Ok(done(
-            ctx,
-            "Bot password deleted",
-            &format!(
-                "The bot password for bot name \"{app}\" of user \"{}\" was deleted.",
-                user.name
-            ),
-            user,
-            app,
-            None,
-        ));
-    }
-    let restrictions = parse_ranges(&state.ranges)?;
-    let create = op == "create";
-    let password = (create || state.reset).then(botpassword::generate_password);
-    let hash = match &password {
-        Some(p) => Some(
-            ctx.services
-                .hasher
-                .hash(p)
-                .await
-                .ok_or_else(|| "The password could not be stored; try again.".to_string())?,
-        ),
-        None => None,
-    };
-    let token = random_hex(32);
-    if create {
-        let record = BotPasswordRecord {
-            user_id: user.id,
-            app_id: app.to_string(),
-            password: hash.unwrap_or_default(),
-            token,
-            restrictions,
-            grants: state.grants.clone(),
+    let sitename = ctx.config().sitename.clone();
+    let refused = |r: crate::auth::login::Refusal| r.text(&sitename);
+    let services = ctx.services;
+    let (done_key, password) = if op == "delete" {
+        bot_passwords::delete(services, user, app)
+            .await
+            .map_err(refused)?;
+        ("deleted", None)
+    } else {
+        let restrictions = bot_passwords::restrictions_of_ranges(&state.ranges).map_err(refused)?;
+        let settings = bot_passwords::Settings {
+            grants: &state.grants,
+            restrictions: &restrictions,
         };
-        let failed = || format!("Failed to add bot name \"{app}\". Was it already added?");
-        match users.create_bot_password(&record).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Err(failed()),
-            Err(e) => {
-                tracing::error!("user store failed: {e}");
-                return Err(failed());
-            }
+        if op == "create" {
+            let password = bot_passwords::create(services, user, app, settings, None)
+                .await
+                .map_err(refused)?;
+            ("created", Some(password))
+        } else {
+            let password = bot_passwords::update(services, user, app, settings, state.reset)
+                .await
+                .map_err(refused)?;
+            ("updated", password)
         }
-        let body = format!(
-            "The bot password for bot name \"{app}\" of user \"{}\" was created.",
-            user.name
-        );
-        return Ok(done(
-            ctx,
-            "Bot password created",
-            &body,
-            user,
-            app,
-            password,
-        ));
-    }
-    let failed = || format!("Failed to update bot name \"{app}\". Was it deleted?");
-    match users
-        .update_bot_password(
-            user.id,
-            app,
-            &state.grants,
-            &restrictions,
-            &token,
-            hash.as_deref(),
-        )
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => return Err(failed()),
-        Err(e) => {
-            tracing::error!("user store failed: {e}");
-            return Err(failed());
-        }
-    }
-    let body = format!(
-        "The bot password for bot name \"{app}\" of user \"{}\" was updated.",
-        user.name
-    );
-    Ok(done(
+    };
+    let heading = text(ctx, &format!("botpasswords-{done_key}-title"), &[]);
+    let body = text(
         ctx,
-        "Bot password updated",
-        &body,
-        user,
-        app,
-        password,
-    ))
+        &format!("botpasswords-{done_key}-body"),
+        &[app, &user.name],
+    );
+    Ok(done(ctx, &heading, &body, user, app, password))
 }
 
 /// SpecialBotPasswords::onSuccess: what happened, the new password once, and the way back.
@@ -518,7 +431,7 @@ fn edit_form(
     errors: &[String],
 ) -> Output {
     let token = ctx.session.salted_token("default", "");
-    let mut body = summary();
+    let mut body = summary(ctx);
     for e in errors {
         body.push_str(&html::message_box("error", &html::text(e)));
     }
@@ -547,7 +460,7 @@ fn edit_form(
             g = esc(g),
             checked = if checked { " checked" } else { "" },
             disabled = if hidden { " disabled" } else { "" },
-            label = esc(messages::grant(g)),
+            label = esc(&messages::grant(g)),
         ));
     }
     let mut buttons = format!(
@@ -569,13 +482,13 @@ fn edit_form(
          <p class=\"mw-help\">{grants_help}</p></div>\n\
          <div class=\"mw-field\"><label for=\"mw-input-wprestrictions\">Allowed IP ranges:</label>\
          <textarea id=\"mw-input-wprestrictions\" name=\"wprestrictions\" rows=\"3\" spellcheck=\"false\" required>{ranges}</textarea>\n\
-         <div class=\"mw-help\">{ranges_help}<pre>0.0.0.0/0\n::/0</pre></div></div>\n\
+         <div class=\"mw-help\">{ranges_help}</div></div>\n\
          </fieldset>\n<div class=\"mw-buttons\">{buttons}</div>\n{token}\n</form>",
         action = esc(&ctx.url(&page_of(app), &[])),
         login = esc(&format!("{}{}{app}", user.name, botpassword::SEPARATOR)),
-        grants_help = esc(messages::BOTPASSWORDS_HELP_GRANTS),
+        grants_help = esc(&text(ctx, "mwauth-botpasswords-help-grants", &[])),
         ranges = esc(&state.ranges),
-        ranges_help = esc(messages::RESTRICTIONS_HELP),
+        ranges_help = messages::html(&ctx.config().sitename, "restrictionsfield-help"),
         token = html::hidden("wpEditToken", &token),
     ));
     Output::page("Bot passwords", body)
@@ -586,32 +499,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ip_ranges_are_checked_and_written_as_mediawiki_does() {
-        assert_eq!(
-            parse_ranges("0.0.0.0/0\n ::/0 \n").unwrap(),
-            DEFAULT_RESTRICTIONS
-        );
-        assert_eq!(
-            parse_ranges("10.0.0.0/33").unwrap_err(),
-            "Invalid IP address or range: 10.0.0.0/33"
-        );
-        assert!(parse_ranges("127.0.0.1\n2001:db8::/32").is_ok());
-        assert!(parse_ranges("example.org").is_err());
-        assert_eq!(parse_ranges(" \n").unwrap_err(), "This value is required.");
+    fn kept_forms_are_bounded_in_count_and_bytes() {
+        let form = |bytes: usize| vec![("wprestrictions".to_string(), "x".repeat(bytes - 14))];
+        let keys = |forms: &[(String, Vec<(String, String)>)]| {
+            forms.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()
+        };
+        let mut forms = Vec::new();
+        // One form over the cap is not kept at all.
+        assert!(!keep_form(
+            &mut forms,
+            "big".into(),
+            form(MAX_KEPT_FORM_BYTES + 1)
+        ));
+        assert!(forms.is_empty());
+        // Small ones: the five newest.
+        for i in 0..7 {
+            assert!(keep_form(&mut forms, format!("s{i}"), form(100)));
+        }
+        assert_eq!(keys(&forms), ["s2", "s3", "s4", "s5", "s6"]);
+        // Large ones: as many of the newest as fit in MAX_KEPT_BYTES.
+        for i in 0..4 {
+            assert!(keep_form(
+                &mut forms,
+                format!("l{i}"),
+                form(MAX_KEPT_FORM_BYTES)
+            ));
+        }
+        assert_eq!(keys(&forms), ["l2", "l3"]);
+        let total: usize = forms.iter().map(|(_, f)| form_bytes(f)).sum();
+        assert!(total <= MAX_KEPT_BYTES);
+    }
+
+    #[test]
+    fn ranges_are_shown_one_a_line() {
         assert_eq!(ranges_text(DEFAULT_RESTRICTIONS), "0.0.0.0/0\n::/0");
-    }
-
-    #[test]
-    fn grants_keep_basic_and_mediawiki_order() {
-        let g = normalize_grants(["rollback", "nonsense", "highvolume", "basic"].into_iter());
-        assert_eq!(g, ["basic", "highvolume", "rollback"]);
-    }
-
-    #[test]
-    fn bot_names() {
-        assert!(app_id_ok("my bot"));
-        assert!(!app_id_ok(""));
-        assert!(!app_id_ok("a@b"));
-        assert!(!app_id_ok(&"x".repeat(33)));
     }
 }

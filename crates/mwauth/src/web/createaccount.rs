@@ -39,9 +39,19 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
     let given = ctx.form("wpCreateaccountToken").unwrap_or("");
     match ctx.session.check_salted("createaccount", "", given, None) {
         TokenCheck::Good => {}
-        TokenCheck::NoSession => return Err(vec![messages::NOCOOKIES_NEW.into()]),
+        TokenCheck::NoSession => {
+            return Err(vec![messages::text(
+                &ctx.config().sitename,
+                "nocookiesfornew",
+                &[],
+            )])
+        }
         TokenCheck::Missing | TokenCheck::Wrong => {
-            return Err(vec![messages::SESSIONFAILURE.into()])
+            return Err(vec![messages::text(
+                &ctx.config().sitename,
+                "sessionfailure",
+                &[],
+            )])
         }
     }
     let name = ctx.form("wpName").unwrap_or("");
@@ -49,10 +59,18 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
     let retype = ctx.form("wpRetype").unwrap_or("");
     if !password.is_empty() {
         if retype.is_empty() {
-            return Err(vec!["This value is required.".into()]);
+            return Err(vec![messages::text(
+                &ctx.config().sitename,
+                "htmlform-required",
+                &[],
+            )]);
         }
         if retype != password {
-            return Err(vec!["The passwords you entered do not match.".into()]);
+            return Err(vec![messages::text(
+                &ctx.config().sitename,
+                "badretype",
+                &[],
+            )]);
         }
     }
     let creator = Creator {
@@ -73,7 +91,7 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
     .map_err(|refusals| {
         refusals
             .iter()
-            .map(|r| messages::refusal(r, &sitename))
+            .map(|r| r.text(&sitename))
             .collect::<Vec<_>>()
     })?;
     let config = ctx.config();

@@ -3,22 +3,13 @@
 //! [`esc`] (text and attribute values alike), and URLs are built by [`url`] only.
 
 use super::Special;
+use crate::i18n::{escape_html, Quotes};
 use crate::Config;
 
-/// htmlspecialchars with ENT_QUOTES: safe in text and in single- or double-quoted attributes.
+/// htmlspecialchars with ENT_QUOTES (the one escaper, [`escape_html`]): safe in text and in
+/// single- or double-quoted attributes.
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#039;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    escape_html(s, Quotes::Both)
 }
 
 /// wfUrlencode for a title in a query string: what MediaWiki leaves readable (`:`, `/`, …)
@@ -237,14 +228,6 @@ pub fn return_to(config: &Config, title: &str, query: &[(&str, &str)]) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_text_and_both_quotes() {
-        assert_eq!(
-            esc(r#"<a href="x" title='y'>&amp;</a>"#),
-            "&lt;a href=&quot;x&quot; title=&#039;y&#039;&gt;&amp;amp;&lt;/a&gt;"
-        );
-    }
 
     #[test]
     fn urls_stay_on_this_site() {

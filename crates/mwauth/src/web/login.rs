@@ -20,11 +20,8 @@ use super::{messages, Ctx, Output, ReturnTo, Special, TokenCheck};
 use crate::auth::login::password_login;
 
 /// LoginHelper::getValidErrorMessages that mwauth's pages pass along (`warning=…`).
-fn entry_warning(key: &str) -> Option<&'static str> {
-    match key {
-        "exception-nologin-text" => Some("Please log in to be able to access this page or action."),
-        _ => None,
-    }
+fn entry_warning(key: &str) -> Option<&str> {
+    matches!(key, "exception-nologin-text").then_some(key)
 }
 
 pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
@@ -78,8 +75,20 @@ async fn submit(ctx: &mut Ctx<'_>) -> Result<(), String> {
     let given = ctx.form("wpLoginToken").unwrap_or("");
     match ctx.session.check_salted("login", "", given, None) {
         TokenCheck::Good => {}
-        TokenCheck::NoSession => return Err(messages::nocookies_login(&ctx.config().sitename)),
-        TokenCheck::Missing | TokenCheck::Wrong => return Err(messages::SESSIONFAILURE.into()),
+        TokenCheck::NoSession => {
+            return Err(messages::text(
+                &ctx.config().sitename,
+                "nocookieslogin",
+                &[],
+            ))
+        }
+        TokenCheck::Missing | TokenCheck::Wrong => {
+            return Err(messages::text(
+                &ctx.config().sitename,
+                "sessionfailure",
+                &[],
+            ))
+        }
     }
     let name = ctx.form("wpName").unwrap_or("");
     let password = ctx.form("wpPassword").unwrap_or("");
@@ -89,7 +98,7 @@ async fn submit(ctx: &mut Ctx<'_>) -> Result<(), String> {
             Ok(()) => Ok(()),
             Err(_) => Err(super::STORE_FAILED.into()),
         },
-        Err(refusal) => Err(messages::refusal(&refusal, &ctx.config().sitename)),
+        Err(refusal) => Err(refusal.text(&ctx.config().sitename)),
     }
 }
 
@@ -98,18 +107,30 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>, reauth: b
     let token = ctx.session.salted_token("login", "");
     let notice = match (&error, ctx.user()) {
         (Some(e), _) => html::message_box("error", &html::text(e)),
-        (None, Some(u)) if reauth => {
-            html::message_box("warning", &html::text(&messages::reauth(&u.name)))
-        }
+        (None, Some(u)) if reauth => html::message_box(
+            "warning",
+            &html::text(&messages::text(
+                &ctx.config().sitename,
+                "userlogin-reauth",
+                &[&u.name],
+            )),
+        ),
         (None, Some(u)) => html::message_box(
             "warning",
-            &html::text(&messages::already_logged_in(&u.name)),
+            &html::text(&messages::text(
+                &ctx.config().sitename,
+                "userlogin-loggedin",
+                &[&u.name],
+            )),
         ),
         (None, None) => ctx
             .param("warning")
             .or_else(|| ctx.param("error"))
             .and_then(entry_warning)
-            .map(|w| html::message_box("warning", &html::text(w)))
+            .map(|w| {
+                let text = messages::text(&config.sitename, w, &[]);
+                html::message_box("warning", &html::text(&text))
+            })
             .unwrap_or_default(),
     };
     // The name typed before, else the one the UserName cookie remembers.

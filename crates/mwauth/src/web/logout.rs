@@ -21,18 +21,22 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>) -> Output {
     let mut error = None;
     if ctx.posted() {
         if !ctx.check_edit_token("logoutToken") {
-            error = Some(messages::SESSIONFAILURE);
+            error = Some(messages::text(
+                &ctx.config().sitename,
+                "sessionfailure",
+                &[],
+            ));
         } else if ctx.session.log_out().await.is_ok() {
             return logged_out(ctx, &returnto);
         } else {
             // As action=logout: the session and its cookies stay (RequestSession::log_out).
-            error = Some(super::STORE_FAILED);
+            error = Some(super::STORE_FAILED.to_string());
         }
     }
     confirm(ctx, &returnto, error)
 }
 
-fn confirm(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<&str>) -> Output {
+fn confirm(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>) -> Output {
     let config = ctx.config();
     let form_token = ctx.session.salted_token("default", "logoutToken");
     let csrf = ctx.session.salted_token("default", "");
@@ -40,7 +44,7 @@ fn confirm(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<&str>) -> Outpu
     let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let this_page = ctx.url(&Special::UserLogout.title(), &q);
     let notice = error
-        .map(|e| html::message_box("error", &html::text(e)))
+        .map(|e| html::message_box("error", &html::text(&e)))
         .unwrap_or_default();
     let body = format!(
         "{notice}<form id=\"mw-userlogout-form\" method=\"post\" action=\"{action}\" \
@@ -76,8 +80,8 @@ fn logged_out(ctx: &Ctx<'_>, returnto: &ReturnTo) -> Output {
     Output::page(
         "Log out",
         format!(
-            "<div id=\"mw-logout-done\"><p><strong>You are now logged out.</strong></p>\n<p>{}</p></div>\n{back}",
-            esc(messages::LOGOUT_NOTE)
+            "<div id=\"mw-logout-done\">{}</div>\n{back}",
+            messages::paragraphs(&config.sitename, "logouttext")
         ),
     )
 }

@@ -22,11 +22,12 @@ pub mod login;
 pub mod logout;
 pub mod messages;
 
-use crate::api::{ApiRequest, ApiResponse};
 pub(crate) use crate::auth::request_session::TokenCheck;
 use crate::auth::request_session::{EntryPoint, RequestSession};
+use crate::request::{ApiRequest, ApiResponse};
 use crate::user::{rights, UserRecord};
 use crate::{time, Config, Services};
+use std::borrow::Cow;
 
 /// The request a page gets: the same framework-free shape as the API's.
 pub type WebRequest<'r> = ApiRequest<'r>;
@@ -156,6 +157,38 @@ fn percent_decode(s: &str) -> String {
 
 fn hex_val(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// The request as the pages read it: every query and form value cleaned as WebRequest
+/// cleans it for index.php and api.php alike — Unicode NFC, C0 controls replaced — so a
+/// password or name typed decomposed (NFD) on a page is the one api.php sees
+/// ([`crate::api::params::php_input`], PHP's input limits and name mangling included).
+fn cleaned_input<'p>(req: &'p WebRequest<'_>) -> WebRequest<'p> {
+    let clean = |pairs: &'p crate::request::Pairs<'_>| {
+        crate::api::params::php_input(pairs, false)
+            .map(|(name, value, _)| (name, value))
+            .collect()
+    };
+    let borrow = |pairs: &'p crate::request::Pairs<'_>| {
+        pairs
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_ref()), Cow::Borrowed(v.as_ref())))
+            .collect()
+    };
+    WebRequest {
+        method: req.method.clone(),
+        query: clean(&req.query),
+        body: clean(&req.body),
+        headers: req
+            .headers
+            .iter()
+            .map(|(k, v)| (*k, Cow::Borrowed(v.as_ref())))
+            .collect(),
+        cookies: borrow(&req.cookies),
+        client_ip: req.client_ip,
+        https: req.https,
+        host: Cow::Borrowed(req.host.as_ref()),
+    }
 }
 
 /// What a page answers before the layout, session and headers are added.
@@ -352,6 +385,8 @@ pub async fn execute(
     req: &WebRequest<'_>,
     path_title: Option<&str>,
 ) -> WebResponse {
+    let cleaned = cleaned_input(req);
+    let req = &cleaned;
     let query_title = req
         .query
         .iter()
@@ -486,7 +521,7 @@ fn main_page(ctx: &Ctx<'_>) -> Output {
 /// adds the headers every page has.
 async fn finish(mut ctx: Ctx<'_>, out: Output) -> WebResponse {
     let set_cookies = ctx.session.finish(&ctx.req.cookies).await;
-    let mut headers: Vec<crate::api::request::Header> = Vec::new();
+    let mut headers: Vec<crate::request::Header> = Vec::new();
     let (status, body) = match out {
         Output::Page {
             status,

@@ -9,9 +9,8 @@
 mod backends;
 pub use backends::*;
 
-use mwauth::api::request::Pairs;
-use mwauth::api::{ApiRequest, ApiResponse};
-use mwauth::auth::HashPool;
+use mwauth::hash_pool::HashPool;
+use mwauth::request::{ApiRequest, ApiResponse, Pairs};
 use mwauth::store::url::{self, SessionsUrl, StoreOptions, UsersUrl};
 use mwauth::{Config, Services};
 use std::ops::{Deref, DerefMut};

@@ -1,5 +1,5 @@
 //! Special:BotPasswords: creating, updating and deleting bot passwords, and the password
-//! asked again after a while (with the form sent meanwhile kept).
+//! asked again after a while (with the forms sent meanwhile kept, within bounds).
 
 use super::*;
 
@@ -263,11 +263,8 @@ async fn bot_passwords_are_managed_on_the_page() {
 /// with `force=BotPasswords`, and back with the query it had.
 #[tokio::test]
 async fn bot_passwords_ask_for_the_password_again_after_a_while() {
-    let w = wiki_with(Config {
-        reauthenticate_time: 1,
-        ..Config::default()
-    })
-    .await;
+    // $wgReauthenticateTime's 300 s; time passing is played by age_password_login.
+    let w = wiki().await;
     let mut c = Client::new(&w);
     assert_eq!(c.log_in("Alice", PW, true).await.status, 303);
     // Just logged in with the password: the page is served.
@@ -332,7 +329,7 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
     assert_eq!(later.get("Special:BotPasswords/mybot").await.status, 200);
 
     // More than reauthenticate_time after the login: asked again.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    age_password_login(&c, 301).await;
     let p = c.get("Special:BotPasswords").await;
     assert_eq!(p.status, 302);
     assert!(p
@@ -369,6 +366,26 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
     assert_eq!(later.get("Special:BotPasswords").await.status, 200);
 }
 
+/// Moves the client's last password login `secs` seconds into the past, as that much time
+/// passing would: tests of `reauthenticate_time` neither sleep nor race the clock.
+async fn age_password_login(c: &Client<'_>, secs: i64) {
+    let id = c.cookie("my_wiki_session").expect("a session cookie");
+    let (data, expires) = c
+        .services
+        .sessions
+        .load(id)
+        .await
+        .unwrap()
+        .expect("a session");
+    let mut data = (*data).clone();
+    assert!(
+        data.last_auth > 0,
+        "the session has a password login to age"
+    );
+    data.last_auth -= secs;
+    c.services.sessions.save(id, &data, expires).await.unwrap();
+}
+
 async fn alice_has_no_bot_passwords(w: &Wiki) -> bool {
     w.services
         .users
@@ -395,11 +412,8 @@ fn query_value<'q>(q: &'q [(String, String)], name: &str) -> Option<&'q str> {
 /// again: it comes back filled in after the login (not acted on), once.
 #[tokio::test]
 async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
-    let w = wiki_with(Config {
-        reauthenticate_time: 1,
-        ..Config::default()
-    })
-    .await;
+    // $wgReauthenticateTime's 300 s; time passing is played by age_password_login.
+    let w = wiki().await;
     let mut c = Client::new(&w);
     c.log_in("Alice", PW, true).await;
     let mut later = c.remembered();
@@ -476,7 +490,7 @@ async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
     assert!(p.body.contains(">0.0.0.0/0\n::/0</textarea>"), "{}", p.body);
 
     // The list page's "Bot name" box, once the password is old again.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    age_password_login(&later, 301).await;
     let p = later
         .post(
             "Special:BotPasswords",
@@ -499,4 +513,76 @@ async fn a_form_sent_while_the_password_was_wanted_comes_back_filled_in() {
         .get_q("Special:BotPasswords", &[("postUniqueId", &unique_id)])
         .await;
     assert_eq!(p.input("wpappId").as_deref(), Some("tabbot"));
+}
+
+/// POSTs a bot password form with these IP ranges to a page that wants the password again;
+/// the `returntoquery` it sends the client to log in with, and the `postUniqueId` in it.
+async fn post_ranges(
+    c: &mut Client<'_>,
+    edit_token: &str,
+    ranges: String,
+) -> (String, Option<String>) {
+    let p = c
+        .post(
+            "Special:BotPasswords/capbot",
+            &[
+                ("wpEditToken", edit_token),
+                ("wprestrictions", &ranges),
+                ("op", "create"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let to_login = location_query(&p);
+    let returntoquery = query_value(&to_login, "returntoquery").unwrap().to_string();
+    let back: Vec<(String, String)> = form_urlencoded::parse(returntoquery.as_bytes())
+        .into_owned()
+        .collect();
+    let id = query_value(&back, "postUniqueId").map(str::to_string);
+    (returntoquery, id)
+}
+
+/// The forms kept for the re-login are bounded: a 1 MiB POST is not kept (the session does
+/// not grow by it), and of several 10 KiB ones only the newest that fit in 32 KiB are.
+#[tokio::test]
+async fn forms_kept_for_the_password_are_bounded() {
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    c.log_in("Alice", PW, true).await;
+    // Remember-me cookies only: no password given in this session, so every visit to the
+    // page asks for it again (whatever the time).
+    let mut later = c.remembered();
+    let edit_token = later
+        .api("GET", &[("action", "query"), ("meta", "tokens")])
+        .await["query"]["tokens"]["csrftoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..3 {
+        let (_, id) = post_ranges(&mut later, &edit_token, "10.0.0.0/8\n".repeat(100_000)).await;
+        assert_eq!(id, None, "a 1 MiB form is not kept");
+    }
+    let mut kept = Vec::new();
+    for i in 0..5 {
+        // About 10 KiB each: a distinct first range tells them apart.
+        let ranges = format!("10.{i}.0.0/16\n{}", "10.0.0.0/8\n".repeat(900));
+        let (q, id) = post_ranges(&mut later, &edit_token, ranges).await;
+        kept.push((q, id.expect("a 10 KiB form is kept")));
+    }
+    let p = later
+        .log_in_again("Special:BotPasswords/capbot", &kept[4].0)
+        .await;
+    assert_eq!(p.status, 303);
+    for (i, (_, id)) in kept.iter().enumerate() {
+        let p = later
+            .get_q("Special:BotPasswords/capbot", &[("postUniqueId", id)])
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        let restored = p.body.contains(&format!(">10.{i}.0.0/16\n"));
+        assert_eq!(
+            restored,
+            i >= 2,
+            "form {i}: only the three newest fit in 32 KiB"
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! Special:UserLogin: its form token, the session it starts (shared with api.php), remember-me
-//! cookies, and its refusals in MediaWiki's words.
+//! cookies, and its refusals in MediaWiki's words (passwords over 4096 bytes among them).
 
 use super::*;
 
@@ -165,6 +165,48 @@ async fn login_refusals_are_worded_as_mediawiki_words_them() {
         "{}",
         p.body
     );
+}
+
+/// MediaWiki's `MaximalPasswordLength` (4096 bytes) is fatal before any hashing, on the
+/// pages as in the API: "Passwords cannot be longer than 4096 characters." for an existing
+/// account (checked against MediaWiki 1.39's Special:UserLogin and Special:CreateAccount),
+/// the usual words for an unknown one.
+#[tokio::test]
+async fn passwords_over_4096_bytes_are_refused_on_the_pages() {
+    const TOO_LONG: &str = "Passwords cannot be longer than 4096 characters.";
+    let w = wiki().await;
+    let mut c = Client::new(&w);
+    // 2049 "ä" are 2049 characters but 4098 bytes.
+    for long in ["a".repeat(4097), "\u{e4}".repeat(2049)] {
+        let p = c.log_in("Alice", &long, false).await;
+        assert!(p.text().contains(TOO_LONG), "{}", p.body);
+        let p = c.log_in("Nobody", &long, false).await;
+        assert!(p.body.contains("Incorrect username or password entered."));
+        let form = c.get("Special:CreateAccount").await;
+        let token = form.input("wpCreateaccountToken").unwrap();
+        let p = c
+            .post(
+                "Special:CreateAccount",
+                &[
+                    ("wpName", "Bob"),
+                    ("wpPassword", &long),
+                    ("wpRetype", &long),
+                    ("wpCreateaccountToken", &token),
+                ],
+            )
+            .await;
+        assert!(p.text().contains(TOO_LONG), "{}", p.body);
+    }
+    assert!(w
+        .services
+        .users
+        .user_by_name("Bob")
+        .await
+        .unwrap()
+        .is_none());
+    // 4096 bytes are compared as any password.
+    let p = c.log_in("Alice", &"a".repeat(4096), false).await;
+    assert!(p.body.contains("Incorrect username or password entered."));
 }
 
 #[tokio::test]

@@ -6,9 +6,10 @@
 //! file per page (login, logout, createaccount, botpasswords; other: the rest), sharing
 //! the client and page reader below and the library tests' `support` module.
 
-use mwauth::api::{self, ApiRequest, ApiResponse};
+use mwauth::api;
 use mwauth::auth::account::new_user_token;
-use mwauth::auth::HashPool;
+use mwauth::hash_pool::HashPool;
+use mwauth::request::{ApiRequest, ApiResponse};
 use mwauth::user::BotPasswordRecord;
 use mwauth::{web, Config, Services};
 use serde_json::Value;

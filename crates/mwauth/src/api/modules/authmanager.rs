@@ -4,9 +4,9 @@
 
 use crate::api::context::Context;
 use crate::api::error::{html_of, raw_params, ApiError, ApiMessage};
-use crate::api::i18n::{self, Lang, ListType, Param};
 use crate::api::params_spec::ParamSpec;
 use crate::api::result::{List, Obj, Value};
+use crate::i18n::{self, Lang, ListType, Param};
 
 /// `loginmessageformat` / `createmessageformat` / `amimessageformat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,9 +13,9 @@ use super::login::start_user_session;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
-use crate::api::request::LoginResult;
 use crate::api::result::Obj;
 use crate::auth::login::{password_login, THROTTLED};
+use crate::request::LoginResult;
 use futures_util::future::BoxFuture;
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {

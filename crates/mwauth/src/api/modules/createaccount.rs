@@ -13,10 +13,10 @@
 use super::authmanager::{fail, message_format, require_continue_or_returnurl, AuthMessage};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::i18n::Param;
 use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::account::{create_account, Creator, PERMISSION_DENIED};
+use crate::i18n::Param;
 use crate::session::SetCookie;
 use futures_util::future::BoxFuture;
 use md5::{Digest, Md5};

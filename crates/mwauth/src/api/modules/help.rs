@@ -22,10 +22,10 @@ use super::paraminfo::module_from_path;
 use super::{child_path, enum_values, find, has_submodules, parent_path, submodule_names};
 use crate::api::context::{article_path, Context};
 use crate::api::error::ApiError;
-use crate::api::format::html_escape;
 use crate::api::params::split_multi;
 use crate::api::params_spec::{Default, Flags, Handler, Module, ParamSpec, ParamType};
 use crate::api::result::Obj;
+use crate::i18n::{escape_html, Quotes};
 use serde_json::Value as Json;
 
 /// ApiHelp::getAllowedParams.
@@ -139,9 +139,9 @@ impl Page {
         let retrieved = format!("{}{ap}Special:ApiHelp", self.server);
         format!(
             "<!DOCTYPE html>\n<html class=\"client-nojs\" lang=\"en\" dir=\"ltr\">\n<head>\n<meta charset=\"UTF-8\"/>\n<title>MediaWiki API help - {site}</title>\n<meta name=\"generator\" content=\"{generator}\"/>\n<meta name=\"robots\" content=\"noindex,nofollow\"/>\n<meta name=\"format-detection\" content=\"telephone=no\"/>\n<meta name=\"viewport\" content=\"width=1000\"/>\n<link rel=\"license\" href=\"https://www.mediawiki.org/wiki/Special:MyLanguage/Copyright\"/>\n</head>\n<body class=\"mediawiki ltr sitedir-ltr mw-hide-empty-elt ns--1 ns-special mw-special-ApiHelp page-Special_ApiHelp rootpage-Special_ApiHelp skin-apioutput action-view\"><div class=\"mw-body\" role=\"main\">\n\t<h1 id=\"firstHeading\">MediaWiki API help</h1>\n\t<div class=\"mw-body-content\">\n\t\t<div id=\"mw-content-text\" class=\"mw-body-content\">{content}\n<div class=\"printfooter\" data-nosnippet=\"\">Retrieved from \"<a dir=\"ltr\" href=\"{retrieved}\">{retrieved}</a>\"</div></div>\n\t</div>\n</div>\n</body>\n</html>\n",
-            site = html_escape(&self.sitename),
-            generator = html_escape(&self.generator),
-            retrieved = html_escape(&retrieved),
+            site = escape_html(&self.sitename, Quotes::Double),
+            generator = escape_html(&self.generator, Quotes::Double),
+            retrieved = escape_html(&retrieved, Quotes::Double),
         )
     }
 
@@ -187,11 +187,10 @@ impl Page {
                     "class=\"apihelp-header\"".to_string(),
                 )
             } else {
-                let mut h = html_escape(&format!(
-                    "{}={}",
-                    module.group.unwrap_or("action"),
-                    module.name
-                ));
+                let mut h = escape_html(
+                    &format!("{}={}", module.group.unwrap_or("action"), module.name),
+                    Quotes::Double,
+                );
                 if !module.prefix.is_empty() {
                     h.push_str(&format!(" ({})", module.prefix));
                 }
@@ -215,7 +214,7 @@ impl Page {
             let h = level.min(6);
             let mut help_header = format!(
                 "<h{h} {attrs} id=\"{}\">{header}</h{h}>",
-                html_escape(&anchor)
+                escape_html(&anchor, Quotes::Double)
             );
             help_header.push_str(&self.link_trail(module, modules.len(), options));
 
@@ -433,9 +432,9 @@ impl Page {
             out.push_str(&format!(
                 "<dt>{}</dt><dd><a href=\"{}\" dir=\"ltr\" rel=\"nofollow\">api.php?{}</a> <a href=\"{}\"><small>[open in sandbox]</small></a></dd>",
                 self.localize(d),
-                html_escape(&link),
-                html_escape(qs),
-                html_escape(&sandbox)
+                escape_html(&link, Quotes::Double),
+                escape_html(qs, Quotes::Double),
+                escape_html(&sandbox, Quotes::Double)
             ));
         }
         out.push_str("</dl></div>");
@@ -543,11 +542,11 @@ fn param_help_info(module: &Module, spec: &ParamSpec) -> Vec<String> {
                     if matches!(spec.ty, ParamType::Submodules) {
                         format!(
                             "<a href=\"#{}\">{}</a>",
-                            html_escape(&child_path(module.path, v)),
-                            html_escape(v)
+                            escape_html(&child_path(module.path, v), Quotes::Double),
+                            escape_html(v, Quotes::Double)
                         )
                     } else {
-                        html_escape(v)
+                        escape_html(v, Quotes::Double)
                     }
                 })
                 .collect::<Vec<_>>()
@@ -590,7 +589,7 @@ fn param_help_info(module: &Module, spec: &ParamSpec) -> Vec<String> {
         Some(Default::Str("")) => {
             info.push("Default: <span class=\"apihelp-empty\">(empty)</span>".to_string())
         }
-        Some(Default::Str(s)) => info.push(format!("Default: {}", html_escape(s))),
+        Some(Default::Str(s)) => info.push(format!("Default: {}", escape_html(s, Quotes::Double))),
         Some(Default::Int(n)) => info.push(format!("Default: {n}")),
         None => {}
     }
@@ -616,7 +615,7 @@ fn generate_toc(entries: &[TocEntry]) -> String {
         out.push_str(&format!(
             "<li class=\"toclevel-{}\"><a href=\"#{}\"><span class=\"tocnumber\">{}</span> <span class=\"toctext\">{}</span></a>",
             e.level,
-            html_escape(&e.anchor),
+            escape_html(&e.anchor, Quotes::Double),
             e.number,
             e.line
         ));

@@ -1,0 +1,156 @@
+//! Sessions in Redis in MediaWiki's own record format, shared with a PHP MediaWiki 1.39 whose
+//! `$wgSessionCacheType` is a `RedisBagOStuff`: key `{keyspace}:MWSession:{id}`, value the
+//! PHP serialization of `['data' => …, 'metadata' => …]` uncompressed (RedisBagOStuff sets
+//! php-redis' serializer to none), written with `SETEX` for the session's lifetime.
+//! MediaWiki's stock RedisBagOStuff always uses database 0, so the URL should name no other.
+//!
+//! Throttle counters are MediaWiki's too (plain integers under `global:throttler:…`), kept by
+//! [`RedisSessionStore`], whose connection handling this store shares the shape of.
+//!
+//! `SessionStore::save` has no room for the record's unknown keys, so it reads the record it
+//! replaces and writes mwauth's fields over it ([`record_for_store`]); [`load_record`] and
+//! [`save_record`] do without that extra read (docs/beside-mediawiki.md proposes them for
+//! the trait).
+//!
+//! [`load_record`]: RedisPhpSessionStore::load_record
+//! [`save_record`]: RedisPhpSessionStore::save_record
+
+use super::redis::{RedisSessionStore, CALL_TIMEOUT};
+use super::{SessionStore, StoreError, StoreResult};
+use crate::session::php_record::{record_for_store, PhpRecord};
+use crate::session::SessionData;
+use crate::time;
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use async_trait::async_trait;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct RedisPhpSessionStore {
+    conn: ConnectionManager,
+    /// Key names and throttle counters.
+    native: RedisSessionStore,
+}
+
+impl RedisPhpSessionStore {
+    /// Prepares the connection (made on first use); `keyspace` is the wiki's
+    /// (`$wgCachePrefix`, else its database domain id, [`super::redis::wiki_domain_id`]).
+    pub fn open(url: &str, keyspace: &str) -> StoreResult<RedisPhpSessionStore> {
+        Self::with_native(url, RedisSessionStore::open(url, keyspace)?)
+    }
+
+    /// As [`open`](Self::open), with another global keyspace for the throttle counters.
+    pub fn open_with_global(
+        url: &str,
+        keyspace: &str,
+        global: &str,
+    ) -> StoreResult<RedisPhpSessionStore> {
+        Self::with_native(
+            url,
+            RedisSessionStore::open_with_global(url, keyspace, global)?,
+        )
+    }
+
+    fn with_native(url: &str, native: RedisSessionStore) -> StoreResult<RedisPhpSessionStore> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CALL_TIMEOUT))
+            .set_response_timeout(Some(CALL_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(200));
+        let conn = ConnectionManager::new_lazy_with_config(::redis::Client::open(url)?, config)?;
+        Ok(RedisPhpSessionStore { conn, native })
+    }
+
+    pub fn session_key(&self, id: &str) -> String {
+        self.native.session_key(id)
+    }
+
+    async fn bounded<T>(
+        &self,
+        what: &str,
+        f: impl Future<Output = ::redis::RedisResult<T>>,
+    ) -> StoreResult<T> {
+        match tokio::time::timeout(CALL_TIMEOUT, f).await {
+            Ok(r) => r.map_err(StoreError::from),
+            Err(_) => Err(StoreError::Db(format!(
+                "redis: {what} timed out after {} ms",
+                CALL_TIMEOUT.as_millis()
+            ))),
+        }
+    }
+
+    /// The record's bytes as stored, when the key exists.
+    pub async fn load_raw(&self, id: &str) -> StoreResult<Option<Vec<u8>>> {
+        let mut c = self.conn.clone();
+        let key = self.session_key(id);
+        self.bounded("GET", async move {
+            ::redis::cmd("GET").arg(key).query_async(&mut c).await
+        })
+        .await
+    }
+
+    /// Stores a record's bytes until `expires` (unix seconds); one already expired is
+    /// deleted instead.
+    pub async fn save_raw(&self, id: &str, bytes: &[u8], expires: i64) -> StoreResult<()> {
+        let ttl = expires - time::now();
+        if ttl <= 0 {
+            return self.delete(id).await;
+        }
+        let mut c = self.conn.clone();
+        let key = self.session_key(id);
+        self.bounded("SETEX", async move {
+            ::redis::cmd("SETEX")
+                .arg(key)
+                .arg(ttl)
+                .arg(bytes)
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+
+    /// The session record, when there is one that mwauth can serve and it has not expired.
+    /// Bytes that are no such record are no session (see [`PhpRecord::decode`]); they stay
+    /// in the store for PHP to judge.
+    pub async fn load_record(&self, id: &str) -> StoreResult<Option<PhpRecord>> {
+        let Some(bytes) = self.load_raw(id).await? else {
+            return Ok(None);
+        };
+        Ok(PhpRecord::decode(&bytes)
+            .ok()
+            .filter(|r| r.expires >= time::now()))
+    }
+
+    pub async fn save_record(&self, id: &str, record: &PhpRecord) -> StoreResult<()> {
+        self.save_raw(id, &record.encode(), record.expires).await
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisPhpSessionStore {
+    async fn load(&self, id: &str) -> StoreResult<Option<(Arc<SessionData>, i64)>> {
+        Ok(self
+            .load_record(id)
+            .await?
+            .map(|r| (Arc::new(r.data), r.expires)))
+    }
+
+    async fn save(&self, id: &str, data: &SessionData, expires: i64) -> StoreResult<()> {
+        let previous = self.load_raw(id).await?;
+        let bytes = record_for_store(previous.as_deref(), data, expires);
+        self.save_raw(id, &bytes, expires).await
+    }
+
+    async fn delete(&self, id: &str) -> StoreResult<()> {
+        self.native.delete(id).await
+    }
+
+    async fn throttle_hit(&self, key: &str, ttl: u64) -> StoreResult<u64> {
+        self.native.throttle_hit(key, ttl).await
+    }
+
+    async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
+        self.native.throttle_clear(key).await
+    }
+}
