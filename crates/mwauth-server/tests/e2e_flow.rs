@@ -6,14 +6,14 @@
 
 mod common;
 
-use common::{oracle_server, TestServer, ALICE_BOT, BOB_BOT};
-use mwauth_server::config::FileConfig;
+use common::{
+    cookie_client as client, http_client as bare_client, oracle_server, oracle_settings,
+    TestServer, ALICE_BOT, BOB_BOT,
+};
 use mwauth_server::serve::spawn;
-use mwauth_server::Settings;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::Client;
 use serde_json::{json, Value};
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const SESSION: &str = "oraclewiki_session";
@@ -23,18 +23,11 @@ const ANON_USERINFO: &str =
 const ALICE_USERINFO: &str = r#"{"batchcomplete":"","query":{"userinfo":{"id":3,"name":"Alice"}}}"#;
 const ALICE_MAIN: (&str, &str) = ("Alice", "Alice-pass-12345");
 
-/// A browser-like client: keeps the cookies the server sets.
-fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .no_proxy()
-        .build()
-        .expect("http client")
-}
-
-/// A client without a cookie store, for sending cookies by hand.
-fn bare_client() -> Client {
-    Client::builder().no_proxy().build().expect("http client")
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
 }
 
 fn cleared(name: &str) -> String {
@@ -129,10 +122,7 @@ fn assert_token_format(token: &str) {
         "token not hex: {token:?}"
     );
     let made = i64::from_str_radix(time, 16).expect("token timestamp");
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = unix_now();
     assert!(
         (now - made).abs() < 300,
         "token timestamp {made} is not now ({now})"
@@ -238,16 +228,6 @@ async fn checktoken(c: &Client, url: &str, kind: &str, token: &str, cookie: &str
     )
     .await;
     r.json()["checktoken"]["result"].clone()
-}
-
-fn oracle_settings(data_dir: &Path) -> Settings {
-    let mut file = FileConfig::default();
-    file.wiki.wiki_id = "oraclewiki".into();
-    file.wiki.sitename = "OracleWiki".into();
-    Settings {
-        file,
-        data_dir: data_dir.to_path_buf(),
-    }
 }
 
 #[tokio::test]
@@ -588,25 +568,23 @@ async fn idle_session_expires() {
     let TestServer { server, dir } = oracle_server().await;
     server.stop().await;
     let mut settings = oracle_settings(dir.path());
-    // The store keeps a session while its expiry (unix seconds) is not past: with one
-    // second, it is gone at most two seconds after its last use.
+    // The store keeps a session while its expiry (unix seconds: the second of its last use
+    // plus `session_expiry`) is not past.
     settings.file.wiki.session_expiry = 1;
     let server = spawn(&settings).await.expect("server starts");
     let url = server.api_url();
-    let c = client();
-    let bp = bot_login(&c, &url, ALICE_BOT).await;
-    let csrf = csrf_token(&c, &url).await;
-    assert_eq!(userinfo(&c, &url, None).await.body, ALICE_USERINFO);
+    let bp = bot_login(&client(), &url, ALICE_BOT).await;
+    let logged_in_by = unix_now();
 
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // No check that the session still works "within the second": on a loaded machine that
+    // second may be over before the next request (every other test here uses the session
+    // while it lives). What must hold is that it is gone once the clock is past its expiry,
+    // however long that took.
+    while unix_now() <= logged_in_by + 1 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let cookie = format!("{BP_SESSION}={bp}");
-    assert_eq!(
-        userinfo(&bare_client(), &url, Some(&cookie)).await.body,
-        ANON_USERINFO
-    );
-    assert_eq!(
-        checktoken(&bare_client(), &url, "csrf", &csrf, &cookie).await,
-        "invalid"
-    );
+    let r = userinfo(&bare_client(), &url, Some(&cookie)).await;
+    assert_eq!(r.body, ANON_USERINFO);
     server.stop().await;
 }

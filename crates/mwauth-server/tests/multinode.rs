@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::ALICE_BOT;
+use common::{http_client as client, mysql_url, redis_url, ALICE_BOT};
 use mwauth::session::random_hex;
 use mwauth::store::mysql::MysqlUserStore;
 use mwauth_server::config::FileConfig;
@@ -17,14 +17,6 @@ use mwauth_server::Settings;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-
-fn mysql_url() -> String {
-    std::env::var("MWAUTH_TEST_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
-fn redis_url() -> String {
-    std::env::var("MWAUTH_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
 
 fn settings(
     dir: &std::path::Path,
@@ -92,14 +84,6 @@ impl Jar {
             }
         }
     }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("http client")
 }
 
 /// GET (no body) or POST (form body) to a node's api.php with the jar's cookies; takes the

@@ -2,6 +2,9 @@
 //! `/wiki/TITLE`, `/w/index.php/TITLE`, the stylesheet and script), the security headers
 //! as the HTTP adapter sends them, and one session shared by the pages and api.php.
 
+mod common;
+
+use common::cookie_client as client;
 use mwauth_server::config::FileConfig;
 use mwauth_server::serve::{spawn, Spawned};
 use mwauth_server::Settings;
@@ -33,15 +36,6 @@ async fn server(dir: &std::path::Path) -> Spawned {
         .await
         .unwrap();
     server
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 /// The value of a hidden input.

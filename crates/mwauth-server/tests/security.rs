@@ -771,8 +771,10 @@ fn token_comparison_time_does_not_depend_on_where_it_differs() {
         }
         start.elapsed()
     };
+    // The fastest of many interleaved rounds: a loaded machine only ever adds time to a
+    // round, so the minimum is what the comparison itself costs.
     let (mut a, mut b) = (Duration::MAX, Duration::MAX);
-    for _ in 0..7 {
+    for _ in 0..25 {
         a = a.min(time(&first));
         b = b.min(time(&last));
     }
@@ -802,18 +804,16 @@ fn normalised_cookies(r: &Reply) -> Vec<String> {
         .collect()
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 /// A login with an unknown user name and one with a wrong password for a real account
-/// answer alike: same body, same cookies, and comparable time (the engine verifies a dummy
-/// hash of the same cost for unknown users and bot passwords). MediaWiki reveals no more.
+/// answer alike: same body, same cookies, and the same hashing work (the engine verifies a
+/// dummy hash of the same cost for unknown users and bot passwords), so they take the same
+/// time. MediaWiki reveals no more. The work is counted in jobs of the hashing pool, not
+/// timed: on a loaded machine the pool's low-priority threads make any timing noise.
 #[tokio::test]
 async fn unknown_user_and_wrong_password_answer_alike() {
-    // A throttle high enough not to interfere with the measurements.
+    // A throttle high enough not to interfere.
     let t = server_with(|f| f.wiki.password_attempt_throttle = vec![(10_000, 300)]).await;
+    let hasher = &t.server.services.hasher;
     let cases: &[(&str, &str, &str)] = &[
         // (unknown account, real account, password)
         ("Nosuchuser", "Alice", "wrong-password"),
@@ -829,13 +829,13 @@ async fn unknown_user_and_wrong_password_answer_alike() {
         ),
     ];
     for (unknown, known, pw) in cases {
-        let (mut tu, mut tk) = (Vec::new(), Vec::new());
         let mut seen: Option<(String, Vec<String>)> = None;
-        for i in 0..7 {
-            for (name, times) in [(*unknown, &mut tu), (*known, &mut tk)] {
+        let mut work = Vec::new();
+        for i in 0..2 {
+            for name in [*unknown, *known] {
                 let mut b = Browser::new(&t.api_url());
                 let token = b.login_token().await;
-                let start = Instant::now();
+                let before = hasher.jobs_taken();
                 let r = b
                     .post(&[
                         ("action", "login"),
@@ -845,7 +845,7 @@ async fn unknown_user_and_wrong_password_answer_alike() {
                         ("format", "json"),
                     ])
                     .await;
-                times.push(start.elapsed());
+                work.push((name, hasher.jobs_taken() - before));
                 let shape = (r.body.clone(), normalised_cookies(&r));
                 assert_eq!(r.json()["login"]["result"], "Failed", "{}", r.body);
                 match &seen {
@@ -854,14 +854,11 @@ async fn unknown_user_and_wrong_password_answer_alike() {
                 }
             }
         }
-        let (mu, mk) = (median(tu), median(tk));
-        let ratio = mu.as_secs_f64() / mk.as_secs_f64();
-        eprintln!("{unknown} {mu:?} vs {known} {mk:?} (ratio {ratio:.2})");
-        // Without the dummy hash an unknown user answers ~10x faster, and one hash instead
-        // of two (the bot-password path) is 0.5; with it, the ratio stays near 1.
+        // Without the dummy hash an unknown user hashes nothing, and the bot-password path
+        // would hash once where the other hashes twice.
         assert!(
-            (0.67..1.5).contains(&ratio),
-            "{unknown} {mu:?} vs {known} {mk:?}"
+            work.iter().all(|(_, n)| *n == work[0].1 && *n > 0),
+            "hashes per login: {work:?}"
         );
     }
 }

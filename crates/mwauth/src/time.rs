@@ -1,12 +1,60 @@
 //! Clock and MediaWiki's timestamp formats.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// A monotonic clock for what expires after a while in memory (the user cache): the
+/// system's, or a held one that moves only when a test calls [`Clock::advance`], so that a
+/// test of "fresh until the TTL has passed" does not race the machine's load.
+#[derive(Clone, Default)]
+pub struct Clock {
+    held: Option<Arc<Held>>,
+}
+
+struct Held {
+    origin: Instant,
+    advanced_ns: AtomicU64,
+}
+
+impl Clock {
+    /// The system's monotonic clock.
+    pub fn system() -> Clock {
+        Clock::default()
+    }
+
+    /// A clock that stands still until [`Clock::advance`] moves it.
+    pub fn held() -> Clock {
+        Clock {
+            held: Some(Arc::new(Held {
+                origin: Instant::now(),
+                advanced_ns: AtomicU64::new(0),
+            })),
+        }
+    }
+
+    pub fn now(&self) -> Instant {
+        match &self.held {
+            None => Instant::now(),
+            Some(h) => h.origin + Duration::from_nanos(h.advanced_ns.load(Ordering::Acquire)),
+        }
+    }
+
+    /// Moves a held clock forward by `by`; the system's clock moves by itself, so there it
+    /// does nothing.
+    pub fn advance(&self, by: Duration) {
+        if let Some(h) = &self.held {
+            let ns = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+            h.advanced_ns.fetch_add(ns, Ordering::AcqRel);
+        }
+    }
 }
 
 /// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -67,5 +115,15 @@ mod tests {
         assert_eq!(ts_mw(951_782_400), "20000229000000");
         assert_eq!(mw_to_iso("20261125211954").unwrap(), "2026-11-25T21:19:54Z");
         assert!(mw_to_iso("2026").is_none());
+    }
+
+    #[test]
+    fn a_held_clock_moves_only_when_advanced() {
+        let clock = Clock::held();
+        let start = clock.now();
+        std::thread::yield_now();
+        assert_eq!(clock.now(), start);
+        clock.advance(Duration::from_millis(1500));
+        assert_eq!(clock.now() - start, Duration::from_millis(1500));
     }
 }

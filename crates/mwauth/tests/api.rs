@@ -11,7 +11,7 @@ use mwauth::user::{botpassword, BotPasswordRecord};
 use mwauth::Config;
 use serde_json::Value;
 use std::sync::Arc;
-use support::Wiki;
+use support::{Jar, Wiki};
 
 mod support;
 
@@ -62,14 +62,14 @@ async fn wiki() -> Wiki {
 /// A client with a cookie jar, as a browser or `requests.Session` keeps one.
 struct Client<'a> {
     wiki: &'a Wiki,
-    jar: Vec<(String, String)>,
+    jar: Jar,
 }
 
 impl<'a> Client<'a> {
     fn new(wiki: &'a Wiki) -> Self {
         Client {
             wiki,
-            jar: Vec::new(),
+            jar: Jar::default(),
         }
     }
 
@@ -79,29 +79,9 @@ impl<'a> Client<'a> {
         query: &[(&str, &str)],
         body: &[(&str, &str)],
     ) -> ApiResponse {
-        let mut req = ApiRequest::new(method);
-        req.query = query
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect();
-        req.body = body
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect();
-        req.cookies = self
-            .jar
-            .iter()
-            .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
-            .collect();
+        let req = self.jar.request(method, query, body);
         let res = execute(&self.wiki.services, &req).await;
-        for line in res.set_cookies() {
-            let (pair, attrs) = line.split_once(';').unwrap_or((line, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            self.jar.retain(|(n, _)| n != name);
-            if !attrs.contains("Max-Age=0") {
-                self.jar.push((name.to_string(), value.to_string()));
-            }
-        }
+        self.jar.keep(&res);
         res
     }
 

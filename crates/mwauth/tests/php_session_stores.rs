@@ -11,19 +11,9 @@ use mwauth::store::objectcache::{deflate, inflate_or_keep, ObjectCacheStore};
 use mwauth::store::redis_php::RedisPhpSessionStore;
 use mwauth::store::SessionStore;
 use std::sync::Arc;
+use support::{mysql_url, postgres_url, redis_url};
 
-fn redis_url() -> String {
-    std::env::var("MWAUTH_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-fn mysql_url() -> String {
-    std::env::var("MWAUTH_TEST_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
-fn postgres_url() -> String {
-    std::env::var("MWAUTH_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
+mod support;
 
 fn now() -> i64 {
     mwauth::time::now()

@@ -1,7 +1,12 @@
 //! Shared by the integration tests: an mwauth server on a loopback port with the reference
 //! wiki's accounts (same names, ids, groups and password hashes as `../shared/oracle`'s
 //! MediaWiki), so transcripts can be compared with the goldens recorded there.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
+
+// The database servers' URLs and clean-up, one file for the library's tests and these.
+#[path = "../../../mwauth/tests/support/backends.rs"]
+mod backends;
+pub use backends::*;
 
 pub mod replay;
 
@@ -39,15 +44,9 @@ impl TestServer {
     }
 }
 
-/// A fresh server with wiki id `oraclewiki`, site name `OracleWiki` and the reference
-/// accounts, its SQLite file in a temporary directory.
-pub async fn oracle_server() -> TestServer {
-    oracle_server_with(|_| {}).await
-}
-
-/// [`oracle_server`] with settings changed by `adjust` before it starts.
-pub async fn oracle_server_with(adjust: impl FnOnce(&mut FileConfig)) -> TestServer {
-    let dir = tempfile::tempdir().expect("tempdir");
+/// The reference wiki's settings: wiki id `oraclewiki`, site name `OracleWiki`, data in
+/// `data_dir`.
+pub fn oracle_settings(data_dir: &std::path::Path) -> Settings {
     let mut file = FileConfig::default();
     file.wiki.wiki_id = "oraclewiki".into();
     file.wiki.sitename = "OracleWiki".into();
@@ -56,14 +55,48 @@ pub async fn oracle_server_with(adjust: impl FnOnce(&mut FileConfig)) -> TestSer
     // not the accounts this server holds, and its job queue had one job.
     file.wiki.site_stats.users = Some(10);
     file.wiki.site_stats.jobs = 1;
-    adjust(&mut file);
-    let settings = Settings {
+    Settings {
         file,
-        data_dir: dir.path().to_path_buf(),
-    };
+        data_dir: data_dir.to_path_buf(),
+    }
+}
+
+/// A fresh in-process server with the reference wiki's settings and accounts, its SQLite
+/// file in a temporary directory.
+pub async fn oracle_server() -> TestServer {
+    oracle_server_with(|_| {}).await
+}
+
+/// As [`oracle_server`], with `configure` applied to the settings first.
+pub async fn oracle_server_with(configure: impl FnOnce(&mut FileConfig)) -> TestServer {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = oracle_settings(dir.path());
+    configure(&mut settings.file);
     let server = spawn(&settings).await.expect("server starts");
     seed_accounts(server.services.users.as_ref()).await;
     TestServer { server, dir }
+}
+
+/// An HTTP client that keeps no cookies (a test sends them by hand), with a bound on every
+/// request so that a server that hangs fails the test instead of stalling it.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .expect("http client")
+}
+
+/// A browser-like HTTP client: keeps the cookies the server sets and shows redirects to
+/// the test instead of following them.
+pub fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .expect("http client")
 }
 
 /// The two-factor user of the extensions wiki (`conformance/extensions`): id 6, her password,

@@ -2,13 +2,9 @@
 //! servers with the reference wiki's accounts and a chosen configuration, and a browser-like
 //! client whose cookie jar is explicit, so a test can plant, copy or drop cookies the way an
 //! attacker would.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-pub use crate::common::seed_accounts;
-use crate::common::TestServer;
-use mwauth_server::config::FileConfig;
-use mwauth_server::serve::spawn;
-use mwauth_server::Settings;
+pub use crate::common::{http_client, seed_accounts};
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use serde_json::Value;
 
@@ -21,20 +17,7 @@ pub const THROTTLED: &str =
     "You have made too many recent login attempts. Please wait 5 minutes before trying again.";
 
 /// An in-process server like `common::oracle_server`, with `configure` applied first.
-pub async fn server_with(configure: impl FnOnce(&mut FileConfig)) -> TestServer {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut file = FileConfig::default();
-    file.wiki.wiki_id = "oraclewiki".into();
-    file.wiki.sitename = "OracleWiki".into();
-    configure(&mut file);
-    let settings = Settings {
-        file,
-        data_dir: dir.path().to_path_buf(),
-    };
-    let server = spawn(&settings).await.expect("server starts");
-    seed_accounts(server.services.users.as_ref()).await;
-    TestServer { server, dir }
-}
+pub use crate::common::oracle_server_with as server_with;
 
 pub struct Reply {
     pub status: u16,
@@ -248,12 +231,4 @@ impl Browser {
         self.post(&[("action", "logout"), ("token", token), ("format", "json")])
             .await
     }
-}
-
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(std::time::Duration::from_secs(120))
-        .build()
-        .expect("http client")
 }

@@ -1,7 +1,9 @@
 //! MediaWiki's Action API (`api.php`): the request pipeline, results, errors, formats and
 //! the modules mwauth serves.
 
+mod cache;
 pub mod context;
+mod cors;
 pub mod error;
 pub mod format;
 pub mod main;

@@ -9,6 +9,7 @@
 //! does not exist yet is always asked for again, so a new account works at once.
 
 use super::{OathRow, StoreResult, UserStore};
+use crate::time::Clock;
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -35,14 +36,21 @@ struct Entries {
 pub struct CachedUsers {
     inner: Arc<dyn UserStore>,
     ttl: Duration,
+    clock: Clock,
     entries: Mutex<Entries>,
 }
 
 impl CachedUsers {
     pub fn new(inner: Arc<dyn UserStore>, ttl: Duration) -> CachedUsers {
+        CachedUsers::with_clock(inner, ttl, Clock::system())
+    }
+
+    /// The cache with entries aged by `clock` (a held one in tests).
+    pub fn with_clock(inner: Arc<dyn UserStore>, ttl: Duration, clock: Clock) -> CachedUsers {
         CachedUsers {
             inner,
             ttl,
+            clock,
             entries: Mutex::new(Entries::default()),
         }
     }
@@ -60,7 +68,7 @@ impl CachedUsers {
     }
 
     fn fresh(&self, at: Instant) -> bool {
-        at.elapsed() < self.ttl
+        self.clock.now().saturating_duration_since(at) < self.ttl
     }
 
     /// The row of `key` in `table` while it is fresh; otherwise what `read` finds in the
@@ -92,7 +100,7 @@ impl CachedUsers {
                 if rows.len() >= MAX_ENTRIES {
                     rows.clear();
                 }
-                rows.insert(key, (Instant::now(), row.clone()));
+                rows.insert(key, (self.clock.now(), row.clone()));
             }
         }
         Ok(found)
@@ -252,7 +260,9 @@ mod tests {
         let db = SqliteStore::open(&dir.path().join("w.sqlite"))
             .await
             .unwrap();
-        let cached = CachedUsers::new(Arc::new(db.clone()), Duration::from_millis(300));
+        let clock = Clock::held();
+        let ttl = Duration::from_millis(300);
+        let cached = CachedUsers::with_clock(Arc::new(db.clone()), ttl, clock.clone());
         let id = cached
             .create_user("Alice", ":B:x:y", "t0", &[])
             .await
@@ -266,8 +276,9 @@ mod tests {
 
         // Behind its back (another process): the cached row until the TTL passes.
         db.set_user_token(id, "t2").await.unwrap();
+        clock.advance(ttl - Duration::from_millis(1));
         assert_eq!(cached.user_by_id(id).await.unwrap().unwrap().token, "t1");
-        tokio::time::sleep(Duration::from_millis(350)).await;
+        clock.advance(Duration::from_millis(1));
         assert_eq!(cached.user_by_id(id).await.unwrap().unwrap().token, "t2");
 
         // Absent rows are not cached: a user made elsewhere is found at once.

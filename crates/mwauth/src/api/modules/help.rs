@@ -17,7 +17,8 @@
 //!   so a few paragraph wrappers and type notes differ from Special:ApiHelp's.
 //! - An unknown module path is the error `badmodule`, as in MediaWiki.
 
-use super::paraminfo::{help_data, module_from_path};
+use super::help_texts::{help_data, Texts};
+use super::paraminfo::module_from_path;
 use super::{child_path, enum_values, find, has_submodules, parent_path, submodule_names};
 use crate::api::context::{article_path, Context};
 use crate::api::error::ApiError;
@@ -360,7 +361,7 @@ impl Page {
         }
         out.push_str("<dl>");
         let texts = self.texts(module).and_then(|t| t.get("parameters"));
-        let texts_for = super::paraminfo::Texts::for_help(&self.article_path, &self.script_path);
+        let texts_for = Texts::for_help(&self.article_path, &self.script_path);
         for spec in module.all_params() {
             out.push_str(&format!(
                 "<dt><span dir=\"ltr\" lang=\"en\">{}{}</span></dt>",

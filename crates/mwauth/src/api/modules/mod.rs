@@ -11,6 +11,7 @@ pub mod checktoken;
 pub mod clientlogin;
 pub mod createaccount;
 pub mod help;
+pub mod help_texts;
 pub mod login;
 pub mod logout;
 pub mod paraminfo;
