@@ -17,9 +17,10 @@
 //!   so a few paragraph wrappers and type notes differ from Special:ApiHelp's.
 //! - An unknown module path is the error `badmodule`, as in MediaWiki.
 
-use super::paraminfo::{help_data, module_from_path};
+use super::help_texts::{help_data, Texts};
+use super::paraminfo::module_from_path;
 use super::{child_path, enum_values, find, has_submodules, parent_path, submodule_names};
-use crate::api::context::{article_path, Context};
+use crate::api::context::{article_path, Context, HelpOutput};
 use crate::api::error::ApiError;
 use crate::api::params::split_multi;
 use crate::api::params_spec::{Default, Flags, Handler, Module, ParamSpec, ParamType};
@@ -53,15 +54,6 @@ pub const MODULE: Module = Module {
     dynamic_parameters: false,
     handler: Some(Handler::Sync(execute)),
 };
-
-/// What the help module leaves for ApiMain to print.
-#[derive(Debug, Clone)]
-pub struct HelpOutput {
-    /// The whole HTML page.
-    pub html: String,
-    /// `wrap`: the page is in the result; otherwise ApiFormatRaw prints it as it is.
-    pub wrapped: bool,
-}
 
 struct Options {
     submodules: bool,
@@ -360,7 +352,7 @@ impl Page {
         }
         out.push_str("<dl>");
         let texts = self.texts(module).and_then(|t| t.get("parameters"));
-        let texts_for = super::paraminfo::Texts::for_help(&self.article_path, &self.script_path);
+        let texts_for = Texts::for_help(&self.article_path, &self.script_path);
         for spec in module.all_params() {
             out.push_str(&format!(
                 "<dt><span dir=\"ltr\" lang=\"en\">{}{}</span></dt>",
