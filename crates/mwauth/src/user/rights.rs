@@ -131,11 +131,24 @@ const GROUP_PERMISSIONS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// `$wgGrantPermissions` defaults.
-const GRANT_PERMISSIONS: &[(&str, &[&str])] = &[
+/// The rights of `editpage`, which several grants extend (DefaultSettings.php builds them
+/// from it).
+const EDIT_PAGE: &[&str] = &[
+    "edit",
+    "minoredit",
+    "applychangetags",
+    "changetags",
+    "editcontentmodel",
+];
+
+/// What `editinterface` adds to `editpage`, and `editsiteconfig` extends in turn.
+const EDIT_INTERFACE: &[&str] = &["editinterface", "edituserjson", "editsitejson"];
+
+/// `$wgGrantPermissions` defaults: each grant's rights, as the lists they join, in order.
+const GRANT_PERMISSIONS: &[(&str, &[&[&str]])] = &[
     (
         "basic",
-        &[
+        &[&[
             "autocreateaccount",
             "autoconfirmed",
             "autopatrol",
@@ -147,100 +160,52 @@ const GRANT_PERMISSIONS: &[(&str, &[&str])] = &[
             "read",
             "writeapi",
             "unwatchedpages",
-        ],
+        ]],
     ),
     (
         "highvolume",
-        &["bot", "apihighlimits", "noratelimit", "markbotedits"],
+        &[&["bot", "apihighlimits", "noratelimit", "markbotedits"]],
     ),
-    ("import", &["import", "importupload"]),
-    (
-        "editpage",
-        &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-        ],
-    ),
-    (
-        "editprotected",
-        &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "editprotected",
-        ],
-    ),
+    ("import", &[&["import", "importupload"]]),
+    ("editpage", &[EDIT_PAGE]),
+    ("editprotected", &[EDIT_PAGE, &["editprotected"]]),
     (
         "editmycssjs",
         &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "editmyusercss",
-            "editmyuserjson",
-            "editmyuserjs",
+            EDIT_PAGE,
+            &["editmyusercss", "editmyuserjson", "editmyuserjs"],
         ],
     ),
-    ("editmyoptions", &["editmyoptions", "editmyuserjson"]),
-    (
-        "editinterface",
-        &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "editinterface",
-            "edituserjson",
-            "editsitejson",
-        ],
-    ),
+    ("editmyoptions", &[&["editmyoptions", "editmyuserjson"]]),
+    ("editinterface", &[EDIT_PAGE, EDIT_INTERFACE]),
     (
         "editsiteconfig",
         &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "editinterface",
-            "edituserjson",
-            "editsitejson",
-            "editusercss",
-            "edituserjs",
-            "editsitecss",
-            "editsitejs",
+            EDIT_PAGE,
+            EDIT_INTERFACE,
+            &["editusercss", "edituserjs", "editsitecss", "editsitejs"],
         ],
     ),
     (
         "createeditmovepage",
         &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "createpage",
-            "createtalk",
-            "delete-redirect",
-            "move",
-            "move-rootuserpages",
-            "move-subpages",
-            "move-categorypages",
-            "suppressredirect",
+            EDIT_PAGE,
+            &[
+                "createpage",
+                "createtalk",
+                "delete-redirect",
+                "move",
+                "move-rootuserpages",
+                "move-subpages",
+                "move-categorypages",
+                "suppressredirect",
+            ],
         ],
     ),
-    ("uploadfile", &["upload", "reupload-own"]),
+    ("uploadfile", &[&["upload", "reupload-own"]]),
     (
         "uploadeditmovefile",
-        &[
+        &[&[
             "upload",
             "reupload-own",
             "reupload",
@@ -248,53 +213,40 @@ const GRANT_PERMISSIONS: &[(&str, &[&str])] = &[
             "upload_by_url",
             "movefile",
             "suppressredirect",
-        ],
+        ]],
     ),
-    ("patrol", &["patrol"]),
-    ("rollback", &["rollback"]),
-    ("blockusers", &["block", "blockemail"]),
+    ("patrol", &[&["patrol"]]),
+    ("rollback", &[&["rollback"]]),
+    ("blockusers", &[&["block", "blockemail"]]),
     (
         "viewdeleted",
-        &["browsearchive", "deletedhistory", "deletedtext"],
+        &[&["browsearchive", "deletedhistory", "deletedtext"]],
     ),
-    ("viewrestrictedlogs", &["suppressionlog"]),
+    ("viewrestrictedlogs", &[&["suppressionlog"]]),
     (
         "delete",
         &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "browsearchive",
-            "deletedhistory",
-            "deletedtext",
-            "delete",
-            "bigdelete",
-            "deletelogentry",
-            "deleterevision",
-            "undelete",
+            EDIT_PAGE,
+            &[
+                "browsearchive",
+                "deletedhistory",
+                "deletedtext",
+                "delete",
+                "bigdelete",
+                "deletelogentry",
+                "deleterevision",
+                "undelete",
+            ],
         ],
     ),
-    ("oversight", &["suppressrevision", "viewsuppressed"]),
-    (
-        "protect",
-        &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "editprotected",
-            "protect",
-        ],
-    ),
-    ("viewmywatchlist", &["viewmywatchlist"]),
-    ("editmywatchlist", &["editmywatchlist"]),
-    ("sendemail", &["sendemail"]),
-    ("createaccount", &["createaccount"]),
-    ("privateinfo", &["viewmyprivateinfo"]),
-    ("mergehistory", &["mergehistory"]),
+    ("oversight", &[&["suppressrevision", "viewsuppressed"]]),
+    ("protect", &[EDIT_PAGE, &["editprotected", "protect"]]),
+    ("viewmywatchlist", &[&["viewmywatchlist"]]),
+    ("editmywatchlist", &[&["editmywatchlist"]]),
+    ("sendemail", &[&["sendemail"]]),
+    ("createaccount", &[&["createaccount"]]),
+    ("privateinfo", &[&["viewmyprivateinfo"]]),
+    ("mergehistory", &[&["mergehistory"]]),
 ];
 
 /// `$wgGroupPermissions`: each group with its rights, in MediaWiki's order (siteinfo's
@@ -315,8 +267,10 @@ pub fn is_known_grant(grant: &str) -> bool {
 
 /// GrantsInfo::getValidGrants with each grant's rights (getRightsByGrant), in
 /// `$wgGrantPermissions` order: what Special:BotPasswords offers.
-pub fn grants() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
-    GRANT_PERMISSIONS.iter().copied()
+pub fn grants() -> impl Iterator<Item = (&'static str, Vec<&'static str>)> {
+    GRANT_PERMISSIONS
+        .iter()
+        .map(|(g, lists)| (*g, lists.concat()))
 }
 
 /// GrantsInfo::getHiddenGrants (`$wgGrantPermissionGroups` "hidden"): grants every bot
@@ -358,9 +312,9 @@ pub fn rights(groups: &[String], grants: Option<&[String]>) -> Vec<String> {
     if let Some(grants) = grants {
         out.retain(|r| {
             grants.iter().any(|grant| {
-                GRANT_PERMISSIONS
-                    .iter()
-                    .any(|(name, rs)| name == grant && rs.contains(&r.as_str()))
+                GRANT_PERMISSIONS.iter().any(|(name, lists)| {
+                    name == grant && lists.iter().any(|rs| rs.contains(&r.as_str()))
+                })
             })
         });
     }
@@ -370,6 +324,33 @@ pub fn rights(groups: &[String], grants: Option<&[String]>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extended_grants_list_the_rights_of_what_they_extend_first() {
+        let rights = |grant: &str| grants().find(|(g, _)| *g == grant).map(|(_, r)| r);
+        assert_eq!(
+            rights("editsiteconfig").unwrap(),
+            [
+                "edit",
+                "minoredit",
+                "applychangetags",
+                "changetags",
+                "editcontentmodel",
+                "editinterface",
+                "edituserjson",
+                "editsitejson",
+                "editusercss",
+                "edituserjs",
+                "editsitecss",
+                "editsitejs",
+            ]
+        );
+        assert_eq!(
+            rights("protect").unwrap()[4..],
+            ["editcontentmodel", "editprotected", "protect"]
+        );
+        assert_eq!(grants().count(), 26);
+    }
 
     #[test]
     fn bot_password_with_basic_and_highvolume_sees_what_mediawiki_shows() {
