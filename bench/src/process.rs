@@ -134,7 +134,7 @@ pub fn create_accounts(
     bin: &Path,
     data_dir: &Path,
     config: Option<&Path>,
-    acct: &crate::scenario::Accounts,
+    acct: &crate::plan::Accounts,
 ) -> anyhow::Result<()> {
     let (user, bot) = acct
         .bot_user

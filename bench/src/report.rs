@@ -3,7 +3,8 @@
 //! around it (analysis, recommendations) is kept when the report is written again.
 
 use crate::machine::{HashRate, Machine, StoreSize};
-use crate::scenario::{Scenario, ScenarioResult};
+use crate::plan::Scenario;
+use crate::scenario::ScenarioResult;
 use crate::stats::{fmt_us, Kind};
 use std::fmt::Write as _;
 use std::time::Duration;

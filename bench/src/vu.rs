@@ -3,7 +3,7 @@
 //! result): tokens must be the session's, logins must succeed, logouts must not fail.
 
 use crate::client::{form, json_string, Conn, CookieJar, Endpoint, Response};
-use crate::scenario::{Accounts, Scenario, Shared};
+use crate::plan::{Accounts, Scenario, Shared};
 use crate::stats::{Counters, Kind, Latencies};
 use std::net::Ipv4Addr;
 use std::sync::Arc;

@@ -4,8 +4,9 @@
 
 use mwauth::user::BotPasswordRecord;
 use mwauth_bench::client::Endpoint;
+use mwauth_bench::plan::{Accounts, Scenario};
 use mwauth_bench::report::Report;
-use mwauth_bench::scenario::{run_scenario, Accounts, Options, Scenario};
+use mwauth_bench::scenario::{run_scenario, Options};
 use mwauth_server::config::FileConfig;
 use mwauth_server::serve::spawn;
 use mwauth_server::Settings;

@@ -5,7 +5,7 @@
 use crate::metrics::StoreMeter;
 use async_trait::async_trait;
 use mwauth::session::SessionData;
-use mwauth::store::{SessionStore, StoreError, StoreResult, UserStore};
+use mwauth::store::{BotPasswordUpdate, SessionStore, StoreError, StoreResult, UserStore};
 use mwauth::user::{BotPasswordRecord, UserRecord};
 use std::future::Future;
 use std::sync::Arc;
@@ -91,19 +91,9 @@ impl UserStore for MeteredUsers {
         &self,
         user_id: u32,
         app_id: &str,
-        grants: &[String],
-        restrictions: &str,
-        token: &str,
-        password_hash: Option<&str>,
+        update: BotPasswordUpdate<'_>,
     ) -> StoreResult<bool> {
-        let call = self.inner.update_bot_password(
-            user_id,
-            app_id,
-            grants,
-            restrictions,
-            token,
-            password_hash,
-        );
+        let call = self.inner.update_bot_password(user_id, app_id, update);
         timed(&self.meter, call).await
     }
     // The request path's reads, forwarded so that a caching backend still lends its rows.

@@ -8,7 +8,7 @@ use mwauth::session::random_hex;
 use mwauth::store::mysql::MysqlUserStore;
 use mwauth::store::postgres::PostgresUserStore;
 use mwauth::store::sqlite::SqliteStore;
-use mwauth::store::UserStore;
+use mwauth::store::{BotPasswordUpdate, UserStore};
 use mwauth::user::BotPasswordRecord;
 use std::sync::Arc;
 use support::{mysql_url, postgres_url, prefix, with_cleanup};
@@ -40,7 +40,16 @@ async fn contract(s: Arc<dyn UserStore>) {
     let token = random_hex(32);
     let ranges = r#"{"IPAddresses":["127.0.0.1/32"]}"#;
     assert!(s
-        .update_bot_password(uid, "my bot", &grants, ranges, &token, None)
+        .update_bot_password(
+            uid,
+            "my bot",
+            BotPasswordUpdate {
+                grants: &grants,
+                restrictions: ranges,
+                token: &token,
+                password_hash: None
+            }
+        )
         .await
         .unwrap());
     let got = s.bot_password(uid, "my bot").await.unwrap().unwrap();
@@ -52,7 +61,16 @@ async fn contract(s: Arc<dyn UserStore>) {
     // A reset also replaces the password.
     let token2 = random_hex(32);
     assert!(s
-        .update_bot_password(uid, "my bot", &grants, ranges, &token2, Some(":pbkdf2:new"))
+        .update_bot_password(
+            uid,
+            "my bot",
+            BotPasswordUpdate {
+                grants: &grants,
+                restrictions: ranges,
+                token: &token2,
+                password_hash: Some(":pbkdf2:new")
+            }
+        )
         .await
         .unwrap());
     let got = s.bot_password(uid, "my bot").await.unwrap().unwrap();
@@ -63,18 +81,45 @@ async fn contract(s: Arc<dyn UserStore>) {
 
     // The same values again still finds the row (MySQL counts changed rows by default).
     assert!(s
-        .update_bot_password(uid, "my bot", &grants, ranges, &token2, None)
+        .update_bot_password(
+            uid,
+            "my bot",
+            BotPasswordUpdate {
+                grants: &grants,
+                restrictions: ranges,
+                token: &token2,
+                password_hash: None
+            }
+        )
         .await
         .unwrap());
 
     // Nothing else changed; an unknown bot or user is reported as missing.
     assert_eq!(s.bot_password(uid, "other").await.unwrap().unwrap(), other);
     assert!(!s
-        .update_bot_password(uid, "nobot", &grants, ranges, &token, None)
+        .update_bot_password(
+            uid,
+            "nobot",
+            BotPasswordUpdate {
+                grants: &grants,
+                restrictions: ranges,
+                token: &token,
+                password_hash: None
+            }
+        )
         .await
         .unwrap());
     assert!(!s
-        .update_bot_password(uid + 1, "my bot", &grants, ranges, &token, None)
+        .update_bot_password(
+            uid + 1,
+            "my bot",
+            BotPasswordUpdate {
+                grants: &grants,
+                restrictions: ranges,
+                token: &token,
+                password_hash: None
+            }
+        )
         .await
         .unwrap());
 }

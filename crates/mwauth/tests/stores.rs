@@ -12,7 +12,7 @@ use mwauth::store::postgres::PostgresUserStore;
 use mwauth::store::redis::RedisSessionStore;
 use mwauth::store::sqlite::SqliteStore;
 use mwauth::store::url::{self, SessionsUrl, StoreOptions, UsersUrl};
-use mwauth::store::{OathRow, SessionStore, StoreError, UserStore};
+use mwauth::store::{BotPasswordUpdate, OathRow, SessionStore, StoreError, UserStore};
 use mwauth::user::BotPasswordRecord;
 use std::sync::Arc;
 use std::time::Duration;
@@ -166,7 +166,16 @@ async fn user_store_contract(s: Arc<dyn UserStore>) {
     let restr = r#"{"IPAddresses":["127.0.0.1"]}"#;
     let t2 = random_hex(32);
     assert!(s
-        .update_bot_password(alice, "testbot", &grants, restr, &t2, None)
+        .update_bot_password(
+            alice,
+            "testbot",
+            BotPasswordUpdate {
+                grants: &grants,
+                restrictions: restr,
+                token: &t2,
+                password_hash: None
+            }
+        )
         .await
         .unwrap());
     let got = s.bot_password(alice, "testbot").await.unwrap().unwrap();
@@ -181,13 +190,31 @@ async fn user_store_contract(s: Arc<dyn UserStore>) {
     );
     let t3 = random_hex(32);
     assert!(s
-        .update_bot_password(alice, "testbot", &grants, restr, &t3, Some(":pbkdf2:reset"))
+        .update_bot_password(
+            alice,
+            "testbot",
+            BotPasswordUpdate {
+                grants: &grants,
+                restrictions: restr,
+                token: &t3,
+                password_hash: Some(":pbkdf2:reset")
+            }
+        )
         .await
         .unwrap());
     let got = s.bot_password(alice, "testbot").await.unwrap().unwrap();
     assert_eq!((&got.token, got.password.as_str()), (&t3, ":pbkdf2:reset"));
     assert!(!s
-        .update_bot_password(alice, "nosuchbot", &grants, restr, &t3, None)
+        .update_bot_password(
+            alice,
+            "nosuchbot",
+            BotPasswordUpdate {
+                grants: &grants,
+                restrictions: restr,
+                token: &t3,
+                password_hash: None
+            }
+        )
         .await
         .unwrap());
     assert_eq!(

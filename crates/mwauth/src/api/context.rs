@@ -2,16 +2,11 @@
 //! being built, and the cookies to send.
 
 use super::error::{add_warning_in, ApiError, ApiMessage, ErrorFormat};
-use super::modules::enum_values;
-use super::params::{split_multi_iter, validate_multi_enum, MultiEnum, Params, MULTI_LIMIT};
-use super::params_spec::{Default, Module};
-use crate::i18n::{Lang, Param};
-
-/// ParamValidator's `PARAM_ISMULTI_LIMIT2`: the limit for users with `apihighlimits`.
-const MULTI_LIMIT_HIGH: usize = 500;
+use super::params::Params;
 use super::result::Obj;
 pub use crate::auth::request_session::token_salt;
 use crate::auth::request_session::RequestSession;
+use crate::i18n::{Lang, Param};
 use crate::request::ApiRequest;
 use crate::user::{rights, UserRecord};
 use crate::Services;
@@ -33,12 +28,21 @@ pub struct Context<'a> {
     /// anonymous and may not obtain tokens or log in.
     pub same_origin: bool,
     pub now: i64,
-    /// The help page action=help made, which ApiMain prints (see `main::respond`).
-    pub help_output: Option<super::modules::help::HelpOutput>,
+    /// The help page action=help made, which ApiMain prints (see `respond::respond`).
+    pub help_output: Option<HelpOutput>,
     /// Response headers the pipeline adds (e.g. `Retry-After` on `maxlag`).
     pub headers: Vec<crate::request::Header>,
     /// The module that ran and a login's result, handed on in the response.
     pub ran: crate::request::Ran,
+}
+
+/// What the help module leaves for ApiMain to print.
+#[derive(Debug, Clone)]
+pub struct HelpOutput {
+    /// The whole HTML page.
+    pub html: String,
+    /// `wrap`: the page is in the result; otherwise ApiFormatRaw prints it as it is.
+    pub wrapped: bool,
 }
 
 impl<'a> Context<'a> {
@@ -163,65 +167,6 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The framework's reading of a module's declared parameters (ApiBase's
-    /// extractRequestParams): each counts as used, so none is reported as unrecognized,
-    /// whether or not the module reads it.
-    pub fn mark_declared(&mut self, module: &Module) {
-        for spec in module.all_params() {
-            self.params.mark_used(module.prefix, spec.name);
-        }
-    }
-
-    /// `module`'s multi-value enum parameter `name` (without the prefix), as its declaration
-    /// says: absent, its default; `*` alone, every allowed value when it is declared with
-    /// PARAM_ALL; otherwise the allowed values given, in the order given, each once, with a
-    /// warning about unknown ones.
-    pub fn multi_enum(
-        &mut self,
-        module: &Module,
-        name: &'static str,
-    ) -> Result<Vec<&'static str>, ApiError> {
-        let spec = module.param(name);
-        let allowed = spec.map_or(&[][..], |s| enum_values(module, s));
-        let Some(raw) = self
-            .params
-            .get_prefixed(module.prefix, name)
-            .map(str::to_string)
-        else {
-            return Ok(match spec.and_then(|s| s.default) {
-                Some(Default::Str(d)) => split_multi_iter(d).collect(),
-                _ => Vec::new(),
-            });
-        };
-        // MediaWiki warns about a cleaned value as it reads it, before judging the values.
-        self.warn_badutf8(module.path);
-        let all = spec.is_some_and(|s| s.all);
-        match validate_multi_enum(&raw, allowed, all, MULTI_LIMIT) {
-            MultiEnum::All => Ok(allowed.to_vec()),
-            MultiEnum::TooMany(_) => Err(ApiError::from_msg(
-                ApiMessage::new("toomanyvalues", "paramvalidator-toomanyvalues", &[])
-                    .plaintext()
-                    .with_data(
-                        Obj::new()
-                            .with("limit", MULTI_LIMIT as i64)
-                            .with("lowlimit", MULTI_LIMIT as i64)
-                            .with("highlimit", MULTI_LIMIT_HIGH as i64),
-                    )
-                    .with_params(vec![
-                        Param::Plaintext(module.param_name(name).into_owned()),
-                        Param::Num(MULTI_LIMIT as i64),
-                    ]),
-            )),
-            MultiEnum::Values(good, bad) => {
-                if !bad.is_empty() {
-                    let msg = unrecognized_values(&module.param_name(name), &raw, &bad);
-                    self.warn(module.path, msg);
-                }
-                Ok(good)
-            }
-        }
-    }
-
     /// A single-value enum parameter: an unknown value is an error.
     pub fn single_enum(
         &mut self,
@@ -258,31 +203,6 @@ impl<'a> Context<'a> {
         }
         Ok(parsed)
     }
-}
-
-/// ParamValidator's warning about the unrecognized values of a multi-value parameter.
-fn unrecognized_values(name: &str, raw: &str, bad: &[&str]) -> ApiMessage {
-    let data = Obj::new().with(
-        "values",
-        super::result::List::of_strings("v", bad.iter().map(|v| v.to_string())),
-    );
-    let items = bad
-        .iter()
-        .map(|v| Param::Plaintext(v.to_string()))
-        .collect();
-    ApiMessage::new(
-        "unrecognizedvalues",
-        "paramvalidator-unrecognizedvalues",
-        &[],
-    )
-    .plaintext()
-    .with_params(vec![
-        Param::Plaintext(name.to_string()),
-        Param::Plaintext(raw.to_string()),
-        Param::list(items),
-        Param::Num(bad.len() as i64),
-    ])
-    .with_data(data)
 }
 
 /// `$wgArticlePath` without its `$1`: `{$wgScriptPath}/index.php/`.

@@ -10,6 +10,7 @@ pub mod main;
 pub mod modules;
 pub mod params;
 pub mod params_spec;
+pub mod respond;
 pub mod result;
 
 pub use main::execute;

@@ -292,6 +292,17 @@ pub const PAGESET_PARAMS: &[ParamSpec] = &[
     ParamSpec::boolean("converttitles"),
 ];
 
+/// Two parameter lists as one, in a `const` (`N` is the sum of their lengths).
+pub const fn concat<const N: usize>(a: &[ParamSpec], b: &[ParamSpec]) -> [ParamSpec; N] {
+    let mut out = [ParamSpec::string(""); N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < a.len() { a[i] } else { b[i - a.len()] };
+        i += 1;
+    }
+    out
+}
+
 pub const PAGESET: Module = Module {
     name: "query",
     path: "query",

@@ -8,7 +8,7 @@
 use super::login::Refusal;
 use crate::hash_pool::PoolError;
 use crate::session::random_hex;
-use crate::store::StoreError;
+use crate::store::{BotPasswordUpdate, StoreError};
 use crate::user::{botpassword, rights, BotPasswordRecord, UserRecord};
 use crate::Services;
 
@@ -155,10 +155,12 @@ pub async fn update(
         .update_bot_password(
             user.id,
             app_id,
-            &grants,
-            settings.restrictions,
-            &random_hex(32),
-            hash.as_deref(),
+            BotPasswordUpdate {
+                grants: &grants,
+                restrictions: settings.restrictions,
+                token: &random_hex(32),
+                password_hash: hash.as_deref(),
+            },
         )
         .await;
     match updated {
@@ -197,10 +199,12 @@ pub async fn invalidate_all(services: &Services, user: &UserRecord) -> Result<us
             .update_bot_password(
                 user.id,
                 &bp.app_id,
-                &bp.grants,
-                &bp.restrictions,
-                &token,
-                Some(":null:"),
+                BotPasswordUpdate {
+                    grants: &bp.grants,
+                    restrictions: &bp.restrictions,
+                    token: &token,
+                    password_hash: Some(":null:"),
+                },
             )
             .await?;
         if invalidated {

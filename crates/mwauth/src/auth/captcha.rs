@@ -534,22 +534,18 @@ mod tests {
     #[test]
     fn labels_follow_the_kind_and_action() {
         use CaptchaAction::*;
-        assert_eq!(
-            info_label_key(CaptchaKind::Questy, CreateAccount),
-            "questycaptcha-createaccount"
-        );
-        assert_eq!(
-            info_label_key(CaptchaKind::Questy, BadLogin),
-            "questycaptcha-badlogin"
-        );
-        assert_eq!(
-            info_label_key(CaptchaKind::Simple, CreateAccount),
-            "captcha-createaccount"
-        );
-        assert_eq!(
-            info_label_key(CaptchaKind::Simple, BadLogin),
-            "captcha-badlogin"
-        );
+        for (kind, action, key) in [
+            (
+                CaptchaKind::Questy,
+                CreateAccount,
+                "questycaptcha-createaccount",
+            ),
+            (CaptchaKind::Questy, BadLogin, "questycaptcha-badlogin"),
+            (CaptchaKind::Simple, CreateAccount, "captcha-createaccount"),
+            (CaptchaKind::Simple, BadLogin, "captcha-badlogin"),
+        ] {
+            assert_eq!(info_label_key(kind, action), key);
+        }
     }
 
     #[test]

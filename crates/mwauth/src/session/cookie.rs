@@ -2,7 +2,7 @@
 //! `NAME=VALUE; expires=…; Max-Age=N; path=/; secure; HttpOnly; SameSite=…`.
 
 use super::Provider;
-use crate::Config;
+use crate::config::Config;
 use std::borrow::Cow;
 
 /// One cookie to set or clear.

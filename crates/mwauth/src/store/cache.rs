@@ -8,7 +8,7 @@
 //! `user_cache_ms` (0 turns the cache off). Only found rows are cached: a name or id that
 //! does not exist yet is always asked for again, so a new account works at once.
 
-use super::{OathRow, StoreResult, UserStore};
+use super::{BotPasswordUpdate, OathRow, StoreResult, UserStore};
 use crate::time::Clock;
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
@@ -235,14 +235,11 @@ impl UserStore for CachedUsers {
         &self,
         user_id: u32,
         app_id: &str,
-        grants: &[String],
-        restrictions: &str,
-        token: &str,
-        password_hash: Option<&str>,
+        update: BotPasswordUpdate<'_>,
     ) -> StoreResult<bool> {
         let r = self
             .inner
-            .update_bot_password(user_id, app_id, grants, restrictions, token, password_hash)
+            .update_bot_password(user_id, app_id, update)
             .await;
         self.invalidate();
         r

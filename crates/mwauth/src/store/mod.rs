@@ -23,6 +23,19 @@ use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
 use std::sync::Arc;
 
+/// What BotPassword::save('update') writes over a bot password's row.
+#[derive(Debug, Clone, Copy)]
+pub struct BotPasswordUpdate<'a> {
+    /// `bp_grants`, written as a JSON list.
+    pub grants: &'a [String],
+    /// `bp_restrictions`.
+    pub restrictions: &'a str,
+    /// `bp_token`: a new one, which ends the sessions made with the old.
+    pub token: &'a str,
+    /// `bp_password`, when it changes too.
+    pub password_hash: Option<&'a str>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -84,7 +97,7 @@ pub trait UserStore: Send + Sync {
 
     /// BotPassword::save('update'), what Special:BotPasswords' "Update" does: replaces
     /// `bp_grants` (a JSON list, as `create_bot_password` writes it), `bp_restrictions` and
-    /// `bp_token`, and `bp_password` too when `password_hash` is given ("Reset the password").
+    /// `bp_token`, and `bp_password` too when `update.password_hash` is given ("Reset the password").
     /// The token always changes, so every session made with the old one ends at its next
     /// request (its grants were fixed at login). Returns whether the bot password existed.
     /// Added for the web pages (issue 6); every backend implements it.
@@ -92,10 +105,7 @@ pub trait UserStore: Send + Sync {
         &self,
         user_id: u32,
         app_id: &str,
-        grants: &[String],
-        restrictions: &str,
-        token: &str,
-        password_hash: Option<&str>,
+        update: BotPasswordUpdate<'_>,
     ) -> StoreResult<bool>;
 
     /// Creates OATHAuth's `oathauth_users` table where it is missing (as OATHAuth's

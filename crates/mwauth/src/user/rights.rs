@@ -131,11 +131,24 @@ const GROUP_PERMISSIONS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// `$wgGrantPermissions` defaults.
-const GRANT_PERMISSIONS: &[(&str, &[&str])] = &[
+/// The rights of `editpage`, which several grants extend (DefaultSettings.php builds them
+/// from it).
+const EDIT_PAGE: &[&str] = &[
+    "edit",
+    "minoredit",
+    "applychangetags",
+    "changetags",
+    "editcontentmodel",
+];
+
+/// What `editinterface` adds to `editpage`, and `editsiteconfig` extends in turn.
+const EDIT_INTERFACE: &[&str] = &["editinterface", "edituserjson", "editsitejson"];
+
+/// `$wgGrantPermissions` defaults: each grant's rights, as the lists they join, in order.
+const GRANT_PERMISSIONS: &[(&str, &[&[&str]])] = &[
     (
         "basic",
-        &[
+        &[&[
             "autocreateaccount",
             "autoconfirmed",
             "autopatrol",
@@ -147,100 +160,52 @@ const GRANT_PERMISSIONS: &[(&str, &[&str])] = &[
             "read",
             "writeapi",
             "unwatchedpages",
-        ],
+        ]],
     ),
     (
         "highvolume",
-        &["bot", "apihighlimits", "noratelimit", "markbotedits"],
+        &[&["bot", "apihighlimits", "noratelimit", "markbotedits"]],
     ),
-    ("import", &["import", "importupload"]),
-    (
-        "editpage",
-        &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-        ],
-    ),
-    (
-        "editprotected",
-        &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "editprotected",
-        ],
-    ),
+    ("import", &[&["import", "importupload"]]),
+    ("editpage", &[EDIT_PAGE]),
+    ("editprotected", &[EDIT_PAGE, &["editprotected"]]),
     (
         "editmycssjs",
         &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "editmyusercss",
-            "editmyuserjson",
-            "editmyuserjs",
+            EDIT_PAGE,
+            &["editmyusercss", "editmyuserjson", "editmyuserjs"],
         ],
     ),
-    ("editmyoptions", &["editmyoptions", "editmyuserjson"]),
-    (
-        "editinterface",
-        &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "editinterface",
-            "edituserjson",
-            "editsitejson",
-        ],
-    ),
+    ("editmyoptions", &[&["editmyoptions", "editmyuserjson"]]),
+    ("editinterface", &[EDIT_PAGE, EDIT_INTERFACE]),
     (
         "editsiteconfig",
         &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "editinterface",
-            "edituserjson",
-            "editsitejson",
-            "editusercss",
-            "edituserjs",
-            "editsitecss",
-            "editsitejs",
+            EDIT_PAGE,
+            EDIT_INTERFACE,
+            &["editusercss", "edituserjs", "editsitecss", "editsitejs"],
         ],
     ),
     (
         "createeditmovepage",
         &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "createpage",
-            "createtalk",
-            "delete-redirect",
-            "move",
-            "move-rootuserpages",
-            "move-subpages",
-            "move-categorypages",
-            "suppressredirect",
+            EDIT_PAGE,
+            &[
+                "createpage",
+                "createtalk",
+                "delete-redirect",
+                "move",
+                "move-rootuserpages",
+                "move-subpages",
+                "move-categorypages",
+                "suppressredirect",
+            ],
         ],
     ),
-    ("uploadfile", &["upload", "reupload-own"]),
+    ("uploadfile", &[&["upload", "reupload-own"]]),
     (
         "uploadeditmovefile",
-        &[
+        &[&[
             "upload",
             "reupload-own",
             "reupload",
@@ -248,53 +213,40 @@ const GRANT_PERMISSIONS: &[(&str, &[&str])] = &[
             "upload_by_url",
             "movefile",
             "suppressredirect",
-        ],
+        ]],
     ),
-    ("patrol", &["patrol"]),
-    ("rollback", &["rollback"]),
-    ("blockusers", &["block", "blockemail"]),
+    ("patrol", &[&["patrol"]]),
+    ("rollback", &[&["rollback"]]),
+    ("blockusers", &[&["block", "blockemail"]]),
     (
         "viewdeleted",
-        &["browsearchive", "deletedhistory", "deletedtext"],
+        &[&["browsearchive", "deletedhistory", "deletedtext"]],
     ),
-    ("viewrestrictedlogs", &["suppressionlog"]),
+    ("viewrestrictedlogs", &[&["suppressionlog"]]),
     (
         "delete",
         &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "browsearchive",
-            "deletedhistory",
-            "deletedtext",
-            "delete",
-            "bigdelete",
-            "deletelogentry",
-            "deleterevision",
-            "undelete",
+            EDIT_PAGE,
+            &[
+                "browsearchive",
+                "deletedhistory",
+                "deletedtext",
+                "delete",
+                "bigdelete",
+                "deletelogentry",
+                "deleterevision",
+                "undelete",
+            ],
         ],
     ),
-    ("oversight", &["suppressrevision", "viewsuppressed"]),
-    (
-        "protect",
-        &[
-            "edit",
-            "minoredit",
-            "applychangetags",
-            "changetags",
-            "editcontentmodel",
-            "editprotected",
-            "protect",
-        ],
-    ),
-    ("viewmywatchlist", &["viewmywatchlist"]),
-    ("editmywatchlist", &["editmywatchlist"]),
-    ("sendemail", &["sendemail"]),
-    ("createaccount", &["createaccount"]),
-    ("privateinfo", &["viewmyprivateinfo"]),
-    ("mergehistory", &["mergehistory"]),
+    ("oversight", &[&["suppressrevision", "viewsuppressed"]]),
+    ("protect", &[EDIT_PAGE, &["editprotected", "protect"]]),
+    ("viewmywatchlist", &[&["viewmywatchlist"]]),
+    ("editmywatchlist", &[&["editmywatchlist"]]),
+    ("sendemail", &[&["sendemail"]]),
+    ("createaccount", &[&["createaccount"]]),
+    ("privateinfo", &[&["viewmyprivateinfo"]]),
+    ("mergehistory", &[&["mergehistory"]]),
 ];
 
 /// The bundled extensions switched on, whose extension.json adds rights to groups and grants.
@@ -355,11 +307,9 @@ const CONFIRMEDIT: ExtensionRights = ExtensionRights {
 /// `$wgGroupPermissions` and `$wgGrantPermissions` (wfArrayPlus2d): an extension's rights
 /// come after the group's own, a group or grant the defaults lack comes last.
 fn merged(
-    defaults: &'static [(&'static str, &'static [&'static str])],
+    mut out: Vec<(&'static str, Vec<&'static str>)>,
     extra: impl Iterator<Item = &'static [(&'static str, &'static [&'static str])]>,
 ) -> Vec<(&'static str, Vec<&'static str>)> {
-    let mut out: Vec<(&str, Vec<&str>)> =
-        defaults.iter().map(|(g, rs)| (*g, rs.to_vec())).collect();
     for table in extra {
         for (g, rs) in table {
             let i = match out.iter().position(|(name, _)| name == g) {
@@ -382,12 +332,18 @@ fn merged(
 /// `$wgGroupPermissions`: each group with its rights, in MediaWiki's order (siteinfo's
 /// `usergroups`), with the rights of the extensions switched on.
 pub fn group_permissions(ext: Extensions) -> Vec<(&'static str, Vec<&'static str>)> {
-    merged(GROUP_PERMISSIONS, ext.tables().map(|t| t.groups))
+    merged(
+        GROUP_PERMISSIONS
+            .iter()
+            .map(|(g, rs)| (*g, rs.to_vec()))
+            .collect(),
+        ext.tables().map(|t| t.groups),
+    )
 }
 
 /// `$wgGrantPermissions` with the rights of the extensions switched on.
 fn grant_permissions(ext: Extensions) -> Vec<(&'static str, Vec<&'static str>)> {
-    merged(GRANT_PERMISSIONS, ext.tables().map(|t| t.grants))
+    merged(grants().collect(), ext.tables().map(|t| t.grants))
 }
 
 /// Groups a user may be put in with `mwauth user create --groups`.
@@ -402,8 +358,10 @@ pub fn is_known_grant(grant: &str) -> bool {
 
 /// GrantsInfo::getValidGrants with each grant's rights (getRightsByGrant), in
 /// `$wgGrantPermissions` order: what Special:BotPasswords offers.
-pub fn grants() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
-    GRANT_PERMISSIONS.iter().copied()
+pub fn grants() -> impl Iterator<Item = (&'static str, Vec<&'static str>)> {
+    GRANT_PERMISSIONS
+        .iter()
+        .map(|(g, lists)| (*g, lists.concat()))
 }
 
 /// GrantsInfo::getHiddenGrants (`$wgGrantPermissionGroups` "hidden"): grants every bot
@@ -459,6 +417,33 @@ pub fn rights(groups: &[String], grants: Option<&[String]>, ext: Extensions) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extended_grants_list_the_rights_of_what_they_extend_first() {
+        let rights = |grant: &str| grants().find(|(g, _)| *g == grant).map(|(_, r)| r);
+        assert_eq!(
+            rights("editsiteconfig").unwrap(),
+            [
+                "edit",
+                "minoredit",
+                "applychangetags",
+                "changetags",
+                "editcontentmodel",
+                "editinterface",
+                "edituserjson",
+                "editsitejson",
+                "editusercss",
+                "edituserjs",
+                "editsitecss",
+                "editsitejs",
+            ]
+        );
+        assert_eq!(
+            rights("protect").unwrap()[4..],
+            ["editcontentmodel", "editprotected", "protect"]
+        );
+        assert_eq!(grants().count(), 26);
+    }
 
     #[test]
     fn bot_password_with_basic_and_highvolume_sees_what_mediawiki_shows() {

@@ -95,17 +95,7 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
             .collect::<Vec<_>>()
     })?;
     let config = ctx.config();
-    let back = |default: &str| match &returnto.title {
-        Some(t) => {
-            let q: Vec<(&str, &str)> = returnto
-                .query
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            html::return_to(config, t, &q)
-        }
-        None => html::return_to(config, default, &[]),
-    };
+    let back = |default: &str| returnto.link(config, default);
     if ctx.user().is_some() {
         // Created for someone else: the creator stays logged in as themselves.
         return Ok(Output::page(
@@ -170,8 +160,9 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, errors: &[String]) -> Output {
                 " placeholder=\"{}\" autocomplete=\"username\" autocapitalize=\"off\" spellcheck=\"false\" required{name_focus}",
                 if another { "Enter the username" } else { "Enter your username" }
             ),
+            None,
         ),
-        password_field = html::field_with_help(
+        password_field = html::field(
             "wpPassword2",
             "Password",
             "password",
@@ -187,6 +178,7 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, errors: &[String]) -> Output {
             "wpRetype",
             "",
             " placeholder=\"Enter password again\" autocomplete=\"new-password\" required",
+            None,
         ),
         submit = if another { "Create account" } else { "Create your account" },
         token = html::hidden("wpCreateaccountToken", &token),

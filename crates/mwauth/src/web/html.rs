@@ -172,20 +172,9 @@ pub fn hidden(name: &str, value: &str) -> String {
     )
 }
 
-/// One labelled input of a form (`attrs` is raw HTML built by the caller from constants).
+/// One labelled input of a form (`attrs` is raw HTML built by the caller from constants),
+/// with a help text under it when given (`id-help`, announced with the input).
 pub fn field(
-    id: &str,
-    label: &str,
-    input_type: &str,
-    name: &str,
-    value: &str,
-    attrs: &str,
-) -> String {
-    field_with_help(id, label, input_type, name, value, attrs, None)
-}
-
-/// [`field`] with a help text under the input (`id-help`, announced with the input).
-pub fn field_with_help(
     id: &str,
     label: &str,
     input_type: &str,

@@ -176,6 +176,7 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>, reauth: b
             "wpName",
             name,
             &format!(" placeholder=\"Enter your username\" autocomplete=\"username\" autocapitalize=\"off\" spellcheck=\"false\" required{name_focus}"),
+            None,
         ),
         password_field = html::field(
             "wpPassword1",
@@ -184,6 +185,7 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>, reauth: b
             "wpPassword",
             "",
             &format!(" placeholder=\"Enter your password\" autocomplete=\"current-password\" required{password_focus}"),
+            None,
         ),
         token = html::hidden("wpLoginToken", &token)
             + &if reauth {

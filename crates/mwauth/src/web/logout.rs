@@ -66,17 +66,7 @@ fn confirm(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>) -> Out
 /// SpecialUserLogout::showSuccess: logouttext, and the way back.
 fn logged_out(ctx: &Ctx<'_>, returnto: &ReturnTo) -> Output {
     let config = ctx.config();
-    let back = match &returnto.title {
-        Some(t) => {
-            let q: Vec<(&str, &str)> = returnto
-                .query
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            html::return_to(config, t, &q)
-        }
-        None => html::return_to(config, "Main_Page", &[]),
-    };
+    let back = returnto.link(config, "Main_Page");
     Output::page(
         "Log out",
         format!(

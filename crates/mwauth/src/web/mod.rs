@@ -340,6 +340,21 @@ impl ReturnTo {
         }
     }
 
+    /// The "Return to" paragraph: the page it names, with its query, or `default`.
+    pub fn link(&self, config: &Config, default: &str) -> String {
+        match &self.title {
+            Some(t) => {
+                let q: Vec<(&str, &str)> = self
+                    .query
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                html::return_to(config, t, &q)
+            }
+            None => html::return_to(config, default, &[]),
+        }
+    }
+
     /// The hidden fields that carry it through a form.
     pub fn hidden_fields(&self) -> String {
         let Some(title) = &self.title else {

@@ -13,6 +13,18 @@ pub struct JsonStyle {
     pub pretty: bool,
 }
 
+impl JsonStyle {
+    /// ApiFormatJson at its defaults for `formatversion`: 1 escapes non-ASCII (no `utf8`),
+    /// 2 writes UTF-8 (no `ascii`); not pretty-printed.
+    pub const fn compact(formatversion: u8) -> JsonStyle {
+        JsonStyle {
+            formatversion,
+            ascii: formatversion == 1,
+            pretty: false,
+        }
+    }
+}
+
 pub fn write(root: &Obj, style: JsonStyle) -> String {
     let mut out = String::with_capacity(256);
     write_obj(&mut out, root, style, 0);
@@ -69,24 +81,7 @@ fn write_elements(out: &mut String, items: &[(&Value, bool)], style: JsonStyle, 
 }
 
 fn write_obj(out: &mut String, o: &Obj, style: JsonStyle, depth: usize) {
-    let bc = style.formatversion < 2;
-    let mut items: Vec<(&str, &Value, bool)> = Vec::with_capacity(o.entries.len() + 1);
-    let mut content: Option<&Value> = None;
-    for (k, v) in &o.entries {
-        if bc && o.content.as_deref() == Some(k.as_str()) {
-            content = Some(v);
-            continue;
-        }
-        let keep = bc && o.bc_bools.keeps(k);
-        // formatversion 1 leaves false booleans out entirely.
-        if bc && !keep && matches!(v, Value::Bool(false)) {
-            continue;
-        }
-        items.push((k, v, keep));
-    }
-    if let Some(c) = content {
-        items.push(("*", c, false));
-    }
+    let items = super::members(o, style.formatversion < 2);
     if o.kind == ObjKind::Untyped {
         // PHP's own choice for an untyped array: a list when its keys are 0…n-1 (also when
         // there are none left), otherwise an object.
@@ -216,23 +211,13 @@ mod tests {
         fn one_at_a_time(s: &str, ascii: bool) -> String {
             let mut out = String::from('"');
             for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '\u{8}' => out.push_str("\\b"),
-                    '\u{c}' => out.push_str("\\f"),
-                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-                    '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-                    c if ascii && !c.is_ascii() => {
-                        let mut buf = [0u16; 2];
-                        for unit in c.encode_utf16(&mut buf) {
-                            out.push_str(&format!("\\u{:04x}", unit));
-                        }
-                    }
-                    c => out.push(c),
+                let escaped = c < ' '
+                    || matches!(c, '"' | '\\' | '\u{2028}' | '\u{2029}')
+                    || (ascii && !c.is_ascii());
+                if escaped {
+                    escape_char(&mut out, c);
+                } else {
+                    out.push(c);
                 }
             }
             out.push('"');
@@ -268,11 +253,7 @@ mod tests {
     use crate::api::result::List;
 
     fn fv(n: u8) -> JsonStyle {
-        JsonStyle {
-            formatversion: n,
-            ascii: n == 1,
-            pretty: false,
-        }
+        JsonStyle::compact(n)
     }
 
     #[test]

@@ -4,6 +4,8 @@ pub mod json;
 pub mod php;
 pub mod xml;
 
+use crate::api::result::{Obj, Value};
+
 /// A format's wire properties.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -64,4 +66,28 @@ impl Format {
             Format::Html(_) => None,
         }
     }
+}
+
+/// An object's members as the JSON and PHP printers write them, each with whether it is a
+/// META_BC_BOOLS key. In formatversion 1 (`bc`) ApiResult's BC transformations apply: false
+/// booleans are left out (but for META_BC_BOOLS keys) and the content member moves to the end
+/// under `*`.
+pub(crate) fn members(o: &Obj, bc: bool) -> Vec<(&str, &Value, bool)> {
+    let mut items: Vec<(&str, &Value, bool)> = Vec::with_capacity(o.entries.len() + 1);
+    let mut content: Option<&Value> = None;
+    for (k, v) in &o.entries {
+        if bc && o.content.as_deref() == Some(k.as_str()) {
+            content = Some(v);
+            continue;
+        }
+        let keep = bc && o.bc_bools.keeps(k);
+        if bc && !keep && matches!(v, Value::Bool(false)) {
+            continue;
+        }
+        items.push((k, v, keep));
+    }
+    if let Some(c) = content {
+        items.push(("*", c, false));
+    }
+    items
 }

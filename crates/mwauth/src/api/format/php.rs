@@ -10,24 +10,7 @@ pub fn write(root: &Obj, formatversion: u8) -> String {
 }
 
 fn write_obj(out: &mut String, o: &Obj, fv: u8) {
-    let bc = fv < 2;
-    let mut items: Vec<(&str, &Value, bool)> = Vec::new();
-    let mut content = None;
-    for (k, v) in &o.entries {
-        if bc && o.content.as_deref() == Some(k.as_str()) {
-            content = Some(v);
-            continue;
-        }
-        // META_BC_BOOLS keys keep their booleans in formatversion 1.
-        let keep = bc && o.bc_bools.keeps(k);
-        if bc && !keep && matches!(v, Value::Bool(false)) {
-            continue;
-        }
-        items.push((k, v, keep));
-    }
-    if let Some(c) = content {
-        items.push(("*", c, false));
-    }
+    let items = super::members(o, fv < 2);
     out.push_str(&format!("a:{}:{{", items.len()));
     for (k, v, keep) in items {
         write_key(out, k);

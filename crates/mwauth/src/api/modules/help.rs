@@ -20,7 +20,7 @@
 use super::help_texts::{help_data, Texts};
 use super::paraminfo::module_from_path;
 use super::{child_path, enum_values, find, has_submodules, parent_path, submodule_names};
-use crate::api::context::{article_path, Context};
+use crate::api::context::{article_path, Context, HelpOutput};
 use crate::api::error::ApiError;
 use crate::api::params::split_multi;
 use crate::api::params_spec::{Default, Flags, Handler, Module, ParamSpec, ParamType};
@@ -54,15 +54,6 @@ pub const MODULE: Module = Module {
     dynamic_parameters: false,
     handler: Some(Handler::Sync(execute)),
 };
-
-/// What the help module leaves for ApiMain to print.
-#[derive(Debug, Clone)]
-pub struct HelpOutput {
-    /// The whole HTML page.
-    pub html: String,
-    /// `wrap`: the page is in the result; otherwise ApiFormatRaw prints it as it is.
-    pub wrapped: bool,
-}
 
 struct Options {
     submodules: bool,

@@ -22,8 +22,14 @@ pub mod userinfo;
 mod userinfo_tables;
 
 use super::context::Context;
-use super::error::ApiError;
-use super::params_spec::{Handler, Module, ParamSpec, ParamType, FORMATS, MAIN};
+use super::error::{ApiError, ApiMessage};
+use super::params::{split_multi_iter, validate_multi_enum, MultiEnum, MULTI_LIMIT};
+use super::params_spec::{Default, Handler, Module, ParamSpec, ParamType, FORMATS, MAIN};
+use super::result::{List, Obj};
+use crate::i18n::Param;
+
+/// ParamValidator's `PARAM_ISMULTI_LIMIT2`: the limit for users with `apihighlimits`.
+const MULTI_LIMIT_HIGH: usize = 500;
 
 /// `action` values mwauth serves, in MediaWiki's (alphabetical) order.
 pub const ACTIONS: &[&Module] = &[
@@ -144,6 +150,94 @@ pub fn enum_values(module: &Module, spec: &ParamSpec) -> &'static [&'static str]
         ParamType::FormatModules => group_names("main", "format"),
         _ => &[],
     }
+}
+
+/// How the framework reads a module's parameters by its declaration (ApiBase's
+/// extractRequestParams and getParameter); these need the module tree, so they live beside it.
+impl Context<'_> {
+    /// The framework's reading of a module's declared parameters (ApiBase's
+    /// extractRequestParams): each counts as used, so none is reported as unrecognized,
+    /// whether or not the module reads it.
+    pub fn mark_declared(&mut self, module: &Module) {
+        for spec in module.all_params() {
+            self.params.mark_used(module.prefix, spec.name);
+        }
+    }
+
+    /// `module`'s multi-value enum parameter `name` (without the prefix), as its declaration
+    /// says: absent, its default; `*` alone, every allowed value when it is declared with
+    /// PARAM_ALL; otherwise the allowed values given, in the order given, each once, with a
+    /// warning about unknown ones.
+    pub fn multi_enum(
+        &mut self,
+        module: &Module,
+        name: &'static str,
+    ) -> Result<Vec<&'static str>, ApiError> {
+        let spec = module.param(name);
+        let allowed = spec.map_or(&[][..], |s| enum_values(module, s));
+        let Some(raw) = self
+            .params
+            .get_prefixed(module.prefix, name)
+            .map(str::to_string)
+        else {
+            return Ok(match spec.and_then(|s| s.default) {
+                Some(Default::Str(d)) => split_multi_iter(d).collect(),
+                _ => Vec::new(),
+            });
+        };
+        // MediaWiki warns about a cleaned value as it reads it, before judging the values.
+        self.warn_badutf8(module.path);
+        let all = spec.is_some_and(|s| s.all);
+        match validate_multi_enum(&raw, allowed, all, MULTI_LIMIT) {
+            MultiEnum::All => Ok(allowed.to_vec()),
+            MultiEnum::TooMany(_) => Err(ApiError::from_msg(
+                ApiMessage::new("toomanyvalues", "paramvalidator-toomanyvalues", &[])
+                    .plaintext()
+                    .with_data(
+                        Obj::new()
+                            .with("limit", MULTI_LIMIT as i64)
+                            .with("lowlimit", MULTI_LIMIT as i64)
+                            .with("highlimit", MULTI_LIMIT_HIGH as i64),
+                    )
+                    .with_params(vec![
+                        Param::Plaintext(module.param_name(name).into_owned()),
+                        Param::Num(MULTI_LIMIT as i64),
+                    ]),
+            )),
+            MultiEnum::Values(good, bad) => {
+                if !bad.is_empty() {
+                    let msg = unrecognized_values(&module.param_name(name), &raw, &bad);
+                    self.warn(module.path, msg);
+                }
+                Ok(good)
+            }
+        }
+    }
+}
+
+/// ParamValidator's warning about the unrecognized values of a multi-value parameter.
+fn unrecognized_values(name: &str, raw: &str, bad: &[&str]) -> ApiMessage {
+    let data = Obj::new().with(
+        "values",
+        List::of_strings("v", bad.iter().map(|v| v.to_string())),
+    );
+    let items = bad
+        .iter()
+        .map(|v| Param::Plaintext(v.to_string()))
+        .collect();
+    ApiMessage::new(
+        "unrecognizedvalues",
+        "paramvalidator-unrecognizedvalues",
+        &[],
+    )
+    .plaintext()
+    .with_params(vec![
+        Param::Plaintext(name.to_string()),
+        Param::Plaintext(raw.to_string()),
+        Param::list(items),
+        Param::Num(bad.len() as i64),
+    ])
+    .with_data(data)
 }
 
 /// The parent's path of a module path.

@@ -10,7 +10,9 @@ use super::{run_leaf, META};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::params::split_multi_iter;
-use crate::api::params_spec::{Flags, Handler, Module, ParamSpec, ParamType};
+use crate::api::params_spec::{
+    concat, Flags, Handler, Module, ParamSpec, ParamType, PAGESET_PARAMS,
+};
 
 /// ApiQuery's cache mode is `public` unless a module it runs says otherwise; every meta
 /// module mwauth serves but siteinfo is `private` (ApiQueryBase::getCacheMode), so only a
@@ -34,8 +36,8 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// ApiQuery::getAllowedParams, with the page set's parameters ApiQuery adds.
-const PARAMS: &[ParamSpec] = &[
+/// ApiQuery::getAllowedParams without the page set's.
+const OWN_PARAMS: &[ParamSpec] = &[
     ParamSpec::new("prop", ParamType::Submodules).multi(),
     ParamSpec::new("list", ParamType::Submodules).multi(),
     ParamSpec::new("meta", ParamType::Submodules).multi(),
@@ -46,13 +48,11 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::boolean("iwurl"),
     ParamSpec::string("continue"),
     ParamSpec::boolean("rawcontinue"),
-    ParamSpec::string("titles").multi(),
-    ParamSpec::integer("pageids").multi(),
-    ParamSpec::integer("revids").multi(),
-    ParamSpec::new("generator", ParamType::NoSubmodules).submodule_prefix("g"),
-    ParamSpec::boolean("redirects"),
-    ParamSpec::boolean("converttitles"),
 ];
+
+/// ApiQuery::getAllowedParams: its own, then the page set's, which ApiQuery adds.
+const PARAMS: &[ParamSpec] =
+    &concat::<{ OWN_PARAMS.len() + PAGESET_PARAMS.len() }>(OWN_PARAMS, PAGESET_PARAMS);
 
 pub const MODULE: Module = Module {
     name: "query",

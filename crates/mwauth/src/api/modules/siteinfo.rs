@@ -650,11 +650,7 @@ mod tests {
     use crate::api::format::json::{write, JsonStyle};
 
     fn fv(n: u8) -> JsonStyle {
-        JsonStyle {
-            formatversion: n,
-            ascii: n == 1,
-            pretty: false,
-        }
+        JsonStyle::compact(n)
     }
 
     #[test]

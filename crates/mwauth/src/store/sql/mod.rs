@@ -7,7 +7,7 @@
 
 mod statements;
 
-use super::{OathRow, StoreError, StoreResult, UserStore};
+use super::{BotPasswordUpdate, OathRow, StoreError, StoreResult, UserStore};
 use crate::time;
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
@@ -527,17 +527,14 @@ where
         &self,
         user_id: u32,
         app_id: &str,
-        grants: &[String],
-        restrictions: &str,
-        token: &str,
-        password_hash: Option<&str>,
+        update: BotPasswordUpdate<'_>,
     ) -> StoreResult<bool> {
-        let grants = grants_json(grants);
+        let grants = grants_json(update.grants);
         let args = [
             Arg::Text(&grants),
-            Arg::Text(restrictions),
-            Arg::Text(token),
-            Arg::OptText(password_hash),
+            Arg::Text(update.restrictions),
+            Arg::Text(update.token),
+            Arg::OptText(update.password_hash),
             Arg::Int(user_id.into()),
             Arg::Text(app_id),
         ];
