@@ -105,6 +105,8 @@ pub async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
             users
                 .set_password(user.id, &hash, Some(&new_user_token()))
                 .await?;
+            // User::invalidateCache: a PHP wiki sharing the sessions drops its cached row.
+            services.sessions.user_changed(user.id).await?;
             println!("password of \"{}\" changed", user.name);
         }
     }

@@ -48,7 +48,7 @@ pub async fn open_services(settings: &Settings) -> anyhow::Result<(Services, Bac
             )
         })?;
     let services = Services {
-        config: Arc::new(settings.file.wiki.clone()),
+        config: Arc::new(config::wiki_settings(settings)),
         users: stores.users,
         sessions: stores.sessions,
         hasher: HashPool::default(),

@@ -436,6 +436,42 @@ pub fn user_token_matches(given: &str, user_token: &str, version: Option<&str>) 
     expected.len() == given.len() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
 }
 
+/// One write to PHP's main object cache (WANObjectCache) beside the sessions: a key without
+/// the session keyspace in front, its PHP-serialized value, and its lifetime in seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheWrite {
+    pub key: String,
+    pub value: Vec<u8>,
+    pub ttl: i64,
+}
+
+/// WANObjectCache's holdoff (HOLDOFF_TTL): how long a purge tombstone stays.
+const HOLDOFF_TTL: i64 = 11;
+
+/// User::invalidateCache after the user row changed (a new `user_token` ends the user's
+/// sessions): WANObjectCache::delete of the user's cached row,
+/// `WANCache:global:user:id:{domain}:{id}|#|v`, writes the tombstone `PURGED:{now}` for the
+/// holdoff, so PHP reads the row again instead of a copy with the old token. `domain` is
+/// the wiki's database domain id, which is its cache keyspace unless `$wgCachePrefix` is set.
+pub fn user_cache_purge(domain: &str, user_id: u32, now: i64) -> CacheWrite {
+    CacheWrite {
+        key: format!("WANCache:global:user:id:{domain}:{user_id}|#|v"),
+        value: php_serialize::serialize(&Value::str(&format!("PURGED:{now}"))),
+        ttl: HOLDOFF_TTL,
+    }
+}
+
+/// What Special:UserLogin does after a login (User::touch via `user-quicktouched`):
+/// WANObjectCache::touchCheckKey writes `PURGED:{now}:11` under
+/// `WANCache:{keyspace}:user-quicktouched:id:{id}|#|t` for a year (CHECK_KEY_TTL).
+pub fn user_quick_touch(keyspace: &str, user_id: u32, now: i64) -> CacheWrite {
+    CacheWrite {
+        key: format!("WANCache:{keyspace}:user-quicktouched:id:{user_id}|#|t"),
+        value: php_serialize::serialize(&Value::str(&format!("PURGED:{now}:{HOLDOFF_TTL}"))),
+        ttl: 365 * 86400,
+    }
+}
+
 #[cfg(test)]
 #[path = "php_record_tests.rs"]
 mod tests;
