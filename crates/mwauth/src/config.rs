@@ -201,7 +201,8 @@ pub fn mediawiki_cookie_prefix(cookie_prefix: &str, db_name: &str, table_prefix:
 impl Config {
     /// Sets [`Config::cookie_prefix`] to what MediaWiki would use with this table prefix.
     pub fn resolve_cookie_prefix(&mut self, table_prefix: &str) {
-        self.cookie_prefix = mediawiki_cookie_prefix(&self.cookie_prefix, &self.wiki_id, table_prefix);
+        self.cookie_prefix =
+            mediawiki_cookie_prefix(&self.cookie_prefix, &self.wiki_id, table_prefix);
     }
 
     /// The `$wgAuthenticationTokenVersion` in effect, if any.

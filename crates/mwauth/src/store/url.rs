@@ -12,8 +12,8 @@ use super::cache::CachedUsers;
 use super::local::LocalSessions;
 use super::memory::MemoryStore;
 use super::mysql::MysqlUserStore;
-use super::postgres::PostgresUserStore;
 use super::objectcache::ObjectCacheStore;
+use super::postgres::PostgresUserStore;
 use super::redis::RedisSessionStore;
 use super::redis_php::RedisPhpSessionStore;
 use super::sqlite::SqliteStore;
@@ -94,13 +94,21 @@ impl SessionsUrl {
             return if url.starts_with("redis://") || url.starts_with("redis+unix://") {
                 Ok(SessionsUrl::RedisPhp(url.to_string()))
             } else if let Some(rest) = url.strip_prefix("objectcache+").filter(|rest| {
-                ["sqlite:", "mysql://", "mariadb://", "postgres://", "postgresql://"]
-                    .iter()
-                    .any(|s| rest.starts_with(s))
+                [
+                    "sqlite:",
+                    "mysql://",
+                    "mariadb://",
+                    "postgres://",
+                    "postgresql://",
+                ]
+                .iter()
+                .any(|s| rest.starts_with(s))
             }) {
-                Ok(SessionsUrl::ObjectCache(
-                    rest.replacen("mariadb://", "mysql://", 1),
-                ))
+                Ok(SessionsUrl::ObjectCache(rest.replacen(
+                    "mariadb://",
+                    "mysql://",
+                    1,
+                )))
             } else {
                 Err(StoreError::Db(format!(
                     "unknown sessions backend \"{}\" for session_format = \"php\": use \
