@@ -311,6 +311,12 @@ fn check_mode(dir: &Path, wiki_port: u16, mode: Mode, alice_password: &str, new_
     assert_eq!(alice_session.user(&php).as_deref(), Some("Alice"), "{ctx}");
     let remembered = alice.copy_with(dir, "alice-remembered", &["UserID", "Token"]);
     assert_eq!(remembered.user(&php).as_deref(), Some("Alice"), "{ctx}");
+    // Without its UserID cookie a request is anonymous, which Alice's session is not: neither
+    // side takes the session (SessionManager's "User ID mismatch"), and it stays stored.
+    let no_user_id = alice.copy_with(dir, "alice-no-userid", &["_session"]);
+    assert_eq!(no_user_id.user(&mw), None, "{ctx}");
+    assert_eq!(no_user_id.user(&php), None, "{ctx}");
+    assert_eq!(alice_session.user(&mw).as_deref(), Some("Alice"), "{ctx}");
 
     // A new password set through mwauth's CLI logs Alice out on PHP at once (PHP had her row
     // cached, with the old token, from the requests above).

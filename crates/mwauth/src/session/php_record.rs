@@ -437,12 +437,14 @@ pub fn user_token_matches(given: &str, user_token: &str, version: Option<&str>) 
 }
 
 /// One write to PHP's main object cache (WANObjectCache) beside the sessions: a key without
-/// the session keyspace in front, its PHP-serialized value, and its lifetime in seconds.
+/// the session keyspace in front, its PHP-serialized value, its lifetime in seconds, and the
+/// time (unix seconds) it was made at, which the lifetime counts from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheWrite {
     pub key: String,
     pub value: Vec<u8>,
     pub ttl: i64,
+    pub at: i64,
 }
 
 /// WANObjectCache's holdoff (HOLDOFF_TTL): how long a purge tombstone stays.
@@ -458,6 +460,7 @@ pub fn user_cache_purge(domain: &str, user_id: u32, now: i64) -> CacheWrite {
         key: format!("WANCache:global:user:id:{domain}:{user_id}|#|v"),
         value: php_serialize::serialize(&Value::str(&format!("PURGED:{now}"))),
         ttl: HOLDOFF_TTL,
+        at: now,
     }
 }
 
@@ -469,6 +472,7 @@ pub fn user_quick_touch(keyspace: &str, user_id: u32, now: i64) -> CacheWrite {
         key: format!("WANCache:{keyspace}:user-quicktouched:id:{user_id}|#|t"),
         value: php_serialize::serialize(&Value::str(&format!("PURGED:{now}:{HOLDOFF_TTL}"))),
         ttl: 365 * 86400,
+        at: now,
     }
 }
 

@@ -332,7 +332,7 @@ impl ObjectCacheStore {
 
     /// One write to PHP's object cache, a row of the same table under CACHE_DB.
     async fn put_cache(&self, write: CacheWrite) -> StoreResult<()> {
-        let expires = time::now() + write.ttl;
+        let expires = write.at + write.ttl;
         self.put_stored(&write.key, &deflate(&write.value), expires)
             .await
     }
