@@ -372,3 +372,19 @@ where
     }
     de.deserialize_map(Table)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::mediawiki_cookie_prefix;
+
+    #[test]
+    fn cookie_prefix_is_setup_php_s() {
+        assert_eq!(mediawiki_cookie_prefix("", "my_wiki", ""), "my_wiki");
+        assert_eq!(mediawiki_cookie_prefix("", "wikidb", "mw_"), "wikidb_mw_");
+        assert_eq!(
+            mediawiki_cookie_prefix("a=b,c; d+e.f\"g'h\\i[j]", "x", "y"),
+            "a_b_c__d_e_f_g_h_i_j]"
+        );
+        assert_eq!(mediawiki_cookie_prefix("", "wiki.db", ""), "wiki_db");
+    }
+}
