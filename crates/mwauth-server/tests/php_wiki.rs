@@ -139,6 +139,14 @@ impl Client {
         assert_eq!(v["clientlogin"]["status"], "PASS", "{api}: {v}");
     }
 
+    /// Whether the jar holds a cookie of this name.
+    fn holds(&self, name: &str) -> bool {
+        std::fs::read_to_string(&self.jar)
+            .unwrap()
+            .lines()
+            .any(|l| l.split('\t').nth(5) == Some(name))
+    }
+
     /// Another client holding only the cookies named (by their suffix after the prefix).
     fn copy_with(&self, dir: &Path, name: &str, suffixes: &[&str]) -> Client {
         let text = std::fs::read_to_string(&self.jar).unwrap();
@@ -313,9 +321,15 @@ fn check_mode(dir: &Path, wiki_port: u16, mode: Mode, alice_password: &str, new_
     assert_eq!(remembered.user(&php).as_deref(), Some("Alice"), "{ctx}");
     // Without its UserID cookie a request is anonymous, which Alice's session is not: neither
     // side takes the session (SessionManager's "User ID mismatch"), and it stays stored.
-    let no_user_id = alice.copy_with(dir, "alice-no-userid", &["_session"]);
-    assert_eq!(no_user_id.user(&mw), None, "{ctx}");
-    assert_eq!(no_user_id.user(&php), None, "{ctx}");
+    // Both clear the session cookie rather than start a new session.
+    for (side, api) in [("mwauth", &mw), ("PHP", &php)] {
+        let no_user_id = alice.copy_with(dir, "alice-no-userid", &["_session"]);
+        assert_eq!(no_user_id.user(api), None, "{ctx}: {side}");
+        assert!(
+            !no_user_id.holds("oraclewiki_session"),
+            "{ctx}: {side} left a session cookie"
+        );
+    }
     assert_eq!(alice_session.user(&mw).as_deref(), Some("Alice"), "{ctx}");
 
     // A new password set through mwauth's CLI logs Alice out on PHP at once (PHP had her row

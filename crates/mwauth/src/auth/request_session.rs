@@ -427,7 +427,9 @@ impl Found {
 /// - a dead `…_session` sent with `…UserID` (a logged-in session that ended) is cleared with
 ///   the user cookies;
 /// - a dead `…_session` alone is replaced by a new, empty session under a fresh id (never
-///   the id the client sent: no fixation).
+///   the id the client sent: no fixation);
+/// - a MediaWiki record that fails its checks ([`CookieLoad::Refused`]) is cleared with the
+///   user cookies, with or without `…UserID`.
 async fn find(
     services: &Services,
     sent: &[SentCookie<'_>],
@@ -447,14 +449,16 @@ async fn find(
         }
     }
     let mut dead_cookie_session = false;
+    let mut refused = false;
     if let Some(id) = names.sent(sent, session_suffix(Provider::Cookie)) {
         let user_id_cookie = names.sent(sent, "UserID");
-        if let Some((data, expires, user)) =
-            load_cookie_session(services, id, user_id_cookie).await?
-        {
-            return Ok(Found::stored(id, Provider::Cookie, (data, expires), user));
+        match load_cookie_session(services, id, user_id_cookie).await? {
+            CookieLoad::Found(data, expires, user) => {
+                return Ok(Found::stored(id, Provider::Cookie, (data, expires), user));
+            }
+            CookieLoad::Dead => dead_cookie_session = true,
+            CookieLoad::Refused => refused = true,
         }
-        dead_cookie_session = true;
     }
     let mut session = Session::new_anonymous();
     if let Some(user) = remembered_user(services, &names, sent).await? {
@@ -479,7 +483,9 @@ async fn find(
         });
     }
     let mut persist = false;
-    if dead_cookie_session {
+    if refused {
+        cookies.extend(names.logout(Provider::Cookie));
+    } else if dead_cookie_session {
         if names.sent(sent, "UserID").is_some() {
             cookies.extend(names.logout(Provider::Cookie));
         } else {
@@ -555,28 +561,45 @@ async fn load_bot_session(
     Ok(Some((data, expires, user)))
 }
 
+/// What the session cookie's id leads to.
+enum CookieLoad {
+    Found(Arc<SessionData>, i64, Option<Arc<UserRecord>>),
+    /// No session under the id, or (mwauth's own records) one that ended.
+    Dead,
+    /// A MediaWiki record (`session_format = "php"`) that fails SessionManager's checks
+    /// (another provider's, a user that is gone, [`user_matches`]): SessionManager leaves
+    /// the record and unpersists the request's session, clearing its cookie and the user
+    /// cookies whether or not `UserID` was sent (as the PHP wiki was seen to answer).
+    Refused,
+}
+
 /// `user_id_cookie`: the `{prefix}UserID` cookie the request sent with the session cookie.
 async fn load_cookie_session(
     services: &Services,
     id: &str,
     user_id_cookie: Option<&str>,
-) -> StoreResult<Option<(Arc<SessionData>, i64, Option<Arc<UserRecord>>)>> {
+) -> StoreResult<CookieLoad> {
+    let refused = if services.config.session_format == SessionFormat::Php {
+        CookieLoad::Refused
+    } else {
+        CookieLoad::Dead
+    };
     let Some((data, expires)) = load_stored(services, id).await? else {
-        return Ok(None);
+        return Ok(CookieLoad::Dead);
     };
     if data.bot.is_some() {
-        return Ok(None);
+        return Ok(refused);
     }
     if data.user_id == 0 {
-        return Ok(Some((data, expires, None)));
+        return Ok(CookieLoad::Found(data, expires, None));
     }
     let Some(user) = services.users.user_by_id_shared(data.user_id).await? else {
-        return Ok(None);
+        return Ok(refused);
     };
     if !user_matches(services, &data, &user, user_id_cookie) {
-        return Ok(None);
+        return Ok(refused);
     }
-    Ok(Some((data, expires, Some(user))))
+    Ok(CookieLoad::Found(data, expires, Some(user)))
 }
 
 /// Whether a stored logged-in cookie session still belongs to its user: its user token is
