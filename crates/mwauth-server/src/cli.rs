@@ -60,8 +60,12 @@ fn user_name(raw: &str) -> anyhow::Result<String> {
 /// The admin commands change users and bot passwords only; sessions end through the tokens
 /// they hold (user_token, bp_token). So the session store is not opened: a running server
 /// owns the embedded default's sessions, and reading them all here would be wasted work.
+/// Beside a PHP wiki (`session_format = "php"`) it is, to drop PHP's cached copy of a user
+/// row whose token changed (SessionStore::user_changed).
 async fn open_users(mut settings: Settings) -> anyhow::Result<mwauth::Services> {
-    settings.file.sessions = Some("memory".to_string());
+    if settings.file.session_format == mwauth::config::SessionFormat::Native {
+        settings.file.sessions = Some("memory".to_string());
+    }
     Ok(open_services(&settings).await?.0)
 }
 
@@ -105,6 +109,8 @@ pub async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
             users
                 .set_password(user.id, &hash, Some(&new_user_token()))
                 .await?;
+            // User::invalidateCache: a PHP wiki sharing the sessions drops its cached row.
+            services.sessions.user_changed(user.id).await?;
             println!("password of \"{}\" changed", user.name);
         }
     }

@@ -2,6 +2,7 @@
 //! environment variables and command-line flags (clap merges the last two).
 
 use anyhow::Context as _;
+use mwauth::config::SessionFormat;
 use mwauth::store::redis::wiki_domain_id;
 use mwauth::store::url::{SessionsUrl, StoreOptions, UsersUrl};
 use serde::Deserialize;
@@ -22,6 +23,10 @@ pub struct FileConfig {
     /// Where sessions and throttle counters live: `memory`, `sqlite:PATH` or `redis://…`.
     /// Unset: the data directory's SQLite file.
     pub sessions: Option<String>,
+    /// `native` (the default): mwauth's own session records. `php`: MediaWiki's own, in the
+    /// Redis or `objectcache` table a PHP MediaWiki 1.39 keeps its sessions in, so that both
+    /// serve the same sessions (docs/beside-mediawiki.md).
+    pub session_format: SessionFormat,
     /// `$wgDBprefix`: put before every table name.
     pub table_prefix: String,
     /// `$wgCachePrefix`: the keyspace of session keys in Redis. Unset: the wiki id, with
@@ -59,6 +64,7 @@ impl Default for FileConfig {
             data_dir: None,
             users: None,
             sessions: None,
+            session_format: SessionFormat::Native,
             table_prefix: String::new(),
             cache_prefix: None,
             max_body_bytes: 8 * 1024 * 1024,
@@ -130,11 +136,21 @@ pub fn database_path(data_dir: &Path) -> PathBuf {
 pub fn backends(settings: &crate::Settings) -> anyhow::Result<(UsersUrl, SessionsUrl)> {
     let default = database_path(&settings.data_dir);
     let users = UsersUrl::parse(settings.file.users.as_deref().unwrap_or("sqlite"), &default)?;
-    let sessions = SessionsUrl::parse(
+    let sessions = SessionsUrl::parse_as(
         settings.file.sessions.as_deref().unwrap_or("sqlite"),
         &default,
+        settings.file.session_format,
     )?;
     Ok((users, sessions))
+}
+
+/// The wiki settings the services get: `[wiki]` with the session format and MediaWiki's
+/// default cookie prefix for this table prefix.
+pub fn wiki_settings(settings: &crate::Settings) -> mwauth::Config {
+    let mut wiki = settings.file.wiki.clone();
+    wiki.session_format = settings.file.session_format;
+    wiki.resolve_cookie_prefix(&settings.file.table_prefix);
+    wiki
 }
 
 /// Table prefix and Redis keyspace.
@@ -171,6 +187,31 @@ mod tests {
         assert!(parsed("workers = -1").is_err());
         let err = parsed("idle_timeout_ms = 0").unwrap_err().to_string();
         assert!(err.contains("idle_timeout_ms"), "{err}");
+    }
+
+    #[test]
+    fn session_format_and_cookie_prefix() {
+        let settings = |text: &str| crate::Settings {
+            file: parsed(text).unwrap(),
+            data_dir: PathBuf::from("/tmp/unused"),
+        };
+        let plain = settings("[wiki]\nwiki_id = \"my_wiki\"");
+        assert_eq!(plain.file.session_format, SessionFormat::Native);
+        assert_eq!(wiki_settings(&plain).cookie_prefix(), "my_wiki");
+        let php = settings(
+            "session_format = \"php\"\nsessions = \"objectcache+sqlite:/w/wikicache.sqlite\"\n\
+             table_prefix = \"mw_\"\n[wiki]\nwiki_id = \"wiki.db\"\n\
+             authentication_token_version = \"1\"",
+        );
+        let wiki = wiki_settings(&php);
+        assert_eq!(wiki.session_format, SessionFormat::Php);
+        assert_eq!(wiki.cookie_prefix(), "wiki_db_mw_");
+        assert_eq!(wiki.token_version(), Some("1"));
+        assert!(matches!(
+            backends(&php).unwrap().1,
+            SessionsUrl::ObjectCache(u) if u == "sqlite:/w/wikicache.sqlite"
+        ));
+        assert!(parsed("session_format = \"phps\"").is_err());
     }
 
     #[test]

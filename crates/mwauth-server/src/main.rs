@@ -41,6 +41,15 @@ struct Cli {
         value_name = "PREFIX"
     )]
     table_prefix: Option<String>,
+    /// Session records: native (mwauth's) or php (MediaWiki's, shared with a PHP wiki).
+    #[arg(
+        long,
+        global = true,
+        env = "MWAUTH_SESSION_FORMAT",
+        value_name = "FORMAT",
+        value_parser = ["native", "php"]
+    )]
+    session_format: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -84,6 +93,13 @@ fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     }
     if let Some(p) = &cli.table_prefix {
         file.table_prefix = p.clone();
+    }
+    if let Some(f) = &cli.session_format {
+        file.session_format = if f == "php" {
+            mwauth::config::SessionFormat::Php
+        } else {
+            mwauth::config::SessionFormat::Native
+        };
     }
     let data_dir = cli
         .data_dir

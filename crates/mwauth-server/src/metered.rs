@@ -134,4 +134,10 @@ impl SessionStore for MeteredSessions {
     async fn purge_expired(&self) -> StoreResult<u64> {
         timed(&self.meter, self.inner.purge_expired()).await
     }
+    async fn user_changed(&self, user_id: u32) -> StoreResult<()> {
+        timed(&self.meter, self.inner.user_changed(user_id)).await
+    }
+    async fn user_logged_in_on_page(&self, user_id: u32) -> StoreResult<()> {
+        timed(&self.meter, self.inner.user_logged_in_on_page(user_id)).await
+    }
 }

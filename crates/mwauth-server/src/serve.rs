@@ -55,7 +55,7 @@ pub async fn open_services(settings: &Settings) -> anyhow::Result<(Services, Bac
             .context("cannot create the oathauth_users table ([oath] enabled)")?;
     }
     let services = Services {
-        config: Arc::new(settings.file.wiki.clone()),
+        config: Arc::new(config::wiki_settings(settings)),
         users: stores.users,
         sessions: stores.sessions,
         hasher: HashPool::default(),

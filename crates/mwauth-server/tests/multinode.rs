@@ -146,9 +146,10 @@ async fn two_nodes_share_users_and_sessions() {
     let b = spawn(&s).await.expect("node B starts");
     let services = a.services.clone();
     let (a_url, b_url) = (a.api_url(), b.api_url());
-    let wiki_id = wiki.clone();
+    // MediaWiki's default cookie prefix with a table prefix: `{dbname}_{prefix}`.
+    let cookie_prefix = format!("{wiki}_{prefix}");
     let body = async move {
-        let (a, b, wiki) = (a_url.as_str(), b_url.as_str(), wiki_id);
+        let (a, b) = (a_url.as_str(), b_url.as_str());
         seed(&services).await;
         let mut jar = Jar::default();
 
@@ -167,7 +168,7 @@ async fn two_nodes_share_users_and_sessions() {
         )
         .await;
         assert_eq!(login["login"]["result"], "Success", "{login}");
-        let bp_cookie = format!("{wiki}_BPsession");
+        let bp_cookie = format!("{cookie_prefix}_BPsession");
         assert!(jar.0.contains_key(&bp_cookie), "{jar:?}");
 
         // B knows the session.

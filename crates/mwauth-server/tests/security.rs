@@ -710,13 +710,18 @@ fn token_and_password_comparisons_use_constant_time_code() {
     assert!(fn_body(password, "verify_argon2").contains("verify_password("));
 
     assert!(sessions.contains("use crate::session::token::{constant_time_eq, ANON_TOKEN};"));
+    // User tokens (User::getToken of user_token) compare through user_token_matches.
+    let php_record = include_str!("../../mwauth/src/session/php_record.rs");
+    let utm = fn_body(php_record, "user_token_matches");
+    assert!(utm.contains(".ct_eq("), "{utm}");
+    assert!(!utm.contains("expected =="), "{utm}");
     for call in [
         // remember-me cookie against user_token
-        "constant_time_eq(&user.token, token)",
+        "user_token_matches(token, &user.token, version)",
         // bot-password session against bp_token
         "constant_time_eq(&bp.token, &grant.token)",
         // cookie session against the user's current user_token
-        "constant_time_eq(&user.token, &data.user_token)",
+        "user_token_matches(&data.user_token, &user.token, version)",
     ] {
         assert!(
             sessions.contains(call),

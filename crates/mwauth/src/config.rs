@@ -8,8 +8,17 @@ use serde::Deserialize;
 pub struct Config {
     /// `$wgDBname`: the wiki id. The cookie prefix derives from it.
     pub wiki_id: String,
-    /// `$wgCookiePrefix`; when empty, the wiki id is used (as MediaWiki does).
+    /// `$wgCookiePrefix`; when empty, the wiki id is used. The server fills it in with
+    /// MediaWiki's default ([`mediawiki_cookie_prefix`]).
     pub cookie_prefix: String,
+    /// `$wgAuthenticationTokenVersion`: when set, sessions and the remember-me `Token` cookie
+    /// hold an HMAC of the user's `user_token` with it, not the column itself
+    /// (User::getToken; the installer writes "1"). Needed to share sessions with a PHP wiki
+    /// that sets it.
+    pub authentication_token_version: Option<String>,
+    /// How sessions are stored: the server's top-level `session_format`.
+    #[serde(skip)]
+    pub session_format: SessionFormat,
     /// `$wgSitename`.
     pub sitename: String,
     /// `$wgServer`, e.g. `https://wiki.example.org`. Empty: taken from the request's Host.
@@ -116,6 +125,8 @@ impl Default for Config {
         Config {
             wiki_id: "my_wiki".into(),
             cookie_prefix: String::new(),
+            authentication_token_version: None,
+            session_format: SessionFormat::Native,
             sitename: "MediaWiki".into(),
             server: String::new(),
             script_path: "/w".into(),
@@ -161,7 +172,44 @@ impl Default for Config {
     }
 }
 
+/// The form sessions are stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionFormat {
+    /// mwauth's own records.
+    #[default]
+    Native,
+    /// MediaWiki's own records (PHP serialization), shared with a PHP MediaWiki
+    /// (docs/beside-mediawiki.md).
+    Php,
+}
+
+/// Setup.php's `$wgCookiePrefix`: the setting, else `{dbname}_{prefix}` with a table prefix
+/// or `{dbname}`, with each of `=,; +."'\[` then replaced by `_` (PHP could not read such
+/// cookie names back).
+pub fn mediawiki_cookie_prefix(cookie_prefix: &str, db_name: &str, table_prefix: &str) -> String {
+    let prefix = if !cookie_prefix.is_empty() {
+        cookie_prefix.to_string()
+    } else if !table_prefix.is_empty() {
+        format!("{db_name}_{table_prefix}")
+    } else {
+        db_name.to_string()
+    };
+    prefix.replace(['=', ',', ';', ' ', '+', '.', '"', '\'', '\\', '['], "_")
+}
+
 impl Config {
+    /// Sets [`Config::cookie_prefix`] to what MediaWiki would use with this table prefix.
+    pub fn resolve_cookie_prefix(&mut self, table_prefix: &str) {
+        self.cookie_prefix =
+            mediawiki_cookie_prefix(&self.cookie_prefix, &self.wiki_id, table_prefix);
+    }
+
+    /// The `$wgAuthenticationTokenVersion` in effect, if any.
+    pub fn token_version(&self) -> Option<&str> {
+        self.authentication_token_version.as_deref()
+    }
+
     pub fn cookie_prefix(&self) -> &str {
         if self.cookie_prefix.is_empty() {
             &self.wiki_id
@@ -323,4 +371,20 @@ where
         }
     }
     de.deserialize_map(Table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mediawiki_cookie_prefix;
+
+    #[test]
+    fn cookie_prefix_is_setup_php_s() {
+        assert_eq!(mediawiki_cookie_prefix("", "my_wiki", ""), "my_wiki");
+        assert_eq!(mediawiki_cookie_prefix("", "wikidb", "mw_"), "wikidb_mw_");
+        assert_eq!(
+            mediawiki_cookie_prefix("a=b,c; d+e.f\"g'h\\i[j]", "x", "y"),
+            "a_b_c__d_e_f_g_h_i_j]"
+        );
+        assert_eq!(mediawiki_cookie_prefix("", "wiki.db", ""), "wiki_db");
+    }
 }

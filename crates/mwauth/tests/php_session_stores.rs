@@ -365,9 +365,87 @@ async fn objectcache_case(target: &str) {
             mwauth::time::ts_mw(exp)
         );
         s.delete(&id).await.unwrap();
+
+        // PHP's user cache, rows of the same table under CACHE_DB: a new user_token leaves
+        // the purge tombstone for 11 s, a page login touches `user-quicktouched` for a year.
+        let before = now();
+        s.user_changed(3).await.unwrap();
+        s.user_logged_in_on_page(3).await.unwrap();
+        let after = now();
+        let (v, exptime) = raw
+            .get(&table, "WANCache:global:user:id:oraclewiki:3|#|v")
+            .await
+            .expect("tombstone row");
+        let t = purge_time(&v, "");
+        assert!((before..=after).contains(&t), "{t}");
+        assert_eq!(exptime, mwauth::time::ts_mw(t + 11));
+        let (v, exptime) = raw
+            .get(&table, "WANCache:oraclewiki:user-quicktouched:id:3|#|t")
+            .await
+            .expect("check key row");
+        let t = purge_time(&v, ":11");
+        assert!((before..=after).contains(&t), "{t}");
+        assert_eq!(exptime, mwauth::time::ts_mw(t + 365 * 86400));
     };
     body.await;
     raw.drop_table(&table).await;
+}
+
+/// The time in WANObjectCache's purge value `s:N:"PURGED:{time}{suffix}";`, checking its form.
+fn purge_time(serialized: &[u8], suffix: &str) -> i64 {
+    let text = std::str::from_utf8(serialized).unwrap();
+    let inner = text
+        .strip_prefix("s:")
+        .and_then(|t| t.strip_suffix("\";"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let (len, value) = inner.split_once(":\"").unwrap();
+    assert_eq!(len.parse::<usize>().unwrap(), value.len(), "{text}");
+    let time = value
+        .strip_prefix("PURGED:")
+        .and_then(|v| v.strip_suffix(suffix))
+        .unwrap_or_else(|| panic!("{text}"));
+    time.parse().unwrap()
+}
+
+#[tokio::test]
+async fn php_redis_store_writes_phps_user_cache_keys() {
+    let ns = format!("mwauth-test-{}", random_hex(8));
+    let s = RedisPhpSessionStore::open(&redis_url(), &ns).unwrap();
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut c = redis::aio::ConnectionManager::new(client)
+        .await
+        .expect("Redis on 127.0.0.1:6379");
+    let before = now();
+    s.user_changed(3).await.unwrap();
+    s.user_logged_in_on_page(3).await.unwrap();
+    let after = now();
+    for (key, suffix, ttl) in [
+        (format!("WANCache:global:user:id:{ns}:3|#|v"), "", 11),
+        (
+            format!("WANCache:{ns}:user-quicktouched:id:3|#|t"),
+            ":11",
+            365 * 86400,
+        ),
+    ] {
+        let v: Vec<u8> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        let t = purge_time(&v, suffix);
+        assert!((before..=after).contains(&t), "{key}: {t}");
+        let left: i64 = redis::cmd("TTL")
+            .arg(&key)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        assert!(left > 0 && left <= ttl, "{key}: TTL {left}");
+        redis::cmd("DEL")
+            .arg(&key)
+            .query_async::<()>(&mut c)
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test]
@@ -401,97 +479,4 @@ async fn php_sessions_objectcache_refuses_a_missing_table() {
     assert!(ObjectCacheStore::open("sqlite:/x", "bad-prefix", "w")
         .await
         .is_err());
-}
-
-/// A session mwauth writes is a session the running PHP wiki knows: Alice, with the csrf
-/// token of mwauth's secret. Needs the wiki of `shared/oracle/mixed.sh` (Redis) or
-/// `MIXED_SESSIONS=db mixed.sh` (objectcache); the wiring's end-to-end tests will start it
-/// themselves. Run by hand:
-/// `MIXED_DIR=/tmp/mw-mixed-oracle MIXED_URL=http://127.0.0.1:8186 MIXED_SESSIONS=redis
-///  cargo test -p mwauth --test php_session_stores -- --ignored`
-#[tokio::test]
-#[ignore = "needs a running mixed.sh wiki (see the doc comment)"]
-async fn php_wiki_knows_a_session_mwauth_wrote() {
-    use mwauth::session::php_record::session_user_token;
-    let dir = std::env::var("MIXED_DIR").unwrap_or_else(|_| "/tmp/mw-mixed-oracle".into());
-    let url = std::env::var("MIXED_URL").unwrap_or_else(|_| "http://127.0.0.1:8186".into());
-    let wiki = sqlx::SqlitePool::connect(&format!("sqlite:{dir}/data/oraclewiki.sqlite"))
-        .await
-        .unwrap();
-    let (raw_token,): (Vec<u8>,) = sqlx::query_as("SELECT user_token FROM user WHERE user_id = 3")
-        .fetch_one(&wiki)
-        .await
-        .unwrap();
-    let mut data = alice();
-    data.user_token = session_user_token(std::str::from_utf8(&raw_token).unwrap(), Some("1"));
-    let secret = data
-        .token_secrets
-        .get("default")
-        .unwrap()
-        .as_str()
-        .to_string();
-    let store: Arc<dyn SessionStore> = match std::env::var("MIXED_SESSIONS").as_deref() {
-        Ok("db") => Arc::new(
-            ObjectCacheStore::open(
-                &format!("sqlite:{dir}/data/wikicache.sqlite"),
-                "",
-                "oraclewiki",
-            )
-            .await
-            .unwrap(),
-        ),
-        _ => Arc::new(RedisPhpSessionStore::open("redis://127.0.0.1:6391", "oraclewiki").unwrap()),
-    };
-    let ask = |cookie: String| {
-        let out = std::process::Command::new("curl")
-            .args(["-s", "-H"])
-            .arg(format!("Cookie: {cookie}"))
-            .arg(format!(
-                "{url}/w/api.php?action=query&meta=userinfo|tokens&uiprop=rights&format=json&formatversion=2"
-            ))
-            .output()
-            .unwrap();
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
-    let id = mwauth::session::new_session_id();
-    store.save(&id, &data, now() + 600).await.unwrap();
-    let body = ask(format!(
-        "oraclewiki_session={id}; oraclewikiUserID=3; oraclewikiUserName=Alice"
-    ));
-    assert_eq!(body["query"]["userinfo"]["name"], "Alice", "{body}");
-    let csrf = body["query"]["tokens"]["csrftoken"].as_str().unwrap();
-    let ts = mwauth::session::token::timestamp_of(csrf).unwrap();
-    assert_eq!(csrf, mwauth::session::token::token_at(&secret, "", ts));
-    store.delete(&id).await.unwrap();
-
-    // A bot-password session: PHP checks bp_token and gives the rights of the grants
-    // (the record mwauth wrote has none).
-    let (bp_token,): (Vec<u8>,) = sqlx::query_as(
-        "SELECT bp_token FROM bot_passwords WHERE bp_user = 3 AND bp_app_id = 'editbot'",
-    )
-    .fetch_one(&wiki)
-    .await
-    .unwrap();
-    let bp_token = String::from_utf8(bp_token).unwrap();
-    for (token, who) in [(bp_token.clone(), "Alice"), ("0".repeat(32), "")] {
-        let mut bot = data.clone();
-        bot.bot = Some(BotGrant {
-            app_id: "editbot".into(),
-            grants: vec!["basic".into(), "editpage".into()],
-            token,
-        });
-        let id = mwauth::session::new_session_id();
-        store.save(&id, &bot, now() + 600).await.unwrap();
-        let body = ask(format!("oraclewiki_BPsession={id}"));
-        let user = &body["query"]["userinfo"];
-        if who.is_empty() {
-            assert_eq!(user["anon"], true, "a wrong bp_token is no session: {body}");
-        } else {
-            assert_eq!(user["name"], who, "{body}");
-            let rights = user["rights"].as_array().unwrap();
-            assert!(rights.iter().any(|r| r == "edit"), "{body}");
-            assert!(!rights.iter().any(|r| r == "delete"), "{body}");
-        }
-        store.delete(&id).await.unwrap();
-    }
 }

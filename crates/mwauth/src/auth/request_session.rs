@@ -14,10 +14,17 @@
 //! 3. `{prefix}UserID` + `{prefix}Token` (remember-me): a new session for that user.
 //! 4. Otherwise a new anonymous session, not stored until something needs it.
 //!
+//! With `session_format = "php"` the stored records are MediaWiki's, shared with a PHP wiki,
+//! and SessionManager::loadSessionInfoFromStore's further rules apply ([`user_matches`]).
+//! The user token a session and the `Token` cookie hold is User::getToken's
+//! ([`session_token`]) in both formats.
+//!
 //! An unknown or expired session id is never adopted: the new session gets a fresh id, so a
 //! planted cookie cannot fix the id of someone else's session.
 
+use crate::config::SessionFormat;
 use crate::session::cookie::{drop_needless_deletions, session_suffix, SentCookie, SessionCookies};
+use crate::session::php_record::{session_user_token, user_token_matches};
 use crate::session::token::{constant_time_eq, ANON_TOKEN};
 use crate::session::{
     is_valid_session_id, random_hex, BotGrant, Provider, Session, SessionData, SetCookie,
@@ -244,12 +251,16 @@ impl<'s> RequestSession<'s> {
                 .await
                 .inspect_err(|e| tracing::error!("user store failed: {e}"))?;
             user.token = token;
+            if let Err(e) = services.sessions.user_changed(user.id).await {
+                tracing::error!("session store failed: {e}");
+            }
         }
+        let user_token = session_token(services, &user);
         let old = std::mem::replace(&mut self.session, Session::new_anonymous());
         self.session.data = Arc::new(SessionData {
             user_id: user.id,
             user_name: user.name.clone(),
-            user_token: user.token.clone(),
+            user_token: user_token.clone(),
             remember,
             // AuthManager::setSessionDataForUser's time(): after the password was checked,
             // which may have taken a while, not when the request came.
@@ -266,7 +277,7 @@ impl<'s> RequestSession<'s> {
         self.store().await;
         let names = SessionCookies::new(&services.config, self.https);
         self.cookies
-            .extend(names.user(user.id, &user.name, &user.token, remember));
+            .extend(names.user(user.id, &user.name, &user_token, remember));
         self.user = Some(Arc::new(user));
         Ok(())
     }
@@ -286,7 +297,7 @@ impl<'s> RequestSession<'s> {
                 grants: bp.grants,
                 token: bp.token,
             }),
-            user_token: user.token.clone(),
+            user_token: session_token(self.services, user),
             ..SessionData::default()
         });
         session.dirty = true;
@@ -416,7 +427,9 @@ impl Found {
 /// - a dead `…_session` sent with `…UserID` (a logged-in session that ended) is cleared with
 ///   the user cookies;
 /// - a dead `…_session` alone is replaced by a new, empty session under a fresh id (never
-///   the id the client sent: no fixation).
+///   the id the client sent: no fixation);
+/// - a MediaWiki record that fails its checks ([`CookieLoad::Refused`]) is cleared with the
+///   user cookies, with or without `…UserID`.
 async fn find(
     services: &Services,
     sent: &[SentCookie<'_>],
@@ -436,27 +449,33 @@ async fn find(
         }
     }
     let mut dead_cookie_session = false;
+    let mut refused = false;
     if let Some(id) = names.sent(sent, session_suffix(Provider::Cookie)) {
-        if let Some((data, expires, user)) = load_cookie_session(services, id).await? {
-            return Ok(Found::stored(id, Provider::Cookie, (data, expires), user));
+        let user_id_cookie = names.sent(sent, "UserID");
+        match load_cookie_session(services, id, user_id_cookie).await? {
+            CookieLoad::Found(data, expires, user) => {
+                return Ok(Found::stored(id, Provider::Cookie, (data, expires), user));
+            }
+            CookieLoad::Dead => dead_cookie_session = true,
+            CookieLoad::Refused => refused = true,
         }
-        dead_cookie_session = true;
     }
     let mut session = Session::new_anonymous();
     if let Some(user) = remembered_user(services, &names, sent).await? {
         // CookieSessionProvider: a new session for the remembered user, its cookie and the
         // user cookies sent again for another 180 days.
+        let user_token = session_token(services, &user);
         session.data = Arc::new(SessionData {
             user_id: user.id,
             user_name: user.name.clone(),
-            user_token: user.token.clone(),
+            user_token: user_token.clone(),
             remember: true,
             ..SessionData::default()
         });
         session.dirty = true;
         session.persisted = true;
         cookies.push(names.session_id(Provider::Cookie, &session.id));
-        cookies.extend(names.user(user.id, &user.name, &user.token, true));
+        cookies.extend(names.user(user.id, &user.name, &user_token, true));
         return Ok(Found {
             session,
             user: Some(user),
@@ -464,7 +483,9 @@ async fn find(
         });
     }
     let mut persist = false;
-    if dead_cookie_session {
+    if refused {
+        cookies.extend(names.logout(Provider::Cookie));
+    } else if dead_cookie_session {
         if names.sent(sent, "UserID").is_some() {
             cookies.extend(names.logout(Provider::Cookie));
         } else {
@@ -510,7 +531,7 @@ async fn load_bot_session(
     id: &str,
     ip: IpAddr,
 ) -> StoreResult<Option<(Arc<SessionData>, i64, Arc<UserRecord>)>> {
-    let Some((data, expires)) = load_stored(services, id).await? else {
+    let Some((mut data, expires)) = load_stored(services, id).await? else {
         return Ok(None);
     };
     let Some(grant) = data.bot.as_ref() else {
@@ -530,29 +551,91 @@ async fn load_bot_session(
     {
         return Ok(None);
     }
+    // BotPasswordSessionProvider::refreshSessionInfo: the rights come from the grants the
+    // bot password has now (MediaWiki's records hold only the rights they had).
+    if grant.grants != bp.grants {
+        if let Some(bot) = Arc::make_mut(&mut data).bot.as_mut() {
+            bot.grants = bp.grants.clone();
+        }
+    }
     Ok(Some((data, expires, user)))
 }
 
+/// What the session cookie's id leads to.
+enum CookieLoad {
+    Found(Arc<SessionData>, i64, Option<Arc<UserRecord>>),
+    /// No session under the id, or (mwauth's own records) one that ended.
+    Dead,
+    /// A MediaWiki record (`session_format = "php"`) that fails SessionManager's checks
+    /// (another provider's, a user that is gone, [`user_matches`]): SessionManager leaves
+    /// the record and unpersists the request's session, clearing its cookie and the user
+    /// cookies whether or not `UserID` was sent (as the PHP wiki was seen to answer).
+    Refused,
+}
+
+/// `user_id_cookie`: the `{prefix}UserID` cookie the request sent with the session cookie.
 async fn load_cookie_session(
     services: &Services,
     id: &str,
-) -> StoreResult<Option<(Arc<SessionData>, i64, Option<Arc<UserRecord>>)>> {
+    user_id_cookie: Option<&str>,
+) -> StoreResult<CookieLoad> {
+    let refused = if services.config.session_format == SessionFormat::Php {
+        CookieLoad::Refused
+    } else {
+        CookieLoad::Dead
+    };
     let Some((data, expires)) = load_stored(services, id).await? else {
-        return Ok(None);
+        return Ok(CookieLoad::Dead);
     };
     if data.bot.is_some() {
-        return Ok(None);
+        return Ok(refused);
     }
     if data.user_id == 0 {
-        return Ok(Some((data, expires, None)));
+        return Ok(CookieLoad::Found(data, expires, None));
     }
     let Some(user) = services.users.user_by_id_shared(data.user_id).await? else {
-        return Ok(None);
+        return Ok(refused);
     };
-    if !constant_time_eq(&user.token, &data.user_token) {
-        return Ok(None);
+    if !user_matches(services, &data, &user, user_id_cookie) {
+        return Ok(refused);
     }
-    Ok(Some((data, expires, Some(user))))
+    Ok(CookieLoad::Found(data, expires, Some(user)))
+}
+
+/// Whether a stored logged-in cookie session still belongs to its user: its user token is
+/// the one User::getToken gives now (a password change or a logout everywhere made a new
+/// `user_token`; `*** INVALID ***` never matches).
+///
+/// With MediaWiki's records (`session_format = "php"`), as SessionManager::
+/// loadSessionInfoFromStore checks them against what CookieSessionProvider read from the
+/// request: the `UserID` cookie must name the record's `userId` (as integers; without the
+/// cookie the request is anonymous, which a logged-in record is not), a `userName` must be
+/// the user's, and a null `userToken` (read as empty) is not checked. mwauth's own records
+/// need none of that: they are only ever written with the token of their user.
+fn user_matches(
+    services: &Services,
+    data: &SessionData,
+    user: &UserRecord,
+    user_id_cookie: Option<&str>,
+) -> bool {
+    let version = services.config.token_version();
+    if services.config.session_format == SessionFormat::Native {
+        return user_token_matches(&data.user_token, &user.token, version);
+    }
+    let cookie_id = user_id_cookie.and_then(|v| v.trim().parse::<i64>().ok());
+    if cookie_id != Some(i64::from(data.user_id)) {
+        return false;
+    }
+    if !data.user_name.is_empty() && data.user_name != user.name {
+        return false;
+    }
+    data.user_token.is_empty() || user_token_matches(&data.user_token, &user.token, version)
+}
+
+/// User::getToken: the user token a session and the remember-me `Token` cookie hold
+/// (`$wgAuthenticationTokenVersion`'s HMAC of `user_token`, or the column when unset).
+fn session_token(services: &Services, user: &UserRecord) -> String {
+    session_user_token(&user.token, services.config.token_version())
 }
 
 /// The user the remember-me cookies (`UserID` and `Token`) name, when the token is the
@@ -569,5 +652,6 @@ async fn remembered_user(
         return Ok(None);
     };
     let user = services.users.user_by_id_shared(uid).await?;
-    Ok(user.filter(|user| !user.token.is_empty() && constant_time_eq(&user.token, token)))
+    let version = services.config.token_version();
+    Ok(user.filter(|user| user_token_matches(token, &user.token, version)))
 }

@@ -31,6 +31,13 @@ pub const INVALID_USER_TOKEN: &str = "*** INVALID ***";
 /// equivalent encrypted; nothing in PHP reads this one).
 const REAUTH_FORMS_KEY: &str = "mwauth:reauthForms";
 
+/// mwauth's own data keys for a login waiting for its second factor and for captchas not
+/// answered yet, as JSON text. PHP keeps its equivalents (`AuthManager::authnState`,
+/// `captcha{id}`) as objects of its own classes that mwauth does not write; these keys let a
+/// two-step login or a captcha begun on one mwauth node finish on another.
+const AUTHN_KEY: &str = "mwauth:authnState";
+const CAPTCHAS_KEY: &str = "mwauth:captchas";
+
 /// Why stored bytes are not a session mwauth can use. SessionManager deletes records of the
 /// first two kinds ("Bad data structure", "Bad metadata") and of an unknown provider.
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +160,11 @@ impl PhpRecord {
                 .unwrap_or(0);
         }
         session.reauth_forms = read_reauth_forms(data.get(REAUTH_FORMS_KEY));
+        let json = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
+        session.authn = json(AUTHN_KEY).and_then(|t| serde_json::from_str(&t).ok());
+        session.captchas = json(CAPTCHAS_KEY)
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
 
         let mut central_id = i64::from(user_id);
         let mut bot_rights = Vec::new();
@@ -251,6 +263,18 @@ impl PhpRecord {
             data.remove(REAUTH_FORMS_KEY);
         } else {
             data.set(REAUTH_FORMS_KEY, reauth_forms_value(&s.reauth_forms));
+        }
+        match s.authn.as_ref().and_then(|a| serde_json::to_string(a).ok()) {
+            Some(text) => data.set(AUTHN_KEY, Value::str(&text)),
+            None => {
+                data.remove(AUTHN_KEY);
+            }
+        }
+        match serde_json::to_string(&s.captchas) {
+            Ok(text) if !s.captchas.is_empty() => data.set(CAPTCHAS_KEY, Value::str(&text)),
+            _ => {
+                data.remove(CAPTCHAS_KEY);
+            }
         }
     }
 
@@ -434,6 +458,46 @@ pub fn user_token_matches(given: &str, user_token: &str, version: Option<&str>) 
     }
     let expected = session_user_token(user_token, version);
     expected.len() == given.len() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
+}
+
+/// One write to PHP's main object cache (WANObjectCache) beside the sessions: a key without
+/// the session keyspace in front, its PHP-serialized value, its lifetime in seconds, and the
+/// time (unix seconds) it was made at, which the lifetime counts from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheWrite {
+    pub key: String,
+    pub value: Vec<u8>,
+    pub ttl: i64,
+    pub at: i64,
+}
+
+/// WANObjectCache's holdoff (HOLDOFF_TTL): how long a purge tombstone stays.
+const HOLDOFF_TTL: i64 = 11;
+
+/// User::invalidateCache after the user row changed (a new `user_token` ends the user's
+/// sessions): WANObjectCache::delete of the user's cached row,
+/// `WANCache:global:user:id:{domain}:{id}|#|v`, writes the tombstone `PURGED:{now}` for the
+/// holdoff, so PHP reads the row again instead of a copy with the old token. `domain` is
+/// the wiki's database domain id, which is its cache keyspace unless `$wgCachePrefix` is set.
+pub fn user_cache_purge(domain: &str, user_id: u32, now: i64) -> CacheWrite {
+    CacheWrite {
+        key: format!("WANCache:global:user:id:{domain}:{user_id}|#|v"),
+        value: php_serialize::serialize(&Value::str(&format!("PURGED:{now}"))),
+        ttl: HOLDOFF_TTL,
+        at: now,
+    }
+}
+
+/// What Special:UserLogin does after a login (User::touch via `user-quicktouched`):
+/// WANObjectCache::touchCheckKey writes `PURGED:{now}:11` under
+/// `WANCache:{keyspace}:user-quicktouched:id:{id}|#|t` for a year (CHECK_KEY_TTL).
+pub fn user_quick_touch(keyspace: &str, user_id: u32, now: i64) -> CacheWrite {
+    CacheWrite {
+        key: format!("WANCache:{keyspace}:user-quicktouched:id:{user_id}|#|t"),
+        value: php_serialize::serialize(&Value::str(&format!("PURGED:{now}:{HOLDOFF_TTL}"))),
+        ttl: 365 * 86400,
+        at: now,
+    }
 }
 
 #[cfg(test)]

@@ -208,6 +208,37 @@ fn php_record_rewrite_changes_only_what_mwauth_changed() {
     assert_eq!(php_serialize::serialize(&tree), written);
 }
 
+#[test]
+fn php_record_keeps_a_half_done_login_and_pending_captchas_for_the_next_node() {
+    use crate::auth::captcha::{Answer, Captcha, PendingCaptcha};
+    let bytes = fixture!("redis-anon-login-token.ser");
+    let mut r = PhpRecord::decode(bytes).unwrap();
+    r.data.authn = Some(crate::session::AuthnState {
+        user_id: 3,
+        user_name: "Alice".into(),
+        remember: true,
+    });
+    r.data.captchas = vec![PendingCaptcha {
+        id: "123456".into(),
+        captcha: Captcha {
+            question: "5\u{2212}3".into(),
+            answer: Answer::Number(2),
+        },
+    }];
+    let again = PhpRecord::decode(&r.encode()).unwrap();
+    assert_eq!(again.data.authn, r.data.authn);
+    assert_eq!(again.data.captchas, r.data.captchas);
+    // Once the login passes and the captcha is answered, the keys leave the record, which
+    // is PHP's own again.
+    let mut done = again.clone();
+    done.data.authn = None;
+    done.data.captchas.clear();
+    assert_eq!(
+        String::from_utf8_lossy(&done.encode()),
+        String::from_utf8_lossy(bytes)
+    );
+}
+
 /// Runs PHP's unserialize() on `bytes` and returns what the script printed.
 fn php(script: &str, bytes: &[u8]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();

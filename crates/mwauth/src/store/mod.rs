@@ -181,6 +181,17 @@ pub trait SessionStore: Send + Sync {
     async fn purge_expired(&self) -> StoreResult<u64> {
         Ok(0)
     }
+    /// The user row changed in a way that ends sessions (a new `user_token`): stores shared
+    /// with a PHP wiki drop PHP's cached copy of the row (User::invalidateCache). Others
+    /// have nothing to do.
+    async fn user_changed(&self, _user_id: u32) -> StoreResult<()> {
+        Ok(())
+    }
+    /// A login on the pages (Special:UserLogin) succeeded: stores shared with a PHP wiki
+    /// touch the user's `user-quicktouched` check key as PHP does. Others have nothing to do.
+    async fn user_logged_in_on_page(&self, _user_id: u32) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// A row of OATHAuth's `oathauth_users`: the module (`totp`) and its data (JSON text, see

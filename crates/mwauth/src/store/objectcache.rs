@@ -18,7 +18,9 @@
 
 use super::redis::escape_component;
 use super::{check_table_prefix, SessionStore, StoreError, StoreResult};
-use crate::session::php_record::{record_for_store, PhpRecord};
+use crate::session::php_record::{
+    record_for_store, user_cache_purge, user_quick_touch, CacheWrite, PhpRecord,
+};
 use crate::session::SessionData;
 use crate::time;
 use async_trait::async_trait;
@@ -327,6 +329,13 @@ impl ObjectCacheStore {
     pub async fn save_record(&self, id: &str, record: &PhpRecord) -> StoreResult<()> {
         self.save_raw(id, &record.encode(), record.expires).await
     }
+
+    /// One write to PHP's object cache, a row of the same table under CACHE_DB.
+    async fn put_cache(&self, write: CacheWrite) -> StoreResult<()> {
+        let expires = write.at + write.ttl;
+        self.put_stored(&write.key, &deflate(&write.value), expires)
+            .await
+    }
 }
 
 #[async_trait]
@@ -418,6 +427,16 @@ impl SessionStore for ObjectCacheStore {
             expires,
         )
         .await
+    }
+
+    async fn user_changed(&self, user_id: u32) -> StoreResult<()> {
+        self.put_cache(user_cache_purge(&self.keyspace, user_id, time::now()))
+            .await
+    }
+
+    async fn user_logged_in_on_page(&self, user_id: u32) -> StoreResult<()> {
+        self.put_cache(user_quick_touch(&self.keyspace, user_id, time::now()))
+            .await
     }
 
     /// SqlBagOStuff::deleteObjectsExpiringBefore(now), which PHP also runs from time to time.

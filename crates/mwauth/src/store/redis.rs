@@ -101,6 +101,11 @@ impl RedisSessionStore {
         })
     }
 
+    /// The wiki's keyspace, as the store was opened with.
+    pub fn keyspace(&self) -> &str {
+        &self.keyspace
+    }
+
     pub fn session_key(&self, id: &str) -> String {
         format!("{}:MWSession:{}", self.keyspace, escape_component(id))
     }

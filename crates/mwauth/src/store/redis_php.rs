@@ -17,7 +17,9 @@
 
 use super::redis::{RedisSessionStore, CALL_TIMEOUT};
 use super::{SessionStore, StoreError, StoreResult};
-use crate::session::php_record::{record_for_store, PhpRecord};
+use crate::session::php_record::{
+    record_for_store, user_cache_purge, user_quick_touch, CacheWrite, PhpRecord,
+};
 use crate::session::SessionData;
 use crate::time;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -125,6 +127,21 @@ impl RedisPhpSessionStore {
     pub async fn save_record(&self, id: &str, record: &PhpRecord) -> StoreResult<()> {
         self.save_raw(id, &record.encode(), record.expires).await
     }
+
+    /// One write to PHP's object cache, which a wiki sharing its sessions in Redis keeps
+    /// there too (`$wgMainCacheType` = the same Redis).
+    async fn put_cache(&self, write: CacheWrite) -> StoreResult<()> {
+        let mut c = self.conn.clone();
+        self.bounded("SETEX", async move {
+            ::redis::cmd("SETEX")
+                .arg(write.key)
+                .arg(write.ttl)
+                .arg(write.value)
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -160,5 +177,15 @@ impl SessionStore for RedisPhpSessionStore {
 
     async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()> {
         self.native.throttle_set(key, value, ttl).await
+    }
+
+    async fn user_changed(&self, user_id: u32) -> StoreResult<()> {
+        let write = user_cache_purge(self.native.keyspace(), user_id, time::now());
+        self.put_cache(write).await
+    }
+
+    async fn user_logged_in_on_page(&self, user_id: u32) -> StoreResult<()> {
+        let write = user_quick_touch(self.native.keyspace(), user_id, time::now());
+        self.put_cache(write).await
     }
 }

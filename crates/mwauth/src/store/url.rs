@@ -3,16 +3,22 @@
 //! Users: `sqlite:PATH` (or `sqlite://PATH`; bare `sqlite` is the default file),
 //! `mysql://user:pass@host:port/db` (MariaDB or MySQL), `postgres://…` / `postgresql://…`.
 //! Sessions: `memory`, `sqlite:PATH` (bare `sqlite`: the default file), `redis://host:port/db`.
+//! With `session_format = "php"` (MediaWiki's own records, shared with a PHP wiki):
+//! `redis://…` (database 0, as RedisBagOStuff uses), or the wiki's `objectcache` table:
+//! `objectcache+sqlite:PATH`, `objectcache+mysql://…`, `objectcache+postgres://…`.
 //! When users and sessions name the same SQLite file, one connection pool serves both.
 
 use super::cache::CachedUsers;
 use super::local::LocalSessions;
 use super::memory::MemoryStore;
 use super::mysql::MysqlUserStore;
+use super::objectcache::ObjectCacheStore;
 use super::postgres::PostgresUserStore;
 use super::redis::RedisSessionStore;
+use super::redis_php::RedisPhpSessionStore;
 use super::sqlite::SqliteStore;
 use super::{SessionStore, StoreError, StoreResult, UserStore};
+use crate::config::SessionFormat;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,6 +34,11 @@ pub enum SessionsUrl {
     Memory,
     Sqlite(PathBuf),
     Redis(String),
+    /// MediaWiki's records in Redis ([`RedisPhpSessionStore`]).
+    RedisPhp(String),
+    /// MediaWiki's records in its `objectcache` table ([`ObjectCacheStore`]); the URL after
+    /// `objectcache+`.
+    ObjectCache(String),
 }
 
 fn sqlite_path(url: &str, default: &Path) -> Option<PathBuf> {
@@ -67,8 +78,53 @@ impl UsersUrl {
 }
 
 impl SessionsUrl {
+    /// A URL for mwauth's own session format.
     pub fn parse(url: &str, default_sqlite: &Path) -> StoreResult<SessionsUrl> {
+        SessionsUrl::parse_as(url, default_sqlite, SessionFormat::Native)
+    }
+
+    /// A URL for sessions stored in `format`.
+    pub fn parse_as(
+        url: &str,
+        default_sqlite: &Path,
+        format: SessionFormat,
+    ) -> StoreResult<SessionsUrl> {
         let url = url.trim();
+        if format == SessionFormat::Php {
+            return if url.starts_with("redis://") || url.starts_with("redis+unix://") {
+                Ok(SessionsUrl::RedisPhp(url.to_string()))
+            } else if let Some(rest) = url.strip_prefix("objectcache+").filter(|rest| {
+                [
+                    "sqlite:",
+                    "mysql://",
+                    "mariadb://",
+                    "postgres://",
+                    "postgresql://",
+                ]
+                .iter()
+                .any(|s| rest.starts_with(s))
+            }) {
+                Ok(SessionsUrl::ObjectCache(rest.replacen(
+                    "mariadb://",
+                    "mysql://",
+                    1,
+                )))
+            } else {
+                Err(StoreError::Db(format!(
+                    "unknown sessions backend \"{}\" for session_format = \"php\": use \
+                     redis://…, objectcache+sqlite:PATH, objectcache+mysql://… or \
+                     objectcache+postgres://…",
+                    redact(url)
+                )))
+            };
+        }
+        if url.starts_with("objectcache+") {
+            return Err(StoreError::Db(
+                "the objectcache table holds MediaWiki's own session records: it needs \
+                 session_format = \"php\""
+                    .to_string(),
+            ));
+        }
         if url == "memory" || url == "memory:" {
             Ok(SessionsUrl::Memory)
         } else if let Some(p) = sqlite_path(url, default_sqlite) {
@@ -88,6 +144,8 @@ impl SessionsUrl {
             SessionsUrl::Memory => "memory".to_string(),
             SessionsUrl::Sqlite(p) => format!("sqlite:{}", p.display()),
             SessionsUrl::Redis(u) => redact(u),
+            SessionsUrl::RedisPhp(u) => format!("{} (MediaWiki records)", redact(u)),
+            SessionsUrl::ObjectCache(u) => format!("objectcache+{}", redact(u)),
         }
     }
 }
@@ -170,6 +228,10 @@ pub async fn open(
             Arc::new(LocalSessions::open(db, p, opts.max_sessions).await?)
         }
         SessionsUrl::Redis(u) => Arc::new(RedisSessionStore::open(u, &opts.keyspace)?),
+        SessionsUrl::RedisPhp(u) => Arc::new(RedisPhpSessionStore::open(u, &opts.keyspace)?),
+        SessionsUrl::ObjectCache(u) => {
+            Arc::new(ObjectCacheStore::open(u, objectcache_prefix(u, opts), &opts.keyspace).await?)
+        }
     };
     let users: Arc<dyn UserStore> = if opts.user_cache.is_zero() {
         users
@@ -177,6 +239,16 @@ pub async fn open(
         Arc::new(CachedUsers::new(users, opts.user_cache))
     };
     Ok(Stores { users, sessions })
+}
+
+/// The prefix of the `objectcache` table: the wiki's, except in the separate
+/// `wikicache.sqlite` of an SQLite wiki, which SqliteInstaller sets up with none.
+fn objectcache_prefix<'a>(target: &str, opts: &'a StoreOptions) -> &'a str {
+    if target.starts_with("sqlite:") {
+        ""
+    } else {
+        &opts.table_prefix
+    }
 }
 
 fn describe_tables(present: &[&str], count: Option<i64>) -> String {
@@ -253,7 +325,15 @@ pub async fn check_sessions(sessions: &SessionsUrl, opts: &StoreOptions) -> Stor
                 None => "session table missing (created on first start)".to_string(),
             })
         }
-        SessionsUrl::Redis(u) => {
+        SessionsUrl::ObjectCache(u) => {
+            let prefix = objectcache_prefix(u, opts);
+            ObjectCacheStore::open(u, prefix, &opts.keyspace).await?;
+            Ok(format!(
+                "{prefix}objectcache present, keys under {}:MWSession:",
+                opts.keyspace
+            ))
+        }
+        SessionsUrl::Redis(u) | SessionsUrl::RedisPhp(u) => {
             let s = RedisSessionStore::open(u, &opts.keyspace)?;
             let pong = s.ping().await?;
             let version = s.server_version().await.ok().flatten();
@@ -304,6 +384,22 @@ mod tests {
             SessionsUrl::Redis(_)
         ));
         assert!(SessionsUrl::parse("mysql://h/db", d).is_err());
+        assert!(SessionsUrl::parse("objectcache+sqlite:/w/c.sqlite", d).is_err());
+        let php = SessionFormat::Php;
+        assert_eq!(
+            SessionsUrl::parse_as("redis://127.0.0.1:6379", d, php).unwrap(),
+            SessionsUrl::RedisPhp("redis://127.0.0.1:6379".into())
+        );
+        assert_eq!(
+            SessionsUrl::parse_as("objectcache+sqlite:/w/c.sqlite", d, php).unwrap(),
+            SessionsUrl::ObjectCache("sqlite:/w/c.sqlite".into())
+        );
+        assert_eq!(
+            SessionsUrl::parse_as("objectcache+mariadb://root@h/w", d, php).unwrap(),
+            SessionsUrl::ObjectCache("mysql://root@h/w".into())
+        );
+        assert!(SessionsUrl::parse_as("sqlite", d, php).is_err());
+        assert!(SessionsUrl::parse_as("objectcache+redis://h", d, php).is_err());
     }
 
     #[test]

@@ -94,10 +94,19 @@ async fn submit(ctx: &mut Ctx<'_>) -> Result<(), String> {
     let password = ctx.form("wpPassword").unwrap_or("");
     let remember = ctx.form("wpRemember").is_some();
     match password_login(ctx.services, name, password, ctx.req.client_ip).await {
-        Ok(user) => match ctx.session.log_in(user, remember).await {
-            Ok(()) => Ok(()),
-            Err(_) => Err(super::STORE_FAILED.into()),
-        },
+        Ok(user) => {
+            let id = user.id;
+            match ctx.session.log_in(user, remember).await {
+                Ok(()) => {
+                    // SpecialUserLogin::successfulAction touches the user (user-quicktouched).
+                    if let Err(e) = ctx.services.sessions.user_logged_in_on_page(id).await {
+                        tracing::error!("session store failed: {e}");
+                    }
+                    Ok(())
+                }
+                Err(_) => Err(super::STORE_FAILED.into()),
+            }
+        }
         Err(refusal) => Err(refusal.text(&ctx.config().sitename)),
     }
 }
