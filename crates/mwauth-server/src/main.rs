@@ -41,6 +41,9 @@ struct Cli {
         value_name = "PREFIX"
     )]
     table_prefix: Option<String>,
+    /// The MediaWiki to pass every request mwauth does not serve to: http://HOST:PORT.
+    #[arg(long, global = true, env = "MWAUTH_UPSTREAM", value_name = "URL")]
+    upstream: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -84,6 +87,10 @@ fn settings(cli: &Cli) -> anyhow::Result<Settings> {
     }
     if let Some(p) = &cli.table_prefix {
         file.table_prefix = p.clone();
+    }
+    if let Some(u) = &cli.upstream {
+        file.upstream = Some(u.clone());
+        config::check(&file)?;
     }
     let data_dir = cli
         .data_dir
