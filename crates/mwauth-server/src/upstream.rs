@@ -73,6 +73,31 @@ impl Upstream {
         format!("http://{}", self.authority)
     }
 
+    /// A GET of `path_and_query` on the upstream, read whole, within `timeout`: its status,
+    /// headers and body (for `mwauth check-config`).
+    pub async fn get(&self, path_and_query: &str) -> Result<(u16, HeaderMap, Bytes), String> {
+        let uri = format!("http://{}{path_and_query}", self.authority);
+        let req = Request::get(uri)
+            .body(ToUpstream::whole(Bytes::new()))
+            .map_err(|e| e.to_string())?;
+        let read = async {
+            let res = self.client.request(req).await.map_err(|e| e.to_string())?;
+            let (parts, body) = res.into_parts();
+            let body = http_body_util::BodyExt::collect(body)
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            Ok((parts.status.as_u16(), parts.headers, body))
+        };
+        match tokio::time::timeout(self.timeout, read).await {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "no answer within {} seconds",
+                self.timeout.as_secs()
+            )),
+        }
+    }
+
     /// Sends a request to the upstream and returns its answer, or the status to answer
     /// instead: 502 when it cannot be reached or breaks off, 504 when it does not answer
     /// within `timeout` (counted from the last piece of the request's body sent).
