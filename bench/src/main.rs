@@ -203,17 +203,28 @@ async fn passthrough(
         format!("upstream = \"{upstream}\"\nupstream_timeout = 30\n"),
     )?;
     let (mut server, _) = process::spawn_mwauth(&bin, dir.path(), Some("warn"), Some(&config))?;
-    eprintln!("mwauth (pid {}) on {} in front of {upstream}", server.pid, server.addr);
+    eprintln!(
+        "mwauth (pid {}) on {} in front of {upstream}",
+        server.pid, server.addr
+    );
     let mut rows = Vec::new();
     for path in paths.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let r = mwauth_bench::passthrough::measure(direct, server.addr, path, requests, warmup)
             .await
             .with_context(|| format!("measuring {path}"))?;
-        eprintln!("{path}: added p50 {:.0} µs, p99 {:.0} µs", r.added_us().0, r.added_us().1);
+        eprintln!(
+            "{path}: added p50 {:.0} µs, p99 {:.0} µs",
+            r.added_us().0,
+            r.added_us().1
+        );
         rows.push(r.render());
     }
     server.stop();
-    println!("{}\n{}", mwauth_bench::passthrough::PassResult::HEADER, rows.join("\n"));
+    println!(
+        "{}\n{}",
+        mwauth_bench::passthrough::PassResult::HEADER,
+        rows.join("\n")
+    );
     Ok(())
 }
 

@@ -30,14 +30,17 @@ async fn both_sides_are_measured() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
-    let mut file = FileConfig::default();
-    file.upstream = Some(format!("http://{wiki}"));
     let settings = Settings {
-        file,
+        file: FileConfig {
+            upstream: Some(format!("http://{wiki}")),
+            ..FileConfig::default()
+        },
         data_dir: dir.path().to_path_buf(),
     };
     let server = spawn(&settings).await.unwrap();
-    let r = measure(wiki, server.addr, "/w/COPYING", 200, 20).await.unwrap();
+    let r = measure(wiki, server.addr, "/w/COPYING", 200, 20)
+        .await
+        .unwrap();
     assert_eq!(r.mismatches, 0);
     assert_eq!((r.direct.0.len(), r.through.0.len()), (200, 200));
     assert!(r.through.quantile(0.5) > std::time::Duration::ZERO);

@@ -93,7 +93,10 @@ async fn check_upstream(settings: &Settings, url: &str) -> Result<Vec<String>, V
     let general = &info["query"]["general"];
     let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
     let generator = text(&general["generator"]);
-    let mut ok = vec![format!("answers: {generator}, wiki id {}", text(&general["wikiid"]))];
+    let mut ok = vec![format!(
+        "answers: {generator}, wiki id {}",
+        text(&general["wikiid"])
+    )];
     let mut problems = Vec::new();
     if !generator.starts_with("MediaWiki 1.39") {
         problems.push(format!(
@@ -130,14 +133,22 @@ async fn check_upstream(settings: &Settings, url: &str) -> Result<Vec<String>, V
     if has("OATHAuth") != wiki.oath.enabled {
         problems.push(format!(
             "OATHAuth is {} on the wiki but [oath] enabled = {} here",
-            if has("OATHAuth") { "loaded" } else { "not loaded" },
+            if has("OATHAuth") {
+                "loaded"
+            } else {
+                "not loaded"
+            },
             wiki.oath.enabled
         ));
     }
     if has("ConfirmEdit") != (wiki.captcha.kind != mwauth::config::CaptchaKind::None) {
         problems.push(format!(
             "ConfirmEdit is {} on the wiki, [captcha] kind is {:?} here",
-            if has("ConfirmEdit") { "loaded" } else { "not loaded" },
+            if has("ConfirmEdit") {
+                "loaded"
+            } else {
+                "not loaded"
+            },
             wiki.captcha.kind
         ));
     }
@@ -155,7 +166,9 @@ async fn check_upstream(settings: &Settings, url: &str) -> Result<Vec<String>, V
     }
     // The cookie prefix: the session cookie the wiki sets with a login token.
     let (_, headers, _) = up
-        .get(&format!("{api}?action=query&meta=tokens&type=login&format=json"))
+        .get(&format!(
+            "{api}?action=query&meta=tokens&type=login&format=json"
+        ))
         .await
         .map_err(|e| vec![format!("{api} (login token): {e}")])?;
     let session_cookie = format!("{}_session=", wiki.cookie_prefix());

@@ -4,8 +4,8 @@
 //! with an upstream, the request passes to it ([`crate::upstream`]).
 
 use crate::adapter::{self, AppState, Head};
-use bytes::Bytes;
 use crate::upstream::{FromUpstream, ToUpstream};
+use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
@@ -236,7 +236,10 @@ async fn pass(
     };
     let started = std::time::Instant::now();
     let (method, path) = (parts.method.clone(), parts.uri.path().to_string());
-    let res = match up.forward(parts, body, peer, https, Box::new(running)).await {
+    let res = match up
+        .forward(parts, body, peer, https, Box::new(running))
+        .await
+    {
         Ok(res) => res.map(Either::Right),
         Err(status) => to_http(crate::upstream::failure(status)),
     };

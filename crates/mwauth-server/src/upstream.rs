@@ -242,7 +242,10 @@ pub fn passes(native_pages: bool, path: &str, query: &Pairs<'_>, body: &Pairs<'_
                     _ => return true,
                 }
             };
-            !matches!(web::resolve(title.as_deref().unwrap_or("")), Target::Special(..))
+            !matches!(
+                web::resolve(title.as_deref().unwrap_or("")),
+                Target::Special(..)
+            )
         }
     }
 }
@@ -284,7 +287,11 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for name in named {
         headers.remove(name);
     }
-    let hop: Vec<HeaderName> = headers.keys().filter(|n| is_hop_by_hop(n)).cloned().collect();
+    let hop: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| is_hop_by_hop(n))
+        .cloned()
+        .collect();
     for name in hop {
         headers.remove(name);
     }
@@ -463,7 +470,9 @@ impl Body for FromUpstream {
                     .stall
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
                 match stall.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Some(Err("the upstream stopped sending".into()))),
+                    Poll::Ready(()) => {
+                        Poll::Ready(Some(Err("the upstream stopped sending".into())))
+                    }
                     Poll::Pending => Poll::Pending,
                 }
             }
@@ -570,8 +579,14 @@ mod tests {
     fn forwarded_headers() {
         let mut h = HeaderMap::new();
         h.append("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
-        h.append("x-forwarded-for", HeaderValue::from_static("10.0.0.2, 10.0.0.3"));
-        h.insert("connection", HeaderValue::from_static("keep-alive, x-private"));
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("10.0.0.2, 10.0.0.3"),
+        );
+        h.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, x-private"),
+        );
         h.insert("x-private", HeaderValue::from_static("1"));
         h.append("cookie", HeaderValue::from_static("a=b"));
         h.append("cookie", HeaderValue::from_static("c=d"));

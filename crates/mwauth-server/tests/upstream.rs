@@ -108,7 +108,11 @@ async fn echo(req: Request<Incoming>) -> Result<Response<EchoBody>, Infallible> 
         }
     };
     let res = Response::builder()
-        .status(if target.starts_with("/teapot") { 418 } else { 200 })
+        .status(if target.starts_with("/teapot") {
+            418
+        } else {
+            200
+        })
         .header("X-Echo-Method", parts.method.as_str())
         .header("X-Echo-Target", target)
         .header("X-Echo-Length", len.to_string())
@@ -235,10 +239,7 @@ async fn what_mwauth_does_not_serve_reaches_the_wiki_unchanged() {
         .iter()
         .map(|v| v.to_str().unwrap())
         .collect();
-    assert_eq!(
-        cookies,
-        ["first=1; path=/", "second=2; path=/; HttpOnly"]
-    );
+    assert_eq!(cookies, ["first=1; path=/", "second=2; path=/; HttpOnly"]);
     let seen = res.text().await.unwrap();
     for line in [
         "cookie: oraclewiki_session=abc; other=1",
@@ -277,7 +278,10 @@ async fn what_mwauth_does_not_serve_reaches_the_wiki_unchanged() {
         .await
         .unwrap();
     assert_eq!(header(&res, "x-echo-method"), Some("POST"));
-    assert_eq!(header(&res, "x-echo-length"), Some(&*form.len().to_string()));
+    assert_eq!(
+        header(&res, "x-echo-length"),
+        Some(&*form.len().to_string())
+    );
     assert_eq!(
         header(&res, "x-echo-hash"),
         Some(&*fnv(form.as_bytes()).to_string())
@@ -325,7 +329,10 @@ async fn big_bodies_stream_both_ways() {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(header(&res, "x-echo-length"), Some("5000000"));
-    assert_eq!(header(&res, "x-echo-hash"), Some(&*fnv(&upload).to_string()));
+    assert_eq!(
+        header(&res, "x-echo-hash"),
+        Some(&*fnv(&upload).to_string())
+    );
 
     // A download of 20 MB, chunked.
     let n = 20_000_000;
@@ -338,12 +345,10 @@ async fn big_bodies_stream_both_ways() {
 
     // A chunked upload over max_body_bytes: what was read to decide, then the rest.
     let body: Vec<u8> = (0..300_000).map(|i| b"abcdefghij"[i % 10]).collect();
-    let mut raw = format!(
-        "POST /w/api.php HTTP/1.1\r\nHost: wiki\r\nContent-Type: \
+    let mut raw = b"POST /w/api.php HTTP/1.1\r\nHost: wiki\r\nContent-Type: \
          application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\
          Connection: close\r\n\r\n"
-    )
-    .into_bytes();
+        .to_vec();
     for piece in body.chunks(10_000) {
         raw.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
         raw.extend_from_slice(piece);

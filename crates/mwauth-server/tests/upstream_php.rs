@@ -31,15 +31,24 @@ fn php_wiki() -> Result<(), String> {
     }
     let _ = Command::new("apt-get").args(["update", "-qq"]).status();
     let _ = Command::new("apt-get")
-        .args(["install", "-y", "-qq", "mediawiki", "php-cli", "php-sqlite3"])
+        .args([
+            "install",
+            "-y",
+            "-qq",
+            "mediawiki",
+            "php-cli",
+            "php-sqlite3",
+        ])
         .env("DEBIAN_FRONTEND", "noninteractive")
         .status();
     if have_php_wiki() {
         Ok(())
     } else {
-        Err("PHP with pdo_sqlite and MediaWiki (/usr/share/mediawiki) are not installed and \
+        Err(
+            "PHP with pdo_sqlite and MediaWiki (/usr/share/mediawiki) are not installed and \
              `apt-get install mediawiki php-cli php-sqlite3` did not install them"
-            .into())
+                .into(),
+        )
     }
 }
 
@@ -202,9 +211,15 @@ async fn in_front_of_the_php_wiki() {
     // Pages and load.php: as PHP answers them (their texts carry timings, so compared by
     // status, type and what they show).
     for (target, shows) in [
-        ("/w/index.php?title=Main_Page", "\"wgPageName\":\"Main_Page\""),
+        (
+            "/w/index.php?title=Main_Page",
+            "\"wgPageName\":\"Main_Page\"",
+        ),
         ("/w/index.php/Special:UserLogin", "wpName1"),
-        ("/w/load.php?modules=startup&only=scripts&raw=1", "mw.loader"),
+        (
+            "/w/load.php?modules=startup&only=scripts&raw=1",
+            "mw.loader",
+        ),
     ] {
         let direct = get(&format!("{php}{target}")).await;
         let through = get(&format!("{front}{target}")).await;
