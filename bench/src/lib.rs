@@ -8,6 +8,7 @@
 pub mod baseline;
 pub mod client;
 pub mod machine;
+pub mod passthrough;
 pub mod plan;
 pub mod process;
 pub mod report;

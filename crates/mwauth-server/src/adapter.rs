@@ -4,6 +4,7 @@
 //! whole routing table; the request's log line is written here.
 
 use crate::metrics::Metrics;
+use crate::upstream::{self, Upstream};
 use mwauth::api;
 use mwauth::request::{ApiRequest, ApiResponse};
 use mwauth::session::cookie::parse_cookie_header;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub workers: usize,
     /// Counted when `metrics_listen` is set.
     pub metrics: Option<Arc<Metrics>>,
+    /// The wiki mwauth is in front of, when `upstream` is set.
+    pub upstream: Option<Upstream>,
 }
 
 impl AppState {
@@ -34,8 +37,16 @@ impl AppState {
         services: Services,
         file: &crate::config::FileConfig,
         metrics: Option<Arc<Metrics>>,
-    ) -> AppState {
-        AppState {
+    ) -> anyhow::Result<AppState> {
+        let upstream = match &file.upstream {
+            Some(url) => Some(Upstream::new(
+                url,
+                Duration::from_secs(file.upstream_timeout.max(1)),
+                file.native_pages,
+            )?),
+            None => None,
+        };
+        Ok(AppState {
             services,
             max_body_bytes: file.max_body_bytes,
             body_budget: crate::body_budget::BodyBudget::for_max_body(file.max_body_bytes),
@@ -44,7 +55,8 @@ impl AppState {
             idle_timeout: Duration::from_millis(file.idle_timeout_ms.max(1)),
             workers: file.workers,
             metrics,
-        }
+            upstream,
+        })
     }
 }
 
@@ -88,6 +100,42 @@ impl Head<'_> {
         }
         lines == 1 || (lines == 0 && self.minor == 0)
     }
+}
+
+/// With an upstream: whether this request goes there ([`upstream::passes`] over its
+/// parameters: the query string's, and a POST's form body's).
+pub(crate) async fn passes(state: &AppState, head: &Head<'_>, body: &[u8]) -> bool {
+    let Some(up) = &state.upstream else {
+        return false;
+    };
+    let query = head
+        .query
+        .map(mwauth::request::parse_form_text)
+        .unwrap_or_default();
+    let mut form = Vec::new();
+    if head.method == "POST" && !body.is_empty() {
+        let ctype = head
+            .values("content-type")
+            .next()
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .unwrap_or("");
+        if media_type_is(ctype, "application/x-www-form-urlencoded") {
+            form = mwauth::request::parse_form(body);
+        } else if media_type_is(ctype, "multipart/form-data") {
+            form = parse_multipart(ctype, body)
+                .await
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
+                .collect();
+        }
+    }
+    upstream::passes(up.native_pages, head.path, &query, &form)
+}
+
+/// Whether the client came over https, as [`client_address`] decides it (for the
+/// upstream's `X-Forwarded-Proto`).
+pub(crate) fn came_over_https(state: &AppState, peer: SocketAddr, head: &Head<'_>) -> bool {
+    client_address(&state.services.config.trusted_proxies, peer.ip(), head).1
 }
 
 /// Answers one request whose body has been read: the routing table.

@@ -48,6 +48,17 @@ pub struct FileConfig {
     /// Most live sessions the embedded default (SQLite sessions) keeps in memory (about 350
     /// bytes each); past it the oldest end, anonymous ones first.
     pub max_sessions: usize,
+    /// The PHP MediaWiki mwauth stands in front of, `http://host:port`: every request mwauth
+    /// does not answer completely goes there unchanged (see `upstream::passes`). Unset: none,
+    /// and what mwauth does not serve is answered as without a wiki (404, or its own pages).
+    pub upstream: Option<String>,
+    /// Seconds to wait for the upstream (its answer's head after the request's body, and each
+    /// piece of its answer's body) before answering 504.
+    pub upstream_timeout: u64,
+    /// With an upstream: serve mwauth's own Special:UserLogin, CreateAccount, UserLogout and
+    /// BotPasswords instead of passing them to the wiki (whose skin and extensions they
+    /// then lack).
+    pub native_pages: bool,
     /// Settings that change what clients observe (see mwauth::Config).
     pub wiki: mwauth::Config,
     /// `[oath]`: OATHAuth two-factor logins. `load` moves it into `wiki.oath`.
@@ -72,6 +83,9 @@ impl Default for FileConfig {
             workers: 0,
             user_cache_ms: 1000,
             max_sessions: 1_000_000,
+            upstream: None,
+            upstream_timeout: 30,
+            native_pages: false,
             wiki: mwauth::Config::default(),
             oath: Default::default(),
             captcha: Default::default(),
@@ -103,6 +117,12 @@ fn with_sections_in_wiki(mut file: FileConfig) -> FileConfig {
 pub fn check(file: &FileConfig) -> anyhow::Result<()> {
     if file.idle_timeout_ms == 0 {
         anyhow::bail!("idle_timeout_ms must be at least 1");
+    }
+    if file.upstream_timeout == 0 {
+        anyhow::bail!("upstream_timeout must be at least 1 (seconds)");
+    }
+    if let Some(url) = &file.upstream {
+        crate::upstream::parse_url(url)?;
     }
     if file.workers > 1024 {
         anyhow::bail!("workers must be at most 1024 (0: two per core)");

@@ -8,6 +8,9 @@
 //! those (413, 503, 400, 431, `100 Continue`, the end of the connection) are what they always
 //! were.
 //!
+//! With an `upstream`, the first request that passes to it (crate::upstream::passes) goes
+//! to hyper in the same way, with the rest of the connection.
+//!
 //! Why not hyper for everything: building its header maps and reading them back, its
 //! service future and its buffers were about a quarter of the server's CPU for a logged-in
 //! `meta=tokens` (bench/REPORT.md, item 19).
@@ -111,6 +114,14 @@ pub async fn serve(
                     }
                     Next::Hyper => break Stop::Hyper,
                 };
+            // With an upstream, a request that passes goes to hyper with the rest of the
+            // connection: the pass-through streams on that path (crate::upstream).
+            if state.upstream.is_some() {
+                let body = &input[used + head_len..used + head_len + body_len];
+                if adapter::passes(&state, &head, body).await {
+                    break Stop::Hyper;
+                }
+            }
             if body_due.take().is_none() {
                 begun += 1;
             }

@@ -1,10 +1,12 @@
 //! The hyper path: a connection's requests from the first one [`crate::conn`] does not read
 //! itself (HEAD, OPTIONS, a chunked body, `Expect`, HTTP/1.0, a head that does not parse…)
-//! to its end. hyper reads the heads and bodies; [`crate::adapter::respond`] answers.
+//! to its end. hyper reads the heads and bodies; [`crate::adapter::respond`] answers, or,
+//! with an upstream, the request passes to it ([`crate::upstream`]).
 
 use crate::adapter::{self, AppState, Head};
+use crate::upstream::{FromUpstream, ToUpstream};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
 use hyper::server::conn::http1;
@@ -20,7 +22,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
-type HttpResponse = Response<Full<Bytes>>;
+/// An answer made here, or one streamed from the upstream.
+type ResBody = Either<Full<Bytes>, FromUpstream>;
+type HttpResponse = Response<ResBody>;
 
 /// Serves the rest of a connection with hyper: everything [`crate::conn`] does not read
 /// itself. `io` yields the connection's bytes from the start of the first request hyper is
@@ -40,8 +44,7 @@ pub(crate) async fn serve<I>(
         let running = Running::begin(&seen);
         let state = state.clone();
         async move {
-            let res = from_hyper(&state, peer, req).await;
-            drop(running);
+            let res = from_hyper(&state, peer, req, running).await;
             Ok::<_, Infallible>(res)
         }
     });
@@ -96,7 +99,7 @@ async fn watch_idle<I, S>(
     mut stopping: watch::Receiver<bool>,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin,
-    S: hyper::service::HttpService<Incoming, ResBody = Full<Bytes>>,
+    S: hyper::service::HttpService<Incoming, ResBody = ResBody>,
 {
     tokio::pin!(conn);
     let mut tick =
@@ -128,8 +131,9 @@ async fn watch_idle<I, S>(
 
 /// Why a request's body was not read.
 enum Unread {
-    /// Over `max_body_bytes`, declared or sent.
-    TooLarge(Box<hyper::http::request::Parts>),
+    /// Over `max_body_bytes`, declared or sent: its head, and the body as it goes on
+    /// (what was read of it first, then the rest).
+    TooLarge(Box<hyper::http::request::Parts>, ToUpstream),
     /// Not all there within `idle_timeout` (a client dribbling it).
     TooSlow,
     /// Not readable: a chunked body that breaks its framing (a size that is not hex, a chunk
@@ -145,14 +149,17 @@ async fn read_body(
     state: &AppState,
     req: Request<Incoming>,
 ) -> Result<(hyper::http::request::Parts, Bytes), Unread> {
-    let (parts, body) = req.into_parts();
+    let (parts, mut body) = req.into_parts();
     let declared = parts
         .headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > state.max_body_bytes as u64) {
-        return Err(Unread::TooLarge(Box::new(parts)));
+        return Err(Unread::TooLarge(
+            Box::new(parts),
+            ToUpstream::streamed(Bytes::new(), body),
+        ));
     }
     // A GET (or any request without a body) needs no collecting.
     if hyper::body::Body::is_end_stream(&body) {
@@ -163,20 +170,54 @@ async fn read_body(
     let Some(_permit) = state.body_budget.take(size) else {
         return Err(Unread::Busy);
     };
-    let collect = Limited::new(body, state.max_body_bytes).collect();
-    match tokio::time::timeout(state.idle_timeout, collect).await {
-        Ok(Ok(collected)) => Ok((parts, collected.to_bytes())),
-        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(Unread::TooLarge(Box::new(parts))),
-        Ok(Err(_)) => Err(Unread::Malformed),
-        Err(_) => Err(Unread::TooSlow),
+    let due = tokio::time::Instant::now() + state.idle_timeout;
+    let mut read: Vec<u8> = Vec::new();
+    loop {
+        match tokio::time::timeout_at(due, body.frame()).await {
+            Ok(None) => return Ok((parts, Bytes::from(read))),
+            Ok(Some(Ok(frame))) => {
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                read.extend_from_slice(&data);
+                if read.len() > state.max_body_bytes {
+                    let read = Bytes::from(read);
+                    let rest = ToUpstream::streamed(read, body);
+                    return Err(Unread::TooLarge(Box::new(parts), rest));
+                }
+            }
+            Ok(Some(Err(_))) => return Err(Unread::Malformed),
+            Err(_) => return Err(Unread::TooSlow),
+        }
     }
 }
 
-/// A request hyper read: its body, then [`adapter::respond`].
-async fn from_hyper(state: &AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
+/// A request hyper read: its body, then [`adapter::respond`], or the upstream. `running`
+/// counts the request for the connection's watchdog until its answer is sent.
+async fn from_hyper(
+    state: &AppState,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+    running: Running,
+) -> HttpResponse {
     let res = match read_body(state, req).await {
-        Ok((parts, body)) => answer(state, peer, &parts, &body).await,
-        Err(Unread::TooLarge(parts)) => {
+        Ok((parts, body)) => {
+            let headers = header_lines(&parts);
+            let head = head_of(&parts, &headers);
+            if adapter::passes(state, &head, &body).await {
+                let https = adapter::came_over_https(state, peer, &head);
+                drop(headers);
+                return pass(state, parts, ToUpstream::whole(body), peer, https, running).await;
+            }
+            adapter::respond(state, peer, &head, &body).await
+        }
+        Err(Unread::TooLarge(parts, rest)) if state.upstream.is_some() => {
+            let headers = header_lines(&parts);
+            let https = adapter::came_over_https(state, peer, &head_of(&parts, &headers));
+            drop(headers);
+            return pass(state, *parts, rest, peer, https, running).await;
+        }
+        Err(Unread::TooLarge(parts, _)) => {
             let host = parts.headers.get("host").and_then(|v| v.to_str().ok());
             adapter::too_large(state, parts.uri.query(), host)
         }
@@ -184,37 +225,78 @@ async fn from_hyper(state: &AppState, peer: SocketAddr, req: Request<Incoming>) 
         Err(Unread::Malformed) => adapter::bad_request(),
         Err(Unread::Busy) => crate::body_budget::overloaded(),
     };
+    drop(running);
     adapter::count_response(state, &res);
     to_http(res)
 }
 
-/// A request whose body hyper read: its head as [`adapter::respond`] takes it.
-async fn answer(
+/// A request passed to the upstream: its answer, or 502/504 (see `Upstream::forward`).
+async fn pass(
     state: &AppState,
+    parts: hyper::http::request::Parts,
+    body: ToUpstream,
     peer: SocketAddr,
-    parts: &hyper::http::request::Parts,
-    body: &[u8],
-) -> ApiResponse {
-    let headers: Vec<httparse::Header<'_>> = parts
+    https: bool,
+    running: Running,
+) -> HttpResponse {
+    let Some(up) = &state.upstream else {
+        return to_http(crate::upstream::failure(502));
+    };
+    let started = std::time::Instant::now();
+    let (method, path) = (parts.method.clone(), parts.uri.path().to_string());
+    let res = match up
+        .forward(parts, body, peer, https, Box::new(running))
+        .await
+    {
+        Ok(res) => res.map(Either::Right),
+        Err(status) => to_http(crate::upstream::failure(status)),
+    };
+    let status = res.status().as_u16();
+    if let Some(m) = &state.metrics {
+        m.passed(status, started.elapsed());
+    }
+    if tracing::enabled!(tracing::Level::INFO) {
+        crate::log::request(&crate::log::RequestLine {
+            what: "upstream",
+            method: method.as_str(),
+            path: &path,
+            action: None,
+            status,
+            client: peer.ip(),
+            micros: started.elapsed().as_micros() as u64,
+        });
+    }
+    res
+}
+
+/// A request's header lines as [`Head`] holds them.
+fn header_lines(parts: &hyper::http::request::Parts) -> Vec<httparse::Header<'_>> {
+    parts
         .headers
         .iter()
         .map(|(name, value)| httparse::Header {
             name: name.as_str(),
             value: value.as_bytes(),
         })
-        .collect();
-    let head = Head {
+        .collect()
+}
+
+/// A request whose head hyper read, as [`adapter::respond`] takes it.
+fn head_of<'a>(
+    parts: &'a hyper::http::request::Parts,
+    headers: &'a [httparse::Header<'a>],
+) -> Head<'a> {
+    Head {
         method: parts.method.as_str(),
         minor: u8::from(parts.version != hyper::Version::HTTP_10),
         path: parts.uri.path(),
         query: parts.uri.query(),
-        headers: &headers,
-    };
-    adapter::respond(state, peer, &head, body).await
+        headers,
+    }
 }
 
 fn to_http(res: ApiResponse) -> HttpResponse {
-    let mut out = Response::new(Full::new(Bytes::from(res.body)));
+    let mut out = Response::new(Either::Left(Full::new(Bytes::from(res.body))));
     *out.status_mut() = StatusCode::from_u16(res.status).unwrap_or(StatusCode::OK);
     let headers = out.headers_mut();
     for (k, v) in res.headers {

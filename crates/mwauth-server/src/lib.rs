@@ -15,6 +15,7 @@ pub mod log;
 mod metered;
 pub mod metrics;
 pub mod serve;
+pub mod upstream;
 pub mod workers;
 
 use std::path::PathBuf;

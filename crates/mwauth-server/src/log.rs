@@ -117,7 +117,7 @@ pub fn drain() {
 
 /// One answered request, as its log line tells it.
 pub struct RequestLine<'a> {
-    /// `request` (api.php) or `page` (index.php).
+    /// `request` (api.php), `page` (index.php) or `upstream` (passed to the wiki).
     pub what: &'a str,
     pub method: &'a str,
     pub path: &'a str,

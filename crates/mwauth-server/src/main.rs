@@ -50,6 +50,9 @@ struct Cli {
         value_parser = ["native", "php"]
     )]
     session_format: Option<String>,
+    /// The MediaWiki to pass every request mwauth does not serve to: http://HOST:PORT.
+    #[arg(long, global = true, env = "MWAUTH_UPSTREAM", value_name = "URL")]
+    upstream: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -100,6 +103,10 @@ fn settings(cli: &Cli) -> anyhow::Result<Settings> {
         } else {
             mwauth::config::SessionFormat::Native
         };
+    }
+    if let Some(u) = &cli.upstream {
+        file.upstream = Some(u.clone());
+        config::check(&file)?;
     }
     let data_dir = cli
         .data_dir

@@ -93,6 +93,8 @@ pub struct Metrics {
     logouts: Counter,
     throttled: Counter,
     hash_queue: Gauge,
+    upstream_responses: Family<StatusLabels, Counter>,
+    upstream_latency: Histogram,
     /// Filled as actions are first seen (there are a dozen); a full table falls back to the
     /// families.
     actions: [OnceLock<PerAction>; 32],
@@ -151,6 +153,19 @@ impl Metrics {
             "Password hashes waiting for a hashing thread",
             hash_queue.clone(),
         );
+        let upstream_responses = Family::<StatusLabels, Counter>::default();
+        registry.register(
+            "upstream_responses",
+            "Requests passed through to the upstream wiki, by the status answered (502 and 504: \
+             the upstream could not be reached or did not answer in time)",
+            upstream_responses.clone(),
+        );
+        let upstream_latency = latency_histogram();
+        registry.register(
+            "upstream_duration_seconds",
+            "Time from a passed-through request read to the upstream's answer head",
+            upstream_latency.clone(),
+        );
         let store_latency = Histograms::<StoreLabels>::new_with_constructor(latency_histogram);
         registry.register(
             "store_duration_seconds",
@@ -184,6 +199,8 @@ impl Metrics {
             logouts,
             throttled,
             hash_queue,
+            upstream_responses,
+            upstream_latency,
             actions: [const { OnceLock::new() }; 32],
         }
     }
@@ -259,6 +276,16 @@ impl Metrics {
         if let Some(per) = self.action(PAGE) {
             per.latency.observe(took.as_secs_f64());
         }
+    }
+
+    /// A request passed through to the upstream: the status sent back (the upstream's, or
+    /// 502/504 when it failed) and the time to its answer's head.
+    pub fn passed(&self, status: u16, took: Duration) {
+        self.upstream_responses
+            .get_or_create(&StatusLabels { status })
+            .inc();
+        self.upstream_latency.observe(took.as_secs_f64());
+        self.response(status);
     }
 
     /// An answer written, whatever answered it.

@@ -95,7 +95,7 @@ pub async fn run(settings: Settings, listen: Option<SocketAddr>) -> anyhow::Resu
             }
         }
     });
-    let app = Arc::new(adapter::AppState::new(services, &settings.file, metrics));
+    let app = Arc::new(adapter::AppState::new(services, &settings.file, metrics)?);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -223,7 +223,7 @@ pub async fn spawn(settings: &Settings) -> anyhow::Result<Spawned> {
         services.clone(),
         &settings.file,
         metrics,
-    ));
+    )?);
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
