@@ -281,7 +281,7 @@ pub(crate) fn too_large(state: &AppState, query: Option<&str>, host: Option<&str
     }
     req.host = Cow::Borrowed(host.unwrap_or("localhost"));
     let limit = state.max_body_bytes.to_string();
-    api::main::refuse(
+    api::api_main::refuse(
         &state.services,
         &req,
         "toobig",

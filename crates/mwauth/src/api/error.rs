@@ -168,6 +168,23 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// What ApiMain answers when an exception that is not an API error escapes (here: a store
+    /// that cannot be reached): `internal_api_error_<class>` with the class in `errorclass`, and
+    /// "[request id] Caught exception of type …" ($wgShowExceptionDetails is off by default).
+    pub(crate) fn internal() -> ApiError {
+        const CLASS: &str = "Wikimedia\\Rdbms\\DBConnectionError";
+        let id = crate::session::random_hex(24);
+        let data = Obj::new().with("errorclass", CLASS);
+        ApiError::from_msg(
+            ApiMessage::new(
+                "internal_api_error_DBConnectionError",
+                "apierror-exceptioncaughttype",
+                &[&id, CLASS],
+            )
+            .with_data(data),
+        )
+    }
+
     pub fn new(code: &str, key: &'static str, params: &[&str]) -> ApiError {
         ApiError::from_msg(ApiMessage::new(code, key, params))
     }

@@ -214,6 +214,41 @@ pub struct Module {
     pub handler: Option<Handler>,
 }
 
+impl Module {
+    /// What a declaration leaves out (`..Module::BASE`): no token, no dynamic parameters,
+    /// no parameters, no handler.
+    pub const BASE: Module = Module {
+        name: "",
+        path: "",
+        classname: "",
+        group: None,
+        prefix: "",
+        flags: Flags::NONE,
+        help_urls: &[],
+        params: &[],
+        token: None,
+        dynamic_parameters: false,
+        handler: None,
+    };
+}
+
+/// [`Handler::Async`] for a module's `async fn execute(ctx)`: the boxing wrapper that every
+/// waiting module needs, written once.
+macro_rules! async_handler {
+    ($execute:path) => {
+        $crate::api::params_spec::Handler::Async({
+            fn boxed<'c>(
+                ctx: &'c mut $crate::api::context::Context<'_>,
+            ) -> futures_util::future::BoxFuture<'c, Result<(), $crate::api::error::ApiError>>
+            {
+                Box::pin($execute(ctx))
+            }
+            boxed
+        })
+    };
+}
+pub(crate) use async_handler;
+
 /// The parameter ApiBase::getFinalParams adds to a module that needs a token.
 pub const TOKEN_PARAM: ParamSpec = ParamSpec::string("token").required().sensitive();
 
@@ -277,9 +312,8 @@ pub const MAIN: Module = Module {
     flags: Flags::NONE,
     help_urls: &[],
     params: MAIN_PARAMS,
-    token: None,
-    dynamic_parameters: false,
     handler: None,
+    ..Module::BASE
 };
 
 /// ApiPageSet::getAllowedParams (paraminfo's `pagesetmodule`), without generators.
@@ -312,9 +346,8 @@ pub const PAGESET: Module = Module {
     flags: Flags::READ,
     help_urls: &[],
     params: PAGESET_PARAMS,
-    token: None,
-    dynamic_parameters: false,
     handler: None,
+    ..Module::BASE
 };
 
 const JSON_PARAMS: &[ParamSpec] = &[

@@ -37,42 +37,15 @@ pub struct Creator {
 /// `badaccess-groups`, whose parameters (the groups that have the right) the caller writes.
 pub const PERMISSION_DENIED: &str = "badaccess-groups";
 
-/// [`create_account_answering`] for callers with no captcha field: when a captcha is asked
-/// for account creation, the creation is refused (`captcha-createaccount-fail`).
-pub async fn create_account(
-    services: &Services,
-    raw_name: &str,
-    password: &str,
-    retype: &str,
-    ip: IpAddr,
-    creator: Creator,
-) -> Result<UserRecord, Vec<Refusal>> {
-    let mut none = Vec::new();
-    let answer = CaptchaAnswer {
-        pending: &mut none,
-        id: None,
-        word: None,
-    };
-    create_account_answering(
-        services,
-        raw_name,
-        password,
-        retype,
-        ip,
-        creator,
-        Some(answer),
-    )
-    .await
-}
-
 /// Creates the account and returns it. A refusal is one message (`authmanager-create-disabled`,
 /// `noname`, [`PERMISSION_DENIED`], `userexists`, `captcha-createaccount-fail`,
 /// `acct_creation_throttle_hit`, `badretype`), or every password-policy failure
 /// (`passwordtooshort`, …) in MediaWiki's order. With a captcha asked for account creation
 /// (ConfirmEdit's `createaccount` trigger), `captcha` is the creator's answer, checked as
 /// CaptchaPreAuthenticationProvider::testForAccountCreation does; `None` when the creator
-/// has `skipcaptcha`.
-pub async fn create_account_answering(
+/// has `skipcaptcha`. A caller with no captcha field passes an answer with neither id nor
+/// word: when a captcha is asked, the creation is refused (`captcha-createaccount-fail`).
+pub async fn create_account(
     services: &Services,
     raw_name: &str,
     password: &str,

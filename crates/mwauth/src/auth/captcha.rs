@@ -9,24 +9,8 @@
 use crate::config::{CaptchaConfig, CaptchaKind, CaptchaTrigger};
 use crate::Services;
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 
-/// A captcha as ConfirmEdit keeps it in the session (`captcha{id}` →
-/// `['question' => …, 'answer' => …, 'index' => id]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Captcha {
-    /// SimpleCaptcha: `"57−3"` (U+2212 for minus); QuestyCaptcha: the question, HTML.
-    pub question: String,
-    pub answer: Answer,
-}
-
-/// SimpleCaptcha keeps a PHP int; QuestyCaptcha the configured string or list of strings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Answer {
-    Number(i64),
-    Words(Vec<String>),
-}
+pub use crate::session::captcha::{Answer, Captcha, PendingCaptcha};
 
 /// Which action asks the captcha; it picks the label of `captchaInfo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,13 +175,6 @@ fn php_loose_str_eq(a: &str, b: &str) -> bool {
         }
         _ => a == b,
     }
-}
-
-/// A captcha waiting in the session for its answer, under its id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingCaptcha {
-    pub id: String,
-    pub captcha: Captcha,
 }
 
 /// Most captchas a session keeps unanswered; asking more drops the oldest (MediaWiki keeps

@@ -6,6 +6,7 @@ pub mod account;
 pub mod bot_passwords;
 pub mod captcha;
 pub mod login;
+pub mod refusal;
 pub mod request_session;
 pub mod second_factor;
 pub mod throttle;

@@ -23,11 +23,13 @@
 //! planted cookie cannot fix the id of someone else's session.
 
 use crate::config::SessionFormat;
+use crate::session::captcha::PendingCaptcha;
 use crate::session::cookie::{drop_needless_deletions, session_suffix, SentCookie, SessionCookies};
 use crate::session::php_record::{session_user_token, user_token_matches};
 use crate::session::token::{constant_time_eq, ANON_TOKEN};
 use crate::session::{
-    is_valid_session_id, random_hex, BotGrant, Provider, Session, SessionData, SetCookie,
+    is_valid_session_id, random_hex, AuthnState, BotGrant, Provider, Session, SessionData,
+    SetCookie,
 };
 use crate::store::StoreResult;
 use crate::user::{botpassword, BotPasswordRecord, UserRecord};
@@ -153,6 +155,24 @@ impl<'s> RequestSession<'s> {
     pub fn data_mut(&mut self) -> &mut SessionData {
         self.session.dirty = true;
         Arc::make_mut(&mut self.session.data)
+    }
+
+    /// Keeps (or, with `None`, ends) a login waiting for its second factor; the session is
+    /// written only when that changes.
+    pub fn set_authn(&mut self, state: Option<AuthnState>) {
+        if self.session.data.authn != state {
+            self.data_mut().authn = state;
+            self.persist();
+        }
+    }
+
+    /// Keeps the captchas asked and not answered yet; the session is written only when they
+    /// change.
+    pub fn set_pending_captchas(&mut self, pending: Vec<PendingCaptcha>) {
+        if self.session.data.captchas != pending {
+            self.data_mut().captchas = pending;
+            self.persist();
+        }
     }
 
     /// A cookie of another part of MediaWiki (ChronologyProtector) that goes out with this

@@ -5,7 +5,7 @@
 //! protection (the step accepted last is remembered for a whole window, 270 s by default).
 //! Both counters live in the session store, so every node sees them.
 
-use super::login::Refusal;
+use super::refusal::Refusal;
 use crate::user::oath::{self, OathData};
 use crate::Services;
 

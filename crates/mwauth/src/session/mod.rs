@@ -2,6 +2,7 @@
 //! server, one token secret per purpose (`wsTokenSecrets`), and two providers — the normal
 //! cookie session and the bot-password session on its own `…_BPsession` cookie.
 
+pub mod captcha;
 pub mod cookie;
 pub mod php_record;
 pub mod php_serialize;
@@ -61,7 +62,7 @@ pub struct SessionData {
     pub authn: Option<AuthnState>,
     /// Captchas asked and not answered yet (ConfirmEdit's `captcha{id}` session keys).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub captchas: Vec<crate::auth::captcha::PendingCaptcha>,
+    pub captchas: Vec<captcha::PendingCaptcha>,
 }
 
 /// What a session keeps of a login whose password was right while it waits for the user's

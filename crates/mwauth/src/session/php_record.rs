@@ -201,6 +201,15 @@ impl PhpRecord {
         })
     }
 
+    /// The session stored as `bytes`, when they are a record mwauth can serve and it has not
+    /// expired. Bytes that are no such record are no session (see [`PhpRecord::decode`]);
+    /// they stay in the store for PHP to judge.
+    pub fn live(bytes: &[u8]) -> Option<PhpRecord> {
+        PhpRecord::decode(bytes)
+            .ok()
+            .filter(|r| r.expires >= crate::time::now())
+    }
+
     /// The record's bytes: the tree it was read from with mwauth's fields written over it
     /// (in place when the key existed, appended otherwise, as PHP's array writes do).
     pub fn encode(&self) -> Vec<u8> {

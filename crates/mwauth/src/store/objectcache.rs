@@ -318,16 +318,7 @@ impl ObjectCacheStore {
 
     /// As RedisPhpSessionStore::load_record.
     pub async fn load_record(&self, id: &str) -> StoreResult<Option<PhpRecord>> {
-        let Some(bytes) = self.load_raw(id).await? else {
-            return Ok(None);
-        };
-        Ok(PhpRecord::decode(&bytes)
-            .ok()
-            .filter(|r| r.expires >= time::now()))
-    }
-
-    pub async fn save_record(&self, id: &str, record: &PhpRecord) -> StoreResult<()> {
-        self.save_raw(id, &record.encode(), record.expires).await
+        Ok(self.load_raw(id).await?.and_then(|b| PhpRecord::live(&b)))
     }
 
     /// One write to PHP's object cache, a row of the same table under CACHE_DB.

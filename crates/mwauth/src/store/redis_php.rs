@@ -8,12 +8,8 @@
 //! [`RedisSessionStore`], whose connection handling this store shares the shape of.
 //!
 //! `SessionStore::save` has no room for the record's unknown keys, so it reads the record it
-//! replaces and writes mwauth's fields over it ([`record_for_store`]); [`load_record`] and
-//! [`save_record`] do without that extra read (docs/beside-mediawiki.md proposes them for
-//! the trait).
-//!
-//! [`load_record`]: RedisPhpSessionStore::load_record
-//! [`save_record`]: RedisPhpSessionStore::save_record
+//! replaces and writes mwauth's fields over it ([`record_for_store`]; docs/beside-mediawiki.md
+//! says why the record does not travel with the session instead).
 
 use super::redis::{RedisSessionStore, CALL_TIMEOUT};
 use super::{SessionStore, StoreError, StoreResult};
@@ -116,16 +112,7 @@ impl RedisPhpSessionStore {
     /// Bytes that are no such record are no session (see [`PhpRecord::decode`]); they stay
     /// in the store for PHP to judge.
     pub async fn load_record(&self, id: &str) -> StoreResult<Option<PhpRecord>> {
-        let Some(bytes) = self.load_raw(id).await? else {
-            return Ok(None);
-        };
-        Ok(PhpRecord::decode(&bytes)
-            .ok()
-            .filter(|r| r.expires >= time::now()))
-    }
-
-    pub async fn save_record(&self, id: &str, record: &PhpRecord) -> StoreResult<()> {
-        self.save_raw(id, &record.encode(), record.expires).await
+        Ok(self.load_raw(id).await?.and_then(|b| PhpRecord::live(&b)))
     }
 
     /// One write to PHP's object cache, which a wiki sharing its sessions in Redis keeps

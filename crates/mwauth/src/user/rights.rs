@@ -259,7 +259,7 @@ pub struct Extensions {
 }
 
 impl Extensions {
-    pub fn of(config: &crate::Config) -> Self {
+    pub fn of(config: &crate::config::Config) -> Self {
         Extensions {
             oath: config.oath.enabled,
             captcha: config.captcha.kind != crate::config::CaptchaKind::None,

@@ -14,6 +14,7 @@
 use super::html::{self, esc};
 use super::{messages, Ctx, Output, ReturnTo, Special, TokenCheck};
 use crate::auth::account::{create_account, Creator};
+use crate::auth::login::CaptchaAnswer;
 
 pub(crate) async fn execute(ctx: &mut Ctx<'_>) -> Output {
     if !ctx.config().allow_account_creation {
@@ -86,6 +87,12 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
         retype,
         ctx.req.client_ip,
         creator,
+        // The page has no captcha field.
+        Some(CaptchaAnswer {
+            pending: &mut Vec::new(),
+            id: None,
+            word: None,
+        }),
     )
     .await
     .map_err(|refusals| {

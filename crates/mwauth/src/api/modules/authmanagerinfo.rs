@@ -10,11 +10,10 @@
 use super::authmanager::{format_requests, message_format, CaptchaShown};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
+use crate::api::params_spec::{async_handler, Flags, Module, ParamSpec};
 use crate::api::result::Obj;
 use crate::auth::captcha::{self, CaptchaAction, PendingCaptcha};
 use crate::config::CaptchaTrigger;
-use futures_util::future::BoxFuture;
 
 const ACTIONS: &[&str] = &[
     "login",
@@ -110,7 +109,7 @@ async fn ask_captcha(ctx: &mut Context<'_>, base: &str) -> Option<(PendingCaptch
     };
     let mut pending = ctx.session.session().data.captchas.clone();
     let asked = captcha::ask(&ctx.services.config.captcha, &mut pending)?;
-    super::clientlogin::set_pending_captchas(ctx, pending);
+    ctx.session.set_pending_captchas(pending);
     Some((asked, action))
 }
 
@@ -132,11 +131,6 @@ pub const MODULE: Module = Module {
     flags: Flags::NONE,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Authmanagerinfo"],
     params: PARAMS,
-    token: None,
-    dynamic_parameters: false,
-    handler: Some(Handler::Async(execute_boxed)),
+    handler: Some(async_handler!(execute)),
+    ..Module::BASE
 };
-
-fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
-    Box::pin(execute(ctx))
-}

@@ -75,7 +75,6 @@ pub const MODULE: Module = Module {
     flags: Flags::READ,
     help_urls: &[],
     params: PARAMS,
-    token: None,
-    dynamic_parameters: false,
     handler: Some(Handler::Sync(execute)),
+    ..Module::BASE
 };

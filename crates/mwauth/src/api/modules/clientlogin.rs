@@ -16,18 +16,16 @@
 use super::authmanager::{
     fail, message_format, require_continue_or_returnurl, totp_ui, AuthMessage,
 };
-use super::login::start_user_session;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
+use crate::api::params_spec::{async_handler, Flags, Module, ParamSpec};
 use crate::api::result::Obj;
-use crate::auth::captcha::{self, PendingCaptcha};
+use crate::auth::captcha;
 use crate::auth::login::{begin_login, finish_second_step, CaptchaAnswer, FirstStep, THROTTLED};
 use crate::auth::second_factor::{self, CodeCheck};
 use crate::i18n::Param;
 use crate::request::LoginResult;
 use crate::session::AuthnState;
-use futures_util::future::BoxFuture;
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let format = message_format(ctx, "loginmessageformat")?;
@@ -71,14 +69,17 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
                         Ok(Some(user)) => {
                             finish_second_step(ctx.services, &user.name, ctx.req.client_ip).await;
                             let username = user.name.clone();
-                            start_user_session(ctx, user, state.remember).await?;
+                            ctx.session
+                                .log_in(user, state.remember)
+                                .await
+                                .map_err(|_| ApiError::internal())?;
                             ctx.ran.login = Some(LoginResult::Success);
                             Obj::new().with("status", "PASS").with("username", username)
                         }
                         // The account went away between the steps (or cannot be read).
                         _ => {
                             ctx.ran.login = Some(LoginResult::Failed);
-                            set_authn_state(ctx, None);
+                            ctx.session.set_authn(None);
                             fail(
                                 &AuthMessage::new("authmanager-authn-not-in-progress", vec![]),
                                 &format,
@@ -93,7 +94,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         let password = ctx.params.get("password").unwrap_or("").to_string();
         let remember = ctx.params.flag("rememberMe");
         // AuthManager::beginAuthentication ends any login in progress first.
-        set_authn_state(ctx, None);
+        ctx.session.set_authn(None);
         let ip = ctx.req.client_ip;
         let canonical = crate::user::name::canonical(&name);
         // The captcha's fields are read (and so recognized) only when a captcha is asked.
@@ -114,23 +115,23 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             word: word.as_deref(),
         });
         let outcome = begin_login(ctx.services, &name, &password, ip, answer).await;
-        set_pending_captchas(ctx, pending);
+        ctx.session.set_pending_captchas(pending);
         match outcome {
             Ok(FirstStep::Pass(user)) => {
                 let username = user.name.clone();
-                start_user_session(ctx, user, remember).await?;
+                ctx.session
+                    .log_in(user, remember)
+                    .await
+                    .map_err(|_| ApiError::internal())?;
                 ctx.ran.login = Some(LoginResult::Success);
                 Obj::new().with("status", "PASS").with("username", username)
             }
             Ok(FirstStep::SecondFactor(user)) => {
-                set_authn_state(
-                    ctx,
-                    Some(AuthnState {
-                        user_id: user.id,
-                        user_name: user.name.clone(),
-                        remember,
-                    }),
-                );
+                ctx.session.set_authn(Some(AuthnState {
+                    user_id: user.id,
+                    user_name: user.name.clone(),
+                    remember,
+                }));
                 ctx.ran.login = Some(LoginResult::Aborted);
                 let msg = AuthMessage::new("oathauth-auth-ui", vec![]);
                 totp_ui(&user.name, &msg, merge, &format, remember_seconds)
@@ -149,24 +150,6 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Replaces the session's unanswered captchas (written back only when they changed).
-pub(crate) fn set_pending_captchas(ctx: &mut Context<'_>, pending: Vec<PendingCaptcha>) {
-    if ctx.session.session().data.captchas == pending {
-        return;
-    }
-    ctx.session.data_mut().captchas = pending;
-    ctx.session.persist();
-}
-
-/// Sets or ends the session's login in progress (written back only when it changed).
-pub(crate) fn set_authn_state(ctx: &mut Context<'_>, state: Option<AuthnState>) {
-    if ctx.session.session().data.authn == state {
-        return;
-    }
-    ctx.session.data_mut().authn = state;
-    ctx.session.persist();
-}
-
 /// ApiClientLogin::getAllowedParams (ApiAuthManagerHelper's parameters); ApiBase adds the
 /// token's after them.
 const PARAMS: &[ParamSpec] = super::authmanager::HELPER_PARAMS;
@@ -182,9 +165,6 @@ pub const MODULE: Module = Module {
     params: PARAMS,
     token: Some("login"),
     dynamic_parameters: true,
-    handler: Some(Handler::Async(execute_boxed)),
+    handler: Some(async_handler!(execute)),
+    ..Module::BASE
 };
-
-fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
-    Box::pin(execute(ctx))
-}

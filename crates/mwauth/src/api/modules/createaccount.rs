@@ -13,14 +13,13 @@
 use super::authmanager::{fail, message_format, require_continue_or_returnurl, AuthMessage};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
+use crate::api::params_spec::{async_handler, Flags, Module, ParamSpec};
 use crate::api::result::Obj;
-use crate::auth::account::{create_account_answering, Creator, PERMISSION_DENIED};
+use crate::auth::account::{create_account, Creator, PERMISSION_DENIED};
 use crate::auth::login::CaptchaAnswer;
 use crate::config::CaptchaTrigger;
 use crate::i18n::Param;
 use crate::session::SetCookie;
-use futures_util::future::BoxFuture;
 use md5::{Digest, Md5};
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
@@ -72,7 +71,7 @@ async fn create(ctx: &mut Context<'_>) -> Result<String, AuthMessage> {
         id: id.as_deref(),
         word: word.as_deref(),
     });
-    let created = create_account_answering(
+    let created = create_account(
         ctx.services,
         &raw_name,
         &password,
@@ -82,7 +81,7 @@ async fn create(ctx: &mut Context<'_>) -> Result<String, AuthMessage> {
         answer,
     )
     .await;
-    super::clientlogin::set_pending_captchas(ctx, pending);
+    ctx.session.set_pending_captchas(pending);
     match created {
         Ok(user) => {
             chronology_cookies(ctx).await;
@@ -166,9 +165,6 @@ pub const MODULE: Module = Module {
     params: PARAMS,
     token: Some("createaccount"),
     dynamic_parameters: true,
-    handler: Some(Handler::Async(execute_boxed)),
+    handler: Some(async_handler!(execute)),
+    ..Module::BASE
 };
-
-fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
-    Box::pin(execute(ctx))
-}

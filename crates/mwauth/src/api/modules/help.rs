@@ -50,9 +50,8 @@ pub const MODULE: Module = Module {
         "https://www.mediawiki.org/wiki/Special:MyLanguage/API:Quick_start_guide",
     ],
     params: PARAMS,
-    token: None,
-    dynamic_parameters: false,
     handler: Some(Handler::Sync(execute)),
+    ..Module::BASE
 };
 
 struct Options {

@@ -16,8 +16,7 @@
 
 use crate::api::context::Context;
 use crate::api::error::{format_message_value_in, ApiError, ApiMessage};
-use crate::api::main::internal_error;
-use crate::api::params_spec::{Flags, Handler, Module, ParamSpec, ParamType};
+use crate::api::params_spec::{async_handler, Flags, Module, ParamSpec, ParamType};
 use crate::api::result::Obj;
 use crate::auth::login::{
     begin_login, bot_password_login, BotLogin, FirstStep, Refusal, THROTTLED,
@@ -25,7 +24,6 @@ use crate::auth::login::{
 use crate::request::LoginResult;
 use crate::session::{AuthnState, Provider};
 use crate::user::{botpassword, UserRecord};
-use futures_util::future::BoxFuture;
 
 enum Outcome {
     Success(UserRecord),
@@ -146,20 +144,17 @@ async fn authenticate(
         }
     }
     // AuthManager::beginAuthentication ends any login in progress first.
-    super::clientlogin::set_authn_state(ctx, None);
+    ctx.session.set_authn(None);
     // No captcha answer: action=login has no field for one (a login that needs one fails).
     match begin_login(ctx.services, name, password, ip, None).await {
         // A second factor is user interaction, which action=login cannot ask for; the
         // half-done login stays in the session (clientlogin can continue it).
         Ok(FirstStep::SecondFactor(user)) => {
-            super::clientlogin::set_authn_state(
-                ctx,
-                Some(AuthnState {
-                    user_id: user.id,
-                    user_name: user.name.clone(),
-                    remember: true,
-                }),
-            );
+            ctx.session.set_authn(Some(AuthnState {
+                user_id: user.id,
+                user_name: user.name.clone(),
+                remember: true,
+            }));
             let key = if ctx.services.config.enable_bot_passwords {
                 "api-login-fail-aborted"
             } else {
@@ -189,7 +184,7 @@ async fn authenticate(
 /// there answers MediaWiki's internal-error shape.
 ///
 /// [`RequestSession::log_in`]: crate::auth::request_session::RequestSession::log_in
-pub(crate) async fn start_user_session(
+async fn start_user_session(
     ctx: &mut Context<'_>,
     user: UserRecord,
     remember: bool,
@@ -197,7 +192,7 @@ pub(crate) async fn start_user_session(
     ctx.session
         .log_in(user, remember)
         .await
-        .map_err(|_| internal_error())
+        .map_err(|_| ApiError::internal())
 }
 
 /// ApiLogin::getAllowedParams.
@@ -217,11 +212,6 @@ pub const MODULE: Module = Module {
     flags: Flags::WRITE_POSTED,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Login"],
     params: PARAMS,
-    token: None,
-    dynamic_parameters: false,
-    handler: Some(Handler::Async(execute_boxed)),
+    handler: Some(async_handler!(execute)),
+    ..Module::BASE
 };
-
-fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
-    Box::pin(execute(ctx))
-}

@@ -14,16 +14,17 @@
 
 use crate::api::context::Context;
 use crate::api::error::ApiError;
-use crate::api::main::internal_error;
-use crate::api::params_spec::{Flags, Handler, Module};
-use futures_util::future::BoxFuture;
+use crate::api::params_spec::{async_handler, Flags, Module};
 
 /// A store that fails to delete the session answers as one that fails to load it, and the
 /// client keeps its session and cookies (see [`RequestSession::log_out`]).
 ///
 /// [`RequestSession::log_out`]: crate::auth::request_session::RequestSession::log_out
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    ctx.session.log_out().await.map_err(|_| internal_error())
+    ctx.session
+        .log_out()
+        .await
+        .map_err(|_| ApiError::internal())
 }
 
 /// ApiLogout: no parameters of its own, only the token's that ApiBase adds.
@@ -37,10 +38,6 @@ pub const MODULE: Module = Module {
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Logout"],
     params: &[],
     token: Some("csrf"),
-    dynamic_parameters: false,
-    handler: Some(Handler::Async(execute_boxed)),
+    handler: Some(async_handler!(execute)),
+    ..Module::BASE
 };
-
-fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
-    Box::pin(execute(ctx))
-}

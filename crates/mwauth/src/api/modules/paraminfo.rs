@@ -48,9 +48,8 @@ pub const MODULE: Module = Module {
     flags: Flags::NONE,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Parameter_information"],
     params: PARAMS,
-    token: None,
-    dynamic_parameters: false,
     handler: Some(Handler::Sync(execute)),
+    ..Module::BASE
 };
 
 pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {

@@ -68,7 +68,6 @@ pub const MODULE: Module = Module {
         "https://www.mediawiki.org/wiki/Special:MyLanguage/API:Lists",
     ],
     params: PARAMS,
-    token: None,
-    dynamic_parameters: false,
     handler: Some(Handler::Query),
+    ..Module::BASE
 };

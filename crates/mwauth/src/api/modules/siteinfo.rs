@@ -18,11 +18,10 @@
 
 use crate::api::context::{article_path, Context};
 use crate::api::error::ApiError;
-use crate::api::params_spec::{Flags, Handler, Module, ParamSpec};
+use crate::api::params_spec::{async_handler, Flags, Module, ParamSpec};
 use crate::api::result::{BcBools, List, Obj, ObjKind, Value};
 use crate::time;
 use crate::user::rights;
-use futures_util::future::BoxFuture;
 use serde_json::Value as Json;
 use std::sync::OnceLock;
 
@@ -74,14 +73,9 @@ pub const MODULE: Module = Module {
     flags: Flags::READ,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Siteinfo"],
     params: PARAMS,
-    token: None,
-    dynamic_parameters: false,
-    handler: Some(Handler::Async(execute_boxed)),
+    handler: Some(async_handler!(execute)),
+    ..Module::BASE
 };
-
-fn execute_boxed<'c>(ctx: &'c mut Context<'_>) -> BoxFuture<'c, Result<(), ApiError>> {
-    Box::pin(execute(ctx))
-}
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let props = ctx.multi_enum(&MODULE, "prop")?;

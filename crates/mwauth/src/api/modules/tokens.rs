@@ -45,7 +45,6 @@ pub const MODULE: Module = Module {
     flags: Flags::NONE,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Tokens"],
     params: PARAMS,
-    token: None,
-    dynamic_parameters: false,
     handler: Some(Handler::Sync(execute)),
+    ..Module::BASE
 };

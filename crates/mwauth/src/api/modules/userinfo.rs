@@ -308,7 +308,6 @@ pub const MODULE: Module = Module {
     flags: Flags::READ,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Userinfo"],
     params: PARAMS,
-    token: None,
-    dynamic_parameters: false,
     handler: Some(Handler::Sync(execute)),
+    ..Module::BASE
 };

@@ -115,7 +115,7 @@ pub async fn execute(services: &Services, req: &ApiRequest<'_>) -> ApiResponse {
     };
     let outcome = match early_error {
         Some(e) => Err(e),
-        None if store_failed => Err(internal_error()),
+        None if store_failed => Err(ApiError::internal()),
         None => run(&mut ctx).await,
     };
     out.public_cache = outcome.is_ok()
@@ -312,23 +312,6 @@ pub fn refuse(
         body: render(&result, &out, services),
         ran: Ran::default(),
     }
-}
-
-/// What ApiMain answers when an exception that is not an API error escapes (here: a store
-/// that cannot be reached): `internal_api_error_<class>` with the class in `errorclass`, and
-/// "[request id] Caught exception of type …" ($wgShowExceptionDetails is off by default).
-pub(crate) fn internal_error() -> ApiError {
-    const CLASS: &str = "Wikimedia\\Rdbms\\DBConnectionError";
-    let id = crate::session::random_hex(24);
-    let data = Obj::new().with("errorclass", CLASS);
-    ApiError::from_msg(
-        ApiMessage::new(
-            "internal_api_error_DBConnectionError",
-            "apierror-exceptioncaughttype",
-            &[&id, CLASS],
-        )
-        .with_data(data),
-    )
 }
 
 /// ApiMain::checkMaxLag. mwauth's stores report no replication lag of their own, so the lag
