@@ -166,5 +166,4 @@ pub const MODULE: Module = Module {
     token: Some("createaccount"),
     dynamic_parameters: true,
     handler: Some(async_handler!(execute)),
-    ..Module::BASE
 };
