@@ -4,8 +4,10 @@
 //! 300 s per user and IP) must answer exactly as the reference server does: attempts 1–5
 //! "Incorrect username or password…", attempt 6 and later "too many recent login attempts",
 //! the right password included, and never a success; while the right password from another
-//! address still works at once. Throttled attempts cost no hashing, so 10,000 of them take
-//! seconds, not the hours 10,000 PBKDF2 verifications would.
+//! address still works. Throttled attempts cost no hashing (the password hashing pool takes
+//! no job for them, which the tests count instead of timing them: a loaded machine distorts
+//! time, not work), so 10,000 of them take seconds, not the hours 10,000 PBKDF2 verifications
+//! would.
 
 mod common;
 mod hardening;
@@ -15,12 +17,11 @@ use mwauth::api::execute;
 use mwauth::request::{ApiRequest, ApiResponse};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const ATTEMPTS: usize = 10_000;
 /// Requests in flight at once after the first six (sequential) attempts.
 const WORKERS: usize = 16;
-const BUDGET: Duration = Duration::from_secs(60);
 
 /// Sends attempts `first..=last` as `WORKERS` concurrent streams; `make(i)` gives the client
 /// for attempt `i`. Returns how often each login reason came back.
@@ -146,6 +147,7 @@ async fn ten_thousand_wrong_passwords_from_one_ip_are_throttled_after_five() {
         let want = if i <= 5 { WRONG_PASSWORD } else { THROTTLED };
         assert_eq!(res["reason"], want, "attempt {i}");
     }
+    let hashed_before = t.server.services.hasher.jobs_taken();
     let a = attacker.clone();
     let tally = attempts(7, ATTEMPTS, &token, MALLORY_MAIN.0, move |_| a.clone()).await;
     assert_eq!(
@@ -157,6 +159,11 @@ async fn ten_thousand_wrong_passwords_from_one_ip_are_throttled_after_five() {
         .login_with(&token, MALLORY_MAIN.0, MALLORY_MAIN.1)
         .await;
     assert_eq!(res["reason"], THROTTLED, "{res}");
+    let hashed = t.server.services.hasher.jobs_taken() - hashed_before;
+    assert_eq!(
+        hashed, 0,
+        "throttled attempts computed {hashed} password hashes"
+    );
     let last_attempt = Instant::now();
     let elapsed = started.elapsed();
 
@@ -166,11 +173,6 @@ async fn ten_thousand_wrong_passwords_from_one_ip_are_throttled_after_five() {
     assert_eq!(owner.whoami().await, (5, "Mallory".to_string()));
     let owner_after = last_attempt.elapsed();
     eprintln!("{ATTEMPTS} attempts from one IP in {elapsed:?}; owner logged in {owner_after:?} after the last");
-    assert!(
-        elapsed < BUDGET,
-        "{ATTEMPTS} throttled attempts took {elapsed:?}"
-    );
-    assert!(owner_after < Duration::from_secs(5), "{owner_after:?}");
 }
 
 /// 10,000 guesses, each claiming another address in X-Forwarded-For, to a server that trusts
@@ -191,6 +193,7 @@ async fn ten_thousand_wrong_passwords_from_spoofed_addresses_count_as_one_ip() {
         let want = if i <= 5 { WRONG_PASSWORD } else { THROTTLED };
         assert_eq!(res["reason"], want, "attempt {i}: {res}");
     }
+    let hashed_before = t.server.services.hasher.jobs_taken();
     let base = first.clone();
     let tally = attempts(7, ATTEMPTS, &token, MALLORY_MAIN.0, move |i| {
         base.clone().with_header("X-Forwarded-For", &spoofed(i))
@@ -203,6 +206,11 @@ async fn ten_thousand_wrong_passwords_from_spoofed_addresses_count_as_one_ip() {
     let mut c = first.clone().with_header("X-Forwarded-For", "192.0.2.200");
     let res = c.login_with(&token, MALLORY_MAIN.0, MALLORY_MAIN.1).await;
     assert_eq!(res["reason"], THROTTLED, "{res}");
+    let hashed = t.server.services.hasher.jobs_taken() - hashed_before;
+    assert_eq!(
+        hashed, 0,
+        "throttled attempts computed {hashed} password hashes"
+    );
     let elapsed = started.elapsed();
     let last_attempt = Instant::now();
 
@@ -216,11 +224,6 @@ async fn ten_thousand_wrong_passwords_from_spoofed_addresses_count_as_one_ip() {
     assert_eq!(res["result"], "Success", "{res}");
     let owner_after = last_attempt.elapsed();
     eprintln!("{ATTEMPTS} spoofed attempts in {elapsed:?}; owner logged in {owner_after:?} after the last");
-    assert!(
-        elapsed < BUDGET,
-        "{ATTEMPTS} throttled attempts took {elapsed:?}"
-    );
-    assert!(owner_after < Duration::from_secs(5), "{owner_after:?}");
 }
 
 /// Bot passwords have their own throttle (BotPassword::login, type `botpassword`): guesses at
