@@ -15,10 +15,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mwauth::request::HEADERS_READ;
 use mwauth::api::execute;
-use mwauth::request::{ApiRequest, ApiResponse};
 use mwauth::hash_pool::HashPool;
+use mwauth::request::HEADERS_READ;
+use mwauth::request::{ApiRequest, ApiResponse};
 use mwauth::session::cookie::parse_cookie_header;
 use mwauth::store::memory::MemoryStore;
 use mwauth::{Config, Services};

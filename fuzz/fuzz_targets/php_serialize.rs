@@ -26,6 +26,10 @@ fuzz_target!(|data: &[u8]| {
     let moved = serialize(&tree);
     if let Err(e) = unserialize(&moved) {
         // A reference whose target was the dropped entry has nothing left to point at.
-        assert!(e.what.contains("reference"), "{e}: {}", String::from_utf8_lossy(&moved));
+        assert!(
+            e.what.contains("reference"),
+            "{e}: {}",
+            String::from_utf8_lossy(&moved)
+        );
     }
 });

@@ -6,8 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use mwauth::api::params::{split_multi, Params};
-use mwauth::request::{parse_form, Pairs};
 use mwauth::request::ApiRequest;
+use mwauth::request::{parse_form, Pairs};
 use mwauth::session::cookie::{parse_cookie_header, SetCookie};
 use mwauth_fuzz::steps;
 

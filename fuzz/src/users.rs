@@ -3,7 +3,7 @@
 //! leak into the next input).
 
 use async_trait::async_trait;
-use mwauth::store::{StoreError, StoreResult, UserStore};
+use mwauth::store::{BotPasswordUpdate, StoreError, StoreResult, UserStore};
 use mwauth::user::{botpassword, BotPasswordRecord, UserRecord};
 use std::sync::Mutex;
 
@@ -101,12 +101,7 @@ impl UserStore for FuzzUsers {
         Ok(id)
     }
 
-    async fn set_password(
-        &self,
-        id: u32,
-        hash: &str,
-        new_token: Option<&str>,
-    ) -> StoreResult<()> {
+    async fn set_password(&self, id: u32, hash: &str, new_token: Option<&str>) -> StoreResult<()> {
         for u in lock(&self.users).iter_mut().filter(|u| u.id == id) {
             u.password = hash.into();
             if let Some(token) = new_token {
@@ -184,10 +179,7 @@ impl UserStore for FuzzUsers {
         &self,
         user_id: u32,
         app_id: &str,
-        grants: &[String],
-        restrictions: &str,
-        token: &str,
-        password_hash: Option<&str>,
+        update: BotPasswordUpdate<'_>,
     ) -> StoreResult<bool> {
         let mut found = false;
         for b in lock(&self.bots)
@@ -195,10 +187,10 @@ impl UserStore for FuzzUsers {
             .filter(|b| b.user_id == user_id && b.app_id == app_id)
         {
             found = true;
-            b.grants = grants.to_vec();
-            b.restrictions = restrictions.into();
-            b.token = token.into();
-            if let Some(h) = password_hash {
+            b.grants = update.grants.to_vec();
+            b.restrictions = update.restrictions.into();
+            b.token = update.token.into();
+            if let Some(h) = update.password_hash {
                 b.password = h.into();
             }
         }
