@@ -428,7 +428,8 @@ impl Page {
                 "<dt>{}</dt><dd><a href=\"{}\" dir=\"ltr\" rel=\"nofollow\">api.php?{}</a> <a href=\"{}\"><small>[open in sandbox]</small></a></dd>",
                 self.localize(d),
                 escape_html(&link, Quotes::Double),
-                escape_html(qs, Quotes::Double),
+                // Text, not an attribute: the parser leaves its quotes as they are.
+                escape_html(qs, Quotes::Double).replace("&quot;", "\""),
                 escape_html(&sandbox, Quotes::Double)
             ));
         }
@@ -508,9 +509,48 @@ fn help_urls(module: &Module) -> String {
     out
 }
 
-/// wfAppendQuery's encoding of an example's query string: `|` and `+` are escaped.
+/// wfAppendQuery's encoding of an example's query string: `|` and `+` are escaped; then
+/// the parser's link normalization (Parser::normalizeUrlComponent) escapes what may not
+/// stand in a URL (`"`, `{`, `}`, `<`, `>`, `[`, `]`, `^`, `` ` ``, `\`).
 fn encode_query(qs: &str) -> String {
-    qs.replace('|', "%7C").replace('+', "%2B").replace(' ', "+")
+    let mut out = String::with_capacity(qs.len());
+    for c in qs.chars() {
+        match c {
+            '|' => out.push_str("%7C"),
+            '+' => out.push_str("%2B"),
+            ' ' => out.push('+'),
+            '"' | '{' | '}' | '<' | '>' | '[' | ']' | '^' | '`' | '\\' => {
+                out.push_str(&format!("%{:02X}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// UserDef's `paramvalidator-help-type-user` for the allowed user types.
+fn user_type_help(subtypes: &[&str]) -> String {
+    let names: Vec<String> = subtypes
+        .iter()
+        .map(|t| {
+            match *t {
+                "name" => "username",
+                "ip" => "IP",
+                "cidr" => "IP range",
+                "interwiki" => "interwiki name (e.g. \"prefix&gt;ExampleName\")",
+                "id" => "user ID (e.g. \"#12345\")",
+                other => other,
+            }
+            .to_string()
+        })
+        .collect();
+    match names.as_slice() {
+        [one] => format!("Type: user, by {one}"),
+        _ => format!(
+            "Type: user, by any of {}",
+            crate::i18n::Lang::en().list_to_text(&names)
+        ),
+    }
 }
 
 /// ParamValidator::getHelpInfo for one parameter, as ApiHelp shows it.
@@ -558,7 +598,7 @@ fn param_help_info(tree: &Tree, module: &Module, spec: &ParamSpec) -> Vec<String
         } else {
             "Type: integer".to_string()
         }),
-        (ParamType::User(_), _) => info.push("Type: user, by username".to_string()),
+        (ParamType::User(subtypes), _) => info.push(user_type_help(subtypes)),
         _ => {}
     }
     if spec.multi {
