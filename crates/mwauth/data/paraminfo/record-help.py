@@ -13,6 +13,13 @@ parameters (main's `action`, query's `meta`…) list every module of the referen
 paraminfo.rs keeps those mwauth serves. Links keep the reference wiki's `/w` script path;
 paraminfo.rs puts the configured one in. Rerun when mwauth serves another module (add its
 path to PATHS). Standard library only.
+
+The modules of an extension are recorded from a wiki that loads it, and added to help.json
+without touching the other entries (the core ones stay those of the wiki without extensions):
+
+    python3 record-help.py http://127.0.0.1:8184/w/api.php --add query+oath oathvalidate
+
+(OATHAuth's, from /work/shared/oracle/extensions.sh.)
 """
 import json, os, sys, urllib.parse, urllib.request
 
@@ -38,8 +45,27 @@ def texts(module):
     return out
 
 
+def add(api, paths):
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, "help.json")
+    data = json.load(open(path))
+    for fmt in ("wikitext", "html", "raw"):
+        info = fetch(api, {"modules": "|".join(paths), "helpformat": fmt})
+        found = {m["path"]: texts(m) for m in info.get("modules", [])}
+        missing = [p for p in paths if p not in found]
+        if missing:
+            sys.exit(f"not in that wiki: {missing}")
+        data[fmt].update(found)
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print("added", len(paths), "modules in 3 help formats")
+
+
 def main():
     api = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8180/w/api.php"
+    if len(sys.argv) > 3 and sys.argv[2] == "--add":
+        return add(api, sys.argv[3:])
     data = {}
     for fmt in ("wikitext", "html", "raw"):
         info = fetch(api, {"modules": "|".join(PATHS), "helpformat": fmt, "pagesetmodule": "1"})

@@ -10,11 +10,11 @@ use super::error::{error_result, ApiError, ApiMessage, ErrorFormat, ERRORFORMAT_
 use super::format::{Format, HtmlOf};
 use super::modules;
 use super::params::Params;
-use super::params_spec::{Module, FORMATS, MAIN};
+use super::params_spec::{Module, ParamType, FORMATS, MAIN};
 use super::respond::{docref, read_format_params, render, respond, Output};
 use super::result::Obj;
 use crate::auth::request_session::{EntryPoint, RequestSession};
-use crate::i18n::{self, Lang};
+use crate::i18n::{self, Lang, Param};
 use crate::request::{ApiRequest, ApiResponse, Header, Ran};
 use crate::{time, Services};
 
@@ -135,8 +135,9 @@ async fn run(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     ctx.warn_badutf8("main");
     // Without an action, ApiMain runs its default one: the help page of the main module.
     let action = ctx.params.get("action").unwrap_or("help").to_string();
-    let Some(module) = modules::action(&action) else {
-        let names: Vec<&str> = modules::ACTIONS.iter().map(|m| m.name).collect();
+    let tree = ctx.modules();
+    let Some(module) = tree.action(&action) else {
+        let names: Vec<&str> = tree.actions.iter().map(|m| m.name).collect();
         return Err(bad_enum("action", &action, &names));
     };
     ctx.ran.action = Some(module.name);
@@ -175,6 +176,7 @@ fn setup_module(ctx: &mut Context<'_>, module: &Module) -> Result<(), ApiError> 
     let Some(kind) = module.token else {
         return Ok(());
     };
+    extract_params(ctx, module)?;
     let name = module.param_name("token");
     let token = ctx
         .params
@@ -186,6 +188,32 @@ fn setup_module(ctx: &mut Context<'_>, module: &Module) -> Result<(), ApiError> 
         return Err(ApiError::bad_token());
     }
     Ok(())
+}
+
+/// ApiBase::extractRequestParams as setupModule runs it before the token check, for what
+/// shows before the module runs: a `user` parameter's validation and the warning about a
+/// deprecated parameter that was given, in the order the module declares them.
+fn extract_params(ctx: &mut Context<'_>, module: &Module) -> Result<(), ApiError> {
+    // Each parameter is read in turn, its warnings given; the first failure is thrown after.
+    let mut failure = None;
+    for spec in module.params {
+        if matches!(spec.ty, ParamType::User(_)) && failure.is_none() {
+            failure = ctx.user_param(module, spec.name).err();
+        }
+        let name = module.param_name(spec.name);
+        if let (true, Some(value)) = (spec.deprecated, ctx.params.peek(&name)) {
+            // ApiParamValidatorCallbacks: ParamValidator's `param-deprecated`, as a
+            // deprecation of the feature `action=<module>&<param>`.
+            let msg = ApiMessage::new("deprecation", "paramvalidator-param-deprecated", &[])
+                .with_params(vec![
+                    Param::Plaintext(name.to_string()),
+                    Param::Plaintext(value.to_string()),
+                ])
+                .with_data(Obj::new().with("feature", format!("action={}&{name}", module.name)));
+            ctx.deprecation(module.path, msg);
+        }
+    }
+    failure.map_or(Ok(()), Err)
 }
 
 fn add_requested_fields(ctx: &mut Context<'_>) -> Result<(), ApiError> {

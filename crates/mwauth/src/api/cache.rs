@@ -1,7 +1,6 @@
 //! ApiMain::sendCacheHeaders: Cache-Control and Expires of an answer.
 
 use super::context::Context;
-use super::modules;
 use std::borrow::Cow;
 
 pub(super) const PRIVATE_NO_CACHE: &str = "private, must-revalidate, max-age=0";
@@ -21,10 +20,11 @@ pub(super) fn cache_control(
             .unwrap_or(0)
             .max(0)
     };
+    let tree = ctx.modules();
     let read_only = ctx
         .params
         .peek("action")
-        .and_then(modules::action)
+        .and_then(|a| tree.action(a))
         .is_some_and(|m| !m.flags.write);
     let maxage = if ok && read_only { num("maxage") } else { 0 };
     let private: Cow<'static, str> = match maxage {

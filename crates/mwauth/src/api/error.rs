@@ -146,6 +146,14 @@ fn raw_param(p: &Param) -> Value {
         Param::Plaintext(s) => Value::Obj(Obj::new().with("plaintext", s.as_str())),
         Param::Num(n) => Value::Obj(Obj::new().with("num", *n)),
         Param::Duration(s) => Value::Obj(Obj::new().with("duration", *s as i64)),
+        Param::Message(key) => Value::Obj(
+            Obj::new().with(
+                "message",
+                Obj::new()
+                    .with("key", *key)
+                    .with("params", List::new("param")),
+            ),
+        ),
         Param::List(kind, items) => {
             // A PHP array: a JSON list when its keys are 0…n-1, an object otherwise.
             let mut arr = Obj::new();
@@ -207,6 +215,15 @@ impl ApiError {
     pub fn status(mut self, status: u16) -> Self {
         self.status = status;
         self
+    }
+
+    /// ApiBase::checkUserRightsAny's refusal: `apierror-permissiondenied` with the
+    /// `action-*` message of the first right asked for.
+    pub fn permission_denied(action_key: &'static str) -> ApiError {
+        ApiError::from_msg(
+            ApiMessage::new("permissiondenied", "apierror-permissiondenied", &[])
+                .with_params(vec![Param::Message(action_key)]),
+        )
     }
 
     pub fn missing_param(name: &str) -> ApiError {

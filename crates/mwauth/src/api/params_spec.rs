@@ -135,6 +135,8 @@ impl ParamSpec {
 /// runs, and the flags paraminfo and help show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flags {
+    /// ApiBase::isInternal: listed after the others, marked in paraminfo and help.
+    pub internal: bool,
     pub read: bool,
     /// Needs the `writeapi` right.
     pub write: bool,
@@ -143,6 +145,7 @@ pub struct Flags {
 
 impl Flags {
     pub const NONE: Flags = Flags {
+        internal: false,
         read: false,
         write: false,
         must_be_posted: false,
@@ -161,10 +164,10 @@ impl Flags {
         ..Flags::NONE
     };
 
-    /// ApiBase::getHelpFlags, in MediaWiki's order (no module mwauth serves is deprecated
-    /// or internal).
+    /// ApiBase::getHelpFlags, in MediaWiki's order (no module mwauth serves is deprecated).
     pub fn names(self) -> impl Iterator<Item = &'static str> {
         [
+            ("internal", self.internal),
             ("readrights", self.read),
             ("writerights", self.write),
             ("mustbeposted", self.must_be_posted),
@@ -173,6 +176,20 @@ impl Flags {
         .filter_map(|(name, on)| on.then_some(name))
     }
 }
+
+/// An extension's name and licence, as its extension.json gives them (ApiParamInfo's
+/// `source` and `licensetag`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extension {
+    pub name: &'static str,
+    pub license: &'static str,
+}
+
+/// OATHAuth 0.5.0's extension.json: its name and licence.
+pub const OATHAUTH: Extension = Extension {
+    name: "OATHAuth",
+    license: "GPL-2.0-or-later AND GPL-3.0-or-later",
+};
 
 /// How a module runs (ApiBase::execute).
 #[derive(Debug, Clone, Copy)]
@@ -200,6 +217,9 @@ pub struct Module {
     /// `None` for main.
     pub group: Option<&'static str>,
     pub prefix: &'static str,
+    /// The extension that adds the module (its paraminfo `source` and licence); `None` for
+    /// MediaWiki's own.
+    pub extension: Option<Extension>,
     pub flags: Flags,
     pub help_urls: &'static [&'static str],
     /// getAllowedParams, without the token parameter (see [`Module::token`]).
@@ -223,6 +243,7 @@ impl Module {
         classname: "",
         group: None,
         prefix: "",
+        extension: None,
         flags: Flags::NONE,
         help_urls: &[],
         params: &[],
@@ -391,6 +412,7 @@ const fn printer(
         classname,
         group: Some("format"),
         prefix: "",
+        extension: None,
         flags: Flags::READ,
         help_urls: API_DATA_FORMATS,
         params,

@@ -74,22 +74,48 @@ pub async fn check_code(
         Ok(None) => return CodeCheck::Pass,
         Err(_) => return CodeCheck::Failed,
     };
-    let store = services.sessions.as_ref();
-    // pingLimiter( 'badoath', 0 ): only looks.
-    match store.throttle_count(&badoath_key(user_id)).await {
-        Ok(n) if n < BADOATH_LIMIT => {}
-        Ok(_) => return CodeCheck::Throttled,
+    if throttled(services, user_id).await {
+        return CodeCheck::Throttled;
+    }
+    if verify(services, user_id, &data, token, now).await {
+        CodeCheck::Pass
+    } else {
+        CodeCheck::Failed
+    }
+}
+
+/// `pingLimiter( 'badoath', 0 )`: whether the user has reached the limit (only looks; a
+/// store that fails counts as reached).
+pub async fn throttled(services: &Services, user_id: u32) -> bool {
+    match services
+        .sessions
+        .throttle_count(&badoath_key(user_id))
+        .await
+    {
+        Ok(n) => n >= BADOATH_LIMIT,
         Err(e) => {
             tracing::error!("throttle store failed: {e}");
-            return CodeCheck::Throttled;
+            true
         }
     }
+}
+
+/// TOTPKey::verify of `token` against the user's first key: a right code is remembered
+/// against replay, a wrong one counts against `badoath`.
+pub async fn verify(
+    services: &Services,
+    user_id: u32,
+    data: &OathData,
+    token: &str,
+    now: i64,
+) -> bool {
+    let store = services.sessions.as_ref();
     let last_step = match store.throttle_count(&used_step_key(user_id)).await {
         Ok(0) => None,
         Ok(step) => Some(step),
         Err(e) => {
             tracing::error!("throttle store failed: {e}");
-            return CodeCheck::Failed;
+            return false;
         }
     };
     let radius = services.config.oath.window_radius;
@@ -102,9 +128,9 @@ pub async fn check_code(
             if let Err(e) = store.throttle_set(&used_step_key(user_id), step, ttl).await {
                 // Without the replay record the code could be used again: refuse it.
                 tracing::error!("throttle store failed: {e}");
-                return CodeCheck::Failed;
+                return false;
             }
-            CodeCheck::Pass
+            true
         }
         None => {
             if let Err(e) = store
@@ -113,7 +139,25 @@ pub async fn check_code(
             {
                 tracing::error!("throttle store failed: {e}");
             }
-            CodeCheck::Failed
+            false
         }
     }
+}
+
+/// A user named `name` as OATHAuth's API modules look one up (User::newFromName, then
+/// OATHUserRepository::findByUser): `None` when no account has that name (an anonymous
+/// User), else the account's id and its TOTP key data, if it has any.
+pub async fn lookup(
+    services: &Services,
+    name: &str,
+) -> Result<Option<(u32, Option<OathData>)>, Refusal> {
+    let user = match services.users.user_by_name(name).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            tracing::error!("user store failed: {e}");
+            return Err(Refusal::new("authmanager-authn-no-primary"));
+        }
+    };
+    Ok(Some((user.id, key_data(services, user.id).await?)))
 }

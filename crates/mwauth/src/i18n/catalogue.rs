@@ -75,6 +75,12 @@ pub fn english(key: &str) -> Option<&'static str> {
         "wrongpasswordempty" => "Password entered was blank.\nPlease try again.",
         "authmanager-authn-no-primary" => "The supplied credentials could not be authenticated.",
         "noname" => "You have not specified a valid username.",
+        "apierror-permissiondenied" => "You don't have permission to $1.",
+        "action-oathauth-api-all" => "check OATH status",
+        "apierror-missingparam" => "The <var>$1</var> parameter must be set.",
+        "apierror-ratelimited" => "You've exceeded your rate limit. Please wait some time and try again.",
+        "paramvalidator-param-deprecated" => "The parameter \"$1\" has been deprecated.",
+        "paramvalidator-baduser" => "Invalid value \"$2\" for user parameter <var>$1</var>.",
         // mwauth's own answers to requests PHP would have mangled before MediaWiki saw them.
         "apiwarn-badutf8" => "The value passed for <var>$1</var> contains invalid or non-normalized data. Textual data should be valid, NFC-normalized Unicode without C0 control characters other than HT (\\t), LF (\\n), and CR (\\r).",
         "apierror-exceptioncaughttype" => "[$1] Caught exception of type $2",

@@ -186,6 +186,7 @@ impl<'s> Lang<'s> {
             ),
             Param::Num(n) => (true, self.format_num(*n)),
             Param::Duration(s) => (true, self.format_duration(*s)),
+            Param::Message(key) => (false, self.text(key, &[])),
             Param::List(kind, items) => {
                 let parts: Vec<(bool, String)> =
                     items.iter().map(|(_, i)| self.extract(i, html)).collect();
@@ -364,6 +365,10 @@ pub enum Param {
     /// `Message::listParam()`: the items with their keys in the PHP array (which `raw`
     /// shows; 0…n-1 unless the list was filtered, e.g. by array_diff).
     List(ListType, Vec<(usize, Param)>),
+    /// A message without parameters as a parameter (a MessageSpecifier, e.g. the
+    /// `action-*` text of `apierror-permissiondenied`): formatted as the outer message is,
+    /// it goes in after the transformation.
+    Message(&'static str),
 }
 
 /// The list types of Message::listParam.

@@ -160,6 +160,7 @@ pub const MODULE: Module = Module {
     classname: "ApiClientLogin",
     group: Some("action"),
     prefix: "login",
+    extension: None,
     flags: Flags::WRITE_POSTED,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Login"],
     params: PARAMS,

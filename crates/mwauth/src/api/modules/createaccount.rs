@@ -19,8 +19,6 @@ use crate::auth::account::{create_account, Creator, PERMISSION_DENIED};
 use crate::auth::login::CaptchaAnswer;
 use crate::config::CaptchaTrigger;
 use crate::i18n::Param;
-use crate::session::SetCookie;
-use md5::{Digest, Md5};
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let format = message_format(ctx, "createmessageformat")?;
@@ -84,7 +82,7 @@ async fn create(ctx: &mut Context<'_>) -> Result<String, AuthMessage> {
     ctx.session.set_pending_captchas(pending);
     match created {
         Ok(user) => {
-            chronology_cookies(ctx).await;
+            ctx.chronology_cookies().await;
             Ok(user.name)
         }
         // The API reports the first refusal only (the first failed password policy).
@@ -120,36 +118,6 @@ fn permission_denied(ctx: &Context<'_>) -> AuthMessage {
     )
 }
 
-/// ChronologyProtector after a write: `cpPosIndex=<write index>@<time>#<client id>`,
-/// `UseDC=master` and `UseCDNCache=false`, each for 10 seconds. The write index counts this
-/// client's writes (kept 60 seconds, as MediaWiki keeps positions); the client id is the MD5
-/// of its IP and User-Agent.
-async fn chronology_cookies(ctx: &mut Context<'_>) {
-    let agent = ctx.req.header("user-agent").unwrap_or("");
-    let client_id = hex::encode(Md5::digest(
-        format!("{}\n{agent}", ctx.req.client_ip).as_bytes(),
-    ));
-    let index = ctx
-        .services
-        .sessions
-        .throttle_hit(&format!("ChronologyProtector:{client_id}:v3"), 60)
-        .await
-        .unwrap_or(1);
-    let make = |name: &str, value: String| SetCookie {
-        name: name.into(),
-        value,
-        max_age: Some(10),
-        secure: false,
-        samesite: None,
-    };
-    ctx.session.add_cookie(make(
-        "cpPosIndex",
-        format!("{index}@{}#{client_id}", ctx.now),
-    ));
-    ctx.session.add_cookie(make("UseDC", "master".into()));
-    ctx.session.add_cookie(make("UseCDNCache", "false".into()));
-}
-
 /// ApiAMCreateAccount::getAllowedParams (ApiAuthManagerHelper's parameters); ApiBase adds
 /// the token's after them.
 const PARAMS: &[ParamSpec] = super::authmanager::HELPER_PARAMS;
@@ -160,6 +128,7 @@ pub const MODULE: Module = Module {
     classname: "ApiAMCreateAccount",
     group: Some("action"),
     prefix: "create",
+    extension: None,
     flags: Flags::WRITE_POSTED,
     help_urls: &["https://www.mediawiki.org/wiki/Special:MyLanguage/API:Account_creation"],
     params: PARAMS,

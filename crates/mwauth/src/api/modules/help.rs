@@ -19,7 +19,7 @@
 
 use super::help_texts::{help_data, Texts};
 use super::paraminfo::module_from_path;
-use super::{child_path, enum_values, find, has_submodules, parent_path, submodule_names};
+use super::{child_path, parent_path, Tree};
 use crate::api::context::{article_path, Context, HelpOutput};
 use crate::api::error::ApiError;
 use crate::api::params::split_multi;
@@ -82,7 +82,7 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let wrap = ctx.params.flag("wrap");
     let mut modules = Vec::new();
     for path in &paths {
-        let module = module_from_path(path).map_err(|m| ApiError::from_msg(*m))?;
+        let module = module_from_path(ctx.modules(), path).map_err(|m| ApiError::from_msg(*m))?;
         modules.push(module);
     }
     let page = Page::new(ctx);
@@ -104,6 +104,7 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
 }
 
 struct Page {
+    tree: &'static Tree,
     sitename: String,
     generator: String,
     server: String,
@@ -115,6 +116,7 @@ impl Page {
     fn new(ctx: &Context<'_>) -> Page {
         let config = &ctx.services.config;
         Page {
+            tree: ctx.modules(),
             sitename: config.sitename.clone(),
             generator: config.generator.clone(),
             server: super::siteinfo::server(ctx),
@@ -215,15 +217,15 @@ impl Page {
                 help_urls(module),
                 self.parameters(module),
                 self.examples(module),
-                if options.submodules && has_submodules(module.path) {
+                if options.submodules && self.tree.has_submodules(module.path) {
                     let mut subs: Vec<&'static Module> = Vec::new();
                     for group in module
                         .params
                         .iter()
                         .filter(|p| p.ty == ParamType::Submodules)
                     {
-                        for name in submodule_names(module.path, Some(group.name)) {
-                            if let Some(d) = find(&child_path(module.path, name)) {
+                        for name in self.tree.submodule_names(module.path, Some(group.name)) {
+                            if let Some(d) = self.tree.find(&child_path(module.path, name)) {
                                 subs.push(d);
                             }
                         }
@@ -249,7 +251,7 @@ impl Page {
         let mut chain: Vec<&Module> = vec![module];
         let mut path = module.path;
         while let Some(parent) = parent_path(path) {
-            match find(parent) {
+            match self.tree.find(parent) {
                 Some(d) => {
                     chain.push(d);
                     path = d.path;
@@ -264,7 +266,7 @@ impl Page {
             .map(|m| {
                 let bold = count == 1
                     && m.path == module.path
-                    && !(options.submodules && has_submodules(m.path));
+                    && !(options.submodules && self.tree.has_submodules(m.path));
                 if bold {
                     format!("<b dir=\"ltr\" lang=\"en\">{}</b>", m.name)
                 } else {
@@ -302,9 +304,12 @@ impl Page {
                 "<li><span class=\"apihelp-flag-{flag}\">{text}</span></li>"
             ));
         }
-        out.push_str("<li><span class=\"apihelp-source\">Source: <span dir=\"ltr\" lang=\"en\">MediaWiki</span></span></li>");
+        let (source, license) = module
+            .extension
+            .map_or(("MediaWiki", "GPL-2.0-or-later"), |e| (e.name, e.license));
+        out.push_str(&format!("<li><span class=\"apihelp-source\">Source: <span dir=\"ltr\" lang=\"en\">{source}</span></span></li>"));
         out.push_str(&format!(
-            "<li><span class=\"apihelp-license\">License: <a href=\"{}Special:Version/License/MediaWiki\" title=\"Special:Version/License/MediaWiki\"><span dir=\"ltr\" lang=\"en\">GPL-2.0-or-later</span></a></span></li>",
+            "<li><span class=\"apihelp-license\">License: <a href=\"{}Special:Version/License/{source}\" title=\"Special:Version/License/{source}\"><span dir=\"ltr\" lang=\"en\">{license}</span></a></span></li>",
             self.article_path
         ));
         out.push_str("</ul></div>");
@@ -351,7 +356,7 @@ impl Page {
         }
         out.push_str("<dl>");
         let texts = self.texts(module).and_then(|t| t.get("parameters"));
-        let texts_for = Texts::for_help(&self.article_path, &self.script_path);
+        let texts_for = Texts::for_help(&self.article_path, &self.script_path, self.tree);
         for spec in module.all_params() {
             out.push_str(&format!(
                 "<dt><span dir=\"ltr\" lang=\"en\">{}{}</span></dt>",
@@ -375,7 +380,7 @@ impl Page {
                 block(&self.localize(d))
             };
             out.push_str(&format!("<dd class=\"description\">{d}</dd>"));
-            for info in param_help_info(module, spec) {
+            for info in param_help_info(self.tree, module, spec) {
                 out.push_str(&format!("<dd class=\"info\">{info}</dd>"));
             }
         }
@@ -423,7 +428,8 @@ impl Page {
                 "<dt>{}</dt><dd><a href=\"{}\" dir=\"ltr\" rel=\"nofollow\">api.php?{}</a> <a href=\"{}\"><small>[open in sandbox]</small></a></dd>",
                 self.localize(d),
                 escape_html(&link, Quotes::Double),
-                escape_html(qs, Quotes::Double),
+                // Text, not an attribute: the parser leaves its quotes as they are.
+                escape_html(qs, Quotes::Double).replace("&quot;", "\""),
                 escape_html(&sandbox, Quotes::Double)
             ));
         }
@@ -503,13 +509,52 @@ fn help_urls(module: &Module) -> String {
     out
 }
 
-/// wfAppendQuery's encoding of an example's query string: `|` and `+` are escaped.
+/// wfAppendQuery's encoding of an example's query string: `|` and `+` are escaped; then
+/// the parser's link normalization (Parser::normalizeUrlComponent) escapes what may not
+/// stand in a URL (`"`, `{`, `}`, `<`, `>`, `[`, `]`, `^`, `` ` ``, `\`).
 fn encode_query(qs: &str) -> String {
-    qs.replace('|', "%7C").replace('+', "%2B").replace(' ', "+")
+    let mut out = String::with_capacity(qs.len());
+    for c in qs.chars() {
+        match c {
+            '|' => out.push_str("%7C"),
+            '+' => out.push_str("%2B"),
+            ' ' => out.push('+'),
+            '"' | '{' | '}' | '<' | '>' | '[' | ']' | '^' | '`' | '\\' => {
+                out.push_str(&format!("%{:02X}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// UserDef's `paramvalidator-help-type-user` for the allowed user types.
+fn user_type_help(subtypes: &[&str]) -> String {
+    let names: Vec<String> = subtypes
+        .iter()
+        .map(|t| {
+            match *t {
+                "name" => "username",
+                "ip" => "IP",
+                "cidr" => "IP range",
+                "interwiki" => "interwiki name (e.g. \"prefix&gt;ExampleName\")",
+                "id" => "user ID (e.g. \"#12345\")",
+                other => other,
+            }
+            .to_string()
+        })
+        .collect();
+    match names.as_slice() {
+        [one] => format!("Type: user, by {one}"),
+        _ => format!(
+            "Type: user, by any of {}",
+            crate::i18n::Lang::en().list_to_text(&names)
+        ),
+    }
 }
 
 /// ParamValidator::getHelpInfo for one parameter, as ApiHelp shows it.
-fn param_help_info(module: &Module, spec: &ParamSpec) -> Vec<String> {
+fn param_help_info(tree: &Tree, module: &Module, spec: &ParamSpec) -> Vec<String> {
     let mut info = Vec::new();
     if spec.required {
         info.push("This parameter is required.".to_string());
@@ -519,14 +564,12 @@ fn param_help_info(module: &Module, spec: &ParamSpec) -> Vec<String> {
         | ParamType::Submodules
         | ParamType::NoSubmodules
         | ParamType::QueryModules
-        | ParamType::FormatModules => Some(enum_values(module, spec).to_vec()),
+        | ParamType::FormatModules => Some(tree.sorted_values(module, spec)),
         _ => None,
     };
     match (spec.ty, &values) {
         (_, Some(values)) => {
-            let mut sorted = values.clone();
-            sorted.sort_unstable();
-            let list = sorted
+            let list = values
                 .iter()
                 .map(|v| {
                     if matches!(spec.ty, ParamType::Submodules) {
@@ -555,7 +598,7 @@ fn param_help_info(module: &Module, spec: &ParamSpec) -> Vec<String> {
         } else {
             "Type: integer".to_string()
         }),
-        (ParamType::User(_), _) => info.push("Type: user, by username".to_string()),
+        (ParamType::User(subtypes), _) => info.push(user_type_help(subtypes)),
         _ => {}
     }
     if spec.multi {
@@ -624,17 +667,21 @@ mod tests {
 
     #[test]
     fn type_information() {
-        let tokens = find("query+tokens").unwrap();
+        let tree = &super::super::CORE;
+        let tokens = tree.find("query+tokens").unwrap();
         assert_eq!(
-            param_help_info(tokens, &tokens.params[0]),
+            param_help_info(tree, tokens, &tokens.params[0]),
             [
                 "Values (separate with <kbd>|</kbd> or <a href=\"#main/datatypes\">alternative</a>): createaccount, csrf, login, patrol, rollback, userrights, watch",
                 "To specify all values, use <kbd>*</kbd>.",
                 "Default: csrf"
             ]
         );
-        let check = find("checktoken").unwrap();
-        assert_eq!(param_help_info(check, &check.params[2]), ["Type: integer"]);
+        let check = tree.find("checktoken").unwrap();
+        assert_eq!(
+            param_help_info(tree, check, &check.params[2]),
+            ["Type: integer"]
+        );
     }
 
     #[test]

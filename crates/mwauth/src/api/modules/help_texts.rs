@@ -3,7 +3,7 @@
 //! them: this wiki's paths in their links, and only the served modules in the per-value
 //! lists of submodule parameters.
 
-use super::find;
+use super::Tree;
 use crate::api::context::{article_path, Context};
 use crate::api::params_spec::Module;
 use crate::api::result::{List, Obj, ObjKind, Value};
@@ -22,6 +22,8 @@ pub fn help_data() -> &'static Json {
 /// The help texts in one help format, with this wiki's paths in their links.
 pub struct Texts {
     pub format: String,
+    /// The module tree served: per-value texts of other modules are left out.
+    tree: &'static Tree,
     script_path: String,
     article_path: String,
 }
@@ -30,15 +32,17 @@ impl Texts {
     pub fn new(ctx: &Context<'_>, format: &str) -> Texts {
         Texts {
             format: format.to_string(),
+            tree: ctx.modules(),
             script_path: ctx.services.config.script_path.clone(),
             article_path: article_path(&ctx.services.config),
         }
     }
 
     /// The HTML texts, as action=help shows them.
-    pub fn for_help(article_path: &str, script_path: &str) -> Texts {
+    pub fn for_help(article_path: &str, script_path: &str, tree: &'static Tree) -> Texts {
         Texts {
             format: "html".into(),
+            tree,
             script_path: script_path.to_string(),
             article_path: article_path.to_string(),
         }
@@ -99,7 +103,7 @@ impl Texts {
                     .filter(|m| {
                         m.get("forvalue")
                             .and_then(Json::as_str)
-                            .is_none_or(|v| served_link(v, "[[Special:ApiHelp/", '|'))
+                            .is_none_or(|v| served_link(self.tree, v, "[[Special:ApiHelp/", '|'))
                     })
                     .cloned()
                     .collect(),
@@ -107,14 +111,16 @@ impl Texts {
             Json::String(s) if self.format == "wikitext" => {
                 let mut lines: Vec<&str> = s
                     .split('\n')
-                    .filter(|l| !l.starts_with(';') || served_link(l, "[[Special:ApiHelp/", '|'))
+                    .filter(|l| {
+                        !l.starts_with(';') || served_link(self.tree, l, "[[Special:ApiHelp/", '|')
+                    })
                     .collect();
                 while lines.last() == Some(&"") {
                     lines.pop();
                 }
                 Json::String(lines.join("\n"))
             }
-            Json::String(s) if self.format == "html" => Json::String(filter_html(s)),
+            Json::String(s) if self.format == "html" => Json::String(filter_html(self.tree, s)),
             other => other.clone(),
         }
     }
@@ -122,18 +128,18 @@ impl Texts {
 
 /// Whether the module a help link points at is served: `marker` followed by the module
 /// path up to `end`.
-fn served_link(text: &str, marker: &str, end: char) -> bool {
+fn served_link(tree: &Tree, text: &str, marker: &str, end: char) -> bool {
     let Some(i) = text.find(marker) else {
         return true;
     };
     let rest = &text[i + marker.len()..];
     let path = rest.split(end).next().unwrap_or("");
-    find(&path.replace("%2B", "+")).is_some()
+    tree.find(&path.replace("%2B", "+")).is_some()
 }
 
 /// The `<dl>` of per-value descriptions without unserved modules; without any left, the
 /// list goes and the paragraph before it loses its `<p>` (Parser::stripOuterParagraph).
-fn filter_html(s: &str) -> String {
+fn filter_html(tree: &Tree, s: &str) -> String {
     const DL: &str = "<dl><dt>";
     let Some(start) = s.find(DL) else {
         return s.to_string();
@@ -145,7 +151,7 @@ fn filter_html(s: &str) -> String {
     let kept: Vec<&str> = body
         .split("<dt>")
         .filter(|item| !item.is_empty())
-        .filter(|item| served_link(item, "Special:ApiHelp/", '"'))
+        .filter(|item| served_link(tree, item, "Special:ApiHelp/", '"'))
         .collect();
     if kept.is_empty() {
         let before = s[..start].trim_end_matches('\n');
@@ -191,11 +197,11 @@ mod tests {
     fn per_value_lists_keep_served_modules() {
         let html = "<p>Which action to perform.\n</p>\n<dl><dt><span><a href=\"/w/index.php/Special:ApiHelp/block\" title=\"x\">block</a></span></dt>\n<dd>Block a user.</dd>\n<dt><span><a href=\"/w/index.php/Special:ApiHelp/login\" title=\"x\">login</a></span></dt>\n<dd>Log in.</dd>\n<dt><span><a href=\"/w/index.php/Special:ApiHelp/edit\">edit</a></span></dt>\n<dd>Edit.</dd></dl>";
         assert_eq!(
-            filter_html(html),
+            filter_html(&super::super::CORE, html),
             "<p>Which action to perform.\n</p>\n<dl><dt><span><a href=\"/w/index.php/Special:ApiHelp/login\" title=\"x\">login</a></span></dt>\n<dd>Log in.</dd></dl>"
         );
         let none = "<p>Which properties.\n</p>\n<dl><dt><a href=\"/w/index.php/Special:ApiHelp/query%2Binfo\">info</a></dt>\n<dd>Info.</dd></dl>";
-        assert_eq!(filter_html(none), "Which properties.");
+        assert_eq!(filter_html(&super::super::CORE, none), "Which properties.");
         assert!(help_data()
             .get("raw")
             .and_then(|r| r.get("query+tokens"))

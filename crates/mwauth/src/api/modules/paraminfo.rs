@@ -13,7 +13,7 @@
 //!   lists of submodule parameters.
 
 use super::help_texts::Texts;
-use super::{child_path, enum_values, find, has_submodules, submodule_names};
+use super::{child_path, Tree};
 use crate::api::context::{article_path, Context};
 use crate::api::error::{ApiError, ApiMessage};
 use crate::api::params::{split_multi, MULTI_LIMIT};
@@ -83,10 +83,10 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             paths.push(path.clone());
             continue;
         };
-        match module_from_path(base) {
+        match module_from_path(ctx.modules(), base) {
             Err(msg) => ctx.warn("paraminfo", *msg),
             Ok(module) => {
-                let subs = all_submodules(module.path, recursive);
+                let subs = all_submodules(ctx.modules(), module.path, recursive);
                 if subs.is_empty() {
                     ctx.warn(
                         "paraminfo",
@@ -115,7 +115,7 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let texts = Texts::new(ctx, &helpformat);
     let mut groups: Vec<(&str, List)> = Vec::new();
     for path in &paths {
-        let module = match module_from_path(path) {
+        let module = match module_from_path(ctx.modules(), path) {
             Ok(m) => m,
             Err(msg) => {
                 ctx.warn("paraminfo", *msg);
@@ -233,7 +233,7 @@ fn deprecated_flag(ctx: &mut Context<'_>, name: &str) -> bool {
 
 /// ApiBase::getModuleFromPath: `main`, or names joined by `+` (or spaces, when the `+` came
 /// unencoded).
-pub fn module_from_path(path: &str) -> Result<&'static Module, Box<ApiMessage>> {
+pub fn module_from_path(tree: &Tree, path: &str) -> Result<&'static Module, Box<ApiMessage>> {
     if path == "main" {
         return Ok(&params_spec::MAIN);
     }
@@ -243,7 +243,7 @@ pub fn module_from_path(path: &str) -> Result<&'static Module, Box<ApiMessage>> 
     }
     let mut current = "main".to_string();
     for (i, name) in parts.iter().enumerate() {
-        if !has_submodules(&current) {
+        if !tree.has_submodules(&current) {
             let error_path = parts[..i].join("+");
             return Err(Box::new(ApiMessage::new(
                 "badmodule",
@@ -252,7 +252,7 @@ pub fn module_from_path(path: &str) -> Result<&'static Module, Box<ApiMessage>> 
             )));
         }
         let next = child_path(&current, name);
-        if find(&next).is_none() {
+        if tree.find(&next).is_none() {
             let error_path = if i == 0 {
                 "main".to_string()
             } else {
@@ -266,7 +266,7 @@ pub fn module_from_path(path: &str) -> Result<&'static Module, Box<ApiMessage>> 
         }
         current = next;
     }
-    find(&current).ok_or_else(|| {
+    tree.find(&current).ok_or_else(|| {
         Box::new(ApiMessage::new(
             "badmodule",
             "apierror-badmodule-badsubmodule",
@@ -276,16 +276,16 @@ pub fn module_from_path(path: &str) -> Result<&'static Module, Box<ApiMessage>> 
 }
 
 /// ApiParamInfo::listAllSubmodules.
-fn all_submodules(path: &str, recursive: bool) -> Vec<String> {
+fn all_submodules(tree: &Tree, path: &str, recursive: bool) -> Vec<String> {
     let mut out = Vec::new();
-    if !has_submodules(path) {
+    if !tree.has_submodules(path) {
         return out;
     }
-    for name in submodule_names(path, None) {
+    for name in tree.submodule_names(path, None) {
         let sub = child_path(path, name);
         out.push(sub.clone());
-        if recursive && has_submodules(&sub) {
-            out.extend(all_submodules(&sub, true));
+        if recursive && tree.has_submodules(&sub) {
+            out.extend(all_submodules(tree, &sub, true));
         }
     }
     out
@@ -294,8 +294,11 @@ fn all_submodules(path: &str, recursive: bool) -> Vec<String> {
 /// ApiParamInfo::getModuleInfo.
 pub fn module_info(ctx: &Context<'_>, module: &Module, texts: &Texts) -> Obj {
     let config = &ctx.services.config;
+    let (source, license_tag) = module
+        .extension
+        .map_or(("MediaWiki", "GPL-2.0-or-later"), |e| (e.name, e.license));
     let license = format!(
-        "{}{}Special:Version/License/MediaWiki",
+        "{}{}Special:Version/License/{source}",
         super::siteinfo::server(ctx),
         article_path(config)
     );
@@ -308,9 +311,9 @@ pub fn module_info(ctx: &Context<'_>, module: &Module, texts: &Texts) -> Obj {
         ret.set("group", group);
     }
     ret.set("prefix", module.prefix);
-    ret.set("source", "MediaWiki");
-    ret.set("sourcename", "MediaWiki");
-    ret.set("licensetag", "GPL-2.0-or-later");
+    ret.set("source", source);
+    ret.set("sourcename", source);
+    ret.set("licensetag", license_tag);
     ret.set("licenselink", license);
     let help = texts.module(module);
     if let Some(d) = help.and_then(|h| h.get("description")) {
@@ -358,7 +361,7 @@ pub fn module_info(ctx: &Context<'_>, module: &Module, texts: &Texts) -> Obj {
             };
             item.set("description", texts.value(&d, "msg"));
         }
-        param_info(&mut item, module, spec, limit_high);
+        param_info(ctx.modules(), &mut item, module, spec, limit_high);
         if spec.name == "token" {
             if let Some(t) = module.token {
                 item.set("tokentype", t);
@@ -392,12 +395,9 @@ pub fn module_info(ctx: &Context<'_>, module: &Module, texts: &Texts) -> Obj {
 }
 
 /// ParamValidator::getParamInfo with the TypeDefs' additions, for one parameter.
-fn param_info(item: &mut Obj, module: &Module, spec: &ParamSpec, high_limits: bool) {
-    let sorted = |values: &[&str]| {
-        let mut v: Vec<String> = values.iter().map(|s| s.to_string()).collect();
-        v.sort();
-        List::of_strings("t", v)
-    };
+fn param_info(tree: &Tree, item: &mut Obj, module: &Module, spec: &ParamSpec, high_limits: bool) {
+    // EnumDef and SubmoduleDef sort the values, internal submodules last.
+    let sorted = tree.sorted_values(module, spec);
     let ty: Value = match spec.ty {
         ParamType::String => "string".into(),
         ParamType::Boolean => "boolean".into(),
@@ -408,7 +408,9 @@ fn param_info(item: &mut Obj, module: &Module, spec: &ParamSpec, high_limits: bo
         | ParamType::Submodules
         | ParamType::NoSubmodules
         | ParamType::QueryModules
-        | ParamType::FormatModules => sorted(enum_values(module, spec)).into(),
+        | ParamType::FormatModules => {
+            List::of_strings("t", sorted.iter().map(|s| s.to_string())).into()
+        }
     };
     item.set("type", ty);
     item.set("required", spec.required);
@@ -437,10 +439,18 @@ fn param_info(item: &mut Obj, module: &Module, spec: &ParamSpec, high_limits: bo
             // `assoc` so that a group mwauth serves no module of (query's `prop`, `list`) is
             // `{}`, as clients expect of this map, not PHP's `[]` for an empty array.
             let mut map = Obj::new();
-            for name in submodule_names(module.path, Some(spec.name)) {
+            for name in &sorted {
                 map.set(name, child_path(module.path, name));
             }
             item.set("submodules", map);
+            let internal: Vec<String> = sorted
+                .iter()
+                .filter(|v| tree.is_internal(&child_path(module.path, v)))
+                .map(|v| v.to_string())
+                .collect();
+            if !internal.is_empty() {
+                item.set("internalvalues", List::of_strings("", internal));
+            }
         }
         ParamType::NoSubmodules => {
             // An empty map would be `[]` in PHP, but MediaWiki always has submodules here
@@ -466,30 +476,31 @@ mod tests {
 
     #[test]
     fn paths_resolve_as_mediawiki_resolves_them() {
+        let tree = &super::super::CORE;
         assert_eq!(
-            module_from_path("query+tokens").unwrap().classname,
+            module_from_path(tree, "query+tokens").unwrap().classname,
             "ApiQueryTokens"
         );
         assert_eq!(
-            module_from_path("query tokens").unwrap().path,
+            module_from_path(tree, "query tokens").unwrap().path,
             "query+tokens"
         );
-        assert_eq!(module_from_path("main").unwrap().path, "main");
-        let e = module_from_path("bogus").unwrap_err();
+        assert_eq!(module_from_path(tree, "main").unwrap().path, "main");
+        let e = module_from_path(tree, "bogus").unwrap_err();
         assert_eq!(
             e.text(),
             "The module \"main\" does not have a submodule \"bogus\"."
         );
-        let e = module_from_path("query+foo").unwrap_err();
+        let e = module_from_path(tree, "query+foo").unwrap_err();
         assert_eq!(
             e.text(),
             "The module \"query\" does not have a submodule \"foo\"."
         );
-        let e = module_from_path("query+tokens+x").unwrap_err();
+        let e = module_from_path(tree, "query+tokens+x").unwrap_err();
         assert_eq!(e.text(), "The module \"query+tokens\" has no submodules.");
         assert_eq!(
-            all_submodules("main", false).len(),
-            super::super::ACTIONS.len() + params_spec::FORMATS.len()
+            all_submodules(tree, "main", false).len(),
+            tree.actions.len() + params_spec::FORMATS.len()
         );
     }
 
@@ -497,9 +508,10 @@ mod tests {
     fn empty_submodule_maps_are_objects() {
         use crate::api::format::json::{write, JsonStyle};
         // query serves no prop module: pywikibot reads `submodules` as a map even then.
-        let query = find("query").unwrap();
+        let tree = &super::super::CORE;
+        let query = tree.find("query").unwrap();
         let mut item = Obj::new().kind(ObjKind::Untyped);
-        param_info(&mut item, query, &query.params[0], false);
+        param_info(tree, &mut item, query, &query.params[0], false);
         let fv2 = JsonStyle {
             formatversion: 2,
             ascii: false,
@@ -510,7 +522,7 @@ mod tests {
             r#"{"type":[],"required":false,"multi":true,"lowlimit":50,"highlimit":500,"limit":50,"submodules":{}}"#
         );
         let mut meta = Obj::new().kind(ObjKind::Untyped);
-        param_info(&mut meta, query, &query.params[2], true);
+        param_info(tree, &mut meta, query, &query.params[2], true);
         assert!(write(&meta, fv2).contains(r#""limit":500,"submodules":{"authmanagerinfo":"query+authmanagerinfo","siteinfo":"query+siteinfo","tokens":"query+tokens","userinfo":"query+userinfo"}"#));
     }
 }

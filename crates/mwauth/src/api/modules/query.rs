@@ -6,7 +6,7 @@
 //! - A query that runs no module, or only siteinfo, is publicly cacheable, which shows in
 //!   its `Vary` header.
 
-use super::{run_leaf, META};
+use super::run_leaf;
 use crate::api::context::Context;
 use crate::api::error::ApiError;
 use crate::api::params::split_multi_iter;
@@ -19,14 +19,15 @@ use crate::api::params_spec::{
 /// query that runs none of those is public.
 pub fn is_public(ctx: &Context<'_>) -> bool {
     let meta = ctx.params.peek("meta").unwrap_or("");
-    !split_multi_iter(meta).any(|m| m != "siteinfo" && META.iter().any(|s| s.name == m))
+    let tree = ctx.modules();
+    !split_multi_iter(meta).any(|m| m != "siteinfo" && tree.meta_module(m).is_some())
 }
 
 /// ApiQuery::execute: each meta module asked for, by its own handler, its errors its own.
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let metas = ctx.multi_enum(&MODULE, "meta")?;
     for name in metas {
-        if let Some(module) = META.iter().copied().find(|m| m.name == name) {
+        if let Some(module) = ctx.modules().meta_module(name) {
             run_leaf(ctx, module)
                 .await
                 .map_err(|e| e.in_module(module.path))?;
