@@ -210,6 +210,11 @@ impl PhpRecord {
             .filter(|r| r.expires >= crate::time::now())
     }
 
+    /// What `SessionStore::load` answers for the record: its session data and expiry.
+    pub fn into_loaded(self) -> (std::sync::Arc<SessionData>, i64) {
+        (std::sync::Arc::new(self.data), self.expires)
+    }
+
     /// The record's bytes: the tree it was read from with mwauth's fields written over it
     /// (in place when the key existed, appended otherwise, as PHP's array writes do).
     pub fn encode(&self) -> Vec<u8> {

@@ -332,10 +332,7 @@ impl ObjectCacheStore {
 #[async_trait]
 impl SessionStore for ObjectCacheStore {
     async fn load(&self, id: &str) -> StoreResult<Option<(Arc<SessionData>, i64)>> {
-        Ok(self
-            .load_record(id)
-            .await?
-            .map(|r| (Arc::new(r.data), r.expires)))
+        Ok(self.load_record(id).await?.map(PhpRecord::into_loaded))
     }
 
     async fn save(&self, id: &str, data: &SessionData, expires: i64) -> StoreResult<()> {
