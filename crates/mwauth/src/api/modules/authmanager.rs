@@ -442,7 +442,7 @@ fn captcha_request(c: &CaptchaShown) -> Request {
 
 /// ApiAuthManagerHelper::formatRequests for `login`, `create`, or `totp` (the second step
 /// of a two-factor login, `current_user` being the user logging in), with a captcha first
-/// when one is asked; `remember_seconds` is `$wgExtendedLoginCookieExpiration`.
+/// when one is asked, or for no requests (any other `action`); `remember_seconds` is `$wgExtendedLoginCookieExpiration`.
 pub fn format_requests(
     action: &str,
     current_user: &str,
@@ -455,7 +455,10 @@ pub fn format_requests(
     let fixed = match action {
         "create" => CREATE_REQUESTS,
         "totp" => TOTP_REQUESTS,
-        _ => LOGIN_REQUESTS,
+        "login" => LOGIN_REQUESTS,
+        // Anything else: none, but merged fields are still there, empty (formatRequests
+        // sets `fields` whenever they are merged).
+        _ => &[],
     };
     let asked = captcha.map(captcha_request);
     let reqs: Vec<&Request> = asked.iter().chain(fixed.iter()).collect();

@@ -72,18 +72,14 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             kind: ctx.services.config.captcha.kind,
             action: *action,
         });
-        let reqs = if base == "none" {
-            Obj::new().with("requests", crate::api::result::List::new("request"))
-        } else {
-            format_requests(
-                base,
-                &current,
-                shown.as_ref(),
-                merge,
-                &format,
-                ctx.services.config.remember_expiry,
-            )
-        };
+        let reqs = format_requests(
+            base,
+            &current,
+            shown.as_ref(),
+            merge,
+            &format,
+            ctx.services.config.remember_expiry,
+        );
         for (k, v) in reqs.entries {
             info.set(&k, v);
         }
