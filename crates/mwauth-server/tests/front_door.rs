@@ -6,7 +6,8 @@
 //! `sitename`, `authentication_token_version = "1"`. One step per "Done when" bullet:
 //!
 //! 1. a bot-password login through mwauth is a session PHP knows (an edit passed to PHP with
-//!    mwauth's csrf token is saved; mwauth's logout is a logout on PHP);
+//!    mwauth's csrf token is saved; mwauth's logout is a logout on PHP); for this session and
+//!    those of step 2, what mwauth answers natively is what PHP answers;
 //! 2. logins and logouts cross both ways (PHP's clientlogin, mwauth's logout with PHP's
 //!    token; mwauth's clientlogin, PHP's logout with mwauth's token);
 //! 3. remember-me cookies of either one log in on the other;
@@ -37,6 +38,11 @@ const ALICE: (&str, &str) = ("Alice", "Alice-pass-12345");
 const BOB: (&str, &str) = ("Bob", "Bob-pass-12345");
 /// Alice's bot password that may edit and create pages (install-wiki.sh).
 const EDITBOT: (&str, &str) = ("Alice@editbot", "aliceeditbotpasswordaliceedit001");
+/// The properties of meta=userinfo that mwauth answers itself in front of a wiki (the others,
+/// read from the wiki's own tables, pass to it).
+const NATIVE_USERINFO_PROPS: &str = "blockinfo|groups|groupmemberships|implicitgroups|rights|\
+    changeablegroups|editcount|ratelimits|theoreticalratelimits|email|realname|acceptlang|\
+    registrationdate|centralids";
 /// Small, so that a hung wiki is answered for soon; the test asserts no duration.
 const UPSTREAM_TIMEOUT: u64 = 2;
 
@@ -149,6 +155,31 @@ authentication_token_version = "1"
         client.copy_with(self.dir, &format!("{}-{name}", self.ctx), suffixes)
     }
 
+    /// mwauth answers natively only what the wiki would answer the same way: these requests,
+    /// with `client`'s cookies, get the same answer from both.
+    fn same_answers(&self, client: &Client, at: &str, authmanager_login: bool) {
+        let mut requests = vec![
+            vec![("meta", "userinfo"), ("uiprop", NATIVE_USERINFO_PROPS)],
+            vec![("meta", "userinfo"), ("uiprop", "*")],
+            vec![
+                ("meta", "authmanagerinfo"),
+                ("amirequestsfor", "link"),
+                ("amimergerequestfields", "1"),
+            ],
+        ];
+        if authmanager_login {
+            requests.push(vec![
+                ("meta", "authmanagerinfo"),
+                ("amirequestsfor", "login"),
+            ]);
+        }
+        for request in requests {
+            let params: Vec<_> = [("action", "query")].into_iter().chain(request).collect();
+            let php = client.call(&self.php, &params);
+            assert_eq!(client.call(&self.mw, &params), php, "{at}: {params:?}");
+        }
+    }
+
     /// Bullet 1: a bot-password login through mwauth is a session PHP knows; an edit sent
     /// through mwauth (passed to PHP) with mwauth's csrf token is saved by PHP; logout
     /// through mwauth is a logout on PHP.
@@ -158,6 +189,7 @@ authentication_token_version = "1"
         bot.bot_login(&self.mw, EDITBOT.0, EDITBOT.1);
         assert!(bot.holds("oraclewiki_BPsession"), "{ctx}");
         assert_eq!(bot.user(&self.php).as_deref(), Some("Alice"), "{ctx}");
+        self.same_answers(&bot, ctx, false);
         let session = self.copy(&bot, "editbot-session", &["_BPsession"]);
 
         let csrf = bot.token(&self.mw, "csrf");
@@ -222,6 +254,7 @@ authentication_token_version = "1"
             let user = self.client(&format!("login-{login_side}"));
             user.clientlogin(login_api, BOB.0, BOB.1, false);
             assert_eq!(user.user(logout_api).as_deref(), Some("Bob"), "{at}");
+            self.same_answers(&user, &at, true);
             let session = self.copy(
                 &user,
                 &format!("session-{login_side}"),
