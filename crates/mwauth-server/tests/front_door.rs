@@ -157,22 +157,17 @@ authentication_token_version = "1"
 
     /// mwauth answers natively only what the wiki would answer the same way: these requests,
     /// with `client`'s cookies, get the same answer from both.
-    fn same_answers(&self, client: &Client, at: &str, authmanager_login: bool) {
-        let mut requests = vec![
+    fn same_answers(&self, client: &Client, at: &str) {
+        let requests = [
             vec![("meta", "userinfo"), ("uiprop", NATIVE_USERINFO_PROPS)],
             vec![("meta", "userinfo"), ("uiprop", "*")],
+            vec![("meta", "authmanagerinfo"), ("amirequestsfor", "login")],
             vec![
                 ("meta", "authmanagerinfo"),
                 ("amirequestsfor", "link"),
                 ("amimergerequestfields", "1"),
             ],
         ];
-        if authmanager_login {
-            requests.push(vec![
-                ("meta", "authmanagerinfo"),
-                ("amirequestsfor", "login"),
-            ]);
-        }
         for request in requests {
             let params: Vec<_> = [("action", "query")].into_iter().chain(request).collect();
             let php = client.call(&self.php, &params);
@@ -189,7 +184,7 @@ authentication_token_version = "1"
         bot.bot_login(&self.mw, EDITBOT.0, EDITBOT.1);
         assert!(bot.holds("oraclewiki_BPsession"), "{ctx}");
         assert_eq!(bot.user(&self.php).as_deref(), Some("Alice"), "{ctx}");
-        self.same_answers(&bot, ctx, false);
+        self.same_answers(&bot, ctx);
         let session = self.copy(&bot, "editbot-session", &["_BPsession"]);
 
         let csrf = bot.token(&self.mw, "csrf");
@@ -254,7 +249,7 @@ authentication_token_version = "1"
             let user = self.client(&format!("login-{login_side}"));
             user.clientlogin(login_api, BOB.0, BOB.1, false);
             assert_eq!(user.user(logout_api).as_deref(), Some("Bob"), "{at}");
-            self.same_answers(&user, &at, true);
+            self.same_answers(&user, &at);
             let session = self.copy(
                 &user,
                 &format!("session-{login_side}"),
