@@ -188,7 +188,8 @@ pub(crate) fn parse_url(url: &str) -> anyhow::Result<Authority> {
 /// - api.php (`/w/api.php`, `/api.php`) with `action` login, clientlogin, createaccount,
 ///   logout or checktoken; and action=query whose only module parameter is `meta` naming
 ///   only tokens, userinfo and authmanagerinfo (none of `prop`, `list`, `generator`,
-///   `titles`, `pageids`, `revids`, `export`). meta=siteinfo passes: mwauth's is a copy
+///   `titles`, `pageids`, `revids`, `export`) and no `uiprop` the wiki's own tables answer
+///   (`hasmsg`, `options`, `unreadcount`, `latestcontrib`, `*`). meta=siteinfo passes: mwauth's is a copy
 ///   of a default wiki's, the wiki's own names its extensions, namespaces and statistics.
 ///   So do action=help, action=paraminfo and a request without an action (help): the
 ///   wiki has more modules than mwauth.
@@ -221,9 +222,15 @@ pub fn passes(native_pages: bool, path: &str, query: &Pairs<'_>, body: &Pairs<'_
                     "revids",
                     "export",
                 ];
+                // userinfo's properties read from the wiki's own tables, which mwauth does
+                // not read (ApiQueryUserInfo: user_newtalk, user_properties, the watchlist,
+                // the user's last revision): only the wiki answers them as it would.
+                const WIKI_USERINFO: [&str; 5] =
+                    ["hasmsg", "options", "unreadcount", "latestcontrib", "*"];
                 OTHER.iter().any(|p| get(p).is_some_and(|v| !v.is_empty()))
                     || split_multi(get("meta").unwrap_or(""))
                         .any(|m| !matches!(m, "tokens" | "userinfo" | "authmanagerinfo"))
+                    || split_multi(get("uiprop").unwrap_or("")).any(|p| WIKI_USERINFO.contains(&p))
             }
             _ => true,
         },
@@ -503,6 +510,7 @@ mod tests {
         for q in [
             "action=query&meta=tokens",
             "action=query&meta=tokens|userinfo&type=csrf",
+            "action=query&meta=userinfo&uiprop=groups|rights|editcount|email|realname",
             "action=query&meta=%1Ftokens%1Fauthmanagerinfo",
             "action=login",
             "action=clientlogin",
@@ -524,6 +532,11 @@ mod tests {
             "action=query&meta=tokens&list=allpages",
             "action=query&meta=userinfo&titles=Main_Page",
             "action=query&meta=userinfo&generator=allpages",
+            "action=query&meta=userinfo&uiprop=groups|options",
+            "action=query&meta=userinfo&uiprop=hasmsg",
+            "action=query&meta=userinfo&uiprop=unreadcount",
+            "action=query&meta=userinfo&uiprop=latestcontrib",
+            "action=query&meta=userinfo&uiprop=*",
             "action=query&prop=info&pageids=1",
         ] {
             assert!(passes_q(api, q, ""), "{q}");

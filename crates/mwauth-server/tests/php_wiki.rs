@@ -5,168 +5,18 @@
 //! table (SQLite's `wikicache.sqlite`). mwauth serves the same users and sessions, and each
 //! side must take the other's sessions, tokens and remember-me cookies.
 //!
-//! Runs when `php` (with its redis and sqlite modules), the `mediawiki` package and
-//! `redis-server` are installed (scripts/test installs them from Debian); otherwise it says
-//! so and passes. Every process it starts is stopped by its PID.
+//! Needs `php` (with its redis and sqlite modules), the `mediawiki` package and
+//! `redis-server` (installed from Debian when missing, as scripts/test does); where they
+//! cannot be installed it says so and passes. Every process it starts is stopped by its PID
+//! (the wiki and its client: `common/php.rs`).
 
 mod common;
 
-use serde_json::Value;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-const MEDIAWIKI: &str = "/usr/share/mediawiki";
-
-/// A process this test started, killed (by its PID) when dropped.
-struct Started(Child);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn missing_tools() -> Option<String> {
-    let modules = Command::new("php").arg("-m").output().ok()?;
-    let modules = String::from_utf8_lossy(&modules.stdout).to_lowercase();
-    for m in ["redis", "pdo_sqlite"] {
-        if !modules.lines().any(|l| l.trim() == m) {
-            return Some(format!("php module {m}"));
-        }
-    }
-    if !Path::new(MEDIAWIKI).join("api.php").exists() {
-        return Some("the mediawiki package".into());
-    }
-    if Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        return Some("redis-server".into());
-    }
-    None
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16) {
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("nothing listens on port {port}");
-}
-
-/// A client: curl with its own cookie jar (curl keeps cookies per host, not per port, so one
-/// jar goes to both servers as a browser's would with both behind one host name).
-struct Client {
-    jar: PathBuf,
-}
-
-impl Client {
-    fn new(dir: &Path, name: &str) -> Client {
-        let jar = dir.join(format!("{name}.jar"));
-        std::fs::write(&jar, "").unwrap();
-        Client { jar }
-    }
-
-    fn call(&self, api: &str, params: &[(&str, &str)]) -> Value {
-        let mut cmd = Command::new("curl");
-        cmd.args(["-s", "-b"])
-            .arg(&self.jar)
-            .arg("-c")
-            .arg(&self.jar);
-        for (k, v) in params {
-            cmd.arg("--data-urlencode").arg(format!("{k}={v}"));
-        }
-        cmd.arg("--data-urlencode").arg("format=json");
-        cmd.arg("--data-urlencode").arg("formatversion=2");
-        let out = cmd.arg(api).output().unwrap();
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-            panic!(
-                "{api} {params:?}: not JSON: {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
-    }
-
-    fn token(&self, api: &str, kind: &str) -> String {
-        let v = self.call(
-            api,
-            &[("action", "query"), ("meta", "tokens"), ("type", kind)],
-        );
-        v["query"]["tokens"][format!("{kind}token")]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-
-    /// The user name meta=userinfo gives (None: anonymous).
-    fn user(&self, api: &str) -> Option<String> {
-        let v = self.call(api, &[("action", "query"), ("meta", "userinfo")]);
-        let info = &v["query"]["userinfo"];
-        if info["anon"].as_bool() == Some(true) {
-            None
-        } else {
-            Some(info["name"].as_str().unwrap().to_string())
-        }
-    }
-
-    fn clientlogin(&self, api: &str, name: &str, password: &str, remember: bool) {
-        let token = self.token(api, "login");
-        let mut params = vec![
-            ("action", "clientlogin"),
-            ("username", name),
-            ("password", password),
-            ("loginreturnurl", "http://127.0.0.1/"),
-            ("logintoken", token.as_str()),
-        ];
-        if remember {
-            params.push(("rememberMe", "1"));
-        }
-        let v = self.call(api, &params);
-        assert_eq!(v["clientlogin"]["status"], "PASS", "{api}: {v}");
-    }
-
-    /// Whether the jar holds a cookie of this name.
-    fn holds(&self, name: &str) -> bool {
-        std::fs::read_to_string(&self.jar)
-            .unwrap()
-            .lines()
-            .any(|l| l.split('\t').nth(5) == Some(name))
-    }
-
-    /// Another client holding only the cookies named (by their suffix after the prefix).
-    fn copy_with(&self, dir: &Path, name: &str, suffixes: &[&str]) -> Client {
-        let text = std::fs::read_to_string(&self.jar).unwrap();
-        let kept: Vec<&str> = text
-            .lines()
-            .filter(|l| {
-                let cookie = l.strip_prefix("#HttpOnly_").unwrap_or(l);
-                let fields: Vec<&str> = cookie.split('\t').collect();
-                fields.len() == 7
-                    && !cookie.starts_with('#')
-                    && suffixes
-                        .iter()
-                        .any(|s| fields[5] == format!("oraclewiki{s}"))
-            })
-            .collect();
-        let copy = Client::new(dir, name);
-        std::fs::write(&copy.jar, kept.join("\n") + "\n").unwrap();
-        copy
-    }
-}
+use common::php::{
+    install_wiki, missing_php_wiki, objectcache_mode, redis_mode, start_php, Client,
+};
+use std::path::Path;
+use std::process::Command;
 
 #[derive(Clone, Copy, Debug)]
 enum Mode {
@@ -176,24 +26,14 @@ enum Mode {
 
 #[test]
 fn sessions_are_shared_with_a_php_wiki() {
-    if let Some(missing) = missing_tools() {
+    if let Some(missing) = missing_php_wiki() {
         eprintln!("skipped: needs {missing} (scripts/test installs it)");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let wiki_port = free_port();
-    let install = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/php");
-    let status = Command::new(install.join("install-wiki.sh"))
-        .arg(dir)
-        .arg(wiki_port.to_string())
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "install-wiki.sh failed: see its install.log"
-    );
-    std::fs::copy(install.join("router.php"), dir.join("router.php")).unwrap();
+    let wiki_port = common::php::free_port();
+    install_wiki(dir, wiki_port);
 
     let mut alice_password = "Alice-pass-12345".to_string();
     for (round, mode) in [Mode::Redis, Mode::ObjectCache].into_iter().enumerate() {
@@ -207,46 +47,13 @@ fn check_mode(dir: &Path, wiki_port: u16, mode: Mode, alice_password: &str, new_
     let mut _redis = None;
     let sessions = match mode {
         Mode::Redis => {
-            let port = free_port();
-            _redis = Some(Started(
-                Command::new("redis-server")
-                    .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                    .args(["--save", "", "--appendonly", "no"])
-                    .stdout(Stdio::null())
-                    .spawn()
-                    .unwrap(),
-            ));
-            wait_for_port(port);
-            std::fs::write(
-                dir.join("mode.php"),
-                format!(
-                    "<?php\n$wgObjectCaches['redis'] = [ 'class' => RedisBagOStuff::class, \
-                     'servers' => [ '127.0.0.1:{port}' ], 'persistent' => false ];\n\
-                     $wgMainCacheType = 'redis';\n$wgSessionCacheType = 'redis';\n"
-                ),
-            )
-            .unwrap();
-            format!("redis://127.0.0.1:{port}")
+            let (redis, url) = redis_mode(dir);
+            _redis = Some(redis);
+            url
         }
-        Mode::ObjectCache => {
-            std::fs::write(dir.join("mode.php"), "<?php\n").unwrap();
-            format!(
-                "objectcache+sqlite:{}",
-                dir.join("data/wikicache.sqlite").display()
-            )
-        }
+        Mode::ObjectCache => objectcache_mode(dir),
     };
-    let _wiki = Started(
-        Command::new("php")
-            .args(["-S", &format!("127.0.0.1:{wiki_port}"), "router.php"])
-            .current_dir(dir)
-            .env("MW_IP", MEDIAWIKI)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(wiki_port);
+    let _wiki = start_php(dir, wiki_port);
     let php = format!("http://127.0.0.1:{wiki_port}/w/api.php");
 
     let config = dir.join("mwauth.toml");
@@ -273,17 +80,7 @@ fn check_mode(dir: &Path, wiki_port: u16, mode: Mode, alice_password: &str, new_
     // A bot-password login through mwauth is a session PHP knows, and PHP takes mwauth's
     // csrf token for it.
     let bot = Client::new(dir, "bot");
-    let token = bot.token(&mw, "login");
-    let v = bot.call(
-        &mw,
-        &[
-            ("action", "login"),
-            ("lgname", "Alice@testbot"),
-            ("lgpassword", "alicebotpasswordalicebotpass0001"),
-            ("lgtoken", &token),
-        ],
-    );
-    assert_eq!(v["login"]["result"], "Success", "{ctx}: {v}");
+    bot.bot_login(&mw, "Alice@testbot", "alicebotpasswordalicebotpass0001");
     assert_eq!(bot.user(&php).as_deref(), Some("Alice"), "{ctx}");
     let csrf = bot.token(&mw, "csrf");
     let v = bot.call(
@@ -302,7 +99,7 @@ fn check_mode(dir: &Path, wiki_port: u16, mode: Mode, alice_password: &str, new_
     let session_only = bob.copy_with(dir, "bob-session", &["_session", "UserID"]);
     assert_eq!(session_only.user(&php).as_deref(), Some("Bob"), "{ctx}");
     let csrf = bob.token(&php, "csrf");
-    let v = bob.call(&mw, &[("action", "logout"), ("token", &csrf)]);
+    let v = bob.logout(&mw, &csrf);
     assert_eq!(v, serde_json::json!({}), "{ctx}");
     assert_eq!(bob.user(&php), None, "{ctx}");
     assert_eq!(

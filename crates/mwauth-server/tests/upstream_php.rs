@@ -1,154 +1,16 @@
 //! mwauth in front of the real PHP MediaWiki 1.39 (Debian's `mediawiki` package, installed
-//! here into a temporary directory with SQLite, served by `php -S`): what mwauth does not
-//! serve comes back as PHP answered it, what it serves is its own, and `check-config` finds
-//! the wiki matching the configuration. Skipped, saying why, only where PHP and MediaWiki
-//! are missing and cannot be installed with apt-get.
+//! here into a temporary directory with SQLite, served by `php -S`: `common/php.rs`): what
+//! mwauth does not serve comes back as PHP answered it, what it serves is its own, and
+//! `check-config` finds the wiki matching the configuration. Skipped, saying why, only where
+//! PHP and MediaWiki are missing and cannot be installed with apt-get.
 
+mod common;
+
+use common::php::{free_port, install_wiki, missing_php_wiki, objectcache_mode, start_php};
 use mwauth_server::config::FileConfig;
 use mwauth_server::serve::spawn;
 use mwauth_server::Settings;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-const MW: &str = "/usr/share/mediawiki";
-
-fn have_php_wiki() -> bool {
-    let php_sqlite = Command::new("php")
-        .args(["-r", "exit(extension_loaded('pdo_sqlite') ? 0 : 1);"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    php_sqlite && Path::new(MW).join("api.php").exists()
-}
-
-/// PHP with SQLite and MediaWiki 1.39, installed from Debian's packages when missing; the
-/// reason when they cannot be.
-fn php_wiki() -> Result<(), String> {
-    if have_php_wiki() {
-        return Ok(());
-    }
-    let _ = Command::new("apt-get").args(["update", "-qq"]).status();
-    let _ = Command::new("apt-get")
-        .args([
-            "install",
-            "-y",
-            "-qq",
-            "mediawiki",
-            "php-cli",
-            "php-sqlite3",
-        ])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status();
-    if have_php_wiki() {
-        Ok(())
-    } else {
-        Err(
-            "PHP with pdo_sqlite and MediaWiki (/usr/share/mediawiki) are not installed and \
-             `apt-get install mediawiki php-cli php-sqlite3` did not install them"
-                .into(),
-        )
-    }
-}
-
-/// `php -S`, stopped (by its own pid) when dropped.
-struct PhpServer(Child);
-
-impl Drop for PhpServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The router `php -S` runs: MediaWiki's entry points under /w/, and /wiki/TITLE.
-const ROUTER: &str = r#"<?php
-define( 'MW_CONFIG_FILE', __DIR__ . '/LocalSettings.php' );
-$path = parse_url( $_SERVER['REQUEST_URI'], PHP_URL_PATH );
-$IP = '/usr/share/mediawiki';
-if ( preg_match( '#^/w/(api|index|load|rest)\.php(/.*)?$#', $path, $m ) ) {
-	chdir( $IP );
-	$_SERVER['SCRIPT_NAME'] = "/w/$m[1].php";
-	$_SERVER['SCRIPT_FILENAME'] = "$IP/$m[1].php";
-	$_SERVER['PHP_SELF'] = $path;
-	if ( isset( $m[2] ) && $m[2] !== '' ) {
-		$_SERVER['PATH_INFO'] = $m[2];
-	} else {
-		unset( $_SERVER['PATH_INFO'] );
-	}
-	require "$IP/$m[1].php";
-	return true;
-}
-if ( str_starts_with( $path, '/wiki/' ) ) {
-	chdir( $IP );
-	require 'index.php';
-	return true;
-}
-return false;
-"#;
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-/// A fresh wiki `oraclewiki` ("OracleWiki") in `dir`, served on `port`.
-async fn start_wiki(dir: &Path, port: u16) -> PhpServer {
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let install = Command::new("php")
-        .current_dir(MW)
-        .args(["maintenance/install.php", "--confpath"])
-        .arg(dir)
-        .args(["--dbtype", "sqlite", "--dbpath"])
-        .arg(&data)
-        .args([
-            "--dbname",
-            "oraclewiki",
-            "--server",
-            &format!("http://127.0.0.1:{port}"),
-            "--scriptpath",
-            "/w",
-            "--lang",
-            "en",
-            "--pass",
-            "Admin-pass-12345",
-            "OracleWiki",
-            "Admin",
-        ])
-        .output()
-        .expect("php runs");
-    assert!(
-        install.status.success(),
-        "install.php failed: {}{}",
-        String::from_utf8_lossy(&install.stdout),
-        String::from_utf8_lossy(&install.stderr)
-    );
-    let settings = dir.join("LocalSettings.php");
-    let mut text = std::fs::read_to_string(&settings).unwrap();
-    text.push_str("\n$wgMainCacheType = CACHE_DB;\n$wgSessionCacheType = CACHE_DB;\n");
-    std::fs::write(&settings, text).unwrap();
-    std::fs::write(dir.join("router.php"), ROUTER).unwrap();
-    let child = Command::new("php")
-        .current_dir(dir)
-        .args(["-S", &format!("127.0.0.1:{port}"), "router.php"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("php -S starts");
-    let server = PhpServer(child);
-    let url = format!("http://127.0.0.1:{port}/w/api.php?action=query&format=json");
-    for _ in 0..150 {
-        if let Ok(r) = client().get(&url).send().await {
-            if r.status() == 200 {
-                return server;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("the PHP wiki did not answer on port {port}");
-}
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -172,13 +34,17 @@ async fn get(url: &str) -> (u16, String, String) {
 
 #[tokio::test]
 async fn in_front_of_the_php_wiki() {
-    if let Err(why) = php_wiki() {
-        eprintln!("SKIPPED in_front_of_the_php_wiki: {why}");
+    if let Some(missing) = missing_php_wiki() {
+        eprintln!(
+            "SKIPPED in_front_of_the_php_wiki: needs {missing}, which apt-get could not install"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _wiki = start_wiki(dir.path(), port).await;
+    install_wiki(dir.path(), port);
+    objectcache_mode(dir.path());
+    let _wiki = start_php(dir.path(), port);
     let php = format!("http://127.0.0.1:{port}");
 
     let mut file = FileConfig::default();

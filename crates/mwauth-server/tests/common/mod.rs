@@ -8,6 +8,7 @@
 mod backends;
 pub use backends::*;
 
+pub mod php;
 pub mod replay;
 
 use mwauth::user::BotPasswordRecord;
@@ -267,15 +268,24 @@ pub fn start_serve(
     args: &[&std::ffi::OsStr],
     log: &str,
 ) -> (ServerProcess, std::io::BufReader<std::process::ChildStderr>) {
-    use std::io::BufRead;
-    use std::process::Stdio;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mwauth"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mwauth"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
         .env("MWAUTH_DATA_DIR", dir)
         .env("MWAUTH_LOG", log)
         .env_remove("MWAUTH_CONFIG")
-        .env_remove("MWAUTH_WIKI_ID")
+        .env_remove("MWAUTH_WIKI_ID");
+    start_mwauth(cmd)
+}
+
+/// Starts `cmd` (an `mwauth serve`) and waits (at most 60 s) for its start-up line, as
+/// [`start_serve`] does.
+pub fn start_mwauth(
+    mut cmd: std::process::Command,
+) -> (ServerProcess, std::io::BufReader<std::process::ChildStderr>) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs Debian's MediaWiki 1.39 into DIR (SQLite, wiki id oraclewiki) with the accounts the
-# PHP interoperability test uses, as conformance's reference server has them: Alice (id 3,
-# bot password Alice@testbot), Bob (4). Sessions and the object cache go where DIR/mode.php
+# PHP interoperability tests use, as the reference servers have them: Alice (id 3, bot
+# passwords Alice@testbot and Alice@editbot, which may edit and create pages, as in
+# shared/oracle/mixed.sh), Bob (4). Sessions and the object cache go where DIR/mode.php
 # says; the test writes that file (Redis or the objectcache table) before each run.
 #   install-wiki.sh DIR PORT
 # Starts nothing: the test starts PHP's server and Redis itself and stops them by PID.
@@ -25,3 +26,4 @@ run() { (cd "$IP" && php "maintenance/$1" --conf "$DIR/LocalSettings.php" "${@:2
 run createAndPromote.php Alice 'Alice-pass-12345'
 run createAndPromote.php Bob 'Bob-pass-12345'
 run createBotPassword.php --appid testbot --grants basic,highvolume Alice 'alicebotpasswordalicebotpass0001'
+run createBotPassword.php --appid editbot --grants basic,editpage,createeditmovepage Alice 'aliceeditbotpasswordaliceedit001'

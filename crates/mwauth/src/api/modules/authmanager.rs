@@ -370,6 +370,11 @@ fn format_fields<'f>(
         if out.get(f.name).is_some() {
             continue;
         }
+        // RememberMeAuthenticationRequest::getFieldInfo: no field when the session's provider
+        // does not remember users (getRememberUserDuration null: bot-password sessions).
+        if f.name == "rememberMe" && remember_days == 0 {
+            continue;
+        }
         let mut info = Obj::new().with("type", f.kind);
         if let Some(v) = &f.value {
             info.set("value", v.as_str());
@@ -442,7 +447,8 @@ fn captcha_request(c: &CaptchaShown) -> Request {
 
 /// ApiAuthManagerHelper::formatRequests for `login`, `create`, or `totp` (the second step
 /// of a two-factor login, `current_user` being the user logging in), with a captcha first
-/// when one is asked; `remember_seconds` is `$wgExtendedLoginCookieExpiration`.
+/// when one is asked, or for no requests (any other `action`); `remember_seconds` is
+/// `$wgExtendedLoginCookieExpiration` (0: the session's provider remembers no one).
 pub fn format_requests(
     action: &str,
     current_user: &str,
@@ -455,7 +461,10 @@ pub fn format_requests(
     let fixed = match action {
         "create" => CREATE_REQUESTS,
         "totp" => TOTP_REQUESTS,
-        _ => LOGIN_REQUESTS,
+        "login" => LOGIN_REQUESTS,
+        // Anything else: none, but merged fields are still there, empty (formatRequests
+        // sets `fields` whenever they are merged).
+        _ => &[],
     };
     let asked = captcha.map(captcha_request);
     let reqs: Vec<&Request> = asked.iter().chain(fixed.iter()).collect();

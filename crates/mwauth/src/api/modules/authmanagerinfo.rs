@@ -32,6 +32,13 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let merge = ctx.params.flag("amimergerequestfields");
     let format = message_format(ctx, "amimessageformat")?;
     let can_auth = ctx.session.provider() == crate::session::Provider::Cookie;
+    // RememberMeAuthenticationRequest asks the session's provider how long it remembers a
+    // user: a bot-password session's does not (BotPasswordSessionProvider).
+    let remember = if can_auth {
+        ctx.services.config.remember_expiry
+    } else {
+        0
+    };
     let mut info = Obj::new()
         .with("canauthenticatenow", can_auth)
         .with(
@@ -72,18 +79,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             kind: ctx.services.config.captcha.kind,
             action: *action,
         });
-        let reqs = if base == "none" {
-            Obj::new().with("requests", crate::api::result::List::new("request"))
-        } else {
-            format_requests(
-                base,
-                &current,
-                shown.as_ref(),
-                merge,
-                &format,
-                ctx.services.config.remember_expiry,
-            )
-        };
+        let reqs = format_requests(base, &current, shown.as_ref(), merge, &format, remember);
         for (k, v) in reqs.entries {
             info.set(&k, v);
         }
