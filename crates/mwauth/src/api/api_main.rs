@@ -13,6 +13,7 @@ use super::params::Params;
 use super::params_spec::{Module, ParamType, FORMATS, MAIN};
 use super::respond::{docref, read_format_params, render, respond, Output};
 use super::result::Obj;
+use super::user_param::user_param;
 use crate::auth::request_session::{EntryPoint, RequestSession};
 use crate::i18n::{self, Lang, Param};
 use crate::request::{ApiRequest, ApiResponse, Header, Ran};
@@ -198,7 +199,7 @@ fn extract_params(ctx: &mut Context<'_>, module: &Module) -> Result<(), ApiError
     let mut failure = None;
     for spec in module.params {
         if matches!(spec.ty, ParamType::User(_)) && failure.is_none() {
-            failure = ctx.user_param(module, spec.name).err();
+            failure = user_param(ctx, module, spec.name).err();
         }
         let name = module.param_name(spec.name);
         if let (true, Some(value)) = (spec.deprecated, ctx.params.peek(&name)) {

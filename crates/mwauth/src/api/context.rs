@@ -3,7 +3,6 @@
 
 use super::error::{add_warning_in, ApiError, ApiMessage, ErrorFormat};
 use super::params::Params;
-use super::params_spec::Module;
 use super::result::Obj;
 pub use crate::auth::request_session::token_salt;
 use crate::auth::request_session::RequestSession;
@@ -170,33 +169,6 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// A `user` parameter of `module` (see [`user_param_value`]): absent, `None`; a value
-    /// that is no user, IP or interwiki name, `baduser`.
-    pub fn user_param(
-        &mut self,
-        module: &Module,
-        name: &'static str,
-    ) -> Result<Option<String>, ApiError> {
-        let Some(value) = self
-            .params
-            .get_prefixed(module.prefix, name)
-            .map(str::to_string)
-        else {
-            return Ok(None);
-        };
-        match user_param_value(&value) {
-            Some(user) => Ok(Some(user)),
-            None => Err(ApiError::from_msg(
-                ApiMessage::new("baduser", "paramvalidator-baduser", &[])
-                    .plaintext()
-                    .with_params(vec![
-                        Param::Plaintext(module.param_name(name).into_owned()),
-                        Param::Plaintext(value),
-                    ]),
-            )),
-        }
-    }
-
     /// ChronologyProtector after a database write: `cpPosIndex=<write index>@<time>#<client
     /// id>` for 10 seconds, and for a POST also `UseDC=master` and `UseCDNCache=false`
     /// (MediaWiki::preOutputCommit). The write index counts this client's writes (kept 60
@@ -283,40 +255,3 @@ pub const TOKEN_TYPES: &[&str] = &[
     "userrights",
     "watch",
 ];
-
-/// ParamValidator's UserDef on a value, with the default allowed types (`name`, `ip`,
-/// `cidr`, `interwiki`): the name the value stands for, or `None` for `baduser`. A valid user
-/// name gives its canonical form; an interwiki name (`prefix>Name`) and an IP address or
-/// range give themselves, which no local user can have.
-pub fn user_param_value(value: &str) -> Option<String> {
-    // `#123`, a user id: not an allowed type here.
-    if value.len() > 1 && value.starts_with('#') && value[1..].bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if value.contains('#') {
-        return None;
-    }
-    // ExternalUserNames::isExternal: the raw value is kept.
-    if value.contains('>') {
-        return Some(value.to_string());
-    }
-    if let Some(name) = crate::user::name::canonical(value) {
-        return Some(name);
-    }
-    let text = crate::user::name::clean(value);
-    let text = text
-        .strip_prefix("User:")
-        .map_or(text.as_str(), str::trim)
-        .to_string();
-    let (addr, bits) = match text.split_once('/') {
-        Some((a, b)) => (a, Some(b)),
-        None => (text.as_str(), None),
-    };
-    let ip: std::net::IpAddr = addr.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    match bits {
-        None => Some(text.to_ascii_uppercase()),
-        Some(b) if b.parse::<u32>().is_ok_and(|n| n <= max) => Some(text.to_ascii_uppercase()),
-        Some(_) => None,
-    }
-}

@@ -2,7 +2,7 @@
 //! BackCompat variant).
 
 use super::result::{List, Obj, ObjKind, Value};
-use crate::i18n::{self, Lang, Param};
+use crate::i18n::{self, Lang, ListType, Param};
 
 /// A message the API reports: a code clients switch on, and a message key with parameters
 /// that gives the English text.
@@ -176,6 +176,21 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// ApiBase::requireAtLeastOneParameter: none of `names` was given
+    /// (`missingparam`, "At least one of the parameters … is required").
+    pub fn at_least_one_of(names: &[&str]) -> ApiError {
+        let items = names
+            .iter()
+            .map(|n| Param::Plain(format!("<var>{n}</var>")))
+            .enumerate()
+            .collect();
+        let count = Param::Int(names.len() as i64);
+        ApiError::from_msg(
+            ApiMessage::new("missingparam", "apierror-missingparam-at-least-one-of", &[])
+                .with_params(vec![Param::List(ListType::Text, items), count]),
+        )
+    }
+
     /// What ApiMain answers when an exception that is not an API error escapes (here: a store
     /// that cannot be reached): `internal_api_error_<class>` with the class in `errorclass`, and
     /// "[request id] Caught exception of type …" ($wgShowExceptionDetails is off by default).

@@ -12,5 +12,6 @@ pub mod params;
 pub mod params_spec;
 pub mod respond;
 pub mod result;
+pub mod user_param;
 
 pub use api_main::execute;

@@ -8,7 +8,7 @@ use crate::api::params_spec::ParamSpec;
 use crate::api::result::{List, Obj, Value};
 use crate::auth::captcha::{self, Captcha, CaptchaAction};
 use crate::config::CaptchaKind;
-use crate::i18n::{self, Lang, ListType, Param};
+use crate::i18n::{self, Lang, Param};
 use std::borrow::Cow;
 
 /// `loginmessageformat` / `createmessageformat` / `amimessageformat`.
@@ -181,17 +181,8 @@ pub fn require_continue_or_returnurl(
         .get(&format!("{prefix}returnurl"))
         .map(str::to_string);
     if !cont && returnurl.is_none() {
-        // Message::listParam( [ '<var>…continue</var>', '<var>…returnurl</var>' ] ), 2.
         let names = [format!("{prefix}continue"), format!("{prefix}returnurl")];
-        let items = names
-            .iter()
-            .map(|n| Param::Plain(format!("<var>{n}</var>")))
-            .enumerate()
-            .collect();
-        return Err(ApiError::from_msg(
-            ApiMessage::new("missingparam", "apierror-missingparam-at-least-one-of", &[])
-                .with_params(vec![Param::List(ListType::Text, items), Param::Int(2)]),
-        ));
+        return Err(ApiError::at_least_one_of(&[&names[0], &names[1]]));
     }
     if let Some(url) = &returnurl {
         // wfParseUrl: the URL needs a scheme.

@@ -34,31 +34,27 @@ use crate::i18n::Param;
 /// ParamValidator's `PARAM_ISMULTI_LIMIT2`: the limit for users with `apihighlimits`.
 const MULTI_LIMIT_HIGH: usize = 500;
 
-/// `action` values mwauth serves, in MediaWiki's (alphabetical) order.
-const ACTIONS: &[&Module] = &[
-    &checktoken::MODULE,
-    &clientlogin::MODULE,
-    &createaccount::MODULE,
-    &help::MODULE,
-    &login::MODULE,
-    &logout::MODULE,
-    &paraminfo::MODULE,
-    &query::MODULE,
-];
+/// `action` values mwauth serves, in MediaWiki's (alphabetical) order, then those of the
+/// extensions loaded, which come after the core modules in MediaWiki's module manager.
+macro_rules! actions {
+    ($($extension:expr),*) => {
+        &[
+            &checktoken::MODULE,
+            &clientlogin::MODULE,
+            &createaccount::MODULE,
+            &help::MODULE,
+            &login::MODULE,
+            &logout::MODULE,
+            &paraminfo::MODULE,
+            &query::MODULE,
+            $($extension),*
+        ]
+    };
+}
 
-/// With OATHAuth loaded: its `action=oathvalidate` comes after the core modules, as
-/// extension modules do in MediaWiki's module manager.
-const ACTIONS_OATH: &[&Module] = &[
-    &checktoken::MODULE,
-    &clientlogin::MODULE,
-    &createaccount::MODULE,
-    &help::MODULE,
-    &login::MODULE,
-    &logout::MODULE,
-    &paraminfo::MODULE,
-    &query::MODULE,
-    &oathvalidate::MODULE,
-];
+const ACTIONS: &[&Module] = actions!();
+/// With OATHAuth loaded: its `action=oathvalidate`.
+const ACTIONS_OATH: &[&Module] = actions!(&oathvalidate::MODULE);
 
 /// query's `meta` modules mwauth serves, in alphabetical order.
 const META: &[&Module] = &[

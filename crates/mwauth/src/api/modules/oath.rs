@@ -16,10 +16,11 @@ use crate::api::context::Context;
 use crate::api::error::{ApiError, ApiMessage};
 use crate::api::params_spec::{async_handler, Flags, Module, ParamSpec, ParamType, OATHAUTH};
 use crate::api::result::{BcBools, Obj};
+use crate::api::user_param::user_param;
 use crate::auth::second_factor;
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let user = ctx.user_param(&MODULE, "user")?;
+    let user = user_param(ctx, &MODULE, "user")?;
     let reason = ctx
         .params
         .get_prefixed(MODULE.prefix, "reason")

@@ -18,24 +18,15 @@ use crate::api::context::Context;
 use crate::api::error::{ApiError, ApiMessage};
 use crate::api::params_spec::{async_handler, Flags, Module, ParamSpec, ParamType, OATHAUTH};
 use crate::api::result::{BcBools, Obj};
+use crate::api::user_param::user_param;
 use crate::auth::second_factor;
-use crate::i18n::{ListType, Param};
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
-    let user = ctx.user_param(&MODULE, "user")?;
+    let user = user_param(ctx, &MODULE, "user")?;
     let totp = ctx.params.get("totp").map(str::to_string);
     let data = ctx.params.get("data").map(str::to_string);
     if totp.is_none() && data.is_none() {
-        // ApiBase::requireAtLeastOneParameter.
-        let items = ["totp", "data"]
-            .iter()
-            .map(|n| Param::Plain(format!("<var>{n}</var>")))
-            .enumerate()
-            .collect();
-        return Err(ApiError::from_msg(
-            ApiMessage::new("missingparam", "apierror-missingparam-at-least-one-of", &[])
-                .with_params(vec![Param::List(ListType::Text, items), Param::Int(2)]),
-        ));
+        return Err(ApiError::at_least_one_of(&["totp", "data"]));
     }
     ctx.require_posted(&["token", "data", "totp"])?;
     let user = user.unwrap_or_else(|| ctx.user_name());
