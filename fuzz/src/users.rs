@@ -3,7 +3,7 @@
 //! leak into the next input).
 
 use async_trait::async_trait;
-use mwauth::store::{BotPasswordUpdate, StoreError, StoreResult, UserStore};
+use mwauth::store::{BotPasswordUpdate, OathRow, StoreError, StoreResult, UserStore};
 use mwauth::user::{botpassword, BotPasswordRecord, UserRecord};
 use std::sync::Mutex;
 
@@ -195,5 +195,22 @@ impl UserStore for FuzzUsers {
             }
         }
         Ok(found)
+    }
+
+    // The fuzzed wiki has no OATHAuth: nobody is enrolled and nobody can be.
+    async fn create_oath_table(&self) -> StoreResult<()> {
+        Err(StoreError::Db("no oathauth_users table".into()))
+    }
+
+    async fn oath_user(&self, _user_id: u32) -> StoreResult<Option<OathRow>> {
+        Ok(None)
+    }
+
+    async fn set_oath_user(&self, _user_id: u32, _row: &OathRow) -> StoreResult<()> {
+        Err(StoreError::Db("no oathauth_users table".into()))
+    }
+
+    async fn delete_oath_user(&self, _user_id: u32) -> StoreResult<bool> {
+        Ok(false)
     }
 }

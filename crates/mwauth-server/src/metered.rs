@@ -5,7 +5,7 @@
 use crate::metrics::StoreMeter;
 use async_trait::async_trait;
 use mwauth::session::SessionData;
-use mwauth::store::{BotPasswordUpdate, SessionStore, StoreError, StoreResult, UserStore};
+use mwauth::store::{BotPasswordUpdate, OathRow, SessionStore, StoreError, StoreResult, UserStore};
 use mwauth::user::{BotPasswordRecord, UserRecord};
 use std::future::Future;
 use std::sync::Arc;
@@ -97,6 +97,18 @@ impl UserStore for MeteredUsers {
         timed(&self.meter, call).await
     }
     // The request path's reads, forwarded so that a caching backend still lends its rows.
+    async fn create_oath_table(&self) -> StoreResult<()> {
+        timed(&self.meter, self.inner.create_oath_table()).await
+    }
+    async fn oath_user(&self, user_id: u32) -> StoreResult<Option<OathRow>> {
+        timed(&self.meter, self.inner.oath_user(user_id)).await
+    }
+    async fn set_oath_user(&self, user_id: u32, row: &OathRow) -> StoreResult<()> {
+        timed(&self.meter, self.inner.set_oath_user(user_id, row)).await
+    }
+    async fn delete_oath_user(&self, user_id: u32) -> StoreResult<bool> {
+        timed(&self.meter, self.inner.delete_oath_user(user_id)).await
+    }
     async fn user_by_id_shared(&self, id: u32) -> StoreResult<Option<Arc<UserRecord>>> {
         timed(&self.meter, self.inner.user_by_id_shared(id)).await
     }
@@ -130,6 +142,15 @@ impl SessionStore for MeteredSessions {
     }
     async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
         timed(&self.meter, self.inner.throttle_clear(key)).await
+    }
+    async fn throttle_count(&self, key: &str) -> StoreResult<u64> {
+        timed(&self.meter, self.inner.throttle_count(key)).await
+    }
+    async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()> {
+        timed(&self.meter, self.inner.throttle_set(key, value, ttl)).await
+    }
+    fn sessions_held(&self) -> Option<u64> {
+        self.inner.sessions_held()
     }
     async fn purge_expired(&self) -> StoreResult<u64> {
         timed(&self.meter, self.inner.purge_expired()).await

@@ -16,6 +16,8 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use mwauth::hash_pool::HashPool;
 use mwauth::request::{ApiResponse, LoginResult};
+use mwauth::store::SessionStore;
+use mwauth::Services;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -93,6 +95,7 @@ pub struct Metrics {
     logouts: Counter,
     throttled: Counter,
     hash_queue: Gauge,
+    sessions_held: Gauge,
     upstream_responses: Family<StatusLabels, Counter>,
     upstream_latency: Histogram,
     /// Filled as actions are first seen (there are a dozen); a full table falls back to the
@@ -153,6 +156,13 @@ impl Metrics {
             "Password hashes waiting for a hashing thread",
             hash_queue.clone(),
         );
+        let sessions_held = Gauge::default();
+        registry.register(
+            "sessions",
+            "Sessions the embedded session store holds (expired ones until the next sweep); \
+             always 0 with Redis or the objectcache table, which cannot count them cheaply",
+            sessions_held.clone(),
+        );
         let upstream_responses = Family::<StatusLabels, Counter>::default();
         registry.register(
             "upstream_responses",
@@ -199,6 +209,7 @@ impl Metrics {
             logouts,
             throttled,
             hash_queue,
+            sessions_held,
             upstream_responses,
             upstream_latency,
             actions: [const { OnceLock::new() }; 32],
@@ -300,10 +311,13 @@ impl Metrics {
         }
     }
 
-    /// The exposition: every metric, the hashing queue as it is now.
-    pub fn encode(&self, hasher: &HashPool) -> String {
+    /// The exposition: every metric, the hashing queue and the sessions held as they are now.
+    pub fn encode(&self, hasher: &HashPool, sessions: &dyn SessionStore) -> String {
         self.hash_queue
             .set(i64::try_from(hasher.queued()).unwrap_or(i64::MAX));
+        let held = sessions.sessions_held().unwrap_or(0);
+        self.sessions_held
+            .set(i64::try_from(held).unwrap_or(i64::MAX));
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
@@ -312,7 +326,7 @@ impl Metrics {
 }
 
 /// Serves `GET /metrics` (anything else: 404) on `listener` until the task is dropped.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, hasher: HashPool) {
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, services: Services) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -323,12 +337,14 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, hasher: HashPoo
             }
         };
         let metrics = metrics.clone();
-        let hasher = hasher.clone();
+        let services = services.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req: Request<hyper::body::Incoming>| {
                 let answer = if req.uri().path() == "/metrics" && req.method() == hyper::Method::GET
                 {
-                    let mut res = Response::new(Full::new(Bytes::from(metrics.encode(&hasher))));
+                    let mut res = Response::new(Full::new(Bytes::from(
+                        metrics.encode(&services.hasher, services.sessions.as_ref()),
+                    )));
                     res.headers_mut().insert(
                         hyper::header::CONTENT_TYPE,
                         hyper::header::HeaderValue::from_static(

@@ -184,7 +184,7 @@ async fn serve_metrics(
     Ok(tokio::spawn(metrics::serve(
         listener,
         metrics,
-        services.hasher.clone(),
+        services.clone(),
     )))
 }
 
@@ -214,7 +214,7 @@ pub async fn spawn(settings: &Settings) -> anyhow::Result<Spawned> {
         (Some(addr), Some(m)) => {
             let listener = tokio::net::TcpListener::bind(addr).await?;
             let addr = listener.local_addr()?;
-            let task = metrics::serve(listener, m.clone(), services.hasher.clone());
+            let task = metrics::serve(listener, m.clone(), services.clone());
             (Some(addr), Some(tokio::spawn(task)))
         }
         _ => (None, None),

@@ -50,6 +50,11 @@ async fn metrics_count_exactly_what_happened() {
     let mut mallory = Browser::new(&t.api_url());
     let failed = mallory.login(ALICE_MAIN.0, "wrong-password").await;
     assert_eq!(failed["result"], "Failed", "{failed}");
+    // Two sessions now: Alice's, and Mallory's anonymous one that holds its login token.
+    let (_, mid) = scrape(&metrics_url).await;
+    let mid = samples(&mid);
+    let held = |m: &HashMap<String, f64>| m.get("mwauth_sessions").copied();
+    assert_eq!(held(&mid), held(&before).map(|n| n + 2.0), "{mid:?}");
     let csrf = alice.csrf_token().await;
     let out = alice
         .post(&[("action", "logout"), ("token", &csrf), ("format", "json")])
@@ -118,6 +123,8 @@ async fn metrics_count_exactly_what_happened() {
         "{text}"
     );
     assert_eq!(after.get("mwauth_hash_queue_depth"), Some(&0.0), "{text}");
+    // Alice's session ended with the logout; Mallory's is left.
+    assert_eq!(held(&after), held(&before).map(|n| n + 1.0), "{text}");
     assert!(text.ends_with("# EOF\n"), "{text}");
 
     // Only on its own listener: the public port does not know it, and the metrics port

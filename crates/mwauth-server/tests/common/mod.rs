@@ -112,6 +112,10 @@ pub const CAROL_BOT: (&str, &str) = ("Carol@carolbot", "carolbotpasswordcarolbot
 pub async fn extensions_server() -> TestServer {
     use mwauth::config::{CaptchaConfig, CaptchaKind, CaptchaQuestion, OathConfig};
     let server = oracle_server_with(|file| {
+        // With metrics on, every store call goes through the metered wrappers, as on a server
+        // that an operator scrapes: the suite then also proves they pass every call on (a
+        // wrapper that answered "not enrolled" would let Carol in on her password alone).
+        file.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
         file.wiki.oath = OathConfig {
             enabled: true,
             window_radius: 4,

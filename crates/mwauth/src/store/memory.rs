@@ -118,6 +118,10 @@ impl SessionStore for MemoryStore {
             .map_or(0, |(n, _)| *n))
     }
 
+    fn sessions_held(&self) -> Option<u64> {
+        Some(self.lock().sessions.len() as u64)
+    }
+
     async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()> {
         let now = time::now();
         let mut maps = self.lock();

@@ -111,29 +111,20 @@ pub trait UserStore: Send + Sync {
     /// Creates OATHAuth's `oathauth_users` table where it is missing (as OATHAuth's
     /// `tables-generated.sql` has it), for a server with `[oath] enabled`. A wiki that runs
     /// OATHAuth has it already.
-    async fn create_oath_table(&self) -> StoreResult<()> {
-        Err(StoreError::Db(
-            "this user store has no oathauth_users table".into(),
-        ))
-    }
+    ///
+    /// The four `oath` methods have no default: a wrapper that forgot to pass them on would
+    /// answer "not enrolled" and let an enrolled user in on the password alone.
+    async fn create_oath_table(&self) -> StoreResult<()>;
 
     /// The user's `oathauth_users` row (`id` = `user_id`), if enrolled.
-    async fn oath_user(&self, _user_id: u32) -> StoreResult<Option<OathRow>> {
-        Ok(None)
-    }
+    async fn oath_user(&self, user_id: u32) -> StoreResult<Option<OathRow>>;
 
     /// Writes the user's `oathauth_users` row (OATHUserRepository::persist: replaces it).
-    async fn set_oath_user(&self, _user_id: u32, _row: &OathRow) -> StoreResult<()> {
-        Err(StoreError::Db(
-            "this user store has no oathauth_users table".into(),
-        ))
-    }
+    async fn set_oath_user(&self, user_id: u32, row: &OathRow) -> StoreResult<()>;
 
     /// Deletes the user's `oathauth_users` row (OATHUserRepository::remove); whether there
     /// was one.
-    async fn delete_oath_user(&self, _user_id: u32) -> StoreResult<bool> {
-        Ok(false)
-    }
+    async fn delete_oath_user(&self, user_id: u32) -> StoreResult<bool>;
 
     /// `user_by_id` for the request path: a row that a cache can lend without copying it.
     async fn user_by_id_shared(&self, id: u32) -> StoreResult<Option<Arc<UserRecord>>> {
@@ -162,19 +153,15 @@ pub trait SessionStore: Send + Sync {
     async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
     /// A counter's value without counting (RateLimiter's peek); 0 when it is missing or
     /// expired.
-    async fn throttle_count(&self, key: &str) -> StoreResult<u64> {
-        let _ = key;
-        Err(StoreError::Db(
-            "this session store keeps no counters".into(),
-        ))
-    }
+    async fn throttle_count(&self, key: &str) -> StoreResult<u64>;
     /// Sets a counter to `value` for `ttl` seconds (a small stashed number, e.g. the last
     /// accepted TOTP step, `oathauth-totp:usedtokens:{id}`).
-    async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()> {
-        let _ = (key, value, ttl);
-        Err(StoreError::Db(
-            "this session store keeps no counters".into(),
-        ))
+    async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()>;
+    /// How many sessions the store holds, for the `mwauth_sessions` gauge: the embedded
+    /// stores count their map (an expired session until the next sweep); Redis and the
+    /// objectcache table could count only by scanning the keyspace, so they answer `None`.
+    fn sessions_held(&self) -> Option<u64> {
+        None
     }
     /// Deletes expired sessions and counters, for backends that do not expire keys by
     /// themselves; returns how many went. Run from time to time.

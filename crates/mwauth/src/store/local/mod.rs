@@ -479,6 +479,10 @@ impl SessionStore for LocalSessions {
         self.throttles.throttle_set(key, value, ttl).await
     }
 
+    fn sessions_held(&self) -> Option<u64> {
+        Some(lock(&self.shared.live).stored.len() as u64)
+    }
+
     async fn purge_expired(&self) -> StoreResult<u64> {
         self.wait_loaded().await?;
         let now = time::now();
