@@ -201,8 +201,13 @@ fn extract_params(ctx: &mut Context<'_>, module: &Module) -> Result<(), ApiError
         if matches!(spec.ty, ParamType::User(_)) && failure.is_none() {
             failure = user_param(ctx, module, spec.name).err();
         }
+        if !spec.deprecated {
+            continue;
+        }
+        // Only now the prefixed name: building it for every parameter of every request
+        // allocated on the hot path (userinfo's `ui…`).
         let name = module.param_name(spec.name);
-        if let (true, Some(value)) = (spec.deprecated, ctx.params.peek(&name)) {
+        if let Some(value) = ctx.params.peek(&name) {
             // ApiParamValidatorCallbacks: ParamValidator's `param-deprecated`, as a
             // deprecation of the feature `action=<module>&<param>`.
             let msg = ApiMessage::new("deprecation", "paramvalidator-param-deprecated", &[])

@@ -284,9 +284,12 @@ impl PhpRecord {
                 data.remove(AUTHN_KEY);
             }
         }
-        match serde_json::to_string(&s.captchas) {
-            Ok(text) if !s.captchas.is_empty() => data.set(CAPTCHAS_KEY, Value::str(&text)),
-            _ => {
+        let captchas = (!s.captchas.is_empty())
+            .then(|| serde_json::to_string(&s.captchas).ok())
+            .flatten();
+        match captchas {
+            Some(text) => data.set(CAPTCHAS_KEY, Value::str(&text)),
+            None => {
                 data.remove(CAPTCHAS_KEY);
             }
         }
