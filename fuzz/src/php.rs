@@ -32,6 +32,7 @@ pub enum Php {
     Str(Vec<u8>),
     Int(i64),
     Bool(bool),
+    Null,
     Array(Vec<(Key, Php)>),
 }
 
@@ -104,6 +105,10 @@ impl Reader<'_> {
         }
         let tag = *self.s.get(self.at).ok_or("missing value")?;
         self.at += 1;
+        if tag == b'N' {
+            self.expect(b';')?;
+            return Ok(Php::Null);
+        }
         self.expect(b':')?;
         match tag {
             b's' => Ok(Php::Str(self.string()?)),

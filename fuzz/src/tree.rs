@@ -175,6 +175,7 @@ fn expected_json_value(v: &Value, fv: u8) -> serde_json::Value {
             .unwrap_or_else(|| serde_json::Value::from(0)),
         Value::Bool(b) if fv >= 2 => serde_json::Value::Bool(*b),
         Value::Bool(_) => serde_json::Value::String(String::new()),
+        Value::Null => serde_json::Value::Null,
         Value::Obj(o) => expected_json(o, fv),
         Value::List(l) => {
             serde_json::Value::Array(l.items.iter().map(|i| expected_json_value(i, fv)).collect())
@@ -213,6 +214,7 @@ fn expected_php_value(v: &Value, fv: u8) -> crate::php::Php {
         Value::Float(_) => Php::Str(Vec::new()),
         Value::Bool(b) if fv >= 2 => Php::Bool(*b),
         Value::Bool(_) => Php::Str(Vec::new()),
+        Value::Null => Php::Null,
         Value::Obj(o) => expected_php(o, fv),
         Value::List(l) => Php::Array(
             l.items
@@ -269,7 +271,7 @@ pub fn xml_plain(o: &Obj) -> bool {
 fn value_xml(v: &Value, text_ok: &dyn Fn(&str) -> bool) -> bool {
     match v {
         Value::Str(s) => text_ok(s),
-        Value::Int(_) | Value::Float(_) | Value::Bool(_) => true,
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null => true,
         Value::Obj(o) => o
             .entries
             .iter()
@@ -280,7 +282,7 @@ fn value_xml(v: &Value, text_ok: &dyn Fn(&str) -> bool) -> bool {
 
 fn value_names_plain(v: &Value) -> bool {
     match v {
-        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => true,
+        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null => true,
         Value::Obj(o) => xml_plain(o),
         Value::List(l) => is_plain_xml_name(&l.element) && l.items.iter().all(value_names_plain),
     }
@@ -304,7 +306,7 @@ fn scalar_text(v: &Value) -> Option<String> {
         Value::Int(n) => Some(n.to_string()),
         Value::Float(n) => Some(mwauth::api::result::php_float_text(*n)),
         Value::Bool(b) => Some(b.to_string()),
-        Value::Obj(_) | Value::List(_) => None,
+        Value::Null | Value::Obj(_) | Value::List(_) => None,
     }
 }
 
@@ -337,7 +339,7 @@ fn check_obj(o: &Obj, name: &str, n: roxmltree::Node<'_, '_>) -> Result<(), Stri
             Value::Int(i) => i.to_string(),
             Value::Float(f) => mwauth::api::result::php_float_text(*f),
             Value::Bool(true) => String::new(),
-            Value::Bool(false) => continue,
+            Value::Bool(false) | Value::Null => continue,
         };
         attrs += 1;
         match n.attribute(k.as_str()) {
@@ -415,13 +417,13 @@ fn check_value(v: &Value, name: &str, n: roxmltree::Node<'_, '_>) -> Result<(), 
             }
             Ok(())
         }
-        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null => {
             let want = match v {
                 Value::Str(s) => s.clone(),
                 Value::Int(i) => i.to_string(),
                 Value::Float(f) => mwauth::api::result::php_float_text(*f),
                 Value::Bool(b) => b.to_string(),
-                _ => unreachable!(),
+                _ => String::new(),
             };
             let got = n.text().unwrap_or("");
             if !want.contains('\r') && got != want {

@@ -147,6 +147,7 @@ fn tree_with(key: BoxedStrategy<String>, text: BoxedStrategy<String>) -> BoxedSt
         text.clone().prop_map(Value::Str),
         any::<i64>().prop_map(Value::Int),
         any::<bool>().prop_map(Value::Bool),
+        Just(Value::Null),
         // The floats the modules make: Accept-Language q values, 0 to 1 in thousandths.
         (0u32..=1000).prop_map(|n| Value::Float(f64::from(n) / 1000.0)),
     ];
@@ -205,6 +206,7 @@ fn expected_json_value(v: &Value, fv: u8) -> serde_json::Value {
         Value::Float(n) => (*n).into(),
         Value::Bool(b) if fv >= 2 => (*b).into(),
         Value::Bool(_) => "".into(),
+        Value::Null => serde_json::Value::Null,
         Value::Obj(o) => expected_json(o, fv),
         Value::List(l) => l.items.iter().map(|i| expected_json_value(i, fv)).collect(),
     }
@@ -273,7 +275,7 @@ fn check_xml_obj(o: &Obj, n: roxmltree::Node<'_, '_>) -> Result<(), String> {
             // PHP's float to string: 0.5, and 1 for 1.0.
             Value::Float(f) => format!("{f}"),
             Value::Bool(true) => String::new(),
-            Value::Bool(false) => continue,
+            Value::Bool(false) | Value::Null => continue,
         };
         if n.attribute(k.as_str()) != Some(want.as_str()) {
             return Err(format!(
@@ -324,7 +326,7 @@ fn check_xml_value(v: &Value, name: &str, n: roxmltree::Node<'_, '_>) -> Result<
                 .zip(kids)
                 .try_for_each(|(i, k)| check_xml_value(i, &l.element, k))
         }
-        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => Ok(()),
+        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null => Ok(()),
     }
 }
 
@@ -364,6 +366,7 @@ enum Php {
     Int(i64),
     Float(f64),
     Bool(bool),
+    Null,
     Array(Vec<(Php, Php)>),
 }
 
@@ -402,6 +405,7 @@ fn expected_php_value(v: &Value, fv: u8) -> Php {
         Value::Float(n) => Php::Float(*n),
         Value::Bool(b) if fv >= 2 => Php::Bool(*b),
         Value::Bool(_) => Php::Str(Vec::new()),
+        Value::Null => Php::Null,
         Value::Obj(o) => expected_php(o, fv),
         Value::List(l) => Php::Array(
             l.items
@@ -435,6 +439,9 @@ fn unserialize(s: &[u8]) -> Result<Php, String> {
     fn value(s: &[u8], at: &mut usize) -> Result<Php, String> {
         let tag = *s.get(*at).ok_or("missing value")?;
         *at += 1;
+        if tag == b'N' {
+            return expect(s, at, b';').map(|()| Php::Null);
+        }
         expect(s, at, b':')?;
         let int = |t: &str| t.parse::<i64>().map_err(|e| format!("{t:?}: {e}"));
         match tag {
@@ -563,6 +570,7 @@ fn php_as_json(v: &Php) -> serde_json::Value {
         Php::Int(n) => (*n).into(),
         Php::Float(n) => (*n).into(),
         Php::Bool(b) => (*b).into(),
+        Php::Null => serde_json::Value::Null,
         Php::Array(items) => {
             let mut m = serde_json::Map::new();
             for (k, x) in items {

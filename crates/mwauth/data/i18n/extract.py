@@ -55,6 +55,10 @@ EXTRA_KEYS = [
     "userlogin-remembermypassword", "authmanager-userlogin-remembermypassword-help",
     "authmanager-email-label", "authmanager-email-help",
     "authmanager-realname-label", "authmanager-realname-help",
+    # the requests for changing and removing credentials, and for creating an account
+    # while logged in (TemporaryPasswordAuthenticationRequest, CreationReason…)
+    "newpassword", "retypenew", "authmanager-provider-temporarypassword",
+    "createaccountmail", "createaccountmail-help", "createacct-reason", "createacct-reason-help",
     # AuthManager / login failures not in the English catalogue
     "nosuchusershort",
     # PermissionManager's refusal and the group it names (UserGroupMembership)

@@ -29,6 +29,8 @@ pub enum Value {
     /// A PHP float (Accept-Language q values).
     Float(f64),
     Bool(bool),
+    /// PHP's null (an anonymous user's name in a raw message's parameters).
+    Null,
     Obj(Obj),
     List(List),
 }

@@ -45,6 +45,7 @@ fn write_value_kept(out: &mut String, v: &Value, style: JsonStyle, depth: usize,
             out.push_str(if *b { "true" } else { "false" })
         }
         Value::Bool(_) => out.push_str("\"\""),
+        Value::Null => out.push_str("null"),
         Value::Obj(o) => write_obj(out, o, style, depth),
         Value::List(l) if l.bc_assoc && style.formatversion >= 2 => {
             // BCassoc: an object keyed by position.

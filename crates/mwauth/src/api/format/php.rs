@@ -49,6 +49,7 @@ fn write_value(out: &mut String, v: &Value, fv: u8) {
         Value::Float(n) => out.push_str(&format!("d:{};", crate::api::result::php_float_text(*n))),
         Value::Bool(b) if fv >= 2 => out.push_str(if *b { "b:1;" } else { "b:0;" }),
         Value::Bool(_) => write_str(out, ""),
+        Value::Null => out.push_str("N;"),
         Value::Obj(o) => write_obj(out, o, fv),
         Value::List(l) => {
             out.push_str(&format!("a:{}:{{", l.items.len()));

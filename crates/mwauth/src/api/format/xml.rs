@@ -24,7 +24,7 @@ fn scalar_text(v: &Value) -> Option<String> {
         Value::Int(n) => Some(n.to_string()),
         Value::Float(n) => Some(crate::api::result::php_float_text(*n)),
         Value::Bool(b) => Some(if *b { "true" } else { "false" }.to_string()),
-        Value::Obj(_) | Value::List(_) => None,
+        Value::Null | Value::Obj(_) | Value::List(_) => None,
     }
 }
 
@@ -62,7 +62,8 @@ fn write_obj(out: &mut String, name: &str, o: &Obj, mut attrs: String) {
                 children.push(Child::Text(mangle_name(k), text));
             }
             Value::Bool(true) => push_attr(&mut attrs, &mangle_name(k), ""),
-            Value::Bool(false) => {}
+            // recXmlPrint writes no attribute for a null.
+            Value::Bool(false) | Value::Null => {}
             Value::Str(s) => push_attr(&mut attrs, &mangle_name(k), s),
             Value::Int(n) => push_attr(&mut attrs, &mangle_name(k), &n.to_string()),
             Value::Float(n) => push_attr(

@@ -87,6 +87,11 @@ impl AuthMessage {
         AuthMessage::new("$1", vec![value.to_string()])
     }
 
+    /// `new RawMessage( '$1', [ null ] )`: "" as text, `null` in `raw`.
+    fn raw_null() -> AuthMessage {
+        AuthMessage::new("$1", vec![])
+    }
+
     /// The parameters as MediaWiki's providers add them: integers for the lengths and
     /// counts, a duration for the throttles' waits.
     fn i18n_params(&self) -> Vec<Param> {
@@ -149,13 +154,19 @@ pub fn put_message(obj: &mut Obj, key: &str, msg: &AuthMessage, f: &MessageForma
         MessageFormat::Html => obj.set(key, msg.html(f)),
         MessageFormat::Raw => {
             let params = if msg.key == "$1" {
-                let mut list = List::new("param");
-                // MediaWiki's null (an anonymous user's account) has no value here: "".
-                list.push(msg.params.first().map_or("", String::as_str));
+                let mut list = List::new("");
+                match msg.params.first() {
+                    Some(text) => list.push(text.as_str()),
+                    None => list.push(Value::Null),
+                }
                 list
             } else {
                 raw_params(&msg.i18n_params())
             };
+            // formatMessage names the indexed tag of a copy of the list, not of the list it
+            // outputs: XML shows `_v` elements.
+            let mut params = params;
+            params.element = String::new();
             obj.set(key, Obj::new().with("key", msg.key).with("params", params));
         }
     }
@@ -244,6 +255,34 @@ const RETYPE: Field = Field {
     optional: false,
     sensitive: true,
 };
+/// PasswordAuthenticationRequest::getFieldInfo for ACTION_CHANGE: no username, and the
+/// labels of a new password.
+const NEW_PASSWORD: Field = Field {
+    label: "newpassword",
+    ..PASSWORD
+};
+const RETYPE_NEW: Field = Field {
+    label: "retypenew",
+    ..RETYPE
+};
+const MAIL_PASSWORD: Field = Field {
+    name: "mailpassword",
+    kind: "checkbox",
+    value: None,
+    label: "createaccountmail",
+    help: "createaccountmail-help",
+    optional: false,
+    sensitive: false,
+};
+const REASON: Field = Field {
+    name: "reason",
+    kind: "string",
+    value: None,
+    label: "createacct-reason",
+    help: "createacct-reason-help",
+    optional: false,
+    sensitive: false,
+};
 const REMEMBER: Field = Field {
     name: "rememberMe",
     kind: "checkbox",
@@ -279,9 +318,22 @@ struct Request {
     required: &'static str,
     /// A message key, or (for requests that do not describe themselves) the class name.
     provider: &'static str,
-    /// `None`: the account is the current user's name (password requests).
-    account: Option<&'static str>,
+    account: Account,
     fields: Cow<'static, [Field]>,
+}
+
+/// A request's `account` (AuthenticationRequest::describeCredentials's `account`, a
+/// RawMessage of the request's username or, for requests without one, its class).
+#[derive(Clone, Copy)]
+enum Account {
+    /// The username AuthManager fills in: the current user's name, PHP's null for an
+    /// anonymous user (fillRequests).
+    Current,
+    /// Always null: account creation's requests, whose username AuthManager leaves unset
+    /// (getAuthenticationRequestsInternal, "Don't fill in the username below").
+    Unset,
+    /// A fixed text (the class name of a request that does not describe itself).
+    Text(&'static str),
 }
 
 const LOGIN_REQUESTS: &[Request] = &[
@@ -290,7 +342,7 @@ const LOGIN_REQUESTS: &[Request] = &[
         metadata: None,
         required: "primary-required",
         provider: "authmanager-provider-password",
-        account: None,
+        account: Account::Current,
         fields: Cow::Borrowed(&[USERNAME, PASSWORD]),
     },
     Request {
@@ -298,35 +350,79 @@ const LOGIN_REQUESTS: &[Request] = &[
         metadata: None,
         required: "optional",
         provider: "MediaWiki\\Auth\\RememberMeAuthenticationRequest",
-        account: Some("MediaWiki\\Auth\\RememberMeAuthenticationRequest"),
+        account: Account::Text("MediaWiki\\Auth\\RememberMeAuthenticationRequest"),
         fields: Cow::Borrowed(&[REMEMBER]),
     },
 ];
 
-const CREATE_REQUESTS: &[Request] = &[
+const CREATE_PASSWORD: Request = Request {
+    id: "MediaWiki\\Auth\\PasswordAuthenticationRequest",
+    metadata: None,
+    required: "primary-required",
+    provider: "authmanager-provider-password",
+    account: Account::Unset,
+    fields: Cow::Borrowed(&[USERNAME, PASSWORD, RETYPE]),
+};
+const CREATE_USERNAME: Request = Request {
+    id: "MediaWiki\\Auth\\UsernameAuthenticationRequest",
+    metadata: None,
+    required: "required",
+    provider: "MediaWiki\\Auth\\UsernameAuthenticationRequest",
+    account: Account::Text("MediaWiki\\Auth\\UsernameAuthenticationRequest"),
+    fields: Cow::Borrowed(&[USERNAME]),
+};
+const CREATE_USER_DATA: Request = Request {
+    id: "MediaWiki\\Auth\\UserDataAuthenticationRequest",
+    metadata: None,
+    required: "required",
+    provider: "MediaWiki\\Auth\\UserDataAuthenticationRequest",
+    account: Account::Text("MediaWiki\\Auth\\UserDataAuthenticationRequest"),
+    fields: Cow::Borrowed(&[EMAIL, REALNAME]),
+};
+const CREATE_REQUESTS: &[Request] = &[CREATE_PASSWORD, CREATE_USERNAME, CREATE_USER_DATA];
+
+/// TemporaryPasswordPrimaryAuthenticationProvider's request: for `remove`, and for `create`
+/// by a logged-in user (an account for someone else, its password sent by email).
+const TEMPORARY_PASSWORD: Request = Request {
+    id: "MediaWiki\\Auth\\TemporaryPasswordAuthenticationRequest",
+    metadata: None,
+    required: "primary-required",
+    provider: "authmanager-provider-temporarypassword",
+    account: Account::Current,
+    fields: Cow::Borrowed(&[MAIL_PASSWORD]),
+};
+
+/// What a password-only wiki offers for `change` (LocalPasswordPrimaryAuthenticationProvider;
+/// the temporary password's request is filtered out by allowsAuthenticationDataChange) and
+/// for `remove` (the temporary password's; the local password's is filtered out).
+const CHANGE_REQUESTS: &[Request] = &[Request {
+    id: "MediaWiki\\Auth\\PasswordAuthenticationRequest",
+    metadata: None,
+    required: "primary-required",
+    provider: "authmanager-provider-password",
+    account: Account::Current,
+    fields: Cow::Borrowed(&[NEW_PASSWORD, RETYPE_NEW]),
+}];
+const REMOVE_REQUESTS: &[Request] = &[TEMPORARY_PASSWORD];
+
+/// Account creation by a logged-in user: the temporary password's request first (primary
+/// providers in their sort order), then the anonymous creation's, then
+/// CreationReasonAuthenticationRequest; none of them with a username.
+const CREATE_LOGGED_IN_REQUESTS: &[Request] = &[
     Request {
-        id: "MediaWiki\\Auth\\PasswordAuthenticationRequest",
-        metadata: None,
-        required: "primary-required",
-        provider: "authmanager-provider-password",
-        account: Some(""),
-        fields: Cow::Borrowed(&[USERNAME, PASSWORD, RETYPE]),
+        account: Account::Unset,
+        ..TEMPORARY_PASSWORD
     },
+    CREATE_PASSWORD,
+    CREATE_USERNAME,
+    CREATE_USER_DATA,
     Request {
-        id: "MediaWiki\\Auth\\UsernameAuthenticationRequest",
+        id: "MediaWiki\\Auth\\CreationReasonAuthenticationRequest",
         metadata: None,
-        required: "required",
-        provider: "MediaWiki\\Auth\\UsernameAuthenticationRequest",
-        account: Some("MediaWiki\\Auth\\UsernameAuthenticationRequest"),
-        fields: Cow::Borrowed(&[USERNAME]),
-    },
-    Request {
-        id: "MediaWiki\\Auth\\UserDataAuthenticationRequest",
-        metadata: None,
-        required: "required",
-        provider: "MediaWiki\\Auth\\UserDataAuthenticationRequest",
-        account: Some("MediaWiki\\Auth\\UserDataAuthenticationRequest"),
-        fields: Cow::Borrowed(&[EMAIL, REALNAME]),
+        required: "optional",
+        provider: "MediaWiki\\Auth\\CreationReasonAuthenticationRequest",
+        account: Account::Text("MediaWiki\\Auth\\CreationReasonAuthenticationRequest"),
+        fields: Cow::Borrowed(&[REASON]),
     },
 ];
 
@@ -337,7 +433,7 @@ const TOTP_REQUESTS: &[Request] = &[Request {
     metadata: None,
     required: "required",
     provider: "oathauth-describe-provider",
-    account: None,
+    account: Account::Current,
     fields: Cow::Borrowed(&[Field {
         name: "OATHToken",
         kind: "string",
@@ -376,6 +472,14 @@ fn format_fields<'f>(
             AuthMessage::new(f.label, vec![])
         };
         put_message(&mut info, "label", &label, fmt);
+        if f.name == "rememberMe" && fmt.format == MessageFormat::Raw {
+            // The days are PHP's ceil() of a division: a float, `d:180;` in format=php.
+            let num = Obj::new().with("num", Value::Float(remember_days as f64));
+            let mut params = List::new("");
+            params.push(Value::Obj(num));
+            let raw = Obj::new().with("key", f.label).with("params", params);
+            info.set("label", raw);
+        }
         put_message(&mut info, "help", &AuthMessage::new(f.help, vec![]), fmt);
         info.set("optional", f.optional);
         info.set("sensitive", f.sensitive);
@@ -409,7 +513,7 @@ fn captcha_request(c: &CaptchaShown) -> Request {
         metadata: captcha::metadata(c.kind),
         required: "required",
         provider: "MediaWiki\\Extension\\ConfirmEdit\\Auth\\CaptchaAuthenticationRequest",
-        account: Some("CaptchaAuthenticationRequest"),
+        account: Account::Text("CaptchaAuthenticationRequest"),
         fields: Cow::Owned(vec![
             field(
                 "captchaId",
@@ -436,13 +540,14 @@ fn captcha_request(c: &CaptchaShown) -> Request {
     }
 }
 
-/// ApiAuthManagerHelper::formatRequests for `login`, `create`, or `totp` (the second step
-/// of a two-factor login, `current_user` being the user logging in), with a captcha first
-/// when one is asked, or for no requests (any other `action`); `remember_seconds` is
+/// ApiAuthManagerHelper::formatRequests for `login`, `create`, `change`, `remove`, or
+/// `totp` (the second step of a two-factor login, `current_user` being the user logging
+/// in), with a captcha first when one is asked, or for no requests (any other `action`);
+/// `current_user` is None for an anonymous user; `remember_seconds` is
 /// `$wgExtendedLoginCookieExpiration` (0: the session's provider remembers no one).
 pub fn format_requests(
     action: &str,
-    current_user: &str,
+    current_user: Option<&str>,
     captcha: Option<&CaptchaShown>,
     merge_fields: bool,
     format: &MessageFormatter,
@@ -450,7 +555,10 @@ pub fn format_requests(
 ) -> Obj {
     let remember_days = remember_seconds.div_ceil(86_400) as i64;
     let fixed = match action {
+        "create" if current_user.is_some() => CREATE_LOGGED_IN_REQUESTS,
         "create" => CREATE_REQUESTS,
+        "change" => CHANGE_REQUESTS,
+        "remove" => REMOVE_REQUESTS,
         "totp" => TOTP_REQUESTS,
         "login" => LOGIN_REQUESTS,
         // Anything else: none, but merged fields are still there, empty (formatRequests
@@ -459,7 +567,8 @@ pub fn format_requests(
     };
     let asked = captcha.map(captcha_request);
     let reqs: Vec<&Request> = asked.iter().chain(fixed.iter()).collect();
-    let mut list = List::new("request");
+    // formatRequests names no indexed tag: XML shows `_v` elements.
+    let mut list = List::new("");
     for r in &reqs {
         let metadata = match r.metadata {
             Some((kind, mime)) => Obj::new().with("type", kind).with("mime", mime),
@@ -475,16 +584,16 @@ pub fn format_requests(
             AuthMessage::new(r.provider, vec![])
         };
         put_message(&mut info, "provider", &provider, format);
-        let account = r
-            .account
-            .map(str::to_string)
-            .unwrap_or_else(|| current_user.to_string());
-        put_message(
-            &mut info,
-            "account",
-            &AuthMessage::raw_text(&account),
-            format,
-        );
+        let account = match r.account {
+            Account::Current => current_user,
+            Account::Unset => None,
+            Account::Text(text) => Some(text),
+        };
+        let account = match account {
+            Some(name) => AuthMessage::raw_text(name),
+            None => AuthMessage::raw_null(),
+        };
+        put_message(&mut info, "account", &account, format);
         if !merge_fields {
             info.set(
                 "fields",
@@ -497,14 +606,48 @@ pub fn format_requests(
     if merge_fields {
         out.set(
             "fields",
-            format_fields(
-                reqs.iter().flat_map(|r| r.fields.iter()),
-                format,
-                remember_days,
-            ),
+            format_fields(merged_fields(&reqs).iter(), format, remember_days),
         );
     }
     out
+}
+
+/// AuthenticationRequest::mergeFieldInfo: each field once, in the order of first mention;
+/// optional when its request is, or when some primary-required request does not require it
+/// (authentication can then go on without it), and optional in the merge only if optional
+/// everywhere; sensitive if sensitive anywhere.
+fn merged_fields(reqs: &[&Request]) -> Vec<Field> {
+    let mut shared_primary: Option<Vec<&str>> = None;
+    for r in reqs.iter().filter(|r| r.required == "primary-required") {
+        let required = r.fields.iter().filter(|f| !f.optional).map(|f| f.name);
+        shared_primary = Some(match shared_primary {
+            None => required.collect(),
+            Some(shared) => shared
+                .into_iter()
+                .filter(|name| required.clone().any(|n| n == *name))
+                .collect(),
+        });
+    }
+    let mut merged: Vec<Field> = Vec::new();
+    for r in reqs {
+        for f in r.fields.iter() {
+            let optional = r.required == "optional"
+                || (r.required == "primary-required"
+                    && !shared_primary.as_ref().is_some_and(|s| s.contains(&f.name)))
+                || f.optional;
+            match merged.iter_mut().find(|m| m.name == f.name) {
+                Some(m) => {
+                    m.optional &= optional;
+                    m.sensitive |= f.sensitive;
+                }
+                None => merged.push(Field {
+                    optional,
+                    ..f.clone()
+                }),
+            }
+        }
+    }
+    merged
 }
 
 /// ApiAuthManagerHelper's parameters (clientlogin and createaccount, each with its own
@@ -531,7 +674,7 @@ pub fn totp_ui(
     let mut res = Obj::new().with("status", "UI");
     let reqs = format_requests(
         "totp",
-        user_name,
+        Some(user_name),
         None,
         merge_fields,
         format,

@@ -50,11 +50,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         info.set("haspreservedstate", false);
         info.set("hasprimarypreservedstate", false);
         info.set("preservedusername", "");
-        let current = if ctx.is_anon() {
-            String::new()
-        } else {
-            ctx.user_name()
-        };
+        let current = (!ctx.is_anon()).then(|| ctx.user_name());
         // A login waiting for its TOTP code continues with the TOTPAuthenticationRequest,
         // whose account is the name of the user logging in.
         let pending = ctx
@@ -65,8 +61,8 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             .as_ref()
             .map(|a| a.user_name.clone());
         let (base, current) = match (action.as_str(), pending) {
-            ("login" | "create", _) => (action.as_str(), current),
-            ("login-continue", Some(name)) => ("totp", name),
+            ("login" | "create" | "change" | "remove", _) => (action.as_str(), current),
+            ("login-continue", Some(name)) => ("totp", Some(name)),
             _ => ("none", current),
         };
         let asked = match base {
@@ -79,7 +75,14 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             kind: ctx.services.config.captcha.kind,
             action: *action,
         });
-        let reqs = format_requests(base, &current, shown.as_ref(), merge, &format, remember);
+        let reqs = format_requests(
+            base,
+            current.as_deref(),
+            shown.as_ref(),
+            merge,
+            &format,
+            remember,
+        );
         for (k, v) in reqs.entries {
             info.set(&k, v);
         }
