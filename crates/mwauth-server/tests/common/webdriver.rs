@@ -524,6 +524,30 @@ impl Browser {
         .await
     }
 
+    /// WebDriver's execute/async: `script`'s last argument is the callback its answer goes
+    /// to (chromedriver's script timeout, 30 s by default, bounds the wait).
+    pub async fn async_script(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
+    /// Every cookie the browser holds for the current page, as (name, value).
+    pub async fn cookies(&self) -> Vec<(String, String)> {
+        let v = self.cmd("GET", "/cookie", None).await;
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let field = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+                (field("name"), field("value"))
+            })
+            .collect()
+    }
+
     pub async fn cookie(&self, name: &str) -> Option<String> {
         let url = format!("{}/session/{}/cookie/{name}", self.base, self.session);
         let r = self.http.get(url).send().await.ok()?;
