@@ -14,8 +14,10 @@
 //! 4. Special:Preferences through mwauth shows the user mwauth logged in;
 //! 5. with PHP hung, then stopped, mwauth's own modules answer and what goes to PHP gets 504,
 //!    then 502 (mwauth's `upstream_timeout`, not the client's patience, ends the wait);
-//! 6. steps 1–4 and 7 again with the sessions in the wiki's `objectcache` table
-//!    (`objectcache+sqlite:` on `wikicache.sqlite`, `$wgSessionCacheType = CACHE_DB`);
+//! 6. steps 1–4, 7 and 8 again with the sessions in the wiki's `objectcache` table
+//!    (`objectcache+sqlite:` on `wikicache.sqlite`, `$wgSessionCacheType = CACHE_DB`), and
+//!    steps 1–3 and 7 with that table on MariaDB (`objectcache+mysql://`; PHP's
+//!    SqlBagOStuff with a server of its own, the table made by MediaWiki's schema file);
 //! 7. `mwauth user set-password` (same configuration) logs the user out on PHP at once;
 //! 8. the seed's API:Logout examples (Python, PHP; Node where its `request` module is
 //!    installed) and an mwclient script run unchanged through mwauth: PHP knows their
@@ -27,9 +29,10 @@
 //!    ends the session for PHP.
 //!
 //! Steps run in order on one installed wiki: first with the sessions in a Redis of the test's
-//! own, then in the objectcache table. The wiki's `$wgServer` is mwauth's address, as on a
-//! wiki behind a front door (its redirects lead back through mwauth). Needs `php` (redis,
-//! sqlite modules), `mediawiki` and `redis-server`, installed from Debian when missing; says
+//! own, then in the objectcache table (SQLite, then MariaDB: the tests' server, a database
+//! of the test's own). The wiki's `$wgServer` is mwauth's address, as on a wiki behind a
+//! front door (its redirects lead back through mwauth). Needs `php` (redis, sqlite, mysqli
+//! modules), `mediawiki` and `redis-server`, installed from Debian when missing; says
 //! "skipped" and why only where they cannot be installed. Steps 8 and 9 need
 //! python3-requests, python3-mwclient, php-curl, chromium and chromium-driver (scripts/test
 //! installs them) and fail saying so when they are missing.
@@ -41,8 +44,8 @@ use common::examples::{
     python_with_requests, run_example, run_mwclient, Relay, BP_COOKIE,
 };
 use common::php::{
-    free_port, install_wiki, missing_php_wiki, objectcache_mode, redis_mode, start_php, Client,
-    Started,
+    free_port, install_wiki, mariadb_mode, missing_php_wiki, objectcache_mode, redis_mode,
+    start_php, Client, Started,
 };
 use common::webdriver::{require_browser, Browser};
 use common::{ServerProcess, ALICE_BOT};
@@ -104,15 +107,25 @@ fn mwauth_is_the_front_door_of_a_php_wiki() {
         door.step9_mw_api_logout_in_chromium_ends_the_session_for_php();
         door.step5_with_php_stopped_mwauth_answers_and_502s();
     }
-    // Step 6: the same on the objectcache table.
-    let sessions = objectcache_mode(dir);
-    let door = FrontDoor::start(dir, wiki_port, &sessions, "objectcache");
+    // Step 6: the same on the objectcache table: SQLite's wikicache.sqlite, …
+    {
+        let sessions = objectcache_mode(dir);
+        let door = FrontDoor::start(dir, wiki_port, &sessions, "objectcache");
+        door.step1_bot_password_login_edits_on_php_and_logs_out();
+        door.step2_logins_and_logouts_cross_both_ways();
+        door.step3_remember_me_cookies_log_in_on_the_other_side();
+        door.step4_preferences_through_mwauth_show_the_user();
+        door.step7_set_password_logs_out_on_php();
+        door.step8_seed_examples_and_mwclient_run_through_mwauth();
+    }
+    // … and the table on MariaDB (PHP's SqlBagOStuff on its own server, mwauth's
+    // objectcache+mysql://).
+    let (_mariadb, sessions) = mariadb_mode(dir);
+    let door = FrontDoor::start(dir, wiki_port, &sessions, "mariadb");
     door.step1_bot_password_login_edits_on_php_and_logs_out();
     door.step2_logins_and_logouts_cross_both_ways();
     door.step3_remember_me_cookies_log_in_on_the_other_side();
-    door.step4_preferences_through_mwauth_show_the_user();
     door.step7_set_password_logs_out_on_php();
-    door.step8_seed_examples_and_mwclient_run_through_mwauth();
 }
 
 impl<'a> FrontDoor<'a> {
