@@ -14,25 +14,46 @@
 //! 4. Special:Preferences through mwauth shows the user mwauth logged in;
 //! 5. with PHP hung, then stopped, mwauth's own modules answer and what goes to PHP gets 504,
 //!    then 502 (mwauth's `upstream_timeout`, not the client's patience, ends the wait);
-//! 6. steps 1–4 and 7 again with the sessions in the wiki's `objectcache` table
-//!    (`objectcache+sqlite:` on `wikicache.sqlite`, `$wgSessionCacheType = CACHE_DB`);
-//! 7. `mwauth user set-password` (same configuration) logs the user out on PHP at once.
+//! 6. steps 1–4, 7 and 8 again with the sessions in the wiki's `objectcache` table
+//!    (`objectcache+sqlite:` on `wikicache.sqlite`, `$wgSessionCacheType = CACHE_DB`), and
+//!    steps 1–3 and 7 with that table on MariaDB (`objectcache+mysql://`; PHP's
+//!    SqlBagOStuff with a server of its own, the table made by MediaWiki's schema file);
+//! 7. `mwauth user set-password` (same configuration) logs the user out on PHP at once;
+//! 8. the seed's API:Logout examples (Python, PHP; Node where its `request` module is
+//!    installed) and an mwclient script run unchanged through mwauth: PHP knows their
+//!    sessions and tokens before their logouts, which mwauth answers, and not after; the
+//!    mwclient script's edit is saved by PHP;
+//! 9. the seed's fourth example in Chromium: Special:UserLogin (PHP's page, through mwauth)
+//!    logs in, and `new mw.Api().postWithToken('csrf', {action: 'logout'})` on the Main Page
+//!    (ResourceLoader's load.php passed to PHP; the token and the logout answered by mwauth)
+//!    ends the session for PHP.
 //!
-//! Steps run in order on one installed wiki (installing takes most of the test's time):
-//! first with the sessions in a Redis of the test's own, then in the objectcache table. Needs
-//! `php` (redis, sqlite modules), `mediawiki` and `redis-server`, installed from Debian when
-//! missing; says "skipped" and why only where they cannot be installed.
+//! Steps run in order on one installed wiki: first with the sessions in a Redis of the test's
+//! own, then in the objectcache table (SQLite, then MariaDB: the tests' server, a database
+//! of the test's own). The wiki's `$wgServer` is mwauth's address, as on a wiki behind a
+//! front door (its redirects lead back through mwauth). Needs `php` (redis, sqlite, mysqli
+//! modules), `mediawiki` and `redis-server`, installed from Debian when missing; says
+//! "skipped" and why only where they cannot be installed. Steps 8 and 9 need
+//! python3-requests, python3-mwclient, php-curl, chromium and chromium-driver (scripts/test
+//! installs them) and fail saying so when they are missing.
 
 mod common;
 
-use common::php::{
-    free_port, install_wiki, missing_php_wiki, objectcache_mode, redis_mode, start_php, Client,
-    Started,
+use common::examples::{
+    bot_session_seen, check_transcript, curl_api, examples_dir, node_with_request, php_with_curl,
+    python_with_requests, run_example, run_mwclient, Relay, BP_COOKIE,
 };
-use common::ServerProcess;
+use common::php::{
+    free_port, install_wiki, mariadb_mode, missing_php_wiki, objectcache_mode, redis_mode,
+    start_php, Client, Started,
+};
+use common::webdriver::{require_browser, Browser};
+use common::{ServerProcess, ALICE_BOT};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 const ALICE: (&str, &str) = ("Alice", "Alice-pass-12345");
 const BOB: (&str, &str) = ("Bob", "Bob-pass-12345");
@@ -54,6 +75,8 @@ struct FrontDoor<'a> {
     wiki: Option<Started>,
     _mwauth: ServerProcess,
     config: PathBuf,
+    /// mwauth's log lines (stderr), as they come.
+    log: Arc<Mutex<Vec<String>>>,
     /// Action API, straight to PHP.
     php: String,
     /// Action API and base URL of mwauth.
@@ -80,15 +103,28 @@ fn mwauth_is_the_front_door_of_a_php_wiki() {
         door.step3_remember_me_cookies_log_in_on_the_other_side();
         door.step4_preferences_through_mwauth_show_the_user();
         door.step7_set_password_logs_out_on_php();
+        door.step8_seed_examples_and_mwclient_run_through_mwauth();
+        door.step9_mw_api_logout_in_chromium_ends_the_session_for_php();
         door.step5_with_php_stopped_mwauth_answers_and_502s();
     }
-    // Step 6: the same on the objectcache table.
-    let sessions = objectcache_mode(dir);
-    let door = FrontDoor::start(dir, wiki_port, &sessions, "objectcache");
+    // Step 6: the same on the objectcache table: SQLite's wikicache.sqlite, …
+    {
+        let sessions = objectcache_mode(dir);
+        let door = FrontDoor::start(dir, wiki_port, &sessions, "objectcache");
+        door.step1_bot_password_login_edits_on_php_and_logs_out();
+        door.step2_logins_and_logouts_cross_both_ways();
+        door.step3_remember_me_cookies_log_in_on_the_other_side();
+        door.step4_preferences_through_mwauth_show_the_user();
+        door.step7_set_password_logs_out_on_php();
+        door.step8_seed_examples_and_mwclient_run_through_mwauth();
+    }
+    // … and the table on MariaDB (PHP's SqlBagOStuff on its own server, mwauth's
+    // objectcache+mysql://).
+    let (_mariadb, sessions) = mariadb_mode(dir);
+    let door = FrontDoor::start(dir, wiki_port, &sessions, "mariadb");
     door.step1_bot_password_login_edits_on_php_and_logs_out();
     door.step2_logins_and_logouts_cross_both_ways();
     door.step3_remember_me_cookies_log_in_on_the_other_side();
-    door.step4_preferences_through_mwauth_show_the_user();
     door.step7_set_password_logs_out_on_php();
 }
 
@@ -96,8 +132,17 @@ impl<'a> FrontDoor<'a> {
     /// Starts PHP on `wiki_port` (its store as `mode.php` says) and mwauth with the issue's
     /// configuration file, `sessions` being that store.
     fn start(dir: &'a Path, wiki_port: u16, sessions: &str, ctx: &'static str) -> FrontDoor<'a> {
-        let wiki = start_php(dir, wiki_port);
         let listen = free_port();
+        // The wiki's public address is mwauth's: its redirects (after a login on
+        // Special:UserLogin, say) lead back through the front door.
+        let mode = dir.join("mode.php");
+        let settings = std::fs::read_to_string(&mode).unwrap();
+        std::fs::write(
+            &mode,
+            format!("{settings}$wgServer = 'http://127.0.0.1:{listen}';\n"),
+        )
+        .unwrap();
+        let wiki = start_php(dir, wiki_port);
         let config = dir.join(format!("mwauth-{ctx}.toml"));
         std::fs::write(
             &config,
@@ -123,13 +168,16 @@ authentication_token_version = "1"
         let mut cmd = mwauth(&config);
         cmd.arg("serve").env("MWAUTH_LOG", "info");
         let (server, stderr) = common::start_mwauth(cmd);
-        // Its warnings and errors, shown; its requests, not.
+        // Its warnings and errors, shown; its requests, kept for the steps to look at.
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let lines = log.clone();
         std::thread::spawn(move || {
             use std::io::BufRead;
             for line in stderr.lines().map_while(Result::ok) {
                 if !line.contains("INFO") {
                     eprintln!("mwauth: {line}");
                 }
+                lines.lock().unwrap().push(line);
             }
         });
         let mw_base = format!("http://127.0.0.1:{listen}");
@@ -140,6 +188,7 @@ authentication_token_version = "1"
             wiki: Some(wiki),
             _mwauth: server,
             config,
+            log,
             php: format!("http://127.0.0.1:{wiki_port}/w/api.php"),
             mw: format!("{mw_base}/w/api.php"),
             mw_base,
@@ -367,6 +416,213 @@ authentication_token_version = "1"
             .clientlogin(&self.php, BOB.0, &new_password, false);
         // Bob's password as the other steps know it.
         self.set_password(BOB.0, BOB.1);
+    }
+
+    /// How many of mwauth's request log lines are `INFO {what} ` lines holding `needle`
+    /// (`what`: `request` for what mwauth answered, `upstream` for what it passed to PHP).
+    fn served(&self, what: &str, needle: &str) -> usize {
+        let head = format!(" INFO {what} ");
+        let log = self.log.lock().unwrap();
+        log.iter()
+            .filter(|l| l.contains(&head) && l.contains(needle))
+            .count()
+    }
+
+    /// Waits until mwauth has logged at least `count` such lines (its log is written just
+    /// after the answer, by a writer thread); fails after 20 s.
+    fn wait_served(&self, what: &str, needle: &str, count: usize, at: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.served(what, needle) < count {
+            assert!(
+                Instant::now() < deadline,
+                "{at}: mwauth logged {} `{what}` lines with {needle:?}, not {count}",
+                self.served(what, needle)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Bullet 6's clients: the seed's API:Logout examples, unchanged, through a relay to
+    /// mwauth. Before each one's logout goes on (the relay holds it), PHP knows the
+    /// example's bot-password session and its csrf token; afterwards it knows neither; mwauth
+    /// answered the login and the logout itself. Then the mwclient script: its login is a
+    /// session PHP knows, its edit (passed to PHP) is saved as Alice's, its logout ends the
+    /// session for PHP.
+    fn step8_seed_examples_and_mwclient_run_through_mwauth(&self) {
+        let ctx = self.ctx;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mw_addr: std::net::SocketAddr =
+            self.mw_base.trim_start_matches("http://").parse().unwrap();
+        let mut examples = vec![
+            (python_with_requests(), "logout.py"),
+            (php_with_curl(), "logout.php"),
+        ];
+        if node_with_request() {
+            examples.push(("node".into(), "logout.js"));
+        } else {
+            eprintln!("{ctx}: the Node example not run: no `node` with the npm package `request`");
+        }
+        for (program, script) in &examples {
+            let at = format!("{ctx}: {script}");
+            let logins = self.served("request", "action=login ");
+            let logouts = self.served("request", "action=logout ");
+            let work = self.dir.join(format!("{ctx}-{script}"));
+            std::fs::create_dir_all(&work).unwrap();
+            let php = self.php.clone();
+            let (saw, (bp, csrf), out) = runtime.block_on(async {
+                let gate: common::examples::GateCheck = Box::new(move |bp, csrf| {
+                    let (user, token) = bot_session_seen(&php, bp, csrf);
+                    json!({ "user": user, "csrf": token })
+                });
+                let relay = Relay::start_gated(mw_addr, Some(gate)).await;
+                let script = examples_dir().join(script);
+                let api = relay.api_url();
+                let ran = run_example(program, &script, &work, &api, ALICE_BOT).await;
+                (
+                    relay.gate_saw(),
+                    check_transcript(&relay, (3, "Alice")),
+                    ran.stdout,
+                )
+            });
+            assert!(out.starts_with("{}"), "{at}: {out}");
+            assert_eq!(
+                saw,
+                Some(json!({ "user": "Alice", "csrf": "valid" })),
+                "{at}: before the example's logout, PHP knew its session and token"
+            );
+            assert_eq!(
+                bot_session_seen(&self.php, &bp, &csrf),
+                (None, "invalid".into()),
+                "{at}: after it, PHP knows neither"
+            );
+            self.wait_served("request", "action=login ", logins + 1, &at);
+            self.wait_served("request", "action=logout ", logouts + 1, &at);
+        }
+
+        let at = format!("{ctx}: mwclient");
+        let title = format!("Mwclient_{ctx}");
+        let text = format!("Saved by mwclient through mwauth ({ctx}).");
+        let logouts = self.served("request", "action=logout ");
+        let host = self.mw_base.trim_start_matches("http://");
+        let lines = run_mwclient(host, EDITBOT, Some((&title, &text)), |step| {
+            let bp = step["cookies"][BP_COOKIE].as_str().unwrap_or_default();
+            match step["step"].as_str().unwrap_or_default() {
+                "logged-in" => {
+                    assert_eq!(step["user"], "Alice", "{at}: {step}");
+                    let csrf = step["csrf"].as_str().unwrap_or_default();
+                    let seen = bot_session_seen(&self.php, bp, csrf);
+                    assert_eq!(seen, (Some("Alice".into()), "valid".into()), "{at}");
+                }
+                "saved" => {
+                    let result = &step["result"];
+                    let result = result.get("edit").unwrap_or(result);
+                    assert_eq!(result["result"], "Success", "{at}: {step}");
+                    assert_eq!(step["text"], text.as_str(), "{at}: read back via mwauth");
+                    // Straight from PHP.
+                    let v = curl_api(
+                        &self.php,
+                        "",
+                        &[
+                            ("action", "query"),
+                            ("prop", "revisions"),
+                            ("titles", &title),
+                            ("rvprop", "content|user|comment"),
+                            ("rvslots", "main"),
+                        ],
+                    );
+                    let revision = &v["query"]["pages"][0]["revisions"][0];
+                    assert_eq!(revision["user"], "Alice", "{at}: {v}");
+                    assert_eq!(revision["comment"], "mwclient through mwauth", "{at}: {v}");
+                    assert_eq!(revision["slots"]["main"]["content"], text.as_str(), "{at}");
+                }
+                "logged-out" => {
+                    assert_eq!(step["answer"], json!({}), "{at}: {step}");
+                    assert!(bp.is_empty(), "{at}: {BP_COOKIE} cleared: {step}");
+                }
+                other => panic!("{at}: unexpected step {other}: {step}"),
+            }
+        });
+        let steps: Vec<&str> = lines.iter().filter_map(|l| l["step"].as_str()).collect();
+        assert_eq!(steps, ["logged-in", "saved", "logged-out"], "{at}");
+        let bp = lines[0]["cookies"][BP_COOKIE].as_str().unwrap();
+        let csrf = lines[0]["csrf"].as_str().unwrap();
+        assert_eq!(
+            bot_session_seen(&self.php, bp, csrf),
+            (None, "invalid".into()),
+            "{at}: after its logout, PHP knows neither its session nor its token"
+        );
+        self.wait_served("request", "action=logout ", logouts + 1, &at);
+    }
+
+    /// Bullet 9: the seed's fourth example in Chromium. The wiki's own Special:UserLogin
+    /// (PHP's page and its POST, passed on by mwauth) logs Alice in; PHP made the session in
+    /// the shared store. On the Main Page (through mwauth; ResourceLoader's load.php passed
+    /// to PHP), `new mw.Api().postWithToken('csrf', {action: 'logout'})` gets its token and
+    /// its logout from mwauth; afterwards the browser's cookies are anonymous to PHP.
+    fn step9_mw_api_logout_in_chromium_ends_the_session_for_php(&self) {
+        let ctx = self.ctx;
+        let (chromium, driver) = require_browser();
+        let shots = self.dir.join("screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        let page = |title: &str| format!("{}/w/index.php?title={title}", self.mw_base);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let b = Browser::start(&driver, &chromium, shots, self.dir).await;
+            b.go(&page("Special:UserLogin")).await;
+            b.type_into("#wpName1", ALICE.0).await;
+            b.type_into("#wpPassword1", ALICE.1).await;
+            b.click("#wpLoginAttempt").await;
+            b.wait_text("#pt-userpage", "Alice").await;
+            assert!(
+                self.served("upstream", "method=POST path=/w/index.php") >= 1,
+                "{ctx}: the login form's POST went to PHP"
+            );
+            let cookies = b.cookies().await;
+            let cookie = cookies
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            assert!(cookie.contains("oraclewiki_session="), "{ctx}: {cookie}");
+            let userinfo = [("action", "query"), ("meta", "userinfo")];
+            let v = curl_api(&self.php, &cookie, &userinfo);
+            assert_eq!(v["query"]["userinfo"]["name"], "Alice", "{ctx}: PHP: {v}");
+
+            let logouts = self.served("request", "action=logout ");
+            b.go(&page("Main_Page")).await;
+            b.wait_text("#pt-userpage", "Alice").await;
+            let answer = b
+                .async_script(
+                    "const done = arguments[arguments.length - 1];\
+                     mw.loader.using('mediawiki.api').then(function () {\
+                       return new mw.Api().postWithToken('csrf', {action: 'logout'});\
+                     }).then(function (data) { done({ answer: data }); },\
+                       function (code, data) { done({ failed: code, data: data }); });",
+                    json!([]),
+                )
+                .await;
+            assert_eq!(answer, json!({ "answer": {} }), "{ctx}: mw.Api's logout");
+            self.wait_served("request", "action=logout ", logouts + 1, ctx);
+            assert!(
+                self.served("upstream", "path=/w/load.php") >= 1,
+                "{ctx}: ResourceLoader went through mwauth to PHP"
+            );
+            // The cookies the browser held while logged in are anonymous to PHP now.
+            let v = curl_api(&self.php, &cookie, &userinfo);
+            assert_eq!(v["query"]["userinfo"]["anon"], true, "{ctx}: PHP: {v}");
+            b.go(&page("Main_Page")).await;
+            b.wait("#pt-login").await;
+            b.shot("front-door-logged-out").await;
+            b.quit().await;
+        });
     }
 
     fn set_password(&self, name: &str, password: &str) {

@@ -287,6 +287,12 @@ impl Raw {
 
     /// A row's value, inflated, and its exptime as 14 digits UTC.
     async fn get(&self, table: &str, key: &str) -> Option<(Vec<u8>, String)> {
+        let row = self.get_stored(table, key).await;
+        row.map(|(v, e)| (inflate_or_keep(&v), e))
+    }
+
+    /// A row's value as stored (on PostgreSQL, unescaped), and its exptime.
+    async fn get_stored(&self, table: &str, key: &str) -> Option<(Vec<u8>, String)> {
         let row: Option<(Vec<u8>, String)> = match self {
             Raw::Sqlite(p) => sqlx::query_as(&format!(
                 "SELECT CAST(value AS BLOB), CAST(exptime AS TEXT) FROM {table} WHERE keyname = ?"
@@ -312,7 +318,7 @@ impl Raw {
             .unwrap()
             .map(|(v, e)| (hex::decode(v.trim_start_matches("\\x")).unwrap(), e)),
         };
-        row.map(|(v, e)| (inflate_or_keep(&v), e))
+        row
     }
 
     async fn drop_table(&self, table: &str) {
@@ -364,6 +370,13 @@ async fn objectcache_case(target: &str) {
             raw.get(&table, &key(&id)).await.unwrap().1,
             mwauth::time::ts_mw(exp)
         );
+        // The value is raw deflate, as SqlBagOStuff always writes a serialization (PHP's
+        // gzinflate reads nothing else): not the serialization itself, which `get`'s
+        // inflate_or_keep would also have read back.
+        let (stored, _) = raw.get_stored(&table, &key(&id)).await.unwrap();
+        let inflated = inflate_or_keep(&stored);
+        assert!(inflated.starts_with(b"a:2:{s:4:\"data\";"), "{inflated:?}");
+        assert_eq!(stored, deflate(&inflated));
         s.delete(&id).await.unwrap();
 
         // PHP's user cache, rows of the same table under CACHE_DB: a new user_token leaves

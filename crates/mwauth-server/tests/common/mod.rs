@@ -8,8 +8,10 @@
 mod backends;
 pub use backends::*;
 
+pub mod examples;
 pub mod php;
 pub mod replay;
+pub mod webdriver;
 
 use mwauth::user::BotPasswordRecord;
 use mwauth_server::config::FileConfig;

@@ -27,7 +27,7 @@ fn missing_tools() -> Option<String> {
     let modules = modules.map_or(String::new(), |m| {
         String::from_utf8_lossy(&m.stdout).to_lowercase()
     });
-    for m in ["redis", "pdo_sqlite"] {
+    for m in ["redis", "pdo_sqlite", "mysqli"] {
         if !modules.lines().any(|l| l.trim() == m) {
             return Some(format!("php with its module {m}"));
         }
@@ -56,7 +56,13 @@ pub fn missing_php_wiki() -> Option<String> {
         .status();
     let _ = Command::new("apt-get")
         .args(["install", "-y", "-qq", "--no-install-recommends"])
-        .args(["mediawiki", "php-cli", "php-sqlite3", "php-redis"])
+        .args([
+            "mediawiki",
+            "php-cli",
+            "php-sqlite3",
+            "php-redis",
+            "php-mysql",
+        ])
         .arg("redis-server")
         .env("DEBIAN_FRONTEND", "noninteractive")
         .stdout(Stdio::null())
@@ -131,6 +137,94 @@ pub fn objectcache_mode(dir: &Path) -> String {
         "objectcache+sqlite:{}",
         dir.join("data/wikicache.sqlite").display()
     )
+}
+
+/// A database of its own on the MariaDB of the tests (`backends::mysql_url`'s server),
+/// dropped (by PHP's mysqli, as it was made) when this is dropped.
+pub struct MariaDb {
+    script: PathBuf,
+    args: [String; 4],
+}
+
+impl MariaDb {
+    fn run(&self, what: &str) -> std::process::Output {
+        Command::new("php")
+            .arg(&self.script)
+            .arg(what)
+            .args(&self.args)
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        let _ = self.run("drop");
+    }
+}
+
+/// The wiki's sessions and object cache in an `objectcache` table on MariaDB
+/// (`SqlBagOStuff` with a `server` of its own, as a wiki on MariaDB has it in its database):
+/// a fresh database with the table as MediaWiki's `tables-generated.sql` makes it. Returns
+/// the database and mwauth's `objectcache+mysql://` URL.
+pub fn mariadb_mode(dir: &Path) -> (MariaDb, String) {
+    let url = super::mysql_url();
+    let rest = url
+        .strip_prefix("mysql://")
+        .or_else(|| url.strip_prefix("mariadb://"))
+        .unwrap_or_else(|| panic!("a mysql:// URL: {url}"));
+    let (auth, server) = rest.split_once('@').unwrap_or(("root", rest));
+    let server = server.split('/').next().unwrap();
+    let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
+    let db = format!("mwauth_frontdoor_{}", mwauth::session::random_hex(8));
+    let script = dir.join("mariadb.php");
+    std::fs::write(
+        &script,
+        r#"<?php
+// mariadb.php create|drop HOST:PORT USER PASSWORD DB
+[ , $what, $server, $user, $password, $db ] = $argv;
+[ $host, $port ] = explode( ':', $server ) + [ 1 => 3306 ];
+$m = new mysqli( $host, $user, $password, '', (int)$port );
+if ( $what === 'drop' ) {
+	$m->query( "DROP DATABASE IF EXISTS `$db`" );
+	exit;
+}
+$m->query( "CREATE DATABASE `$db`" ) or exit( $m->error );
+$m->select_db( $db );
+$sql = file_get_contents( '/usr/share/mediawiki/maintenance/tables-generated.sql' );
+preg_match( '#CREATE TABLE /\*_\*/objectcache \(.*?\) /\*\$wgDBTableOptions\*/;#s', $sql, $t );
+$m->query( str_replace( [ '/*_*/', '/*$wgDBTableOptions*/' ], '', $t[0] ) ) or exit( $m->error );
+"#,
+    )
+    .unwrap();
+    let mariadb = MariaDb {
+        script,
+        args: [server, user, password, &db].map(str::to_string),
+    };
+    let made = mariadb.run("create");
+    assert!(
+        made.status.success() && made.stdout.is_empty() && made.stderr.is_empty(),
+        "a database on MariaDB at {server}: {}{}",
+        String::from_utf8_lossy(&made.stdout),
+        String::from_utf8_lossy(&made.stderr)
+    );
+    std::fs::write(
+        dir.join("mode.php"),
+        format!(
+            "<?php\n$wgObjectCaches['mariadb'] = [ 'class' => SqlBagOStuff::class, \
+             'server' => [ 'type' => 'mysql', 'host' => '{server}', 'user' => '{user}', \
+             'password' => '{password}', 'dbname' => '{db}', 'tablePrefix' => '', \
+             'flags' => 0 ] ];\n\
+             $wgMainCacheType = 'mariadb';\n$wgSessionCacheType = 'mariadb';\n"
+        ),
+    )
+    .unwrap();
+    let auth = if password.is_empty() {
+        user.to_string()
+    } else {
+        format!("{user}:{password}")
+    };
+    (mariadb, format!("objectcache+mysql://{auth}@{server}/{db}"))
 }
 
 /// PHP's server with the wiki installed in `dir`, on `port`.
