@@ -107,9 +107,19 @@ pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
 
 /// The top-level `[oath]` and `[captcha]` sections are wiki settings too; the library reads
 /// them from `wiki`.
+/// `[wiki.group_permissions]` taking `createaccount` from `*` is `allow_account_creation =
+/// false` too (which the account creation flows read).
 fn with_sections_in_wiki(mut file: FileConfig) -> FileConfig {
     file.wiki.oath = std::mem::take(&mut file.oath);
     file.wiki.captcha = std::mem::take(&mut file.captcha);
+    let star_may_not_create = file
+        .wiki
+        .group_permissions
+        .iter()
+        .any(|g| g.group == "*" && g.rights.iter().any(|(r, on)| r == "createaccount" && !on));
+    if star_may_not_create {
+        file.wiki.allow_account_creation = false;
+    }
     file
 }
 
@@ -242,6 +252,34 @@ mod tests {
         assert_eq!(wiki.captcha.kind, mwauth::config::CaptchaKind::None);
         assert_eq!(wiki.captcha.bad_login_attempts, 3);
         assert_eq!(wiki.captcha.bad_login_per_user_attempts, 20);
+    }
+
+    #[test]
+    fn group_permissions_are_read_in_the_files_order() {
+        use mwauth::config::GroupRights;
+        let file = parsed(
+            r#"
+            [wiki.group_permissions]
+            sysop = { "oathauth-api-all" = true, block = false }
+            "*" = { createaccount = false }
+            newgroup = { read = true }
+            "#,
+        )
+        .unwrap();
+        let rights = |g: &str, r: &[(&str, bool)]| GroupRights {
+            group: g.into(),
+            rights: r.iter().map(|(r, on)| (r.to_string(), *on)).collect(),
+        };
+        assert_eq!(
+            file.wiki.group_permissions,
+            [
+                rights("sysop", &[("oathauth-api-all", true), ("block", false)]),
+                rights("*", &[("createaccount", false)]),
+                rights("newgroup", &[("read", true)]),
+            ]
+        );
+        assert!(!file.wiki.allow_account_creation);
+        assert!(parsed("[wiki.group_permissions]\nsysop = { block = 1 }\n").is_err());
     }
 
     #[test]

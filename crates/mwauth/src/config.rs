@@ -80,6 +80,12 @@ pub struct Config {
     /// What siteinfo's `statistics` reports (SiteStats). mwauth keeps no pages, so these are
     /// a fresh wiki's numbers unless set.
     pub site_stats: SiteStats,
+    /// Changes to `$wgGroupPermissions`, as LocalSettings.php makes them
+    /// (`$wgGroupPermissions['sysop']['oathauth-api-all'] = true;`):
+    /// `[wiki.group_permissions]` with `sysop = { "oathauth-api-all" = true }` or
+    /// `"*" = { createaccount = false }`, groups and rights in the file's order.
+    #[serde(deserialize_with = "group_permissions_from_table")]
+    pub group_permissions: Vec<GroupRights>,
     /// OATHAuth (two-factor) settings: the server's `[oath]` section, not `[wiki]`'s.
     #[serde(skip)]
     pub oath: OathConfig,
@@ -166,6 +172,7 @@ impl Default for Config {
             db_type: "sqlite".into(),
             db_version: "3.40.1".into(),
             site_stats: SiteStats::default(),
+            group_permissions: Vec::new(),
             oath: OathConfig::default(),
             captcha: CaptchaConfig::default(),
         }
@@ -271,6 +278,14 @@ pub enum CaptchaTrigger {
     BadLoginPerUser,
 }
 
+/// One group's rights as LocalSettings.php sets them: `true` grants a right, `false` takes a
+/// default (or an extension's) away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRights {
+    pub group: String,
+    pub rights: Vec<(String, bool)>,
+}
+
 /// One QuestyCaptcha question and the answers accepted for it (compared without ASCII case).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaptchaQuestion {
@@ -371,6 +386,58 @@ where
         }
     }
     de.deserialize_map(Table)
+}
+
+/// `[wiki.group_permissions]`: a table of groups, each a table of rights to booleans, read
+/// in the file's order.
+fn group_permissions_from_table<'de, D>(de: D) -> Result<Vec<GroupRights>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Groups;
+    impl<'de> serde::de::Visitor<'de> for Groups {
+        type Value = Vec<GroupRights>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a table of groups, each a table of rights set to true or false")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some((group, rights)) = map.next_entry::<String, Rights>()? {
+                out.push(GroupRights {
+                    group,
+                    rights: rights.0,
+                });
+            }
+            Ok(out)
+        }
+    }
+    struct Rights(Vec<(String, bool)>);
+    impl<'de> Deserialize<'de> for Rights {
+        fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+            struct Table;
+            impl<'de> serde::de::Visitor<'de> for Table {
+                type Value = Rights;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a table of rights set to true or false")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Self::Value, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(entry) = map.next_entry::<String, bool>()? {
+                        out.push(entry);
+                    }
+                    Ok(Rights(out))
+                }
+            }
+            de.deserialize_map(Table)
+        }
+    }
+    de.deserialize_map(Groups)
 }
 
 #[cfg(test)]

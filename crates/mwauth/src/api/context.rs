@@ -119,7 +119,7 @@ impl<'a> Context<'a> {
     pub fn rights(&self) -> Vec<String> {
         let grants = self.session.session().data.bot.as_ref();
         let grants = grants.map(|b| b.grants.as_slice());
-        let ext = rights::Extensions::of(&self.services.config);
+        let ext = rights::RightsConfig::of(&self.services.config);
         rights::rights(&self.groups(), grants, ext)
     }
 

@@ -108,7 +108,10 @@ pub async fn create_by_operator(
     password: &str,
     groups: &[String],
 ) -> Result<UserRecord, Vec<Refusal>> {
-    if let Some(g) = groups.iter().find(|g| !rights::is_known_group(g)) {
+    if let Some(g) = groups
+        .iter()
+        .find(|g| !rights::is_known_group(g, rights::RightsConfig::of(&services.config)))
+    {
         return Err(refusal(UNKNOWN_GROUP, vec![g.clone()]));
     }
     let user_name = free_name(services, raw_name).await?;

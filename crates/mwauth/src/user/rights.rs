@@ -1,6 +1,8 @@
 //! Groups and rights: 1.39's default `$wgGroupPermissions`, and `$wgGrantPermissions` for
 //! what a bot-password session may use of its user's rights.
 
+use crate::config::GroupRights;
+
 /// `$wgGroupPermissions` defaults, in MediaWiki's order (the order userinfo lists rights in).
 const GROUP_PERMISSIONS: &[(&str, &[&str])] = &[
     (
@@ -249,18 +251,26 @@ const GRANT_PERMISSIONS: &[(&str, &[&[&str]])] = &[
     ("mergehistory", &[&["mergehistory"]]),
 ];
 
-/// The bundled extensions switched on, whose extension.json adds rights to groups and grants.
+/// Where rights come from beyond 1.39's defaults: the wiki's own `$wgGroupPermissions`
+/// changes (`[wiki.group_permissions]`) and the bundled extensions switched on, whose
+/// extension.json adds rights to groups and grants.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Extensions {
+pub struct RightsConfig<'c> {
+    /// LocalSettings.php's changes, in its order.
+    pub local: &'c [GroupRights],
+    /// `allow_account_creation = false`: `$wgGroupPermissions['*']['createaccount'] = false`.
+    pub no_account_creation: bool,
     /// OATHAuth (`[oath] enabled`).
     pub oath: bool,
     /// ConfirmEdit (`[captcha] kind` other than `none`).
     pub captcha: bool,
 }
 
-impl Extensions {
-    pub fn of(config: &crate::config::Config) -> Self {
-        Extensions {
+impl<'c> RightsConfig<'c> {
+    pub fn of(config: &'c crate::config::Config) -> Self {
+        RightsConfig {
+            local: &config.group_permissions,
+            no_account_creation: !config.allow_account_creation,
             oath: config.oath.enabled,
             captcha: config.captcha.kind != crate::config::CaptchaKind::None,
         }
@@ -330,25 +340,78 @@ fn merged(
 }
 
 /// `$wgGroupPermissions`: each group with its rights, in MediaWiki's order (siteinfo's
-/// `usergroups`), with the rights of the extensions switched on.
-pub fn group_permissions(ext: Extensions) -> Vec<(&'static str, Vec<&'static str>)> {
-    merged(
-        GROUP_PERMISSIONS
-            .iter()
-            .map(|(g, rs)| (*g, rs.to_vec()))
-            .collect(),
-        ext.tables().map(|t| t.groups),
-    )
+/// `usergroups`). The defaults, then LocalSettings.php's assignments (a right set to true
+/// joins the end of its group, unless the group has it; false keeps the key but grants
+/// nothing), then the extensions', which ExtensionRegistry merges with wfArrayPlus2d: only
+/// where the wiki's array has no such key yet, so a right LocalSettings took away stays away.
+/// A group whose rights are all false is still listed, with none.
+pub fn group_permissions<'c>(cfg: RightsConfig<'c>) -> Vec<(&'c str, Vec<&'c str>)> {
+    let mut table: Vec<(&'c str, Vec<(&'c str, bool)>)> = GROUP_PERMISSIONS
+        .iter()
+        .map(|(g, rs)| (*g, rs.iter().map(|r| (*r, true)).collect()))
+        .collect();
+    fn group<'t, 'c>(
+        table: &'t mut Vec<(&'c str, Vec<(&'c str, bool)>)>,
+        name: &'c str,
+    ) -> &'t mut Vec<(&'c str, bool)> {
+        let i = match table.iter().position(|(g, _)| *g == name) {
+            Some(i) => i,
+            None => {
+                table.push((name, Vec::new()));
+                table.len() - 1
+            }
+        };
+        &mut table[i].1
+    }
+    for local in cfg.local {
+        let rights = group(&mut table, &local.group);
+        for (right, on) in &local.rights {
+            match rights.iter_mut().find(|(r, _)| r == right) {
+                Some(entry) => entry.1 = *on,
+                None => rights.push((right, *on)),
+            }
+        }
+    }
+    if cfg.no_account_creation {
+        for (right, on) in group(&mut table, "*") {
+            if *right == "createaccount" {
+                *on = false;
+            }
+        }
+    }
+    for ext in cfg.tables() {
+        for (g, rs) in ext.groups {
+            let rights = group(&mut table, g);
+            for r in *rs {
+                if !rights.iter().any(|(have, _)| have == r) {
+                    rights.push((r, true));
+                }
+            }
+        }
+    }
+    table
+        .into_iter()
+        .map(|(g, rs)| {
+            (
+                g,
+                rs.into_iter()
+                    .filter(|(_, on)| *on)
+                    .map(|(r, _)| r)
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 /// `$wgGrantPermissions` with the rights of the extensions switched on.
-fn grant_permissions(ext: Extensions) -> Vec<(&'static str, Vec<&'static str>)> {
+fn grant_permissions(ext: RightsConfig) -> Vec<(&'static str, Vec<&'static str>)> {
     merged(grants().collect(), ext.tables().map(|t| t.grants))
 }
 
-/// Groups a user may be put in with `mwauth user create --groups`.
-pub fn is_known_group(group: &str) -> bool {
-    GROUP_PERMISSIONS.iter().any(|(g, _)| *g == group)
+/// Groups a user may be put in with `mwauth user create --groups`: those of
+/// `$wgGroupPermissions` but the implicit ones.
+pub fn is_known_group(group: &str, cfg: RightsConfig) -> bool {
+    group_permissions(cfg).iter().any(|(g, _)| *g == group)
         && !matches!(group, "*" | "user" | "autoconfirmed")
 }
 
@@ -389,7 +452,7 @@ pub fn effective_groups(user_id: u32, explicit: &[String]) -> Vec<String> {
 
 /// The rights of a set of groups, first occurrence first. A bot-password session only keeps
 /// the rights its grants allow (`grants = Some(..)`).
-pub fn rights(groups: &[String], grants: Option<&[String]>, ext: Extensions) -> Vec<String> {
+pub fn rights(groups: &[String], grants: Option<&[String]>, ext: RightsConfig) -> Vec<String> {
     let table = group_permissions(ext);
     let mut out: Vec<String> = Vec::new();
     for g in groups {
@@ -451,7 +514,7 @@ mod tests {
         assert_eq!(groups, ["*", "user", "autoconfirmed"]);
         let grants = vec!["basic".to_string(), "highvolume".to_string()];
         assert_eq!(
-            rights(&groups, Some(&grants), Extensions::default()),
+            rights(&groups, Some(&grants), RightsConfig::default()),
             [
                 "read",
                 "writeapi",
@@ -466,21 +529,23 @@ mod tests {
     fn anonymous_has_only_star_rights() {
         let groups = effective_groups(0, &["sysop".to_string()]);
         assert_eq!(groups, ["*"]);
-        assert_eq!(rights(&groups, None, Extensions::default()).len(), 11);
+        assert_eq!(rights(&groups, None, RightsConfig::default()).len(), 11);
     }
 
     #[test]
     fn explicit_groups_come_before_autoconfirmed() {
         let g = effective_groups(1, &["sysop".to_string(), "bureaucrat".to_string()]);
         assert_eq!(g, ["*", "user", "sysop", "bureaucrat", "autoconfirmed"]);
-        assert!(rights(&g, None, Extensions::default()).contains(&"userrights".to_string()));
-        assert!(!is_known_group("user"));
-        assert!(is_known_group("sysop"));
+        assert!(rights(&g, None, RightsConfig::default()).contains(&"userrights".to_string()));
+        assert!(!is_known_group("user", RightsConfig::default()));
+        assert!(is_known_group("sysop", RightsConfig::default()));
     }
 
     #[test]
     fn extensions_append_their_rights_after_the_defaults() {
-        let ext = Extensions {
+        let ext = RightsConfig {
+            local: &[],
+            no_account_creation: false,
             oath: true,
             captcha: true,
         };
@@ -497,7 +562,7 @@ mod tests {
                 "skipcaptcha"
             ]
         );
-        assert!(!rights(&g, None, Extensions::default()).contains(&"skipcaptcha".to_string()));
+        assert!(!rights(&g, None, RightsConfig::default()).contains(&"skipcaptcha".to_string()));
         // The basic grant lets a bot password skip captchas; no default grant gives OATH rights.
         let basic = vec!["basic".to_string()];
         let bot = rights(
@@ -507,5 +572,61 @@ mod tests {
         );
         assert!(bot.contains(&"skipcaptcha".to_string()));
         assert_eq!(group_permissions(ext).len(), GROUP_PERMISSIONS.len());
+    }
+
+    /// LocalSettings.php's `$wgGroupPermissions` lines beside OATHAuth and ConfirmEdit, and
+    /// what the reference wiki then lists in siteinfo's usergroups (recorded in the fixture):
+    /// a right set true joins the end of its group before the extensions' rights, false takes
+    /// a default or an extension's right away for good, new groups come last, a group with no
+    /// right granted is still listed.
+    #[test]
+    fn local_settings_change_groups_as_mediawiki_does() {
+        let fixture: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/group-permissions-localsettings.json"
+        ))
+        .unwrap();
+        let mut local: Vec<GroupRights> = Vec::new();
+        for line in fixture["localsettings"].as_array().unwrap() {
+            // $wgGroupPermissions['GROUP']['RIGHT'] = true;
+            let parts: Vec<&str> = line.as_str().unwrap().split('\'').collect();
+            let (group, right, on) = (parts[1], parts[3], parts[4].contains("true"));
+            match local.iter_mut().find(|g| g.group == group) {
+                Some(g) => g.rights.push((right.to_string(), on)),
+                None => local.push(GroupRights {
+                    group: group.to_string(),
+                    rights: vec![(right.to_string(), on)],
+                }),
+            }
+        }
+        let cfg = RightsConfig {
+            local: &local,
+            no_account_creation: false,
+            oath: true,
+            captcha: true,
+        };
+        let ours: Vec<(String, Vec<String>)> = group_permissions(cfg)
+            .into_iter()
+            .map(|(g, rs)| (g.to_string(), rs.iter().map(|r| r.to_string()).collect()))
+            .collect();
+        let theirs: Vec<(String, Vec<String>)> = fixture["usergroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                let rights = g["rights"].as_array().unwrap();
+                let rights = rights.iter().map(|r| r.as_str().unwrap().to_string());
+                (g["name"].as_str().unwrap().to_string(), rights.collect())
+            })
+            .collect();
+        assert_eq!(ours, theirs);
+        assert!(is_known_group("newgroup", cfg));
+        // allow_account_creation = false says the same as the line for '*' createaccount.
+        let star = |cfg| group_permissions(cfg)[0].1.contains(&"createaccount");
+        assert!(star(RightsConfig::default()));
+        assert!(!star(RightsConfig {
+            no_account_creation: true,
+            ..RightsConfig::default()
+        }));
+        assert!(!is_known_group("newgroup", RightsConfig::default()));
     }
 }

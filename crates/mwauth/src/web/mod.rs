@@ -275,7 +275,7 @@ impl<'a> Ctx<'a> {
         rights::rights(
             &rights::effective_groups(id, groups),
             None,
-            rights::Extensions::of(self.config()),
+            rights::RightsConfig::of(self.config()),
         )
         .iter()
         .any(|r| r == right)

@@ -113,7 +113,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             }
             "statistics" => stats.as_ref().map(Stats::obj).unwrap_or_default().into(),
             "usergroups" => usergroups(
-                rights::Extensions::of(&ctx.services.config),
+                rights::RightsConfig::of(&ctx.services.config),
                 stats.as_ref().filter(|_| numberingroup),
             )
             .into(),
@@ -430,7 +430,7 @@ impl Stats {
     }
 }
 
-fn usergroups(ext: rights::Extensions, stats: Option<&Stats>) -> List {
+fn usergroups(ext: rights::RightsConfig, stats: Option<&Stats>) -> List {
     let mut l = List::new("group");
     for (group, perms) in rights::group_permissions(ext) {
         let mut o = Obj::new().with("name", group).with(
