@@ -14,6 +14,26 @@ pub fn text(sitename: &str, key: &str, params: &[&str]) -> String {
     lang(sitename).text(key, &params)
 }
 
+/// [`text`] with typed parameters (`Param::Duration` for "Please wait 1 minute.").
+pub fn text_with(sitename: &str, key: &str, params: &[Param]) -> String {
+    lang(sitename).text(key, params)
+}
+
+/// [`text`] with its wikilinks (`[[Special:Captcha/help|more info]]`) reduced to their
+/// labels: the pages link only to what this site serves.
+pub fn text_unlinked(sitename: &str, key: &str) -> String {
+    let mut s = text(sitename, key, &[]);
+    while let Some(start) = s.find("[[") {
+        let Some(len) = s[start..].find("]]") else {
+            break;
+        };
+        let inner = &s[start + 2..start + len];
+        let label = inner.rsplit('|').next().unwrap_or(inner).to_string();
+        s.replace_range(start..start + len + 2, &label);
+    }
+    s
+}
+
 /// Message::parse() for a page text that carries markup of its own (`<em>`, `<strong>`,
 /// `<pre>`): HTML, as one block.
 pub fn html(sitename: &str, key: &str) -> String {
@@ -92,6 +112,14 @@ mod tests {
         assert_eq!(
             paragraphs("W", "logouttext"),
             "<p><strong>You are now logged out.</strong></p>\n<p>Note that some pages may continue to be displayed as if you were still logged in, until you clear your browser cache.</p>"
+        );
+        assert_eq!(
+            text_unlinked("W", "questycaptcha-badlogin"),
+            "To protect the wiki against automated password cracking, we kindly ask you to answer the question that appears below (more info):"
+        );
+        assert_eq!(
+            text_with("W", "oathauth-throttled", &[Param::Duration(60)]),
+            "Too many verification attempts! Please wait 1 minute."
         );
         assert_eq!(
             html("W", "restrictionsfield-help"),

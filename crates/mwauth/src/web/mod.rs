@@ -16,6 +16,7 @@
 
 pub mod assets;
 pub mod botpasswords;
+mod captcha;
 pub mod createaccount;
 pub mod html;
 pub mod login;
