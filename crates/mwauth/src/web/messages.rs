@@ -40,6 +40,30 @@ pub fn html(sitename: &str, key: &str) -> String {
     lang(sitename).html(key, &[], &|s: &str| s.to_string())
 }
 
+/// [`html`] with its external links (`[https://… label]`) made links, as the parser makes
+/// them (`rel="nofollow"`, class `external text`). The catalogue's own texts only: a URL
+/// runs to the first space.
+pub fn html_with_links(sitename: &str, key: &str) -> String {
+    let text = html(sitename, key);
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("[https://") {
+        let Some(len) = rest[start..].find(']') else {
+            break;
+        };
+        let inner = &rest[start + 1..start + len];
+        let (url, label) = inner.split_once(' ').unwrap_or((inner, inner));
+        out.push_str(&rest[..start]);
+        out.push_str(&format!(
+            "<a rel=\"nofollow\" class=\"external text\" href=\"{}\">{label}</a>",
+            super::html::esc(url)
+        ));
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// [`html`] in paragraphs, one `<p>` each (a blank line separates them).
 pub fn paragraphs(sitename: &str, key: &str) -> String {
     html(sitename, key)
@@ -121,6 +145,9 @@ mod tests {
             text_with("W", "oathauth-throttled", &[Param::Duration(60)]),
             "Too many verification attempts! Please wait 1 minute."
         );
+        assert!(html_with_links("W", "oathauth-ui-general-help").ends_with(
+            "(something the user and only the user is). <a rel=\"nofollow\" class=\"external text\" href=\"https://en.wikipedia.org/wiki/Multi-factor_authentication\">Read more</a>"
+        ));
         assert_eq!(
             html("W", "restrictionsfield-help"),
             "One IP address or CIDR range per line. To enable everything, use:<pre>0.0.0.0/0\n::/0</pre>"
