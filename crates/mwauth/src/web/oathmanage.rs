@@ -181,7 +181,7 @@ async fn enable(ctx: &mut Ctx<'_>, user: &UserRecord) -> Output {
 async fn confirm(ctx: &Ctx<'_>, user: &UserRecord, key: &TotpKey) -> Result<(), String> {
     let token = ctx.form("token").unwrap_or("");
     let spaceless: String = token.split_whitespace().collect();
-    if key.scratch_tokens.iter().any(|t| *t == spaceless) {
+    if key.scratch_tokens.contains(&spaceless) {
         tracing::info!(user = %user.name, "OATHAuth: a recovery code was given to enable 2FA");
         return Err(text(ctx, "oathauth-noscratchforvalidation"));
     }

@@ -8,14 +8,16 @@ use mwauth::config::{CaptchaConfig, CaptchaKind, CaptchaQuestion};
 const QUESTION: &str = "What is the capital of France?";
 
 async fn captcha_wiki(kind: CaptchaKind) -> Wiki {
-    let mut config = Config::default();
-    config.captcha = CaptchaConfig {
-        kind,
-        questions: vec![CaptchaQuestion {
-            question: QUESTION.into(),
-            answers: vec!["Paris".into()],
-        }],
-        ..CaptchaConfig::default()
+    let config = Config {
+        captcha: CaptchaConfig {
+            kind,
+            questions: vec![CaptchaQuestion {
+                question: QUESTION.into(),
+                answers: vec!["Paris".into()],
+            }],
+            ..CaptchaConfig::default()
+        },
+        ..Config::default()
     };
     wiki_with(config).await
 }
