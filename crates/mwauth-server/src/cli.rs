@@ -202,3 +202,60 @@ pub async fn botpassword(settings: Settings, cmd: BotCommand) -> anyhow::Result<
     }
     Ok(())
 }
+
+#[derive(Subcommand)]
+pub enum OathCommand {
+    /// Whether a user has two-factor authentication (a TOTP key in `oathauth_users`);
+    /// prints nothing secret.
+    Status { user: String },
+    /// Remove a user's two-factor authentication (as OATHAuth's
+    /// disableOATHAuthForUser.php): the key goes and the user's sessions end.
+    Disable { user: String },
+}
+
+pub async fn oath(settings: Settings, cmd: OathCommand) -> anyhow::Result<()> {
+    let services = open_users(settings).await?;
+    let users = services.users.clone();
+    let on = services.config.oath.enabled;
+    let raw = match &cmd {
+        OathCommand::Status { user } | OathCommand::Disable { user } => user,
+    };
+    let name = user_name(raw)?;
+    let user = users
+        .user_by_name(&name)
+        .await?
+        .ok_or_else(|| anyhow!("User {name} doesn't exist!"))?;
+    let row = users.oath_user(user.id).await.map_err(|e| {
+        anyhow!("cannot read oathauth_users ({e}); is [oath] enabled on this wiki?")
+    })?;
+    match cmd {
+        OathCommand::Status { .. } => match row {
+            Some(row) => {
+                let asked = if on {
+                    ""
+                } else {
+                    " (not asked at login: [oath] is off)"
+                };
+                println!(
+                    "{} (id {}): two-factor authentication enabled ({}){asked}",
+                    user.name, user.id, row.module
+                );
+            }
+            None => println!(
+                "{} (id {}): two-factor authentication not enabled",
+                user.name, user.id
+            ),
+        },
+        OathCommand::Disable { .. } => {
+            if row.is_none() || !users.delete_oath_user(user.id).await? {
+                bail!("User {} doesn't have OATHAuth enabled!", user.name);
+            }
+            // SessionManager::invalidateSessionsForUser: a new user_token ends every session
+            // and remember-me cookie, so whoever asked for this must log in again.
+            users.set_user_token(user.id, &new_user_token()).await?;
+            services.sessions.user_changed(user.id).await?;
+            println!("OATHAuth disabled for {}.", user.name);
+        }
+    }
+    Ok(())
+}

@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::BotCommand,
     },
+    /// Two-factor authentication (OATHAuth) of accounts.
+    Oath {
+        #[command(subcommand)]
+        command: cli::OathCommand,
+    },
     /// Connect to the configured users and sessions backends and report what they hold
     /// (changes nothing; exit status 1 when one fails).
     CheckConfig,
@@ -143,6 +148,7 @@ fn main() -> ExitCode {
             }
             Command::User { command } => cli::user(settings, command).await,
             Command::Botpassword { command } => cli::botpassword(settings, command).await,
+            Command::Oath { command } => cli::oath(settings, command).await,
             Command::CheckConfig => check::run(settings, cli.config.as_deref()).await,
         }
     });

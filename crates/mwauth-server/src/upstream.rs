@@ -196,7 +196,7 @@ pub(crate) fn parse_url(url: &str) -> anyhow::Result<Authority> {
 /// - With `native_pages`: index.php (`/w/index.php`, `/index.php`, a title in the path:
 ///   `/wiki/T`, `/w/index.php/T`, `/index.php/T`) for the special pages mwauth serves
 ///   (UserLogin, CreateAccount, UserLogout, BotPasswords and their aliases; the `title`
-///   parameter over the path's title).
+///   parameter over the path's title). Special:OATHManage is always the wiki's.
 /// - `/healthz` and mwauth's own stylesheet and script.
 ///
 /// Everything else passes: any other action or query, the wiki's own special pages (by
@@ -249,9 +249,11 @@ pub fn passes(native_pages: bool, path: &str, query: &Pairs<'_>, body: &Pairs<'_
                     _ => return true,
                 }
             };
+            // Special:OATHManage stays the wiki's: in front of a wiki, OATHAuth is the
+            // wiki's own (writing the same oathauth_users), on or off.
             !matches!(
                 web::resolve(title.as_deref().unwrap_or("")),
-                Target::Special(..)
+                Target::Special(sp, _) if sp != web::Special::OATHManage
             )
         }
     }
@@ -573,6 +575,8 @@ mod tests {
             ("/wiki/Main_Page", ""),
             ("/w/index.php", "title=Special:Preferences"),
             ("/wiki/Special:UserLogin", "title=Special:Preferences"),
+            ("/w/index.php", "title=Special:OATHManage"),
+            ("/wiki/Special:Manage_Two-factor_authentication", ""),
         ] {
             assert!(pages(true, path, query), "{path}?{query}");
         }

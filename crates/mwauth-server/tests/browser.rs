@@ -9,6 +9,11 @@
 //! refuses the old session cookie → create an account on Special:CreateAccount → the pages
 //! at a phone's width.
 //!
+//! A second flow, with OATHAuth and ConfirmEdit's QuestyCaptcha switched on: enrol in
+//! two-factor authentication on Special:OATHManage (the code computed from the secret the
+//! page shows) → log out → log in with the password, then a code → log out → create an
+//! account on Special:CreateAccount, answering the captcha (wrongly first).
+//!
 //! Each page is photographed (WebDriver's screenshot) into a temporary directory, or into
 //! `$MWAUTH_SCREENSHOTS` when set (relative paths from the workspace root; e.g.
 //! `MWAUTH_SCREENSHOTS=docs/screenshots`).
@@ -37,8 +42,14 @@ fn workspace_root() -> PathBuf {
 }
 
 async fn server(dir: &Path) -> Spawned {
+    server_with(dir, |_| {}).await
+}
+
+/// The server with Alice's account, its settings changed by `configure` first.
+async fn server_with(dir: &Path, configure: impl FnOnce(&mut FileConfig)) -> Spawned {
     let mut file = FileConfig::default();
     file.wiki.sitename = "MediaWiki".into();
+    configure(&mut file);
     let settings = Settings {
         file,
         data_dir: dir.join("data"),
@@ -319,6 +330,208 @@ async fn log_in_make_a_bot_password_and_log_out_in_chromium() {
         )
         .await;
     assert_eq!(overflow, json!(false), "no sideways scrolling on a phone");
+
+    b.quit().await;
+    srv.stop().await;
+    eprintln!("screenshots in {}", shots.display());
+}
+
+/// The TOTP code of `secret` at the 30-second step `step` (the project's own HOTP).
+fn totp_at(secret: &str, step: u64) -> String {
+    mwauth::user::oath::hotp(&mwauth::user::oath::base32_decode(secret), step)
+}
+
+/// The 30-second step of now.
+fn step_now() -> u64 {
+    mwauth::time::now() as u64 / mwauth::user::oath::STEP_SECS
+}
+
+/// Types a TOTP code into `field` and submits with `button` until the page leaves the form
+/// with a success (`done`, a CSS selector): a code is refused when it is not later than the
+/// last accepted step (replay protection) or when the step turned over meanwhile, so each
+/// try uses a step after the ones tried (never before `after`, the step accepted last) and
+/// at least the step of the moment. Any other text in an error box fails. Returns the
+/// step accepted.
+async fn submit_code(
+    b: &Browser,
+    secret: &str,
+    after: Option<u64>,
+    field: &str,
+    button: &str,
+    done: &str,
+    refusal: &str,
+) -> u64 {
+    let mut step = after.map_or(0, |s| s + 1).max(step_now());
+    // The window accepts ±4 steps around now: a few tries are always enough.
+    for _ in 0..4 {
+        b.type_into(field, &totp_at(secret, step)).await;
+        // Marks this document, so that the answer is read from the next one only (the
+        // form being left may still show the previous refusal).
+        b.script(
+            "document.documentElement.dataset.mwauthSent = '1'",
+            json!([]),
+        )
+        .await;
+        b.click(button).await;
+        let started = Instant::now();
+        loop {
+            let left = b.find("html[data-mwauth-sent]").await.is_none();
+            if left && b.find(done).await.is_some() {
+                return step;
+            }
+            if left
+                && b.find(".mw-message-box-error").await.is_some()
+                && b.find(field).await.is_some()
+            {
+                let said = b.text(".mw-message-box-error").await;
+                assert_eq!(said, refusal, "the only refusal a right code can meet");
+                break;
+            }
+            assert!(started.elapsed() < WAIT, "no answer to the code");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        step = (step + 1).max(step_now());
+    }
+    panic!("no code of {secret} was accepted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_factor_and_captcha_in_chromium() {
+    use mwauth::config::{CaptchaConfig, CaptchaKind, CaptchaQuestion};
+    let (chromium, driver_bin) = require_browser();
+    let dir = tempfile::tempdir().unwrap();
+    let shots = match std::env::var_os("MWAUTH_SCREENSHOTS") {
+        Some(p) if Path::new(&p).is_absolute() => PathBuf::from(p),
+        Some(p) => workspace_root().join(p),
+        None => dir.path().join("screenshots"),
+    };
+    std::fs::create_dir_all(&shots).unwrap();
+    let srv = server_with(dir.path(), |file| {
+        file.wiki.oath.enabled = true;
+        file.wiki.captcha = CaptchaConfig {
+            kind: CaptchaKind::Questy,
+            questions: vec![CaptchaQuestion {
+                question: "What is the capital of France?".into(),
+                answers: vec!["Paris".into()],
+            }],
+            ..CaptchaConfig::default()
+        };
+    })
+    .await;
+    let site = format!("http://{}", srv.addr);
+    let page = |title: &str| format!("{site}/w/index.php?title={title}");
+    let b = Browser::start(&driver_bin, &chromium, shots.clone(), dir.path()).await;
+
+    // Log in with the password (not enrolled yet), then enrol from the Main Page's link.
+    b.go(&page("Special:UserLogin")).await;
+    b.type_into("#wpName1", ALICE.0).await;
+    b.type_into("#wpPassword1", ALICE.1).await;
+    b.click("#wpLoginAttempt").await;
+    b.wait_text("#pt-userpage", "Alice").await;
+    b.click("a[href*='Manage_Two-factor_authentication']").await;
+    b.wait_text("#firstHeading", "Manage Two-factor authentication")
+        .await;
+    b.shot("oathmanage").await;
+    b.click("#mw-oath-enable").await;
+    b.wait_text("#firstHeading", "Enable TOTP (one-time token)")
+        .await;
+    let secret = b.text("#mw-oath-secret").await.replace(' ', "");
+    assert_eq!(secret.len(), 42, "{secret}");
+    // The QR code is drawn (inline SVG, allowed by the page's CSP) at its size.
+    let qr = b
+        .script(
+            "const s = document.querySelector('.mw-display-qrcode svg'); \
+             return s ? s.getBoundingClientRect().width : 0",
+            json!([]),
+        )
+        .await;
+    assert_eq!(qr.as_f64(), Some(256.0), "QR code shown: {qr}");
+    b.shot("oathmanage-enable").await;
+    // A wrong code first: nothing is written.
+    b.type_into("#mw-input-token", "000000").await;
+    b.click("#mw-oath-submit").await;
+    b.wait_text(
+        ".mw-message-box-error",
+        "Failed to validate two-factor credentials",
+    )
+    .await;
+    assert_eq!(
+        b.text("#mw-oath-secret").await.replace(' ', ""),
+        secret,
+        "the same key after a wrong code"
+    );
+    let enrolled = submit_code(
+        &b,
+        &secret,
+        None,
+        "#mw-input-token",
+        "#mw-oath-submit",
+        "#mw-oath-done",
+        "Failed to validate two-factor credentials",
+    )
+    .await;
+    assert_eq!(
+        b.text("#mw-oath-done").await,
+        "Validated two-factor credentials. Two-factor authentication will now be enforced."
+    );
+    b.shot("oathmanage-enabled").await;
+
+    // Log out, and back in: the password, then a code of a later step than enrolment's.
+    b.go(&page("Special:UserLogout")).await;
+    b.click("#mw-userlogout-submit").await;
+    b.wait("#mw-logout-done").await;
+    b.go(&page("Special:UserLogin")).await;
+    b.type_into("#wpName1", ALICE.0).await;
+    b.type_into("#wpPassword1", ALICE.1).await;
+    b.click("#wpLoginAttempt").await;
+    b.wait("#wpOATHToken").await;
+    assert_eq!(
+        b.text(".mw-message-box-warning").await,
+        "Please enter a code from your two-factor authentication application (such as Google Authenticator)."
+    );
+    assert_eq!(b.text("#pt-anonuserpage").await, "Not logged in");
+    b.shot("login-code").await;
+    b.type_into("#wpOATHToken", "000000").await;
+    b.click("#wpLoginAttempt").await;
+    b.wait_text(".mw-message-box-error", "Verification failed.")
+        .await;
+    submit_code(
+        &b,
+        &secret,
+        Some(enrolled),
+        "#wpOATHToken",
+        "#wpLoginAttempt",
+        "#pt-userpage",
+        "Verification failed.",
+    )
+    .await;
+    assert_eq!(b.text("#pt-userpage").await, "Alice");
+    assert_eq!(b.current_url().await, page("Main_Page"));
+
+    // Logged out, an account of one's own, answering the question.
+    b.go(&page("Special:UserLogout")).await;
+    b.click("#mw-userlogout-submit").await;
+    b.wait("#mw-logout-done").await;
+    b.go(&page("Special:CreateAccount")).await;
+    assert_eq!(
+        b.text("#mw-captcha-question").await,
+        "What is the capital of France?"
+    );
+    b.shot("createaccount-captcha").await;
+    b.type_into("#wpName2", "Dave").await;
+    b.type_into("#wpPassword2", "Dave-pass-12345").await;
+    b.type_into("#wpRetype", "Dave-pass-12345").await;
+    b.type_into("#mw-input-captchaWord", "London").await;
+    b.click("#wpCreateaccount").await;
+    b.wait_text(".mw-message-box-error", "Incorrect or missing CAPTCHA.")
+        .await;
+    b.shot("createaccount-captcha-error").await;
+    b.type_into("#wpPassword2", "Dave-pass-12345").await;
+    b.type_into("#wpRetype", "Dave-pass-12345").await;
+    b.type_into("#mw-input-captchaWord", "Paris").await;
+    b.click("#wpCreateaccount").await;
+    b.wait_text("#firstHeading", "Welcome, Dave!").await;
+    assert_eq!(b.text("#pt-userpage").await, "Dave");
 
     b.quit().await;
     srv.stop().await;

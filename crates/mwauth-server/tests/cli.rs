@@ -1,4 +1,4 @@
-//! The admin commands (`mwauth user …`, `mwauth botpassword …`) as an operator runs them:
+//! The admin commands (`mwauth user …`, `mwauth botpassword …`, `mwauth oath …`) as an operator runs them:
 //! the real binary on a data directory of its own. They go through the same engine as
 //! Special:CreateAccount and Special:BotPasswords, so they refuse in MediaWiki's words.
 
@@ -190,4 +190,99 @@ fn botpassword_commands_share_the_pages_rules() {
         &["botpassword", "delete", "Alice", "bot"],
         "has no bot password \"bot\"",
     );
+}
+
+/// `mwauth oath status|disable USER` on a real SQLite file with `[oath]` on: the key is
+/// OATHAuth's row in `oathauth_users`, which status reports without its secret and disable
+/// removes (ending the user's sessions, as disableOATHAuthForUser.php does).
+#[test]
+fn oath_status_and_disable() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = d.join("mwauth.toml");
+    std::fs::write(&config, "[oath]\nenabled = true\n").unwrap();
+    let config = config.to_str().unwrap();
+    let (ok, _, err) = mwauth(
+        d,
+        &["user", "create", "Alice", "--password", "Alice-pass-12345"],
+    );
+    assert!(ok, "{err}");
+    let oath = |args: &[&str]| {
+        let mut all = vec!["--config", config, "oath"];
+        all.extend_from_slice(args);
+        mwauth(d, &all)
+    };
+    let (ok, out, err) = oath(&["status", "alice"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "Alice (id 1): two-factor authentication not enabled\n");
+
+    // Enrol Alice as Special:OATHManage would, straight into the file.
+    const SECRET: &str = "ORACLETOTPSECRETORACLETOTPSECRET";
+    let token_before = store(d, |users| async move {
+        let row = mwauth::store::OathRow {
+            module: "totp".into(),
+            data: format!(
+                r#"{{"keys":[{{"secret":"{SECRET}","scratch_tokens":["RECOVERYCODE0001"]}}]}}"#
+            ),
+        };
+        users.set_oath_user(1, &row).await.unwrap();
+        users.user_by_id(1).await.unwrap().unwrap().token
+    });
+    let (ok, out, err) = oath(&["status", "Alice"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "Alice (id 1): two-factor authentication enabled (totp)\n"
+    );
+    assert!(!out.contains(SECRET) && !out.contains("RECOVERY"));
+    // With [oath] off, the row is there but not asked for.
+    let (ok, out, _) = mwauth(d, &["oath", "status", "Alice"]);
+    assert!(ok);
+    assert!(
+        out.ends_with("enabled (totp) (not asked at login: [oath] is off)\n"),
+        "{out}"
+    );
+
+    let (ok, out, err) = oath(&["disable", "Alice"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "OATHAuth disabled for Alice.\n");
+    let (row, token_after) = store(d, |users| async move {
+        (
+            users.oath_user(1).await.unwrap(),
+            users.user_by_id(1).await.unwrap().unwrap().token,
+        )
+    });
+    assert!(row.is_none());
+    assert_ne!(token_after, token_before, "the user's sessions end");
+    let (ok, _, err) = oath(&["disable", "Alice"]);
+    assert!(!ok);
+    assert!(
+        err.contains("User Alice doesn't have OATHAuth enabled!"),
+        "{err}"
+    );
+    let (ok, _, err) = oath(&["status", "Nobody"]);
+    assert!(!ok);
+    assert!(err.contains("User Nobody doesn't exist!"), "{err}");
+}
+
+/// Runs `f` on the users store of the data directory's SQLite file.
+fn store<T, F, Fut>(dir: &Path, f: F) -> T
+where
+    F: FnOnce(std::sync::Arc<dyn mwauth::store::UserStore>) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    use mwauth::store::url::{open, SessionsUrl, StoreOptions, UsersUrl};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let file = dir.join("mwauth.sqlite");
+        let users = UsersUrl::Sqlite(file.clone());
+        let sessions = SessionsUrl::parse("memory", &file).unwrap();
+        let stores = open(&users, &sessions, &StoreOptions::default())
+            .await
+            .unwrap();
+        f(stores.users).await
+    })
 }

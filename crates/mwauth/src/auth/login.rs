@@ -41,7 +41,7 @@ const REHASH: bool = !cfg!(fuzzing);
 /// Whether `pw` matches `stored`, hashed on the hashing threads; a full queue refuses. A
 /// password over [`policy::MAXIMAL_PASSWORD_LENGTH`] bytes matches nothing and is not hashed:
 /// MediaWiki refuses it before hashing for an account (checkPasswordValidity, see
-/// [`password_login`]), and no bot password is that long (Special:BotPasswords makes 32
+/// [`begin_login`]), and no bot password is that long (Special:BotPasswords makes 32
 /// characters), so the answer is the one hashing would give, without the work a client could
 /// make us do.
 async fn verify(services: &Services, stored: &str, pw: &str) -> Result<bool, Refusal> {
@@ -173,20 +173,6 @@ pub enum FirstStep {
     /// asks for a code). The login throttle is not cleared yet: only [`finish_second_step`]
     /// after the right code does, so the password step counts against it either way.
     SecondFactor(UserRecord),
-}
-
-/// [`begin_login`] for callers that cannot ask for a second factor: a user with a TOTP key
-/// is refused (`oathauth-auth-ui`), never logged in with the password alone.
-pub async fn password_login(
-    services: &Services,
-    raw_name: &str,
-    pw: &str,
-    ip: IpAddr,
-) -> Result<UserRecord, Refusal> {
-    match begin_login(services, raw_name, pw, ip, None).await? {
-        FirstStep::Pass(user) => Ok(user),
-        FirstStep::SecondFactor(_) => Err(Refusal::new("oathauth-auth-ui")),
-    }
 }
 
 /// After the right code of a [`FirstStep::SecondFactor`] login: the login throttle of that

@@ -63,6 +63,10 @@ pub struct SessionData {
     /// Captchas asked and not answered yet (ConfirmEdit's `captcha{id}` session keys).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub captchas: Vec<captcha::PendingCaptcha>,
+    /// A TOTP key shown on Special:OATHManage and not confirmed yet (OATHAuth's
+    /// `oathauth_totp_key` session data): the same key is shown until a code confirms it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oath_enrolment: Option<crate::user::oath::TotpKey>,
 }
 
 /// What a session keeps of a login whose password was right while it waits for the user's

@@ -37,6 +37,9 @@ const REAUTH_FORMS_KEY: &str = "mwauth:reauthForms";
 /// two-step login or a captcha begun on one mwauth node finish on another.
 const AUTHN_KEY: &str = "mwauth:authnState";
 const CAPTCHAS_KEY: &str = "mwauth:captchas";
+/// mwauth's own data key for a TOTP key being enrolled on Special:OATHManage (PHP keeps
+/// `oathauth_totp_key`, an array of its own shape), as JSON text.
+const OATH_ENROLMENT_KEY: &str = "mwauth:oathEnrolment";
 
 /// Why stored bytes are not a session mwauth can use. SessionManager deletes records of the
 /// first two kinds ("Bad data structure", "Bad metadata") and of an unknown provider.
@@ -165,6 +168,8 @@ impl PhpRecord {
         session.captchas = json(CAPTCHAS_KEY)
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default();
+        session.oath_enrolment =
+            json(OATH_ENROLMENT_KEY).and_then(|t| serde_json::from_str(&t).ok());
 
         let mut central_id = i64::from(user_id);
         let mut bot_rights = Vec::new();
@@ -291,6 +296,16 @@ impl PhpRecord {
             Some(text) => data.set(CAPTCHAS_KEY, Value::str(&text)),
             None => {
                 data.remove(CAPTCHAS_KEY);
+            }
+        }
+        match s
+            .oath_enrolment
+            .as_ref()
+            .and_then(|k| serde_json::to_string(k).ok())
+        {
+            Some(text) => data.set(OATH_ENROLMENT_KEY, Value::str(&text)),
+            None => {
+                data.remove(OATH_ENROLMENT_KEY);
             }
         }
     }

@@ -209,7 +209,7 @@ fn php_record_rewrite_changes_only_what_mwauth_changed() {
 }
 
 #[test]
-fn php_record_keeps_a_half_done_login_and_pending_captchas_for_the_next_node() {
+fn php_record_keeps_a_half_done_login_pending_captchas_and_an_enrolment_for_the_next_node() {
     use crate::auth::captcha::{Answer, Captcha, PendingCaptcha};
     let bytes = fixture!("redis-anon-login-token.ser");
     let mut r = PhpRecord::decode(bytes).unwrap();
@@ -225,14 +225,20 @@ fn php_record_keeps_a_half_done_login_and_pending_captchas_for_the_next_node() {
             answer: Answer::Number(2),
         },
     }];
+    r.data.oath_enrolment = Some(crate::user::oath::TotpKey {
+        secret: "ORACLETOTPSECRETORACLETOTPSECRET".into(),
+        scratch_tokens: vec!["RECOVERYCODE0001".into()],
+    });
     let again = PhpRecord::decode(&r.encode()).unwrap();
     assert_eq!(again.data.authn, r.data.authn);
     assert_eq!(again.data.captchas, r.data.captchas);
+    assert_eq!(again.data.oath_enrolment, r.data.oath_enrolment);
     // Once the login passes and the captcha is answered, the keys leave the record, which
     // is PHP's own again.
     let mut done = again.clone();
     done.data.authn = None;
     done.data.captchas.clear();
+    done.data.oath_enrolment = None;
     assert_eq!(
         String::from_utf8_lossy(&done.encode()),
         String::from_utf8_lossy(bytes)

@@ -8,13 +8,22 @@
 //!   different: `badretype`), then [`crate::auth::account::create_account`] decides in
 //!   AuthManager's order: `noname`, `userexists`, the per-IP throttle, the password policy
 //!   (every failure shown).
+//! - ConfirmEdit's `createaccount` trigger (unless the creator has `skipcaptcha`): the form
+//!   carries a captcha (`captchaWord`, hidden `captchaId`), a new one each time it is shown;
+//!   a wrong, missing or reused answer is `captcha-createaccount-fail`.
 //! - A visitor who creates an account is logged in to it (a new session, not remembered) and
 //!   welcomed; a logged-in user creates the account for someone else and stays who they are.
 
 use super::html::{self, esc};
-use super::{messages, Ctx, Output, ReturnTo, Special, TokenCheck};
+use super::{captcha, messages, Ctx, Output, ReturnTo, Special, TokenCheck};
 use crate::auth::account::{create_account, Creator};
-use crate::auth::login::CaptchaAnswer;
+use crate::auth::captcha::CaptchaAction;
+use crate::config::CaptchaTrigger;
+
+/// ConfirmEdit's `createaccount` trigger, unless the creator has `skipcaptcha`.
+fn captcha_asked(ctx: &Ctx<'_>) -> bool {
+    ctx.config().captcha.triggers(CaptchaTrigger::CreateAccount) && !ctx.has_right("skipcaptcha")
+}
 
 pub(crate) async fn execute(ctx: &mut Ctx<'_>) -> Output {
     if !ctx.config().allow_account_creation {
@@ -80,22 +89,20 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
         throttle_exempt: ctx.has_right("noratelimit"),
     };
     let sitename = ctx.config().sitename.clone();
-    let user = create_account(
+    let mut pending = ctx.session.session().data.captchas.clone();
+    let answer = captcha_asked(ctx).then(|| captcha::answer(ctx, &mut pending));
+    let created = create_account(
         ctx.services,
         name,
         password,
         retype,
         ctx.req.client_ip,
         creator,
-        // The page has no captcha field.
-        Some(CaptchaAnswer {
-            pending: &mut Vec::new(),
-            id: None,
-            word: None,
-        }),
+        answer,
     )
-    .await
-    .map_err(|refusals| {
+    .await;
+    ctx.session.set_pending_captchas(pending);
+    let user = created.map_err(|refusals| {
         refusals
             .iter()
             .map(|r| r.text(&sitename))
@@ -150,9 +157,14 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, errors: &[String]) -> Output {
     } else {
         ("", " autofocus")
     };
+    let captcha = if captcha_asked(ctx) {
+        captcha::fields(ctx, CaptchaAction::CreateAccount)
+    } else {
+        String::new()
+    };
     let body = format!(
         "<form id=\"userlogin2\" name=\"userlogin2\" class=\"mw-narrow\" method=\"post\" action=\"{action}\">\n\
-         {notice}\n{name_field}\n{password_field}\n{retype_field}\n\
+         {notice}\n{name_field}\n{password_field}\n{retype_field}\n{captcha}\n\
          <div class=\"mw-buttons\"><button type=\"submit\" id=\"wpCreateaccount\" name=\"wpCreateaccount\" value=\"1\" \
          class=\"mw-button mw-button-primary mw-button-block\">{submit}</button></div>\n\
          {token}{returnto}\n</form>",

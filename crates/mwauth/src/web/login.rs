@@ -4,7 +4,7 @@
 //!   `wpLoginToken`, `returnto`); the session is stored so the token has somewhere to live.
 //! - POST: the token first (none in the session: "uses cookies" text; missing or wrong:
 //!   `sessionfailure`), then the same password login as `action=login`
-//!   ([`crate::auth::login::password_login`]: throttles, MediaWiki's refusal texts). Bot
+//!   ([`crate::auth::login::begin_login`]: throttles, MediaWiki's refusal texts). Bot
 //!   passwords do not log in here, as in MediaWiki.
 //! - Success: a new session id (the old session is deleted), `UserID`/`UserName` cookies,
 //!   and `Token` only with "Keep me logged in"; then a redirect to `returnto` (the Main Page
@@ -14,10 +14,32 @@
 //! - `force=LEVEL` (from a security-sensitive page such as Special:BotPasswords): a
 //!   logged-in user whose last password login is too old is asked to log in again
 //!   (`userlogin-reauth`); the login records the time (`AuthManager:lastAuthTimestamp`).
+//! - Two-factor users (`[oath]` on, a TOTP key in `oathauth_users`): the right password
+//!   keeps the login in progress in the session (as action=clientlogin does) and the page
+//!   asks for the code, as OATHAuth's TOTPAuthenticationRequest is shown: field `OATHToken`
+//!   ("Two-factor token or recovery code"), `authAction=login-continue`, the message
+//!   `oathauth-auth-ui`; a wrong code "Verification failed.", past the `badoath` limit
+//!   `oathauth-throttled`; the right code logs in as a password alone would.
+//! - ConfirmEdit's bad-login captcha: once `badlogin` / `badloginperuser` is reached, the
+//!   form carries a captcha (`captchaWord`, hidden `captchaId`); the login needs its answer.
 
 use super::html::{self, esc};
-use super::{messages, Ctx, Output, ReturnTo, Special, TokenCheck};
-use crate::auth::login::password_login;
+use super::{captcha, messages, Ctx, Output, ReturnTo, Special, TokenCheck};
+use crate::auth::captcha::{login_needs_captcha, CaptchaAction};
+use crate::auth::login::{begin_login, finish_second_step, FirstStep, Refusal};
+use crate::auth::second_factor::{self, CodeCheck, BADOATH_WINDOW_SECS};
+use crate::i18n::Param;
+use crate::session::AuthnState;
+use crate::user::{name, UserRecord};
+
+/// What the page shows after a POST that did not log in.
+enum Next {
+    /// The password form, with an error.
+    Password(String),
+    /// The code form of a login waiting for its second factor, with its message: a
+    /// request (the password was right) or an error (a wrong code).
+    Code { error: bool, message: String },
+}
 
 /// LoginHelper::getValidErrorMessages that mwauth's pages pass along (`warning=…`).
 fn entry_warning(key: &str) -> Option<&str> {
@@ -65,53 +87,179 @@ pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
                     .unwrap_or_else(|| ctx.url("Main_Page", &[]));
                 return Output::Redirect(to);
             }
-            Err(text) => error = Some(text),
+            Err(Next::Password(text)) => error = Some(text),
+            Err(Next::Code { error, message }) => {
+                return code_form(ctx, &returnto, error, &message, reauth)
+            }
         }
     }
-    form(ctx, &returnto, error, reauth)
+    form(ctx, &returnto, error, reauth).await
 }
 
-async fn submit(ctx: &mut Ctx<'_>) -> Result<(), String> {
+async fn submit(ctx: &mut Ctx<'_>) -> Result<(), Next> {
+    let continuing = ctx.form("authAction") == Some("login-continue");
     let given = ctx.form("wpLoginToken").unwrap_or("");
+    let refused = |ctx: &Ctx<'_>, key| {
+        let message = messages::text(&ctx.config().sitename, key, &[]);
+        match continuing && ctx.session.session().data.authn.is_some() {
+            true => Next::Code {
+                error: true,
+                message,
+            },
+            false => Next::Password(message),
+        }
+    };
     match ctx.session.check_salted("login", "", given, None) {
         TokenCheck::Good => {}
-        TokenCheck::NoSession => {
-            return Err(messages::text(
-                &ctx.config().sitename,
-                "nocookieslogin",
-                &[],
-            ))
-        }
-        TokenCheck::Missing | TokenCheck::Wrong => {
-            return Err(messages::text(
-                &ctx.config().sitename,
-                "sessionfailure",
-                &[],
-            ))
-        }
+        TokenCheck::NoSession => return Err(refused(ctx, "nocookieslogin")),
+        TokenCheck::Missing | TokenCheck::Wrong => return Err(refused(ctx, "sessionfailure")),
+    }
+    if continuing {
+        return second_step(ctx).await;
     }
     let name = ctx.form("wpName").unwrap_or("");
     let password = ctx.form("wpPassword").unwrap_or("");
     let remember = ctx.form("wpRemember").is_some();
-    match password_login(ctx.services, name, password, ctx.req.client_ip).await {
-        Ok(user) => {
-            let id = user.id;
-            match ctx.session.log_in(user, remember).await {
-                Ok(()) => {
-                    // SpecialUserLogin::successfulAction touches the user (user-quicktouched).
-                    if let Err(e) = ctx.services.sessions.user_logged_in_on_page(id).await {
-                        tracing::error!("session store failed: {e}");
-                    }
-                    Ok(())
-                }
-                Err(_) => Err(super::STORE_FAILED.into()),
-            }
+    let ip = ctx.req.client_ip;
+    // AuthManager::beginAuthentication ends any login in progress first.
+    ctx.session.set_authn(None);
+    let canonical = name::canonical(name);
+    let needs_captcha =
+        login_needs_captcha(ctx.services, &ip.to_string(), canonical.as_deref()).await;
+    let mut pending = ctx.session.session().data.captchas.clone();
+    let answer = needs_captcha.then(|| captcha::answer(ctx, &mut pending));
+    let outcome = begin_login(ctx.services, name, password, ip, answer).await;
+    ctx.session.set_pending_captchas(pending);
+    match outcome {
+        Ok(FirstStep::Pass(user)) => log_in(ctx, user, remember).await,
+        Ok(FirstStep::SecondFactor(user)) => {
+            ctx.session.set_authn(Some(AuthnState {
+                user_id: user.id,
+                user_name: user.name.clone(),
+                remember,
+            }));
+            Err(Next::Code {
+                error: false,
+                message: messages::text(&ctx.config().sitename, "oathauth-auth-ui", &[]),
+            })
         }
-        Err(refusal) => Err(refusal.text(&ctx.config().sitename)),
+        Err(refusal) => Err(Next::Password(refusal.text(&ctx.config().sitename))),
     }
 }
 
-fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>, reauth: bool) -> Output {
+/// The login in progress gets its code (TOTPSecondaryAuthenticationProvider, the same
+/// checks as action=clientlogin's `logincontinue`).
+async fn second_step(ctx: &mut Ctx<'_>) -> Result<(), Next> {
+    let sitename = ctx.config().sitename.clone();
+    // AuthManager::continueAuthentication with no login in progress (session data lost).
+    let Some(state) = ctx.session.session().data.authn.clone() else {
+        return Err(Next::Password(messages::text(
+            &sitename,
+            "authpage-cannot-login-continue",
+            &[],
+        )));
+    };
+    let token = ctx.form("OATHToken");
+    match second_factor::check_code(ctx.services, state.user_id, token, ctx.now).await {
+        CodeCheck::Pass => {}
+        CodeCheck::Failed => {
+            return Err(Next::Code {
+                error: true,
+                message: messages::text(&sitename, "oathauth-login-failed", &[]),
+            })
+        }
+        CodeCheck::Throttled => {
+            return Err(Next::Code {
+                error: true,
+                message: messages::text_with(
+                    &sitename,
+                    "oathauth-throttled",
+                    &[Param::Duration(BADOATH_WINDOW_SECS)],
+                ),
+            })
+        }
+    }
+    match ctx.services.users.user_by_id(state.user_id).await {
+        Ok(Some(user)) => {
+            finish_second_step(ctx.services, &user.name, ctx.req.client_ip).await;
+            log_in(ctx, user, state.remember).await
+        }
+        // The account went away between the steps (or cannot be read).
+        _ => {
+            ctx.session.set_authn(None);
+            Err(Next::Password(
+                Refusal::new("authmanager-authn-not-in-progress").text(&sitename),
+            ))
+        }
+    }
+}
+
+/// The login passed: a new session for the user.
+async fn log_in(ctx: &mut Ctx<'_>, user: UserRecord, remember: bool) -> Result<(), Next> {
+    let id = user.id;
+    if ctx.session.log_in(user, remember).await.is_err() {
+        return Err(Next::Password(super::STORE_FAILED.into()));
+    }
+    // SpecialUserLogin::successfulAction touches the user (user-quicktouched).
+    if let Err(e) = ctx.services.sessions.user_logged_in_on_page(id).await {
+        tracing::error!("session store failed: {e}");
+    }
+    Ok(())
+}
+
+/// The form of the login's second step (TOTPAuthenticationRequest's field).
+fn code_form(
+    ctx: &mut Ctx<'_>,
+    returnto: &ReturnTo,
+    error: bool,
+    message: &str,
+    reauth: bool,
+) -> Output {
+    let token = ctx.session.salted_token("login", "");
+    let sitename = &ctx.config().sitename;
+    let notice = html::message_box(
+        if error { "error" } else { "warning" },
+        &html::text(message),
+    );
+    let body = format!(
+        "<form id=\"userloginForm\" name=\"userlogin\" class=\"mw-narrow\" method=\"post\" action=\"{action}\">\n\
+         {notice}\n{code_field}\n\
+         <div class=\"mw-buttons\"><button type=\"submit\" id=\"wpLoginAttempt\" name=\"wploginattempt\" value=\"Continue login\" \
+         class=\"mw-button mw-button-primary mw-button-block\">Continue login</button></div>\n\
+         {hidden}{returnto}\n</form>",
+        action = esc(&ctx.url(&Special::UserLogin.title(), &[])),
+        code_field = html::field(
+            "wpOATHToken",
+            &messages::text(sitename, "oathauth-auth-token-label", &[]),
+            "text",
+            "OATHToken",
+            "",
+            " dir=\"ltr\" spellcheck=\"false\" required autofocus autocomplete=\"one-time-code\" inputmode=\"numeric\"",
+            Some(&messages::text(sitename, "oathauth-auth-token-help-ui", &[])),
+        ),
+        hidden = html::hidden("authAction", "login-continue")
+            + &html::hidden("wpLoginToken", &token)
+            + &force_field(ctx, reauth),
+        returnto = returnto.hidden_fields(),
+    );
+    Output::page("Log in", body)
+}
+
+/// `force` carried through the form while a security-sensitive page asked for the login.
+fn force_field(ctx: &Ctx<'_>, reauth: bool) -> String {
+    if reauth {
+        html::hidden("force", ctx.param("force").unwrap_or(""))
+    } else {
+        String::new()
+    }
+}
+
+async fn form(
+    ctx: &mut Ctx<'_>,
+    returnto: &ReturnTo,
+    error: Option<String>,
+    reauth: bool,
+) -> Output {
     let config = ctx.config();
     let token = ctx.session.salted_token("login", "");
     let notice = match (&error, ctx.user()) {
@@ -158,6 +306,20 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>, reauth: b
     } else {
         ""
     };
+    // CaptchaPreAuthenticationProvider::getAuthenticationRequests for a login: a captcha
+    // once the IP's (or the typed name's) failed logins reached the limit.
+    let canonical = name::canonical(name);
+    let captcha = if login_needs_captcha(
+        ctx.services,
+        &ctx.req.client_ip.to_string(),
+        canonical.as_deref(),
+    )
+    .await
+    {
+        captcha::fields(ctx, CaptchaAction::BadLogin)
+    } else {
+        String::new()
+    };
     let cta = if ctx.user().is_none() && config.allow_account_creation {
         let q = returnto.link_query();
         let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -173,7 +335,7 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>, reauth: b
         "<form id=\"userloginForm\" name=\"userlogin\" class=\"mw-narrow\" method=\"post\" action=\"{action}\">\n\
          {notice}\n{name_field}\n{password_field}\n\
          <div class=\"mw-check\"><input type=\"checkbox\" id=\"wpRemember\" name=\"wpRemember\" value=\"1\"{remember}>\
-         <label for=\"wpRemember\">Keep me logged in</label></div>\n\
+         <label for=\"wpRemember\">Keep me logged in</label></div>\n{captcha}\n\
          <div class=\"mw-buttons\"><button type=\"submit\" id=\"wpLoginAttempt\" name=\"wploginattempt\" value=\"Log in\" \
          class=\"mw-button mw-button-primary mw-button-block\">Log in</button></div>\n\
          {token}{returnto}\n</form>\n{cta}",
@@ -196,12 +358,7 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, error: Option<String>, reauth: b
             &format!(" placeholder=\"Enter your password\" autocomplete=\"current-password\" required{password_focus}"),
             None,
         ),
-        token = html::hidden("wpLoginToken", &token)
-            + &if reauth {
-                html::hidden("force", ctx.param("force").unwrap_or(""))
-            } else {
-                String::new()
-            },
+        token = html::hidden("wpLoginToken", &token) + &force_field(ctx, reauth),
         returnto = returnto.hidden_fields(),
     );
     Output::page("Log in", body)

@@ -14,10 +14,54 @@ pub fn text(sitename: &str, key: &str, params: &[&str]) -> String {
     lang(sitename).text(key, &params)
 }
 
+/// [`text`] with typed parameters (`Param::Duration` for "Please wait 1 minute.").
+pub fn text_with(sitename: &str, key: &str, params: &[Param]) -> String {
+    lang(sitename).text(key, params)
+}
+
+/// [`text`] with its wikilinks (`[[Special:Captcha/help|more info]]`) reduced to their
+/// labels: the pages link only to what this site serves.
+pub fn text_unlinked(sitename: &str, key: &str) -> String {
+    let mut s = text(sitename, key, &[]);
+    while let Some(start) = s.find("[[") {
+        let Some(len) = s[start..].find("]]") else {
+            break;
+        };
+        let inner = &s[start + 2..start + len];
+        let label = inner.rsplit('|').next().unwrap_or(inner).to_string();
+        s.replace_range(start..start + len + 2, &label);
+    }
+    s
+}
+
 /// Message::parse() for a page text that carries markup of its own (`<em>`, `<strong>`,
 /// `<pre>`): HTML, as one block.
 pub fn html(sitename: &str, key: &str) -> String {
     lang(sitename).html(key, &[], &|s: &str| s.to_string())
+}
+
+/// [`html`] with its external links (`[https://… label]`) made links, as the parser makes
+/// them (`rel="nofollow"`, class `external text`). The catalogue's own texts only: a URL
+/// runs to the first space.
+pub fn html_with_links(sitename: &str, key: &str) -> String {
+    let text = html(sitename, key);
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("[https://") {
+        let Some(len) = rest[start..].find(']') else {
+            break;
+        };
+        let inner = &rest[start + 1..start + len];
+        let (url, label) = inner.split_once(' ').unwrap_or((inner, inner));
+        out.push_str(&rest[..start]);
+        out.push_str(&format!(
+            "<a rel=\"nofollow\" class=\"external text\" href=\"{}\">{label}</a>",
+            super::html::esc(url)
+        ));
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// [`html`] in paragraphs, one `<p>` each (a blank line separates them).
@@ -93,6 +137,17 @@ mod tests {
             paragraphs("W", "logouttext"),
             "<p><strong>You are now logged out.</strong></p>\n<p>Note that some pages may continue to be displayed as if you were still logged in, until you clear your browser cache.</p>"
         );
+        assert_eq!(
+            text_unlinked("W", "questycaptcha-badlogin"),
+            "To protect the wiki against automated password cracking, we kindly ask you to answer the question that appears below (more info):"
+        );
+        assert_eq!(
+            text_with("W", "oathauth-throttled", &[Param::Duration(60)]),
+            "Too many verification attempts! Please wait 1 minute."
+        );
+        assert!(html_with_links("W", "oathauth-ui-general-help").ends_with(
+            "(something the user and only the user is). <a rel=\"nofollow\" class=\"external text\" href=\"https://en.wikipedia.org/wiki/Multi-factor_authentication\">Read more</a>"
+        ));
         assert_eq!(
             html("W", "restrictionsfield-help"),
             "One IP address or CIDR range per line. To enable everything, use:<pre>0.0.0.0/0\n::/0</pre>"

@@ -1,5 +1,6 @@
 //! The pages people use, as index.php serves them: Special:UserLogin, Special:UserLogout,
-//! Special:CreateAccount and Special:BotPasswords, plus a small Main Page.
+//! Special:CreateAccount and Special:BotPasswords, Special:OATHManage with `[oath]` on, plus
+//! a small Main Page.
 //!
 //! - Same sessions and cookies as api.php (`{prefix}_session`), through the same engine
 //!   ([`crate::auth`]): logging in on a page logs the API in and the other way round.
@@ -16,11 +17,14 @@
 
 pub mod assets;
 pub mod botpasswords;
+mod captcha;
 pub mod createaccount;
 pub mod html;
 pub mod login;
 pub mod logout;
 pub mod messages;
+mod oathmanage;
+mod reauth;
 
 pub(crate) use crate::auth::request_session::TokenCheck;
 use crate::auth::request_session::{EntryPoint, RequestSession};
@@ -51,6 +55,8 @@ pub enum Special {
     UserLogout,
     CreateAccount,
     BotPasswords,
+    /// OATHAuth's page, served only with `[oath] enabled`.
+    OATHManage,
 }
 
 impl Special {
@@ -61,6 +67,7 @@ impl Special {
             Special::UserLogout => "UserLogout",
             Special::CreateAccount => "CreateAccount",
             Special::BotPasswords => "BotPasswords",
+            Special::OATHManage => "Manage_Two-factor_authentication",
         }
     }
 
@@ -70,11 +77,17 @@ impl Special {
 
     /// SpecialPageFactory::resolveAlias: canonical names and English aliases, any case.
     fn from_alias(name: &str) -> Option<Special> {
-        Some(match name.to_lowercase().as_str() {
+        Some(match name.to_lowercase().replace(' ', "_").as_str() {
             "userlogin" | "login" => Special::UserLogin,
             "userlogout" | "logout" => Special::UserLogout,
             "createaccount" => Special::CreateAccount,
             "botpasswords" => Special::BotPasswords,
+            "manage_two-factor_authentication"
+            | "oath_manage"
+            | "oathmanage"
+            | "oath"
+            | "two-factor_authentication"
+            | "oathauth" => Special::OATHManage,
             _ => return None,
         })
     }
@@ -425,6 +438,13 @@ pub async fn execute(
         now,
         title: String::new(),
     };
+    // Without OATHAuth, its page does not exist.
+    let target = match target {
+        Target::Special(Special::OATHManage, _) if !services.config.oath.enabled => {
+            Target::UnknownSpecial(title.trim_matches(is_title_space).to_string())
+        }
+        t => t,
+    };
     let out = match target {
         Target::Special(sp, sub) => {
             ctx.title = match &sub {
@@ -436,6 +456,7 @@ pub async fn execute(
                 Special::UserLogout => logout::execute(&mut ctx).await,
                 Special::CreateAccount => createaccount::execute(&mut ctx).await,
                 Special::BotPasswords => botpasswords::execute(&mut ctx, sub.as_deref()).await,
+                Special::OATHManage => oathmanage::execute(&mut ctx).await,
             }
         }
         Target::UnknownSpecial(t) => {
@@ -477,6 +498,9 @@ fn special_links(ctx: &Ctx<'_>) -> String {
     if ctx.config().enable_bot_passwords {
         pages.push(Special::BotPasswords);
     }
+    if ctx.config().oath.enabled {
+        pages.push(Special::OATHManage);
+    }
     pages
         .iter()
         .map(|p| {
@@ -504,6 +528,9 @@ fn main_page(ctx: &Ctx<'_>) -> Output {
         Some(_) => {
             if config.enable_bot_passwords {
                 link(Special::BotPasswords, "Manage your bot passwords");
+            }
+            if config.oath.enabled {
+                link(Special::OATHManage, "Manage two-factor authentication");
             }
             if config.allow_account_creation {
                 link(Special::CreateAccount, "Create another account");
@@ -611,6 +638,14 @@ mod tests {
         assert_eq!(
             resolve("Special:BotPasswords/my bot_x "),
             Target::Special(Special::BotPasswords, Some("my bot_x".into()))
+        );
+        assert_eq!(
+            resolve("Special:OATHManage"),
+            Target::Special(Special::OATHManage, None)
+        );
+        assert_eq!(
+            resolve("Special:Manage two-factor authentication"),
+            Target::Special(Special::OATHManage, None)
         );
         assert_eq!(resolve(""), Target::MainPage);
         assert_eq!(resolve("Main_Page"), Target::MainPage);

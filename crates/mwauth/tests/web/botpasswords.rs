@@ -368,7 +368,7 @@ async fn bot_passwords_ask_for_the_password_again_after_a_while() {
 
 /// Moves the client's last password login `secs` seconds into the past, as that much time
 /// passing would: tests of `reauthenticate_time` neither sleep nor race the clock.
-async fn age_password_login(c: &Client<'_>, secs: i64) {
+pub(super) async fn age_password_login(c: &Client<'_>, secs: i64) {
     let id = c.cookie("my_wiki_session").expect("a session cookie");
     let (data, expires) = c
         .services

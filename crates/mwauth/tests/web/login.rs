@@ -1,6 +1,6 @@
 //! Special:UserLogin: its form token, the session it starts (shared with api.php), remember-me
-//! cookies, and its refusals in MediaWiki's words (passwords over 4096 bytes among them), and
-//! two-factor users, who never pass on the password alone.
+//! cookies, and its refusals in MediaWiki's words (passwords over 4096 bytes among them).
+//! Two-factor users: two_factor.rs; captchas: captcha.rs.
 
 use super::*;
 
@@ -324,36 +324,4 @@ async fn a_page_opened_with_remember_me_cookies_gives_the_session_cookie() {
         )
         .await;
     assert!(p.body.contains("Bot password created"), "{}", p.body);
-}
-
-/// With two-factor logins on, the login page has no code step yet: a user with a TOTP key
-/// is refused with OATHAuth's request for a code, never logged in with the password alone.
-#[tokio::test]
-async fn login_page_never_passes_an_enrolled_user_on_the_password_alone() {
-    let mut config = Config::default();
-    config.oath.enabled = true;
-    let w = wiki_with(config).await;
-    let users = &w.services.users;
-    users.create_oath_table().await.unwrap();
-    let alice = users.user_by_name("Alice").await.unwrap().unwrap();
-    let data = r#"{"keys":[{"secret":"ORACLETOTPSECRETORACLETOTPSECRET","scratch_tokens":[]}]}"#;
-    let row = mwauth::store::OathRow {
-        module: "totp".into(),
-        data: data.into(),
-    };
-    users.set_oath_user(alice.id, &row).await.unwrap();
-    let mut c = Client::new(&w);
-    let p = c.log_in("Alice", PW, false).await;
-    assert_eq!(p.status, 200, "{}", p.body);
-    assert!(
-        p.body.contains("Please enter a code from your two-factor"),
-        "{}",
-        p.body
-    );
-    assert_eq!(c.whoami().await, "127.0.0.1");
-    // Without the key, the same password logs in.
-    assert!(users.delete_oath_user(alice.id).await.unwrap());
-    let p = c.log_in("Alice", PW, false).await;
-    assert_eq!(p.status, 303);
-    assert_eq!(c.whoami().await, "Alice");
 }

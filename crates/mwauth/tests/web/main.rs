@@ -19,10 +19,12 @@ use support::{Jar, Wiki};
 mod support;
 
 mod botpasswords;
+mod captcha;
 mod createaccount;
 mod login;
 mod logout;
 mod other;
+mod two_factor;
 
 const PW: &str = "Alice-pass-12345";
 const CSP: &str = "default-src 'none'; connect-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
