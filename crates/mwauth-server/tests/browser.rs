@@ -25,12 +25,13 @@
 
 mod common;
 
-use common::webdriver::{require_browser, Browser, PHONE};
+use common::webdriver::{require_browser, Browser, PHONE, WAIT};
 use mwauth_server::config::FileConfig;
 use mwauth_server::serve::{spawn, Spawned};
 use mwauth_server::Settings;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 const ALICE: (&str, &str) = ("Alice", "Alice-pass-12345");
 
