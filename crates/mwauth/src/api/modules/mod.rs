@@ -7,6 +7,7 @@
 
 pub mod authmanager;
 pub mod authmanagerinfo;
+mod bundled_extensions;
 pub mod checktoken;
 pub mod clientlogin;
 pub mod createaccount;

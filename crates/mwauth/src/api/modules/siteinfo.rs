@@ -16,6 +16,7 @@
 //!   autonyms.
 //! - `sishowalldb` is refused (`includeAllDenied`), as with `$wgShowHostnames = false`.
 
+use super::bundled_extensions::Loaded;
 use crate::api::context::{article_path, Context};
 use crate::api::error::ApiError;
 use crate::api::params_spec::{async_handler, Flags, Module, ParamSpec};
@@ -95,7 +96,8 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             "general" => general(ctx).into(),
             "namespaces" => namespaces(&ctx.services.config.sitename).into(),
             "namespacealiases" => namespace_aliases().into(),
-            "specialpagealiases" => cached(&SPECIAL_PAGE_ALIASES, special_page_aliases),
+            "specialpagealiases" => Loaded::of(&ctx.services.config)
+                .special_page_aliases(cached(&SPECIAL_PAGE_ALIASES, special_page_aliases)),
             "magicwords" => cached(&MAGIC_WORDS, magic_words),
             "interwikimap" => interwiki_map(filteriw.as_deref()).into(),
             "dbrepllag" => {
@@ -147,7 +149,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             }),
             "extensiontags" => cached(&EXTENSION_TAGS, || strings(&data("extensiontags"), "t")),
             "functionhooks" => cached(&FUNCTION_HOOKS, || strings(&data("functionhooks"), "h")),
-            "showhooks" => cached(&SHOW_HOOKS, || {
+            "showhooks" => Loaded::of(&ctx.services.config).show_hooks(cached(&SHOW_HOOKS, || {
                 list_of(&data("showhooks"), "hook", |o| {
                     let mut hook = obj_of(o);
                     if let Some(Value::List(s)) = hook.get_mut("subscribers") {
@@ -155,7 +157,7 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
                     }
                     hook
                 })
-            }),
+            })),
             "variables" => cached(&VARIABLES, || strings(&data("variables"), "v")),
             "protocols" => cached(&PROTOCOLS, || strings(&data("protocols"), "p")),
             "defaultoptions" => cached(&DEFAULT_OPTIONS, || {
@@ -462,7 +464,7 @@ fn extensions(config: &crate::Config) -> List {
             ext
         })
     }) {
-        Value::List(l) => l,
+        Value::List(l) => Loaded::of(config).extensions(l),
         _ => List::new("ext"),
     };
     for item in &mut l.items {

@@ -12,6 +12,7 @@
 //!   provider). `latestcontrib` adds nothing (no contributions).
 //! - `uiprop=*` (PARAM_ALL): every property, in the declared order.
 
+use super::bundled_extensions::Loaded;
 use super::userinfo_tables::{OptionValue, ANON_RATE_LIMITS, DEFAULT_OPTIONS, USER_RATE_LIMITS};
 use crate::api::context::Context;
 use crate::api::error::ApiError;
@@ -114,12 +115,13 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         let limits = if ctx.has_right("noratelimit") {
             Obj::new()
         } else {
-            rate_limits(ctx.is_anon())
+            rate_limits(ctx.is_anon(), Loaded::of(&ctx.services.config))
         };
         info.set("ratelimits", limits);
     }
     if has("theoreticalratelimits") {
-        info.set("theoreticalratelimits", rate_limits(ctx.is_anon()));
+        let loaded = Loaded::of(&ctx.services.config);
+        info.set("theoreticalratelimits", rate_limits(ctx.is_anon(), loaded));
     }
     // Anonymous users have a real name too: the empty one.
     if has("realname") {
@@ -162,15 +164,15 @@ pub fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
 }
 
 /// ApiQueryUserInfo::getRateLimits: action → category → hits and seconds.
-fn rate_limits(anon: bool) -> Obj {
+fn rate_limits(anon: bool, loaded: Loaded) -> Obj {
     let table = if anon {
         ANON_RATE_LIMITS
     } else {
         USER_RATE_LIMITS
     };
     let mut out = Obj::new();
-    for (action, category, hits, seconds) in table {
-        let limit = Obj::new().with("hits", *hits).with("seconds", *seconds);
+    for (action, category, hits, seconds) in table.iter().copied().chain(loaded.rate_limits(anon)) {
+        let limit = Obj::new().with("hits", hits).with("seconds", seconds);
         out.obj_mut(action, false).set(category, limit);
     }
     out
