@@ -2,7 +2,9 @@
 //!
 //! - Only when account creation is allowed (`allow_account_creation`, on by default);
 //!   otherwise "Direct account creation is not enabled on this wiki." (403).
-//! - The form: `wpName`, `wpPassword`, `wpRetype`, the session's create-account token in
+//! - The form: `wpName`, `wpPassword`, `retype` (MediaWiki's name: AuthManagerSpecialPage
+//!   keeps the request field's; its id is `wpRetype`, which older forms posted as the name
+//!   and is still read), the session's create-account token in
 //!   `wpCreateaccountToken` (checked first on POST, as the login token is).
 //! - The retyped password is checked as the form's field (empty: "This value is required.",
 //!   different: `badretype`), then [`crate::auth::account::create_account`] decides in
@@ -66,7 +68,10 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
     }
     let name = ctx.form("wpName").unwrap_or("");
     let password = ctx.form("wpPassword").unwrap_or("");
-    let retype = ctx.form("wpRetype").unwrap_or("");
+    let retype = ctx
+        .form("retype")
+        .or_else(|| ctx.form("wpRetype"))
+        .unwrap_or("");
     if !password.is_empty() {
         if retype.is_empty() {
             return Err(vec![messages::text(
@@ -194,7 +199,7 @@ fn form(ctx: &mut Ctx<'_>, returnto: &ReturnTo, errors: &[String]) -> Output {
             "wpRetype",
             "Confirm password",
             "password",
-            "wpRetype",
+            "retype",
             "",
             " placeholder=\"Enter password again\" autocomplete=\"new-password\" required",
             None,

@@ -13,12 +13,14 @@ const NFD_NAME: &str = "Ju\u{308}rgen";
 async fn create_on_page(c: &mut Client<'_>, name: &str, pw: &str) -> Page {
     let form = c.get("Special:CreateAccount").await;
     let token = form.input("wpCreateaccountToken").unwrap();
+    // MediaWiki's name for the retyped password, with its id wpRetype.
+    assert!(form.body.contains(r#"id="wpRetype""#) && form.body.contains(r#"name="retype""#));
     c.post(
         "Special:CreateAccount",
         &[
             ("wpName", name),
             ("wpPassword", pw),
-            ("wpRetype", pw),
+            ("retype", pw),
             ("wpCreateaccountToken", &token),
         ],
     )
