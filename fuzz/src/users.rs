@@ -3,7 +3,9 @@
 //! leak into the next input).
 
 use async_trait::async_trait;
-use mwauth::store::{BotPasswordUpdate, OathRow, StoreError, StoreResult, UserStore};
+use mwauth::store::{
+    BotPasswordUpdate, OathRow, SiteStatsRow, StoreError, StoreResult, UserStore,
+};
 use mwauth::user::{botpassword, BotPasswordRecord, UserRecord};
 use std::sync::Mutex;
 
@@ -212,5 +214,10 @@ impl UserStore for FuzzUsers {
 
     async fn delete_oath_user(&self, _user_id: u32) -> StoreResult<bool> {
         Ok(false)
+    }
+
+    // Like mwauth's own schema: no `site_stats`, so siteinfo counts the accounts.
+    async fn site_stats(&self) -> StoreResult<Option<SiteStatsRow>> {
+        Ok(None)
     }
 }

@@ -5,7 +5,9 @@
 use crate::metrics::StoreMeter;
 use async_trait::async_trait;
 use mwauth::session::SessionData;
-use mwauth::store::{BotPasswordUpdate, OathRow, SessionStore, StoreError, StoreResult, UserStore};
+use mwauth::store::{
+    BotPasswordUpdate, OathRow, SessionStore, SiteStatsRow, StoreError, StoreResult, UserStore,
+};
 use mwauth::user::{BotPasswordRecord, UserRecord};
 use std::future::Future;
 use std::sync::Arc;
@@ -108,6 +110,9 @@ impl UserStore for MeteredUsers {
     }
     async fn delete_oath_user(&self, user_id: u32) -> StoreResult<bool> {
         timed(&self.meter, self.inner.delete_oath_user(user_id)).await
+    }
+    async fn site_stats(&self) -> StoreResult<Option<SiteStatsRow>> {
+        timed(&self.meter, self.inner.site_stats()).await
     }
     async fn user_by_id_shared(&self, id: u32) -> StoreResult<Option<Arc<UserRecord>>> {
         timed(&self.meter, self.inner.user_by_id_shared(id)).await

@@ -77,8 +77,9 @@ pub struct Config {
     /// What siteinfo reports as `dbversion` (the database server's version), for clients
     /// that check it.
     pub db_version: String,
-    /// What siteinfo's `statistics` reports (SiteStats). mwauth keeps no pages, so these are
-    /// a fresh wiki's numbers unless set.
+    /// What siteinfo's `statistics` reports (SiteStats), where the operator says so. A value
+    /// set here wins; one left unset comes from the wiki's `site_stats` row when the user
+    /// database is a wiki's own, else (mwauth keeps no pages) it is a fresh wiki's.
     pub site_stats: SiteStats,
     /// Changes to `$wgGroupPermissions`, as LocalSettings.php makes them
     /// (`$wgGroupPermissions['sysop']['oathauth-api-all'] = true;`):
@@ -94,36 +95,28 @@ pub struct Config {
     pub captcha: CaptchaConfig,
 }
 
-/// SiteStats as `meta=siteinfo&siprop=statistics` reports it.
-#[derive(Debug, Clone, Deserialize)]
+/// SiteStats as `meta=siteinfo&siprop=statistics` reports it: each value as set, or unset
+/// (`None`) for what the user store knows (see `Config::site_stats`).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SiteStats {
-    pub pages: i64,
-    pub articles: i64,
-    pub edits: i64,
-    pub images: i64,
-    /// `ss_users`; unset: the number of accounts in the user store.
+    /// `ss_total_pages`; unset: the wiki's, else 1 (a fresh wiki's Main Page).
+    pub pages: Option<i64>,
+    /// `ss_good_articles`; unset: the wiki's, else 0.
+    pub articles: Option<i64>,
+    /// `ss_total_edits`; unset: the wiki's, else 1 (the Main Page's one edit).
+    pub edits: Option<i64>,
+    /// `ss_images`; unset: the wiki's, else 0.
+    pub images: Option<i64>,
+    /// `ss_users`; unset: the wiki's, else the number of accounts in the user store.
     pub users: Option<i64>,
-    pub activeusers: i64,
+    /// `ss_active_users`; unset: the wiki's, else 0.
+    pub activeusers: Option<i64>,
     /// Members of `sysop`; unset: counted in the user store.
     pub admins: Option<i64>,
-    pub jobs: i64,
-}
-
-impl Default for SiteStats {
-    fn default() -> Self {
-        // A freshly installed MediaWiki: the Main Page, created by one edit.
-        SiteStats {
-            pages: 1,
-            articles: 0,
-            edits: 1,
-            images: 0,
-            users: None,
-            activeusers: 0,
-            admins: None,
-            jobs: 0,
-        }
-    }
+    /// The job queue's size; unset: 0. Not read from the wiki: its queue need not be in
+    /// the user database (a SQLite wiki keeps it in `{wiki}_jobqueue.sqlite`).
+    pub jobs: Option<i64>,
 }
 
 impl Default for Config {

@@ -57,7 +57,7 @@ pub fn oracle_settings(data_dir: &std::path::Path) -> Settings {
     // `ss_users` counts every account ever created there (scenarios re-recorded over time),
     // not the accounts this server holds, and its job queue had one job.
     file.wiki.site_stats.users = Some(10);
-    file.wiki.site_stats.jobs = 1;
+    file.wiki.site_stats.jobs = Some(1);
     Settings {
         file,
         data_dir: data_dir.to_path_buf(),

@@ -8,7 +8,7 @@
 //! `user_cache_ms` (0 turns the cache off). Only found rows are cached: a name or id that
 //! does not exist yet is always asked for again, so a new account works at once.
 
-use super::{BotPasswordUpdate, OathRow, StoreResult, UserStore};
+use super::{BotPasswordUpdate, OathRow, SiteStatsRow, StoreResult, UserStore};
 use crate::time::Clock;
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
@@ -229,6 +229,10 @@ impl UserStore for CachedUsers {
 
     async fn delete_oath_user(&self, user_id: u32) -> StoreResult<bool> {
         self.inner.delete_oath_user(user_id).await
+    }
+
+    async fn site_stats(&self) -> StoreResult<Option<SiteStatsRow>> {
+        self.inner.site_stats().await
     }
 
     async fn update_bot_password(

@@ -126,6 +126,12 @@ pub trait UserStore: Send + Sync {
     /// was one.
     async fn delete_oath_user(&self, user_id: u32) -> StoreResult<bool>;
 
+    /// The wiki's `site_stats` counters, read as SiteStats::doLoadFromDB reads them (every
+    /// row summed, NULL as 0); `None` where the database has no `site_stats` table or no row
+    /// in it, as in mwauth's own schema. No default: a wrapper that forgot to pass it on
+    /// would report a fresh wiki's numbers beside a real wiki.
+    async fn site_stats(&self) -> StoreResult<Option<SiteStatsRow>>;
+
     /// `user_by_id` for the request path: a row that a cache can lend without copying it.
     async fn user_by_id_shared(&self, id: u32) -> StoreResult<Option<Arc<UserRecord>>> {
         Ok(self.user_by_id(id).await?.map(Arc::new))
@@ -187,6 +193,23 @@ pub trait SessionStore: Send + Sync {
 pub struct OathRow {
     pub module: String,
     pub data: String,
+}
+
+/// MediaWiki's `site_stats` (SiteStats::selectFields).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SiteStatsRow {
+    /// `ss_total_edits`.
+    pub edits: i64,
+    /// `ss_good_articles`.
+    pub articles: i64,
+    /// `ss_total_pages`.
+    pub pages: i64,
+    /// `ss_users`.
+    pub users: i64,
+    /// `ss_active_users`.
+    pub active_users: i64,
+    /// `ss_images`.
+    pub images: i64,
 }
 
 /// MediaWiki's `$wgDBprefix` may only hold `[A-Za-z0-9_]`; anything else would end up

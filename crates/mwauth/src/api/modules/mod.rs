@@ -20,6 +20,7 @@ pub mod oathvalidate;
 pub mod paraminfo;
 pub mod query;
 pub mod siteinfo;
+mod siteinfo_stats;
 pub mod tokens;
 pub mod userinfo;
 mod userinfo_tables;

@@ -6,9 +6,10 @@
 //!   (`Config::server`, or the request's Host as for docrefs), script path, wiki id, and the
 //!   `generator`/`phpversion`/`phpsapi`/`dbtype`/`dbversion` a client may check. The
 //!   namespaces are MediaWiki's English defaults with the Project namespace named after the
-//!   site. `statistics` counts the accounts and administrators in the user store; pages and
-//!   edits are a fresh wiki's unless configured (`Config::site_stats`). `usergroups` is
-//!   mwauth's `$wgGroupPermissions`.
+//!   site. `statistics` is the wiki's `site_stats` row where the user database is a wiki's
+//!   own, else a fresh wiki's with the accounts counted; administrators (and `usergroups`'
+//!   `number`s) are counted in `user_groups`; anything set in `Config::site_stats` wins.
+//!   `usergroups` is mwauth's `$wgGroupPermissions`.
 //! - Everything else is the reference wiki's (a default MediaWiki 1.39 in English), recorded
 //!   in `data/siteinfo/*.json` (`record-siteinfo.py`) and given MediaWiki's array metadata
 //!   here, as ApiQuerySiteinfo.php sets it, so formatversion 1 and 2, XML and PHP come out as
@@ -17,6 +18,7 @@
 //! - `sishowalldb` is refused (`includeAllDenied`), as with `$wgShowHostnames = false`.
 
 use super::bundled_extensions::Loaded;
+use super::siteinfo_stats::Stats;
 use crate::api::context::{article_path, Context};
 use crate::api::error::ApiError;
 use crate::api::params_spec::{async_handler, Flags, Module, ParamSpec};
@@ -372,64 +374,6 @@ fn restrictions() -> Obj {
         .with("levels", list("level", &["", "autoconfirmed", "sysop"]))
         .with("cascadinglevels", list("level", &["sysop"]))
         .with("semiprotectedlevels", list("level", &["autoconfirmed"]))
-}
-
-/// SiteStats, from the user store and `Config::site_stats`.
-pub struct Stats {
-    pub users: i64,
-    /// Members per explicit group.
-    pub groups: Vec<(String, i64)>,
-    config: crate::config::SiteStats,
-}
-
-impl Stats {
-    pub async fn count(ctx: &Context<'_>) -> Stats {
-        let config = ctx.services.config.site_stats.clone();
-        let accounts = ctx.services.users.list_users().await.unwrap_or_default();
-        let mut groups: Vec<(String, i64)> = Vec::new();
-        for u in &accounts {
-            let mut mine = u.groups.clone();
-            mine.sort();
-            mine.dedup();
-            for g in mine {
-                match groups.iter_mut().find(|(name, _)| *name == g) {
-                    Some(slot) => slot.1 += 1,
-                    None => groups.push((g, 1)),
-                }
-            }
-        }
-        Stats {
-            users: config.users.unwrap_or(accounts.len() as i64),
-            groups,
-            config,
-        }
-    }
-
-    /// SiteStats::numberingroup.
-    pub fn in_group(&self, group: &str) -> i64 {
-        if group == "sysop" {
-            if let Some(n) = self.config.admins {
-                return n;
-            }
-        }
-        self.groups
-            .iter()
-            .find(|(g, _)| g == group)
-            .map_or(0, |(_, n)| *n)
-    }
-
-    fn obj(&self) -> Obj {
-        let c = &self.config;
-        Obj::new()
-            .with("pages", c.pages)
-            .with("articles", c.articles)
-            .with("edits", c.edits)
-            .with("images", c.images)
-            .with("users", self.users)
-            .with("activeusers", c.activeusers)
-            .with("admins", self.in_group("sysop"))
-            .with("jobs", c.jobs)
-    }
 }
 
 fn usergroups(ext: rights::RightsConfig, stats: Option<&Stats>) -> List {

@@ -7,7 +7,7 @@
 
 mod statements;
 
-use super::{BotPasswordUpdate, OathRow, StoreError, StoreResult, UserStore};
+use super::{BotPasswordUpdate, OathRow, SiteStatsRow, StoreError, StoreResult, UserStore};
 use crate::time;
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
@@ -154,6 +154,7 @@ impl<D: Dialect> SqlUsers<D> {
             sql: Arc::new(Statements::new::<D>(
                 names,
                 &format!("{prefix}oathauth_users"),
+                &format!("{prefix}site_stats"),
             )),
             prefix: prefix.to_string(),
             dialect,
@@ -521,6 +522,34 @@ where
             .run(&self.sql.delete_oath_user, &[Arg::Int(user_id.into())])
             .await?;
         Ok(n > 0)
+    }
+
+    async fn site_stats(&self) -> StoreResult<Option<SiteStatsRow>> {
+        let table = format!("{}site_stats", self.prefix);
+        let mut present = false;
+        for row in self.rows(&self.sql.table_names, &[]).await? {
+            present |= D::text(&row, 0)? == table;
+        }
+        if !present {
+            return Ok(None);
+        }
+        let rows = self.rows(&self.sql.site_stats, &[]).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        // SiteStats::doLoadFromDB adds up every row (a wiki may spread the counters over
+        // several to avoid contention); a NULL counts as 0 (a fresh install leaves
+        // `ss_users` NULL).
+        let mut sum = SiteStatsRow::default();
+        for r in &rows {
+            sum.edits += D::int(r, 0)?;
+            sum.articles += D::int(r, 1)?;
+            sum.pages += D::int(r, 2)?;
+            sum.users += D::int(r, 3)?;
+            sum.active_users += D::int(r, 4)?;
+            sum.images += D::int(r, 5)?;
+        }
+        Ok(Some(sum))
     }
 
     async fn update_bot_password(

@@ -102,13 +102,20 @@ pub(super) struct Statements {
     pub(super) oath_user: Stmt,
     pub(super) insert_oath_user: Stmt,
     pub(super) delete_oath_user: Stmt,
+    /// MediaWiki's `site_stats` (only read, where the wiki has it).
+    pub(super) site_stats: Stmt,
 }
 
 impl Statements {
-    /// `oath_table`: the prefixed name of `oathauth_users`.
-    pub(super) fn new<D: Dialect>(names: [String; 4], oath_table: &str) -> Statements {
+    /// `oath_table`, `site_stats`: the prefixed names of `oathauth_users` and `site_stats`.
+    pub(super) fn new<D: Dialect>(
+        names: [String; 4],
+        oath_table: &str,
+        site_stats: &str,
+    ) -> Statements {
         let [user, groups, actor, bp] = names.each_ref().map(|n| D::quote(n));
         let oath = D::quote(oath_table);
+        let site_stats = D::quote(site_stats);
         let s = |sql: String| Stmt::new(&sql, D::PLACEHOLDERS);
         let user_columns = format!(
             "user_id, user_name, user_password, user_token, {}, user_editcount",
@@ -189,6 +196,10 @@ impl Statements {
                 "INSERT INTO {oath} (id, module, data) VALUES (?1, ?2, ?3)"
             )),
             delete_oath_user: s(format!("DELETE FROM {oath} WHERE id = ?1")),
+            site_stats: s(format!(
+                "SELECT ss_total_edits, ss_good_articles, ss_total_pages, ss_users, \
+                 ss_active_users, ss_images FROM {site_stats}"
+            )),
             names,
         }
     }
