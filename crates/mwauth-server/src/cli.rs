@@ -259,3 +259,24 @@ pub async fn oath(settings: Settings, cmd: OathCommand) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Print mwauth's TOML for standing beside a MediaWiki (session_format = "php"), from
+    /// the JSON of `php maintenance/getConfiguration.php --format json` (a file, or - for
+    /// stdin). Each value names the $wg setting it came from.
+    FromMediawiki {
+        #[arg(default_value = "-")]
+        file: String,
+    },
+}
+
+pub fn config(cmd: &ConfigCommand) -> anyhow::Result<()> {
+    match cmd {
+        ConfigCommand::FromMediawiki { file } => {
+            let json = crate::import::read_input(file)?;
+            print!("{}", crate::import::from_mediawiki(&json)?);
+        }
+    }
+    Ok(())
+}

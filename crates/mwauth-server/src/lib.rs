@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 mod conn;
 mod fallback;
+pub mod import;
 pub mod listener;
 pub mod log;
 mod metered;

@@ -83,6 +83,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::OathCommand,
     },
+    /// Write a configuration file.
+    Config {
+        #[command(subcommand)]
+        command: cli::ConfigCommand,
+    },
     /// Connect to the configured users and sessions backends and report what they hold
     /// (changes nothing; exit status 1 when one fails).
     CheckConfig,
@@ -134,6 +139,10 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        // Reads no configuration: it writes one.
+        if let Command::Config { command } = &cli.command {
+            return cli::config(command);
+        }
         let settings = settings(&cli)?;
         match cli.command {
             Command::Serve {
@@ -150,6 +159,7 @@ fn main() -> ExitCode {
             Command::Botpassword { command } => cli::botpassword(settings, command).await,
             Command::Oath { command } => cli::oath(settings, command).await,
             Command::CheckConfig => check::run(settings, cli.config.as_deref()).await,
+            Command::Config { .. } => unreachable!("answered above"),
         }
     });
     mwauth_server::log::drain();

@@ -233,7 +233,7 @@ pub fn base32_decode(text: &str) -> Vec<u8> {
 }
 
 /// PHP's rawurlencode: every byte but `A-Z a-z 0-9 - _ . ~` as `%XX`.
-fn rawurlencode(s: &str) -> String {
+pub fn rawurlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
