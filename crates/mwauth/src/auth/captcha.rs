@@ -395,6 +395,21 @@ mod tests {
         }
     }
 
+    /// CookieSessionProvider::suggestLoginUsername as ConfirmEdit tests it (the reference
+    /// wiki: `bob_` suggests Bob; `deleted`, an invalid name and an empty value nothing).
+    #[test]
+    fn the_username_cookie_suggests_its_canonical_name() {
+        assert_eq!(suggested_login_name(Some("Bob")).as_deref(), Some("Bob"));
+        assert_eq!(suggested_login_name(Some("bob_")).as_deref(), Some("Bob"));
+        assert_eq!(
+            suggested_login_name(Some("john_ smith")).as_deref(),
+            Some("John smith")
+        );
+        for none in [None, Some(""), Some("deleted"), Some("Bob#x"), Some("0")] {
+            assert_eq!(suggested_login_name(none), None, "{none:?}");
+        }
+    }
+
     #[test]
     fn no_captcha_is_asked_by_default() {
         let mut rng = StdRng::seed_from_u64(1);
