@@ -112,6 +112,11 @@ pub const CAROL_BOT: (&str, &str) = ("Carol@carolbot", "carolbotpasswordcarolbot
 /// `conformance/extensions/README` describes it: the settings of its README section, the
 /// accounts of [`oracle_server`], and Carol (id 6) enrolled with her key and her bot password.
 pub async fn extensions_server() -> TestServer {
+    extensions_server_with(|_| {}).await
+}
+
+/// [`extensions_server`] with its settings changed by `configure` after the suite's.
+pub async fn extensions_server_with(configure: impl FnOnce(&mut FileConfig)) -> TestServer {
     use mwauth::config::{CaptchaConfig, CaptchaKind, CaptchaQuestion, OathConfig};
     let server = oracle_server_with(|file| {
         // With metrics on, every store call goes through the metered wrappers, as on a server
@@ -132,6 +137,7 @@ pub async fn extensions_server() -> TestServer {
             }],
             ..CaptchaConfig::default()
         };
+        configure(file);
     })
     .await;
     let users = server.server.services.users.as_ref();

@@ -260,37 +260,66 @@ pub async fn check_answer(
     passed
 }
 
-/// CaptchaPreAuthenticationProvider::testForAuthentication's condition: a login from `ip`
-/// (as `canonical_name`, when the name is valid) must answer a captcha after
-/// `bad_login_attempts` failed logins from that IP (300 s) or `bad_login_per_user_attempts`
-/// as that user (600 s).
-pub async fn login_needs_captcha(
+/// Whether a throttle counter has reached `limit`; a store error counts as reached.
+async fn reached(services: &Services, key: &str, limit: u32) -> bool {
+    match services.sessions.throttle_count(key).await {
+        Ok(n) => n >= u64::from(limit),
+        Err(e) => {
+            tracing::error!("throttle store failed: {e}");
+            true
+        }
+    }
+}
+
+/// SimpleCaptcha::isBadLoginTriggered: `bad_login_attempts` failed logins from `ip` (300 s).
+pub async fn ip_triggered(services: &Services, ip: &str) -> bool {
+    let config = &services.config.captcha;
+    config.triggers(CaptchaTrigger::BadLogin)
+        && reached(services, &bad_login_ip_key(ip), config.bad_login_attempts).await
+}
+
+/// SimpleCaptcha::isBadLoginPerUserTriggered: `bad_login_per_user_attempts` failed logins
+/// as `canonical_name` (600 s).
+pub async fn user_triggered(services: &Services, canonical_name: &str) -> bool {
+    let config = &services.config.captcha;
+    config.triggers(CaptchaTrigger::BadLoginPerUser)
+        && reached(
+            services,
+            &bad_login_user_key(canonical_name),
+            config.bad_login_per_user_attempts,
+        )
+        .await
+}
+
+/// CaptchaPreAuthenticationProvider::getAuthenticationRequests for a login: whether the
+/// login form (or `amirequestsfor=login`) carries a captcha, and so whether a login reads
+/// its answer. The name being logged in is not known yet: the IP's count, the session's
+/// per-user flag ([`crate::session::SessionData::login_captcha_per_user`]) and the count of
+/// the name the `{prefix}UserName` cookie suggests ([`suggested_login_name`]) decide. A
+/// login for a triggered name on a client that none of these mark is not asked, does not
+/// read a captcha answer, fails, and raises the flag (recorded on the reference wiki).
+pub async fn login_asks_captcha(
     services: &Services,
     ip: &str,
-    canonical_name: Option<&str>,
+    session_flag: bool,
+    suggested_name: Option<&str>,
 ) -> bool {
-    let config = &services.config.captcha;
-    let store = services.sessions.as_ref();
-    let reached = |key: String, limit: u32| async move {
-        match store.throttle_count(&key).await {
-            Ok(n) => n >= u64::from(limit),
-            Err(e) => {
-                tracing::error!("throttle store failed: {e}");
-                true
-            }
-        }
-    };
-    if config.triggers(CaptchaTrigger::BadLogin)
-        && reached(bad_login_ip_key(ip), config.bad_login_attempts).await
-    {
+    if ip_triggered(services, ip).await || session_flag {
         return true;
     }
-    match canonical_name {
-        Some(name) if config.triggers(CaptchaTrigger::BadLoginPerUser) => {
-            reached(bad_login_user_key(name), config.bad_login_per_user_attempts).await
-        }
-        _ => false,
+    match suggested_name {
+        Some(name) => user_triggered(services, name).await,
+        None => false,
     }
+}
+
+/// CookieSessionProvider::suggestLoginUsername from the value of the `{prefix}UserName`
+/// cookie: its canonical name; nothing for no cookie, for `deleted` (what PHP sends to
+/// delete a cookie, ignored by getCookie), or for a name that is not valid. ConfirmEdit
+/// tests the name for PHP truth, so `"0"` suggests nothing either.
+pub fn suggested_login_name(cookie: Option<&str>) -> Option<String> {
+    let raw = cookie.filter(|v| *v != "deleted")?;
+    crate::user::name::canonical(raw).filter(|n| n != "0")
 }
 
 /// CaptchaPreAuthenticationProvider::postAuthentication after a login `FAIL`
@@ -363,6 +392,21 @@ mod tests {
         Captcha {
             question: "What is the capital of France?".into(),
             answer: Answer::Words(vec!["Paris".into()]),
+        }
+    }
+
+    /// CookieSessionProvider::suggestLoginUsername as ConfirmEdit tests it (the reference
+    /// wiki: `bob_` suggests Bob; `deleted`, an invalid name and an empty value nothing).
+    #[test]
+    fn the_username_cookie_suggests_its_canonical_name() {
+        assert_eq!(suggested_login_name(Some("Bob")).as_deref(), Some("Bob"));
+        assert_eq!(suggested_login_name(Some("bob_")).as_deref(), Some("Bob"));
+        assert_eq!(
+            suggested_login_name(Some("john_ smith")).as_deref(),
+            Some("John smith")
+        );
+        for none in [None, Some(""), Some("deleted"), Some("Bob#x"), Some("0")] {
+            assert_eq!(suggested_login_name(none), None, "{none:?}");
         }
     }
 

@@ -200,23 +200,42 @@ pub struct CaptchaAnswer<'a> {
 
 /// AuthManager::beginAuthentication with the throttle, captcha (when a captcha is
 /// configured) and local password providers, and OATHAuth's secondary provider when
-/// `[oath]` is on. When [`captcha::login_needs_captcha`] says so, the login needs the right
-/// `captcha` answer; without it the answer is `wrongpassword` whatever the password, so a
-/// brute force cannot tell which was wrong. Every `FAIL` counts against the captcha's bad
-/// login counters; a `PASS` clears the user's.
+/// `[oath]` is on. Once [`captcha::ip_triggered`], or [`captcha::user_triggered`] for the
+/// name being logged in (CaptchaPreAuthenticationProvider::testForAuthentication), the
+/// login needs the right `captcha` answer (`None` when the login did not ask one, see
+/// [`captcha::login_asks_captcha`]); without it the answer is `wrongpassword` whatever the
+/// password, so a brute force cannot tell which was wrong. Every `FAIL` counts against the
+/// captcha's bad login counters; a `PASS` clears the user's.
+///
+/// `per_user_flag` is the session's ConfirmEdit:loginCaptchaPerUserTriggered: raised when
+/// the user has reached `bad_login_per_user_attempts` (whatever the outcome), cleared by a
+/// `PASS` (CaptchaPreAuthenticationProvider's testForAuthentication and postAuthentication).
 pub async fn begin_login(
     services: &Services,
     raw_name: &str,
     pw: &str,
     ip: IpAddr,
     captcha: Option<CaptchaAnswer<'_>>,
+    per_user_flag: &mut bool,
 ) -> Result<FirstStep, Refusal> {
     let canonical = name::canonical(raw_name);
     let ip_text = ip.to_string();
-    let result = first_step(services, raw_name, canonical.as_deref(), pw, ip, captcha).await;
+    let result = first_step(
+        services,
+        raw_name,
+        canonical.as_deref(),
+        pw,
+        ip,
+        captcha,
+        per_user_flag,
+    )
+    .await;
     match &result {
         Err(_) => captcha::count_failed_login(services, &ip_text, canonical.as_deref()).await,
-        Ok(FirstStep::Pass(user)) => captcha::reset_user_count(services, &user.name).await,
+        Ok(FirstStep::Pass(user)) => {
+            *per_user_flag = false;
+            captcha::reset_user_count(services, &user.name).await
+        }
         Ok(FirstStep::SecondFactor(_)) => {}
     }
     result
@@ -229,6 +248,7 @@ async fn first_step(
     pw: &str,
     ip: IpAddr,
     answer: Option<CaptchaAnswer<'_>>,
+    per_user_flag: &mut bool,
 ) -> Result<FirstStep, Refusal> {
     let config = &services.config;
     let ip_text = ip.to_string();
@@ -255,7 +275,14 @@ async fn first_step(
             return Err(Refusal::throttled(wait));
         }
     }
-    if captcha::login_needs_captcha(services, &ip_text, canonical).await {
+    let per_user = match canonical {
+        Some(name) => captcha::user_triggered(services, name).await,
+        None => false,
+    };
+    if per_user {
+        *per_user_flag = true;
+    }
+    if per_user || captcha::ip_triggered(services, &ip_text).await {
         let passed = match answer {
             Some(a) => captcha::check_answer(services, a.pending, a.id, a.word, &ip_text).await,
             None => false,

@@ -175,6 +175,15 @@ impl<'s> RequestSession<'s> {
         }
     }
 
+    /// Raises or clears ConfirmEdit's per-user login captcha flag
+    /// ([`SessionData::login_captcha_per_user`]); the session is written only when it changes.
+    pub fn set_login_captcha_per_user(&mut self, flag: bool) {
+        if self.session.data.login_captcha_per_user != flag {
+            self.data_mut().login_captcha_per_user = flag;
+            self.persist();
+        }
+    }
+
     /// A cookie of another part of MediaWiki (ChronologyProtector) that goes out with this
     /// response, after the ones set so far.
     pub fn add_cookie(&mut self, cookie: SetCookie) {

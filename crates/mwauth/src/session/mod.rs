@@ -63,6 +63,11 @@ pub struct SessionData {
     /// Captchas asked and not answered yet (ConfirmEdit's `captcha{id}` session keys).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub captchas: Vec<captcha::PendingCaptcha>,
+    /// ConfirmEdit's `ConfirmEdit:loginCaptchaPerUserTriggered`: a login in this session was
+    /// for a user past `bad_login_per_user_attempts`, so logins here ask the captcha until one
+    /// passes (CaptchaPreAuthenticationProvider).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub login_captcha_per_user: bool,
     /// A TOTP key shown on Special:OATHManage and not confirmed yet (OATHAuth's
     /// `oathauth_totp_key` session data): the same key is shown until a code confirms it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,6 +87,10 @@ pub struct AuthnState {
 
 fn is_zero(n: &i64) -> bool {
     *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// `wsTokenSecrets`: a handful of entries (at most `default`, `login` and `createaccount`),

@@ -40,6 +40,10 @@ const CAPTCHAS_KEY: &str = "mwauth:captchas";
 /// mwauth's own data key for a TOTP key being enrolled on Special:OATHManage (PHP keeps
 /// `oathauth_totp_key`, an array of its own shape), as JSON text.
 const OATH_ENROLMENT_KEY: &str = "mwauth:oathEnrolment";
+/// ConfirmEdit's own key for [`SessionData::login_captcha_per_user`], shared with PHP: it
+/// writes `true` there (Session::set) and unsets it after a login passes (Session::remove),
+/// and reads it as a PHP truth value.
+const LOGIN_CAPTCHA_PER_USER_KEY: &str = "ConfirmEdit:loginCaptchaPerUserTriggered";
 
 /// Why stored bytes are not a session mwauth can use. SessionManager deletes records of the
 /// first two kinds ("Bad data structure", "Bad metadata") and of an unknown provider.
@@ -170,6 +174,7 @@ impl PhpRecord {
             .unwrap_or_default();
         session.oath_enrolment =
             json(OATH_ENROLMENT_KEY).and_then(|t| serde_json::from_str(&t).ok());
+        session.login_captcha_per_user = data.get(LOGIN_CAPTCHA_PER_USER_KEY).is_some_and(truthy);
 
         let mut central_id = i64::from(user_id);
         let mut bot_rights = Vec::new();
@@ -306,6 +311,16 @@ impl PhpRecord {
             Some(text) => data.set(OATH_ENROLMENT_KEY, Value::str(&text)),
             None => {
                 data.remove(OATH_ENROLMENT_KEY);
+            }
+        }
+        // A value PHP wrote stays as it is while it says the same (Session::set writes only a
+        // changed value); a flag mwauth raised is PHP's `true`, one it cleared is unset.
+        let stored = data.get(LOGIN_CAPTCHA_PER_USER_KEY).map(truthy);
+        match (s.login_captcha_per_user, stored) {
+            (true, Some(true)) | (false, None | Some(false)) => {}
+            (true, _) => data.set(LOGIN_CAPTCHA_PER_USER_KEY, Value::Bool(true)),
+            (false, Some(true)) => {
+                data.remove(LOGIN_CAPTCHA_PER_USER_KEY);
             }
         }
     }

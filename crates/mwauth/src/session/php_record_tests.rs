@@ -37,6 +37,7 @@ const SESSION_FIXTURES: &[(&str, &[u8])] = &[
         fixture!("db-clientlogin-remember.ser"),
     ),
     ("db-oath-pending", fixture!("db-oath-pending.ser")),
+    ("db-captcha-per-user", fixture!("db-captcha-per-user.ser")),
     ("synthetic-objects", fixture!("synthetic-objects.ser")),
 ];
 
@@ -243,6 +244,64 @@ fn php_record_keeps_a_half_done_login_pending_captchas_and_an_enrolment_for_the_
         String::from_utf8_lossy(&done.encode()),
         String::from_utf8_lossy(bytes)
     );
+}
+
+/// ConfirmEdit's `ConfirmEdit:loginCaptchaPerUserTriggered`, as the extensions wiki wrote it
+/// after a fourth failed login as Bob with `$wgCaptchaBadLoginPerUserAttempts = 3`
+/// (db-captcha-per-user.ser: `b:1`, after PHP's other keys), is mwauth's flag, read from and
+/// written to that key only.
+#[test]
+fn php_record_shares_confirmedits_per_user_login_captcha_flag() {
+    const ENTRY: &str = r#"s:40:"ConfirmEdit:loginCaptchaPerUserTriggered";b:1;"#;
+    let flagged = fixture!("db-captcha-per-user.ser");
+    let r = PhpRecord::decode(flagged).unwrap();
+    assert!(r.data.login_captcha_per_user);
+    // A login passes: the key goes (Session::remove), the rest stays byte for byte.
+    let mut passed = r.clone();
+    passed.data.login_captcha_per_user = false;
+    let text = String::from_utf8(passed.encode()).unwrap();
+    let expected = String::from_utf8_lossy(flagged)
+        .replace(ENTRY, "")
+        .replacen(r#"s:4:"data";a:6:"#, r#"s:4:"data";a:5:"#, 1);
+    assert_eq!(text, expected);
+    assert!(
+        !PhpRecord::decode(text.as_bytes())
+            .unwrap()
+            .data
+            .login_captcha_per_user
+    );
+    // mwauth raises it: PHP's `true` under the same key, appended as PHP's set() appends,
+    // and nothing of it anywhere else in the record.
+    let bytes = fixture!("redis-anon-login-token.ser");
+    let mut r = PhpRecord::decode(bytes).unwrap();
+    assert!(!r.data.login_captcha_per_user);
+    r.data.login_captcha_per_user = true;
+    let raised = r.encode();
+    let text = String::from_utf8_lossy(&raised);
+    assert_eq!(text.matches("loginCaptchaPerUser").count(), 1, "{text}");
+    assert!(text.contains(&format!("{ENTRY}}}")), "{text}");
+    assert!(
+        PhpRecord::decode(&raised)
+            .unwrap()
+            .data
+            .login_captcha_per_user
+    );
+    // A truthy value PHP left there stays as it is while the flag is up; a falsy one is no
+    // flag.
+    for (value, up) in [("i:1;", true), ("s:1:\"0\";", false), ("b:0;", false)] {
+        let record = String::from_utf8_lossy(flagged).replace(
+            ENTRY,
+            &format!(r#"s:40:"ConfirmEdit:loginCaptchaPerUserTriggered";{value}"#),
+        );
+        let r = PhpRecord::decode(record.as_bytes()).unwrap();
+        assert_eq!(r.data.login_captcha_per_user, up, "{value}");
+        assert_eq!(String::from_utf8(r.encode()).unwrap(), record, "{value}");
+    }
+    let script = r#"$r = unserialize(file_get_contents($argv[1]));
+        var_export($r['data']['ConfirmEdit:loginCaptchaPerUserTriggered']);"#;
+    if let Some(out) = php(script, &raised) {
+        assert_eq!(out, "true");
+    }
 }
 
 /// Runs PHP's unserialize() on `bytes` and returns what the script printed.

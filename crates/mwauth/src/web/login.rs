@@ -20,17 +20,19 @@
 //!   ("Two-factor token or recovery code"), `authAction=login-continue`, the message
 //!   `oathauth-auth-ui`; a wrong code "Verification failed.", past the `badoath` limit
 //!   `oathauth-throttled`; the right code logs in as a password alone would.
-//! - ConfirmEdit's bad-login captcha: once `badlogin` / `badloginperuser` is reached, the
-//!   form carries a captcha (`captchaWord`, hidden `captchaId`); the login needs its answer.
+//! - ConfirmEdit's bad-login captcha: once `badlogin` is reached, or `badloginperuser` for
+//!   the user of the session's flag or of the UserName cookie, the form carries a captcha
+//!   (`captchaWord`, hidden `captchaId`); a login of a user past either limit needs its
+//!   answer.
 
 use super::html::{self, esc};
 use super::{captcha, messages, Ctx, Output, ReturnTo, Special, TokenCheck};
-use crate::auth::captcha::{login_needs_captcha, CaptchaAction};
+use crate::auth::captcha::CaptchaAction;
 use crate::auth::login::{begin_login, finish_second_step, FirstStep, Refusal};
 use crate::auth::second_factor::{self, CodeCheck, BADOATH_WINDOW_SECS};
 use crate::i18n::Param;
 use crate::session::AuthnState;
-use crate::user::{name, UserRecord};
+use crate::user::UserRecord;
 
 /// What the page shows after a POST that did not log in.
 enum Next {
@@ -123,13 +125,13 @@ async fn submit(ctx: &mut Ctx<'_>) -> Result<(), Next> {
     let ip = ctx.req.client_ip;
     // AuthManager::beginAuthentication ends any login in progress first.
     ctx.session.set_authn(None);
-    let canonical = name::canonical(name);
-    let needs_captcha =
-        login_needs_captcha(ctx.services, &ip.to_string(), canonical.as_deref()).await;
+    let asks_captcha = captcha::login_asks(ctx).await;
     let mut pending = ctx.session.session().data.captchas.clone();
-    let answer = needs_captcha.then(|| captcha::answer(ctx, &mut pending));
-    let outcome = begin_login(ctx.services, name, password, ip, answer).await;
+    let mut flag = ctx.session.session().data.login_captcha_per_user;
+    let answer = asks_captcha.then(|| captcha::answer(ctx, &mut pending));
+    let outcome = begin_login(ctx.services, name, password, ip, answer, &mut flag).await;
     ctx.session.set_pending_captchas(pending);
+    ctx.session.set_login_captcha_per_user(flag);
     match outcome {
         Ok(FirstStep::Pass(user)) => log_in(ctx, user, remember).await,
         Ok(FirstStep::SecondFactor(user)) => {
@@ -306,16 +308,7 @@ async fn form(
     } else {
         ""
     };
-    // CaptchaPreAuthenticationProvider::getAuthenticationRequests for a login: a captcha
-    // once the IP's (or the typed name's) failed logins reached the limit.
-    let canonical = name::canonical(name);
-    let captcha = if login_needs_captcha(
-        ctx.services,
-        &ctx.req.client_ip.to_string(),
-        canonical.as_deref(),
-    )
-    .await
-    {
+    let captcha = if captcha::login_asks(ctx).await {
         captcha::fields(ctx, CaptchaAction::BadLogin)
     } else {
         String::new()

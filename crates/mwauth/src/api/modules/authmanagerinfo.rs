@@ -94,7 +94,8 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
 }
 
 /// CaptchaPreAuthenticationProvider::getAuthenticationRequests: for `create` when account
-/// creation asks one of this user, for `login` when logins from this IP need one; each call
+/// creation asks one of this user, for `login` when logins from this IP need one, or the
+/// session's per-user flag is up, or the user the UserName cookie names needs one; each call
 /// asks a new captcha, kept in the session (which is stored and given its cookie).
 async fn ask_captcha(ctx: &mut Context<'_>, base: &str) -> Option<(PendingCaptcha, CaptchaAction)> {
     let config = &ctx.services.config.captcha;
@@ -102,8 +103,7 @@ async fn ask_captcha(ctx: &mut Context<'_>, base: &str) -> Option<(PendingCaptch
         let asked = config.triggers(CaptchaTrigger::CreateAccount) && !ctx.has_right("skipcaptcha");
         asked.then_some(CaptchaAction::CreateAccount)?
     } else {
-        let ip = ctx.req.client_ip.to_string();
-        let asked = captcha::login_needs_captcha(ctx.services, &ip, None).await;
+        let asked = super::clientlogin::login_asks_captcha(ctx).await;
         asked.then_some(CaptchaAction::BadLogin)?
     };
     let mut pending = ctx.session.session().data.captchas.clone();

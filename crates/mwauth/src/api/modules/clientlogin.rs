@@ -96,11 +96,9 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
         // AuthManager::beginAuthentication ends any login in progress first.
         ctx.session.set_authn(None);
         let ip = ctx.req.client_ip;
-        let canonical = crate::user::name::canonical(&name);
-        // The captcha's fields are read (and so recognized) only when a captcha is asked.
-        let needs_captcha =
-            captcha::login_needs_captcha(ctx.services, &ip.to_string(), canonical.as_deref()).await;
-        let (id, word) = if needs_captcha {
+        // The captcha's fields are read (and so recognized) only when the login asks one.
+        let asks_captcha = login_asks_captcha(ctx).await;
+        let (id, word) = if asks_captcha {
             (
                 ctx.params.get("captchaId").map(str::to_string),
                 ctx.params.get("captchaWord").map(str::to_string),
@@ -109,13 +107,15 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
             (None, None)
         };
         let mut pending = ctx.session.session().data.captchas.clone();
-        let answer = needs_captcha.then_some(CaptchaAnswer {
+        let mut flag = ctx.session.session().data.login_captcha_per_user;
+        let answer = asks_captcha.then_some(CaptchaAnswer {
             pending: &mut pending,
             id: id.as_deref(),
             word: word.as_deref(),
         });
-        let outcome = begin_login(ctx.services, &name, &password, ip, answer).await;
+        let outcome = begin_login(ctx.services, &name, &password, ip, answer, &mut flag).await;
         ctx.session.set_pending_captchas(pending);
+        ctx.session.set_login_captcha_per_user(flag);
         match outcome {
             Ok(FirstStep::Pass(user)) => {
                 let username = user.name.clone();
@@ -148,6 +148,20 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     };
     ctx.result.set("clientlogin", res);
     Ok(())
+}
+
+/// [`captcha::login_asks_captcha`] for this request: its IP, its session's per-user flag,
+/// and the name its `{prefix}UserName` cookie suggests.
+pub(super) async fn login_asks_captcha(ctx: &Context<'_>) -> bool {
+    let cookie = format!("{}UserName", ctx.services.config.cookie_prefix());
+    let suggested = captcha::suggested_login_name(ctx.req.cookie(&cookie));
+    captcha::login_asks_captcha(
+        ctx.services,
+        &ctx.req.client_ip.to_string(),
+        ctx.session.session().data.login_captcha_per_user,
+        suggested.as_deref(),
+    )
+    .await
 }
 
 /// ApiClientLogin::getAllowedParams (ApiAuthManagerHelper's parameters); ApiBase adds the

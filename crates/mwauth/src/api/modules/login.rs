@@ -146,7 +146,11 @@ async fn authenticate(
     // AuthManager::beginAuthentication ends any login in progress first.
     ctx.session.set_authn(None);
     // No captcha answer: action=login has no field for one (a login that needs one fails).
-    match begin_login(ctx.services, name, password, ip, None).await {
+    // ConfirmEdit's per-user flag is raised here too (AuthManager runs its provider).
+    let mut flag = ctx.session.session().data.login_captcha_per_user;
+    let outcome = begin_login(ctx.services, name, password, ip, None, &mut flag).await;
+    ctx.session.set_login_captcha_per_user(flag);
+    match outcome {
         // A second factor is user interaction, which action=login cannot ask for; the
         // half-done login stays in the session (clientlogin can continue it).
         Ok(FirstStep::SecondFactor(user)) => {
