@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use mwauth::store::{
-    BotPasswordUpdate, OathRow, SiteStatsRow, StoreError, StoreResult, UserStore,
+    BotPasswordUpdate, LogEntry, OathRow, SiteStatsRow, StoreError, StoreResult, UserStore,
 };
 use mwauth::user::{botpassword, BotPasswordRecord, UserRecord};
 use std::sync::Mutex;
@@ -219,5 +219,14 @@ impl UserStore for FuzzUsers {
     // Like mwauth's own schema: no `site_stats`, so siteinfo counts the accounts.
     async fn site_stats(&self) -> StoreResult<Option<SiteStatsRow>> {
         Ok(None)
+    }
+
+    // No `logging` or `site_stats` either: nothing is written.
+    async fn write_log_entry(&self, _entry: &LogEntry<'_>) -> StoreResult<Option<i64>> {
+        Ok(None)
+    }
+
+    async fn count_new_user(&self) -> StoreResult<bool> {
+        Ok(false)
     }
 }

@@ -6,7 +6,8 @@ use crate::metrics::StoreMeter;
 use async_trait::async_trait;
 use mwauth::session::SessionData;
 use mwauth::store::{
-    BotPasswordUpdate, OathRow, SessionStore, SiteStatsRow, StoreError, StoreResult, UserStore,
+    BotPasswordUpdate, LogEntry, OathRow, SessionStore, SiteStatsRow, StoreError, StoreResult,
+    UserStore,
 };
 use mwauth::user::{BotPasswordRecord, UserRecord};
 use std::future::Future;
@@ -113,6 +114,12 @@ impl UserStore for MeteredUsers {
     }
     async fn site_stats(&self) -> StoreResult<Option<SiteStatsRow>> {
         timed(&self.meter, self.inner.site_stats()).await
+    }
+    async fn write_log_entry(&self, entry: &LogEntry<'_>) -> StoreResult<Option<i64>> {
+        timed(&self.meter, self.inner.write_log_entry(entry)).await
+    }
+    async fn count_new_user(&self) -> StoreResult<bool> {
+        timed(&self.meter, self.inner.count_new_user()).await
     }
     async fn user_by_id_shared(&self, id: u32) -> StoreResult<Option<Arc<UserRecord>>> {
         timed(&self.meter, self.inner.user_by_id_shared(id)).await

@@ -9,7 +9,7 @@ use super::login::{CaptchaAnswer, Refusal};
 use super::throttle;
 use crate::hash_pool::PoolError;
 use crate::i18n::Lang;
-use crate::store::StoreError;
+use crate::store::{LogEntry, Publish, StoreError};
 use crate::user::{name, policy, rights, UserRecord};
 use crate::Services;
 use std::net::IpAddr;
@@ -24,13 +24,19 @@ fn refusal(key: &'static str, params: Vec<String>) -> Vec<Refusal> {
     vec![Refusal { key, params }]
 }
 
-/// What the creator may do, from its rights.
-#[derive(Debug, Clone, Copy)]
+/// Who creates the account and what the creator may do, from its rights.
+#[derive(Debug, Clone, Default)]
 pub struct Creator {
     /// The `createaccount` right; without it the refusal is [`PERMISSION_DENIED`].
     pub may_create: bool,
     /// The `noratelimit` right: the account-creation throttle does not apply.
     pub throttle_exempt: bool,
+    /// The logged-in creator's name; `None` for a visitor making an account for itself.
+    pub logged_in_as: Option<String>,
+    /// The `bot` right (the log entry's `rc_bot`).
+    pub bot: bool,
+    /// CreationReasonAuthenticationRequest's reason (only a logged-in creator gives one).
+    pub reason: String,
 }
 
 /// The refusal for a creator without the `createaccount` right: PermissionManager's
@@ -96,8 +102,44 @@ pub async fn create_account(
     if password != retype {
         return Err(refusal("badretype", vec![]));
     }
-    insert(services, &user_name, password, &[]).await
+    let user = insert(services, &user_name, password, &[]).await?;
+    log_creation(services, &user, &creator, &ip.to_string()).await;
+    Ok(user)
 }
+
+/// What AuthManager::continueAccountCreation writes beside the account into a wiki's
+/// database: SiteStatsUpdate users +1, and the `newusers` log entry (`create` by the new
+/// user itself, `create2` by a logged-in creator), inserted and published. A failure is
+/// logged and the account stays made (in PHP it would fail the request).
+async fn log_creation(services: &Services, user: &UserRecord, creator: &Creator, ip: &str) {
+    if let Err(e) = services.users.count_new_user().await {
+        tracing::error!("site_stats update failed: {e}");
+    }
+    let title = user.name.replace(' ', "_");
+    let entry = LogEntry {
+        log_type: "newusers",
+        action: if creator.logged_in_as.is_some() {
+            "create2"
+        } else {
+            "create"
+        },
+        performer: creator.logged_in_as.as_deref().unwrap_or(&user.name),
+        namespace: NS_USER,
+        title: &title,
+        comment: &creator.reason,
+        params: &[("4::userid", i64::from(user.id))],
+        publish: Some(Publish {
+            ip,
+            bot: creator.bot,
+        }),
+    };
+    if let Err(e) = services.users.write_log_entry(&entry).await {
+        tracing::error!("writing the newusers log entry failed: {e}");
+    }
+}
+
+/// MediaWiki's User namespace.
+pub const NS_USER: i64 = 2;
 
 /// The CLI's `user create` (createAndPromote.php): an account with `groups`, made by the
 /// operator, so neither `$wgGroupPermissions` nor the per-IP throttle applies and there is
@@ -115,7 +157,12 @@ pub async fn create_by_operator(
         return Err(refusal(UNKNOWN_GROUP, vec![g.clone()]));
     }
     let user_name = free_name(services, raw_name).await?;
-    insert(services, &user_name, password, groups).await
+    let user = insert(services, &user_name, password, groups).await?;
+    // createAndPromote.php counts the account in site_stats; it writes no log entry.
+    if let Err(e) = services.users.count_new_user().await {
+        tracing::error!("site_stats update failed: {e}");
+    }
+    Ok(user)
 }
 
 /// The refusal for a group `$wgGroupPermissions` does not know (its parameter: the group).

@@ -8,7 +8,7 @@
 //! `user_cache_ms` (0 turns the cache off). Only found rows are cached: a name or id that
 //! does not exist yet is always asked for again, so a new account works at once.
 
-use super::{BotPasswordUpdate, OathRow, SiteStatsRow, StoreResult, UserStore};
+use super::{BotPasswordUpdate, LogEntry, OathRow, SiteStatsRow, StoreResult, UserStore};
 use crate::time::Clock;
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
@@ -233,6 +233,14 @@ impl UserStore for CachedUsers {
 
     async fn site_stats(&self) -> StoreResult<Option<SiteStatsRow>> {
         self.inner.site_stats().await
+    }
+
+    async fn write_log_entry(&self, entry: &LogEntry<'_>) -> StoreResult<Option<i64>> {
+        self.inner.write_log_entry(entry).await
+    }
+
+    async fn count_new_user(&self) -> StoreResult<bool> {
+        self.inner.count_new_user().await
     }
 
     async fn update_bot_password(

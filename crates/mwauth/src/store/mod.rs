@@ -132,6 +132,18 @@ pub trait UserStore: Send + Sync {
     /// would report a fresh wiki's numbers beside a real wiki.
     async fn site_stats(&self) -> StoreResult<Option<SiteStatsRow>>;
 
+    /// Writes a log entry into the wiki's `logging` table as ManualLogEntry::insert does
+    /// (the performer's actor, the comment found or added in `comment`), and its
+    /// `recentchanges` row as ::publish does when `entry.publish` is given. Returns the new
+    /// `log_id`, `None` where the database has no `logging` table (mwauth's own schema).
+    /// No default: a wrapper that forgot to pass it on would leave the wiki's logs short.
+    async fn write_log_entry(&self, entry: &LogEntry<'_>) -> StoreResult<Option<i64>>;
+
+    /// SiteStatsUpdate::factory(['users' => 1]): one more account in `site_stats`
+    /// (`ss_row_id` 1). Returns whether a row was there to count it (never in mwauth's own
+    /// schema). No default, as for `write_log_entry`.
+    async fn count_new_user(&self) -> StoreResult<bool>;
+
     /// `user_by_id` for the request path: a row that a cache can lend without copying it.
     async fn user_by_id_shared(&self, id: u32) -> StoreResult<Option<Arc<UserRecord>>> {
         Ok(self.user_by_id(id).await?.map(Arc::new))
@@ -193,6 +205,35 @@ pub trait SessionStore: Send + Sync {
 pub struct OathRow {
     pub module: String,
     pub data: String,
+}
+
+/// One entry of MediaWiki's logging table, as a ManualLogEntry holds it.
+#[derive(Debug, Clone)]
+pub struct LogEntry<'a> {
+    /// `log_type` and `log_action` (`oath`/`verify`, `newusers`/`create`, …).
+    pub log_type: &'a str,
+    pub action: &'a str,
+    /// The performer's user name; its `actor` row gives `log_actor`.
+    pub performer: &'a str,
+    /// The target page: namespace number and DB key (`User:Carol` is 2, `Carol`).
+    pub namespace: i64,
+    pub title: &'a str,
+    /// The reason, stored through CommentStore (`log_comment_id`).
+    pub comment: &'a str,
+    /// ManualLogEntry::setParameters with integer values (`4::userid`), serialized into
+    /// `log_params` as PHP's serialize() writes the array.
+    pub params: &'a [(&'a str, i64)],
+    /// ::publish: the `recentchanges` row too.
+    pub publish: Option<Publish<'a>>,
+}
+
+/// What RecentChange::newLogEntry takes from the request.
+#[derive(Debug, Clone, Copy)]
+pub struct Publish<'a> {
+    /// `rc_ip` (`$wgPutIPinRC`).
+    pub ip: &'a str,
+    /// `rc_bot`: the performer has the `bot` right.
+    pub bot: bool,
 }
 
 /// MediaWiki's `site_stats` (SiteStats::selectFields).

@@ -121,6 +121,7 @@ impl Dialect for SqliteFile {
         id INTEGER NOT NULL, module VARCHAR(255) NOT NULL, data BLOB DEFAULT NULL, \
         PRIMARY KEY(id))";
     const TABLE_NAMES: &'static str = "SELECT name FROM sqlite_master WHERE type = 'table'";
+    const GREATEST: &'static str = "MAX";
 
     fn quote(table: &str) -> String {
         format!("\"{table}\"")

@@ -88,10 +88,19 @@ async fn submit(ctx: &mut Ctx<'_>, returnto: &ReturnTo) -> Result<Output, Vec<St
             )]);
         }
     }
+    let logged_in_as = ctx.user().map(|u| u.name.clone());
+    // The reason field (`reason`, id wpReason) is on the form for a logged-in creator only.
+    let reason = match logged_in_as {
+        Some(_) => ctx.form("reason").unwrap_or("").to_string(),
+        None => String::new(),
+    };
     let creator = Creator {
         // The page is only offered to those who may create accounts.
         may_create: true,
         throttle_exempt: ctx.has_right("noratelimit"),
+        logged_in_as,
+        bot: ctx.has_right("bot"),
+        reason,
     };
     let sitename = ctx.config().sitename.clone();
     let mut pending = ctx.session.session().data.captchas.clone();

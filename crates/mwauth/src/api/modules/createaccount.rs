@@ -44,9 +44,19 @@ async fn create(ctx: &mut Context<'_>) -> Result<String, AuthMessage> {
     let retype = ctx.params.get("retype").unwrap_or("").to_string();
     ctx.params.get("email");
     ctx.params.get("realname");
+    let logged_in_as = ctx.user().map(|u| u.name.clone());
+    // AuthManager offers CreationReasonAuthenticationRequest (`reason`) to a logged-in
+    // creator only; a visitor's `reason` stays an unrecognized parameter.
+    let reason = match logged_in_as {
+        Some(_) => ctx.params.get("reason").unwrap_or("").to_string(),
+        None => String::new(),
+    };
     let creator = Creator {
         may_create: ctx.has_right("createaccount"),
         throttle_exempt: ctx.has_right("noratelimit"),
+        logged_in_as,
+        bot: ctx.has_right("bot"),
+        reason,
     };
     // The captcha's fields are read (and so recognized) only when a captcha is asked.
     let asked = ctx

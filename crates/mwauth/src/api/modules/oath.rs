@@ -9,15 +9,19 @@
 //!   (`noreason`).
 //! - `oathuser` is a `user` parameter (`baduser` for what is no name, IP or interwiki
 //!   name); a name no account may have is `invaliduser`; a free name is not enabled.
-//! - OATHAuth logs each check of an existing user (`oath/verify`) in MediaWiki's logging
-//!   table; mwauth writes no log entries (see docs/two-factor.md).
+//! - OATHAuth logs each check of an existing user (`oath/verify`, performed by the caller,
+//!   on the user's user page, the reason as comment) when the caller lacks
+//!   `oathauth-api-all` or gives a reason; mwauth writes it where the user database is a
+//!   wiki's (it has a `logging` table).
 
 use crate::api::context::Context;
 use crate::api::error::{ApiError, ApiMessage};
 use crate::api::params_spec::{async_handler, Flags, Module, ParamSpec, ParamType, OATHAUTH};
 use crate::api::result::{BcBools, Obj};
 use crate::api::user_param::user_param;
+use crate::auth::account::NS_USER;
 use crate::auth::second_factor;
+use crate::store::LogEntry;
 
 pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let user = user_param(ctx, &MODULE, "user")?;
@@ -47,7 +51,23 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     let enabled = matches!(&found, Some((_, Some(data))) if data.first_key().is_some());
     if found.is_some() && (!api_all || !reason.as_deref().unwrap_or("").is_empty()) {
         // OATHAuth writes an `oath/verify` entry to the logging table; the write shows as
-        // ChronologyProtector's cookie.
+        // ChronologyProtector's cookie. A failed write is logged and the answer given (in
+        // PHP the database error would end the request).
+        let performer = ctx.user_name();
+        let title = name.replace(' ', "_");
+        let entry = LogEntry {
+            log_type: "oath",
+            action: "verify",
+            performer: &performer,
+            namespace: NS_USER,
+            title: &title,
+            comment: reason.as_deref().unwrap_or(""),
+            params: &[],
+            publish: None,
+        };
+        if let Err(e) = ctx.services.users.write_log_entry(&entry).await {
+            tracing::error!("writing the oath/verify log entry failed: {e}");
+        }
         ctx.chronology_cookies().await;
     }
     let data = Obj::new()

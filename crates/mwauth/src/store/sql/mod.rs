@@ -6,8 +6,11 @@
 //! The statements themselves are in [`statements`].
 
 mod statements;
+mod wikilog;
 
-use super::{BotPasswordUpdate, OathRow, SiteStatsRow, StoreError, StoreResult, UserStore};
+use super::{
+    BotPasswordUpdate, LogEntry, OathRow, SiteStatsRow, StoreError, StoreResult, UserStore,
+};
 use crate::time;
 use crate::user::{BotPasswordRecord, UserRecord};
 use async_trait::async_trait;
@@ -60,6 +63,8 @@ pub trait Dialect: Clone + Send + Sync + 'static {
     const OATH_TABLE: &'static str;
     /// `user_registration` as 14 digits (NULL when unknown).
     const REGISTRATION: &'static str = "user_registration";
+    /// The SQL function Database::buildGreatest writes (`MAX` in SQLite).
+    const GREATEST: &'static str = "GREATEST";
 
     /// A table name, prefixed already, quoted as an identifier.
     fn quote(table: &str) -> String;
@@ -550,6 +555,14 @@ where
             sum.images += D::int(r, 5)?;
         }
         Ok(Some(sum))
+    }
+
+    async fn write_log_entry(&self, entry: &LogEntry<'_>) -> StoreResult<Option<i64>> {
+        self.insert_log_entry(entry).await
+    }
+
+    async fn count_new_user(&self) -> StoreResult<bool> {
+        self.add_site_stats_user().await
     }
 
     async fn update_bot_password(
