@@ -105,6 +105,7 @@ fn mwauth_is_the_front_door_of_a_php_wiki() {
         door.step7_set_password_logs_out_on_php();
         door.step8_seed_examples_and_mwclient_run_through_mwauth();
         door.step9_mw_api_logout_in_chromium_ends_the_session_for_php();
+        door.step10_an_account_made_through_mwauth_is_in_the_wikis_logs();
         door.step5_with_php_stopped_mwauth_answers_and_502s();
     }
     // Step 6: the same on the objectcache table: SQLite's wikicache.sqlite, …
@@ -623,6 +624,66 @@ authentication_token_version = "1"
             b.shot("front-door-logged-out").await;
             b.quit().await;
         });
+    }
+
+    /// An account created through mwauth (action=createaccount, answered natively) is in the
+    /// wiki's own logs as MediaWiki's own creation would be: PHP's list=logevents shows its
+    /// `newusers/create` entry and list=recentchanges the log row.
+    fn step10_an_account_made_through_mwauth_is_in_the_wikis_logs(&self) {
+        let ctx = self.ctx;
+        let created = self.served("request", "action=createaccount ");
+        let frank = self.client("createaccount");
+        let token = frank.token(&self.mw, "createaccount");
+        let made = frank.call(
+            &self.mw,
+            &[
+                ("action", "createaccount"),
+                ("username", "Frank"),
+                ("password", "Frank-pass-12345"),
+                ("retype", "Frank-pass-12345"),
+                ("createreturnurl", "http://127.0.0.1/"),
+                ("createtoken", &token),
+            ],
+        );
+        assert_eq!(made["createaccount"]["status"], "PASS", "{ctx}: {made}");
+        // mwauth answered it itself (a request passed to PHP is logged as `upstream`), so the
+        // rows below are mwauth's.
+        self.wait_served("request", "action=createaccount ", created + 1, ctx);
+        let php = self.client("logs-on-php");
+        let log = php.call(
+            &self.php,
+            &[
+                ("action", "query"),
+                ("list", "logevents"),
+                ("letype", "newusers"),
+                ("letitle", "User:Frank"),
+            ],
+        );
+        let entries = log["query"]["logevents"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(entries.len(), 1, "{ctx}: {log}");
+        assert_eq!(entries[0]["action"], "create", "{ctx}: {log}");
+        assert_eq!(entries[0]["user"], "Frank", "{ctx}: {log}");
+        let rc = php.call(
+            &self.php,
+            &[
+                ("action", "query"),
+                ("list", "recentchanges"),
+                ("rctype", "log"),
+                ("rcprop", "title|loginfo"),
+            ],
+        );
+        let rows = rc["query"]["recentchanges"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            rows.iter()
+                .any(|r| r["title"] == "User:Frank" && r["logtype"] == "newusers"),
+            "{ctx}: {rc}"
+        );
     }
 
     fn set_password(&self, name: &str, password: &str) {
