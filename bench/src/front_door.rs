@@ -134,12 +134,14 @@ pub async fn php_sessions(
 #[derive(Debug, Clone)]
 pub struct Records {
     pub keys: usize,
+    /// Of them, bot-password sessions.
+    pub bot: usize,
     /// The start of one record, as stored.
     pub sample: String,
 }
 
 /// The session records under `benchwiki:MWSession:*` in the Redis at `redis` (read with
-/// `redis-cli`); an error unless there is one and it is PHP's serialization of a
+/// `redis-cli`); an error unless every one is PHP's serialization of a session and one is a
 /// bot-password session.
 pub fn php_records(redis: SocketAddr) -> anyhow::Result<Records> {
     let cli = |args: &[&str]| -> anyhow::Result<Vec<u8>> {
@@ -164,20 +166,34 @@ pub fn php_records(redis: SocketAddr) -> anyhow::Result<Records> {
     let pattern = format!("{KEYSPACE}:MWSession:*");
     let keys = String::from_utf8(cli(&["--scan", "--pattern", &pattern])?)?;
     let keys: Vec<&str> = keys.lines().filter(|k| !k.is_empty()).collect();
-    let Some(first) = keys.first() else {
+    if keys.is_empty() {
         bail!("no session record under {pattern}");
-    };
-    let value = cli(&["--raw", "GET", first])?;
-    let text = String::from_utf8_lossy(&value);
-    if !text.starts_with("a:2:{s:4:\"data\";a:")
-        || !text.contains("s:8:\"metadata\";a:10:{")
-        || !text.contains("BotPasswordSessionProvider")
-    {
-        bail!("{first} is not a PHP record of a bot-password session: {text}");
     }
+    // The login tokens' anonymous cookie sessions are there too (a bot-password login makes
+    // a session of its own provider and leaves that one, as PHP does).
+    let mut bot = 0;
+    let mut sample = None;
+    for key in &keys {
+        let value = cli(&["--raw", "GET", key])?;
+        let text = String::from_utf8_lossy(&value);
+        if !text.starts_with("a:2:{s:4:\"data\";a:") || !text.contains("s:8:\"metadata\";a:10:{") {
+            bail!("{key} is not a PHP session record: {text}");
+        }
+        if text.contains("BotPasswordSessionProvider") {
+            bot += 1;
+            sample.get_or_insert_with(|| text.chars().take(160).collect());
+        }
+    }
+    let Some(sample) = sample else {
+        bail!(
+            "none of the {} records under {pattern} is a bot-password session",
+            keys.len()
+        );
+    };
     Ok(Records {
         keys: keys.len(),
-        sample: text.chars().take(160).collect(),
+        bot,
+        sample,
     })
 }
 
@@ -424,8 +440,10 @@ impl FrontDoorReport {
         }
         if let Some(r) = &self.records {
             s += &format!(
-                "\nRecords: {} keys `{KEYSPACE}:MWSession:*` in the bench's Redis after the run; one begins `{}`\n",
+                "\nRecords: {} keys `{KEYSPACE}:MWSession:*` in the bench's Redis after the run, all PHP's \
+                 serialization, {} of them bot-password sessions; one of those begins `{}`\n",
                 r.keys,
+                r.bot,
                 r.sample.replace('`', "'")
             );
         }
