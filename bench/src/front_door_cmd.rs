@@ -207,7 +207,8 @@ async fn passthrough(
     rep.settings.push(format!(
         "passthrough: the release mwauth as a child process with `upstream = \"{}\"` in front of \
          MediaWiki 1.39 under Apache + mod_php + opcache ({}); each path {} times straight and \
-         {} times through mwauth per round after {} unmeasured, one keep-alive connection per \
+         {} times through mwauth per round (or as many as {} s allow) after {} unmeasured, \
+         one keep-alive connection per \
          side (hyper's client, TCP_NODELAY), the two sides in turns, one request at a time; {} \
          rounds; log level {}",
         a.upstream,
@@ -218,6 +219,7 @@ async fn passthrough(
         },
         a.pass_requests,
         a.pass_requests,
+        a.pass_seconds,
         a.warmup,
         a.rounds,
         a.server_log.as_deref().unwrap_or("default (info)")
@@ -232,6 +234,7 @@ async fn passthrough(
     let budget = PassBudget {
         requests: a.pass_requests,
         warmup: a.warmup,
+        seconds: a.pass_seconds,
         rounds: a.rounds,
         deadline,
     };

@@ -80,18 +80,23 @@ struct FrontDoorArgs {
     /// above the workspace or the current directory).
     #[arg(long)]
     apache_script: Option<PathBuf>,
-    /// passthrough: paths requested (comma-separated): a static file (Apache's own cost
-    /// only, so mwauth's shows), an api.php request mwauth passes, a page, load.php.
+    /// passthrough: paths requested (comma-separated): two static files, 3.8 KB and 283 KB
+    /// (Apache's own cost only, so mwauth's shows, with a body streamed in many pieces), an
+    /// api.php request mwauth passes, a page (MediaWiki answers it `Connection: close`
+    /// under mod_php), load.php.
     #[arg(
         long,
-        default_value = "/w/COPYING,/w/api.php?action=query&meta=siteinfo&siprop=general&format=json,/w/index.php?title=Main_Page,/w/load.php?modules=startup&only=scripts&raw=1"
+        default_value = "/w/resources/assets/poweredby_mediawiki_88x31.png,/w/resources/lib/jquery/jquery.js,/w/api.php?action=query&meta=siteinfo&siprop=general&format=json,/w/index.php?title=Main_Page,/w/load.php?modules=startup&only=scripts&raw=1"
     )]
     paths: String,
     /// passthrough: measured GETs per side, path and round, after the warm-up.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 5000)]
     pass_requests: usize,
     #[arg(long, default_value_t = 200)]
     warmup: usize,
+    /// passthrough: time budget of each path in each round, the warm-up included.
+    #[arg(long, default_value_t = 20.0)]
+    pass_seconds: f64,
     /// The mwauth binary to start (default: `mwauth` beside this binary).
     #[arg(long)]
     mwauth_bin: Option<PathBuf>,

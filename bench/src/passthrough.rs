@@ -42,6 +42,9 @@ pub struct PassResult {
     pub sent: u64,
     /// CPU time of the mwauth process per request passed (user + kernel, µs), when known.
     pub mwauth_cpu_us: Option<f64>,
+    /// The noise floor: p50 and p99 of the straight requests of odd turns minus those of
+    /// even turns (µs), what "added" reads when nothing is added.
+    pub noise_us: (f64, f64),
 }
 
 impl PassResult {
@@ -59,7 +62,7 @@ impl PassResult {
         let us = |d: Duration| d.as_secs_f64() * 1e6;
         let (p50, p99) = self.added_us();
         format!(
-            "| `{}` | {} | {:.0} µs / {:.0} µs | {:.0} µs / {:.0} µs | **{:.0} µs** | **{:.0} µs** | {} | {} |",
+            "| `{}` | {} | {:.0} µs / {:.0} µs | {:.0} µs / {:.0} µs | **{:.0} µs** | **{:.0} µs** | {:.0} µs / {:.0} µs | {} | {} |",
             self.path,
             self.direct.0.len(),
             us(self.direct.quantile(0.5)),
@@ -68,12 +71,14 @@ impl PassResult {
             us(self.through.quantile(0.99)),
             p50,
             p99,
+            self.noise_us.0,
+            self.noise_us.1,
             self.mismatches,
             self.mwauth_cpu_us.map_or("n/a".into(), |c| format!("{c:.1}"))
         )
     }
 
-    pub const HEADER: &'static str = "| request | per side | straight p50 / p99 | through mwauth p50 / p99 | added p50 | added p99 | mismatches | mwauth CPU µs/req |\n| --- | --- | --- | --- | --- | --- | --- | --- |";
+    pub const HEADER: &'static str = "| request | per side | straight p50 / p99 | through mwauth p50 / p99 | added p50 | added p99 | noise p50 / p99 | mismatches | mwauth CPU µs/req |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |";
 }
 
 async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Empty<Bytes>>> {
@@ -152,6 +157,7 @@ pub async fn measure(
         mismatches: 0,
         sent: 0,
         mwauth_cpu_us: None,
+        noise_us: (0.0, 0.0),
     };
     for i in 0..warmup + requests {
         if Instant::now() >= deadline {
@@ -176,6 +182,14 @@ pub async fn measure(
             _ => out.mismatches += 1,
         }
     }
+    let halves = |odd: usize| {
+        let mut v: Vec<u64> = out.direct.0.iter().skip(odd).step_by(2).copied().collect();
+        v.sort_unstable();
+        Latencies(v)
+    };
+    let (even, odd) = (halves(0), halves(1));
+    let us = |q| odd.quantile(q).as_secs_f64() * 1e6 - even.quantile(q).as_secs_f64() * 1e6;
+    out.noise_us = (us(0.5), us(0.99));
     out.direct.0.sort_unstable();
     out.through.0.sort_unstable();
     Ok(out)

@@ -168,6 +168,7 @@ async fn passthrough_runs_end_to_end_through_closed_connections() {
     let budget = PassBudget {
         requests: 60,
         warmup: 6,
+        seconds: 60.0,
         rounds: 2,
         deadline: Instant::now() + Duration::from_secs(60),
     };
