@@ -51,6 +51,8 @@ pub struct Target {
 pub struct SessionsRound {
     pub native: ScenarioResult,
     pub php: ScenarioResult,
+    /// CPU of the Redis server per php-format request (µs), when its PID is known.
+    pub redis_cpu_us: Option<f64>,
     pub baseline: Option<ScenarioResult>,
 }
 
@@ -99,6 +101,7 @@ pub async fn php_sessions(
     native: &Target,
     php: &Target,
     baseline: Option<&Target>,
+    redis_pid: Option<u32>,
     opts: &Options,
     rounds: usize,
     deadline: Instant,
@@ -110,11 +113,19 @@ pub async fn php_sessions(
             eprintln!("php-sessions: wall-clock cap reached after {round} of {rounds} rounds");
             break;
         }
-        let (n, p) = if round % 2 == 0 {
+        let php_measured = async {
+            let cpu0 = redis_pid.and_then(process::cpu_times);
+            let r = measure(php, sc, opts, "php").await?;
+            let cpu = cpu0
+                .zip(redis_pid.and_then(process::cpu_times))
+                .map(|(a, b)| a.until(b).total().as_secs_f64() * 1e6 / r.requests().max(1) as f64);
+            anyhow::Ok((r, cpu))
+        };
+        let (n, (p, redis_cpu_us)) = if round % 2 == 0 {
             let n = measure(native, sc, opts, "native").await?;
-            (n, measure(php, sc, opts, "php").await?)
+            (n, php_measured.await?)
         } else {
-            let p = measure(php, sc, opts, "php").await?;
+            let p = php_measured.await?;
             (measure(native, sc, opts, "native").await?, p)
         };
         let b = match baseline {
@@ -124,6 +135,7 @@ pub async fn php_sessions(
         out.push(SessionsRound {
             native: n,
             php: p,
+            redis_cpu_us,
             baseline: b,
         });
     }
@@ -198,7 +210,7 @@ pub fn php_records(redis: SocketAddr) -> anyhow::Result<Records> {
 }
 
 /// How much of the pass-through: GETs per side and path measured, after `warmup` more
-/// unmeasured, for at most `seconds` per path and round (PHP's pages take tens of
+/// unmeasured, for at most `seconds` per path and round, the warm-up included (PHP's pages take tens of
 /// milliseconds on a busy machine), `rounds` times, none after `deadline`.
 #[derive(Clone, Copy)]
 pub struct PassBudget {
@@ -233,9 +245,16 @@ pub async fn passthrough(
         }
         let mut rows = Vec::new();
         for path in paths {
+            // The warm-up, unmeasured, for at most a fifth of the path's time (200 turns of a
+            // page PHP renders in 50 ms would take it all).
+            let start = Instant::now();
+            let until = deadline.min(start + Duration::from_secs_f64(seconds / 5.0));
+            passthrough::measure(direct, through, path, warmup, 0, until)
+                .await
+                .with_context(|| format!("warming up {path}"))?;
             let cpu0 = mwauth_pid.and_then(process::cpu_times);
-            let until = deadline.min(Instant::now() + Duration::from_secs_f64(seconds));
-            let mut r = passthrough::measure(direct, through, path, requests, warmup, until)
+            let until = deadline.min(start + Duration::from_secs_f64(seconds));
+            let mut r = passthrough::measure(direct, through, path, requests, 0, until)
                 .await
                 .with_context(|| format!("measuring {path}"))?;
             let cpu1 = mwauth_pid.and_then(process::cpu_times);
@@ -395,8 +414,8 @@ impl FrontDoorReport {
     fn render_sessions(&self) -> String {
         let mut s = String::from(
             "\n### PHP-format sessions in Redis: logged-in meta=tokens\n\n\
-             | round | server | req/s | p50 | p99 | errors | server µs/req | × bare server | × baseline |\n\
-             |---|---|---|---|---|---|---|---|---|\n",
+             | round | server | req/s | p50 | p99 | errors | server µs/req | Redis µs/req | × bare server | × baseline |\n\
+             |---|---|---|---|---|---|---|---|---|---|\n",
         );
         let row = |round: usize, r: &ScenarioResult, vs: String, vb: String| {
             let h = r.headline();

@@ -153,6 +153,7 @@ async fn php_sessions(
         &target(&native, "/w/api.php")?,
         &target(&php, "/w/api.php")?,
         base.as_ref(),
+        Some(redis.pid),
         &opts,
         a.rounds,
         deadline,
