@@ -417,14 +417,15 @@ impl FrontDoorReport {
              | round | server | req/s | p50 | p99 | errors | server µs/req | Redis µs/req | × bare server | × baseline |\n\
              |---|---|---|---|---|---|---|---|---|---|\n",
         );
-        let row = |round: usize, r: &ScenarioResult, vs: String, vb: String| {
+        let row = |round: usize, r: &ScenarioResult, redis: Option<f64>, vs: String, vb: String| {
             let h = r.headline();
             let cpu = r
                 .cpu_per_request()
                 .0
                 .map_or("n/a".into(), |c| format!("{c:.1}"));
+            let redis = redis.map_or(String::new(), |c| format!("{c:.1}"));
             format!(
-                "| {round} | {} | {:.0} | {} | {} | {} | {cpu} | {vs} | {vb} |\n",
+                "| {round} | {} | {:.0} | {} | {} | {} | {cpu} | {redis} | {vs} | {vb} |\n",
                 r.label,
                 r.rps(),
                 fmt_us(h.p50_us),
@@ -433,13 +434,14 @@ impl FrontDoorReport {
             )
         };
         for (i, r) in self.sessions.iter().enumerate() {
-            s += &row(i + 1, &r.native, "1.00".into(), String::new());
+            s += &row(i + 1, &r.native, None, "1.00".into(), String::new());
             let vb = r
                 .baseline_ratio()
                 .map_or(String::new(), |b| format!("{b:.2}"));
-            s += &row(i + 1, &r.php, format!("**{:.2}**", r.ratio()), vb);
+            let ratio = format!("**{:.2}**", r.ratio());
+            s += &row(i + 1, &r.php, r.redis_cpu_us, ratio, vb);
             if let Some(b) = &r.baseline {
-                s += &row(i + 1, b, String::new(), String::new());
+                s += &row(i + 1, b, None, String::new(), String::new());
             }
         }
         let ratio = median(self.sessions.iter().map(SessionsRound::ratio).collect());
@@ -484,7 +486,7 @@ impl FrontDoorReport {
                 s += &format!("| {} {}\n", i + 1, r.render());
             }
         }
-        s += "\n| request | median added p50 | median added p99 | median noise p50 / p99 | target p99 < 1 ms |\n|---|---|---|---|---|\n";
+        s += "\n| request | median added p50 | median added p99 | median \\|noise\\| p50 / p99 | target p99 < 1 ms |\n|---|---|---|---|---|\n";
         let paths: Vec<&str> = self.pass[0].iter().map(|r| r.path.as_str()).collect();
         for path in paths {
             let of = |f: &dyn Fn(&PassResult) -> f64| {
@@ -500,11 +502,19 @@ impl FrontDoorReport {
             };
             let p50 = of(&|r| r.added_us().0);
             let p99 = of(&|r| r.added_us().1);
+            let noise = (of(&|r| r.noise_us.0.abs()), of(&|r| r.noise_us.1.abs()));
+            // Where straight against straight differs by a millisecond or more at p99, the
+            // difference cannot say whether mwauth adds less than one.
+            let verdict = if noise.1 >= 1000.0 {
+                "not resolved (noise ≥ 1 ms)"
+            } else if p99 < 1000.0 {
+                "met"
+            } else {
+                "missed"
+            };
             s += &format!(
-                "| `{path}` | {p50:.0} µs | **{p99:.0} µs** | {:.0} µs / {:.0} µs | {} |\n",
-                of(&|r| r.noise_us.0),
-                of(&|r| r.noise_us.1),
-                if p99 < 1000.0 { "met" } else { "missed" }
+                "| `{path}` | {p50:.0} µs | **{p99:.0} µs** | {:.0} µs / {:.0} µs | {verdict} |\n",
+                noise.0, noise.1
             );
         }
         s

@@ -123,6 +123,7 @@ async fn php_sessions_runs_end_to_end() {
     .render();
     assert!(text.contains("Median of 2 rounds"), "{text}");
     assert!(text.contains("| 2 | php |"), "{text}");
+    assert_rows_match_header(&text);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,4 +194,20 @@ async fn passthrough_runs_end_to_end_through_closed_connections() {
         text.contains("| `/w/index.php?title=Main_Page` |"),
         "{text}"
     );
+}
+
+/// Every row of each table in `text` has as many cells as the table's header.
+fn assert_rows_match_header(text: &str) {
+    let mut header = None;
+    for line in text.lines() {
+        if !line.starts_with('|') {
+            header = None;
+            continue;
+        }
+        let cells = line.replace("\\|", "").matches('|').count();
+        match header {
+            None => header = Some(cells),
+            Some(n) => assert_eq!(cells, n, "{line}\n{text}"),
+        }
+    }
 }
