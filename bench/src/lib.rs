@@ -7,6 +7,7 @@
 
 pub mod baseline;
 pub mod client;
+pub mod front_door;
 pub mod machine;
 pub mod passthrough;
 pub mod plan;

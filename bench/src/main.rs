@@ -17,6 +17,8 @@ use mwauth_bench::stats::fmt_us;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod front_door_cmd;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -39,29 +41,71 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: std::net::SocketAddr,
     },
-    /// The time mwauth adds to a request it passes to its upstream: the release mwauth is
-    /// started with `upstream` = the wiki (e.g. Apache, shared/oracle/apache.sh on 8280),
-    /// and the same GETs go straight to the wiki and through mwauth, in turns.
-    Passthrough {
-        /// The wiki, http://HOST:PORT.
-        #[arg(long, default_value = "http://127.0.0.1:8280")]
-        upstream: String,
-        /// Paths requested (comma-separated): a static file (Apache's own cost only, so
-        /// mwauth's shows) and an api.php request mwauth passes.
-        #[arg(
-            long,
-            default_value = "/w/COPYING,/w/api.php?action=query&meta=siteinfo&siprop=general&format=json"
-        )]
-        paths: String,
-        /// Measured GETs per side and path.
-        #[arg(long, default_value_t = 5000)]
-        requests: usize,
-        #[arg(long, default_value_t = 500)]
-        warmup: usize,
-        /// The mwauth binary to start (default: `mwauth` beside this binary).
-        #[arg(long)]
-        mwauth_bin: Option<PathBuf>,
-    },
+    /// mwauth as a PHP wiki's front door (issue 22): logged-in meta=tokens with PHP-format
+    /// sessions in Redis against the bare server (php-sessions), and the time mwauth adds to
+    /// a request it passes to Apache's wiki (passthrough); writes its section of REPORT.md.
+    FrontDoor(Box<FrontDoorArgs>),
+}
+
+#[derive(Args)]
+struct FrontDoorArgs {
+    /// Comma-separated: php-sessions, passthrough.
+    #[arg(long, default_value = "php-sessions,passthrough")]
+    parts: String,
+    /// Each measurement is repeated this many times (the report gives each and the median).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Wall-clock cap of the whole run, in seconds: no round starts after it, and a
+    /// pass-through measurement running at that time stops.
+    #[arg(long, default_value_t = 900.0)]
+    max_seconds: f64,
+    /// php-sessions: connections, and each timed phase's budgets.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    #[arg(long, default_value_t = 2_000_000)]
+    requests: u64,
+    /// php-sessions: skip the baseline (bare hyper handler) measured in each round.
+    #[arg(long)]
+    no_baseline: bool,
+    /// MWAUTH_LOG for the started servers (default: their own, `info`).
+    #[arg(long)]
+    server_log: Option<String>,
+    /// passthrough: the wiki, http://IP:PORT; started with --apache-script when nothing
+    /// answers there (and stopped at the end), else used as it is.
+    #[arg(long, default_value = "http://127.0.0.1:8280")]
+    upstream: String,
+    /// passthrough: the oracle's apache.sh (default: shared/oracle/apache.sh in a folder
+    /// above the workspace or the current directory).
+    #[arg(long)]
+    apache_script: Option<PathBuf>,
+    /// passthrough: paths requested (comma-separated): two static files, 3.8 KB and 283 KB
+    /// (Apache's own cost only, so mwauth's shows, with a body streamed in many pieces), an
+    /// api.php request mwauth passes, a page (MediaWiki answers it `Connection: close`
+    /// under mod_php), load.php.
+    #[arg(
+        long,
+        default_value = "/w/resources/assets/poweredby_mediawiki_88x31.png,/w/resources/lib/jquery/jquery.js,/w/api.php?action=query&meta=siteinfo&siprop=general&format=json,/w/index.php?title=Main_Page,/w/load.php?modules=startup&only=scripts&raw=1"
+    )]
+    paths: String,
+    /// passthrough: measured GETs per side, path and round, after the warm-up.
+    #[arg(long, default_value_t = 5000)]
+    pass_requests: usize,
+    #[arg(long, default_value_t = 200)]
+    warmup: usize,
+    /// passthrough: time budget of each path in each round, the warm-up included.
+    #[arg(long, default_value_t = 20.0)]
+    pass_seconds: f64,
+    /// The mwauth binary to start (default: `mwauth` beside this binary).
+    #[arg(long)]
+    mwauth_bin: Option<PathBuf>,
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/REPORT.md"))]
+    report: PathBuf,
+    #[arg(long)]
+    no_report: bool,
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -158,16 +202,10 @@ fn main() -> anyhow::Result<()> {
                 anyhow::Ok(())
             })
         }
-        Command::Passthrough {
-            upstream,
-            paths,
-            requests,
-            warmup,
-            mwauth_bin,
-        } => tokio::runtime::Builder::new_current_thread()
+        Command::FrontDoor(args) => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?
-            .block_on(passthrough(upstream, paths, requests, warmup, mwauth_bin)),
+            .block_on(front_door_cmd::run(*args)),
         Command::Run(args) => {
             let mut b = tokio::runtime::Builder::new_multi_thread();
             if let Some(n) = args.client_threads {
@@ -176,57 +214,6 @@ fn main() -> anyhow::Result<()> {
             b.enable_all().build()?.block_on(run(*args))
         }
     }
-}
-
-/// `mwauth-bench passthrough`: mwauth started in front of `upstream`, then each path
-/// measured both ways (see `mwauth_bench::passthrough`); the table on stdout.
-async fn passthrough(
-    upstream: String,
-    paths: String,
-    requests: usize,
-    warmup: usize,
-    mwauth_bin: Option<PathBuf>,
-) -> anyhow::Result<()> {
-    let bin = mwauth_bin.unwrap_or_else(process::default_mwauth_bin);
-    if !bin.exists() {
-        bail!("{} not found: build it with `cargo build --release -p mwauth-server`, or pass --mwauth-bin", bin.display());
-    }
-    let direct: std::net::SocketAddr = upstream
-        .strip_prefix("http://")
-        .unwrap_or(&upstream)
-        .trim_end_matches('/')
-        .parse()
-        .with_context(|| format!("--upstream {upstream}: http://IP:PORT"))?;
-    let dir = tempfile::tempdir()?;
-    let config = dir.path().join("mwauth.toml");
-    std::fs::write(
-        &config,
-        format!("upstream = \"{upstream}\"\nupstream_timeout = 30\n"),
-    )?;
-    let (mut server, _) = process::spawn_mwauth(&bin, dir.path(), Some("warn"), Some(&config))?;
-    eprintln!(
-        "mwauth (pid {}) on {} in front of {upstream}",
-        server.pid, server.addr
-    );
-    let mut rows = Vec::new();
-    for path in paths.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let r = mwauth_bench::passthrough::measure(direct, server.addr, path, requests, warmup)
-            .await
-            .with_context(|| format!("measuring {path}"))?;
-        eprintln!(
-            "{path}: added p50 {:.0} µs, p99 {:.0} µs",
-            r.added_us().0,
-            r.added_us().1
-        );
-        rows.push(r.render());
-    }
-    server.stop();
-    println!(
-        "{}\n{}",
-        mwauth_bench::passthrough::PassResult::HEADER,
-        rows.join("\n")
-    );
-    Ok(())
 }
 
 fn scenarios(list: &str) -> anyhow::Result<Vec<Scenario>> {

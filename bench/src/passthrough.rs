@@ -3,6 +3,10 @@
 //! one keep-alive connection of its own, one at a time, so nothing queues), and the two
 //! latency distributions are compared: the added time at p50 and p99 is the difference of
 //! the two percentiles. The client is hyper's, the same for both, so its cost cancels out.
+//!
+//! A connection the wiki closes is opened again, and that connect counts in the time of the
+//! request that needed it, on both sides: mwauth's pooled connection to the wiki is closed
+//! just as often, and its reconnect falls inside a request sent through it.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -34,6 +38,13 @@ pub struct PassResult {
     pub through: Latencies,
     /// Answers whose status differed between the two, or that failed.
     pub mismatches: u64,
+    /// Requests sent each way, the warm-up included.
+    pub sent: u64,
+    /// CPU time of the mwauth process per request passed (user + kernel, µs), when known.
+    pub mwauth_cpu_us: Option<f64>,
+    /// The noise floor: p50 and p99 of the straight requests of odd turns minus those of
+    /// even turns (µs), what "added" reads when nothing is added.
+    pub noise_us: (f64, f64),
 }
 
 impl PassResult {
@@ -51,7 +62,7 @@ impl PassResult {
         let us = |d: Duration| d.as_secs_f64() * 1e6;
         let (p50, p99) = self.added_us();
         format!(
-            "| `{}` | {} | {:.0} µs / {:.0} µs | {:.0} µs / {:.0} µs | **{:.0} µs** | **{:.0} µs** | {} |",
+            "| `{}` | {} | {:.0} µs / {:.0} µs | {:.0} µs / {:.0} µs | **{:.0} µs** | **{:.0} µs** | {:.0} µs / {:.0} µs | {} | {} |",
             self.path,
             self.direct.0.len(),
             us(self.direct.quantile(0.5)),
@@ -60,11 +71,14 @@ impl PassResult {
             us(self.through.quantile(0.99)),
             p50,
             p99,
-            self.mismatches
+            self.noise_us.0,
+            self.noise_us.1,
+            self.mismatches,
+            self.mwauth_cpu_us.map_or("n/a".into(), |c| format!("{c:.1}"))
         )
     }
 
-    pub const HEADER: &'static str = "| request | per side | straight p50 / p99 | through mwauth p50 / p99 | added p50 | added p99 | mismatches |\n| --- | --- | --- | --- | --- | --- | --- |";
+    pub const HEADER: &'static str = "| request | per side | straight p50 / p99 | through mwauth p50 / p99 | added p50 | added p99 | noise p50 / p99 | mismatches | mwauth CPU µs/req |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |";
 }
 
 async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Empty<Bytes>>> {
@@ -75,73 +89,107 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Empty<Bytes>>> 
     Ok(sender)
 }
 
-/// One GET, its body read; its status and time.
-async fn once(
-    sender: &mut SendRequest<Empty<Bytes>>,
-    host: &str,
-    path: &str,
-) -> anyhow::Result<(u16, Duration)> {
-    let req = Request::get(path)
-        .header("Host", host)
-        .body(Empty::<Bytes>::new())?;
-    let started = Instant::now();
-    sender.ready().await?;
-    let res = sender.send_request(req).await?;
-    let status = res.status().as_u16();
-    res.into_body().collect().await?;
-    Ok((status, started.elapsed()))
+/// One side's keep-alive connection, opened again when the server closes it: after an
+/// answer with `Connection: close` (Apache's `MaxKeepAliveRequests`, 100 by default; and
+/// every index.php page, where MediaWiki says `Connection: close` to run its deferred
+/// updates after the answer under mod_php) or a failure.
+struct Side {
+    addr: SocketAddr,
+    sender: Option<SendRequest<Empty<Bytes>>>,
 }
 
-/// `requests` GETs of `path` each way, after `warmup` each way unmeasured.
+impl Side {
+    /// One GET, its body read: its status and time, a connect it needed included.
+    async fn get(&mut self, host: &str, path: &str) -> anyhow::Result<(u16, Duration)> {
+        let started = Instant::now();
+        let result = self.send(host, path).await;
+        if !matches!(result, Ok((_, true))) {
+            self.sender = None;
+        }
+        Ok((result?.0, started.elapsed()))
+    }
+
+    /// The status, and whether the connection stays open.
+    async fn send(&mut self, host: &str, path: &str) -> anyhow::Result<(u16, bool)> {
+        let sender = match &mut self.sender {
+            Some(s) if !s.is_closed() => s,
+            _ => self.sender.insert(connect(self.addr).await?),
+        };
+        let req = Request::get(path)
+            .header("Host", host)
+            .body(Empty::<Bytes>::new())?;
+        sender.ready().await?;
+        let res = sender.send_request(req).await?;
+        let status = res.status().as_u16();
+        let close = res
+            .headers()
+            .get_all(hyper::header::CONNECTION)
+            .iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        res.into_body().collect().await?;
+        Ok((status, !close))
+    }
+}
+
+/// `requests` GETs of `path` each way, after `warmup` each way unmeasured; fewer when
+/// `deadline` comes first (the result says how many were measured).
 pub async fn measure(
     direct: SocketAddr,
     through: SocketAddr,
     path: &str,
     requests: usize,
     warmup: usize,
+    deadline: Instant,
 ) -> anyhow::Result<PassResult> {
     let host = direct.to_string();
-    let mut d = connect(direct).await?;
-    let mut t = connect(through).await?;
+    let mut d = Side {
+        addr: direct,
+        sender: None,
+    };
+    let mut t = Side {
+        addr: through,
+        sender: None,
+    };
     let mut out = PassResult {
         path: path.to_string(),
         direct: Latencies(Vec::with_capacity(requests)),
         through: Latencies(Vec::with_capacity(requests)),
         mismatches: 0,
+        sent: 0,
+        mwauth_cpu_us: None,
+        noise_us: (0.0, 0.0),
     };
     for i in 0..warmup + requests {
-        // A connection the wiki closed (Apache's MaxKeepAliveRequests) is opened again.
-        if d.is_closed() {
-            d = connect(direct).await?;
+        if Instant::now() >= deadline {
+            break;
         }
-        if t.is_closed() {
-            t = connect(through).await?;
-        }
+        out.sent += 1;
         // Alternate which side goes first, so that neither always meets a warmer cache.
         let (a, b) = if i % 2 == 0 {
-            let a = once(&mut d, &host, path).await;
-            (a, once(&mut t, &host, path).await)
+            let a = d.get(&host, path).await;
+            (a, t.get(&host, path).await)
         } else {
-            let b = once(&mut t, &host, path).await;
-            (once(&mut d, &host, path).await, b)
+            let b = t.get(&host, path).await;
+            (d.get(&host, path).await, b)
         };
         match (a, b) {
-            (Ok((sa, ta)), Ok((sb, tb))) => {
-                if sa != sb {
-                    out.mismatches += 1;
-                }
+            (Ok((sa, ta)), Ok((sb, tb))) if sa == sb => {
                 if i >= warmup {
                     out.direct.0.push(ta.as_nanos() as u64);
                     out.through.0.push(tb.as_nanos() as u64);
                 }
             }
-            _ => {
-                out.mismatches += 1;
-                d = connect(direct).await?;
-                t = connect(through).await?;
-            }
+            _ => out.mismatches += 1,
         }
     }
+    let halves = |odd: usize| {
+        let mut v: Vec<u64> = out.direct.0.iter().skip(odd).step_by(2).copied().collect();
+        v.sort_unstable();
+        Latencies(v)
+    };
+    let (even, odd) = (halves(0), halves(1));
+    let us = |q| odd.quantile(q).as_secs_f64() * 1e6 - even.quantile(q).as_secs_f64() * 1e6;
+    out.noise_us = (us(0.5), us(0.99));
     out.direct.0.sort_unstable();
     out.through.0.sort_unstable();
     Ok(out)

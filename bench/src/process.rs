@@ -286,3 +286,46 @@ pub fn spawn_baseline() -> anyhow::Result<ServerProcess> {
     wait_answered(&mut server, "/", Instant::now())?;
     Ok(server)
 }
+
+/// Starts a `redis-server` of this run's own on a free loopback port, with no persistence
+/// and its working directory in `dir`: the bench writes only there, and flushes nothing of
+/// anyone else's. Stopped, like the servers, by its PID.
+pub fn spawn_redis(dir: &Path) -> anyhow::Result<ServerProcess> {
+    let port = free_port()?;
+    let mut cmd = Command::new("redis-server");
+    cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    die_with_parent(&mut cmd);
+    let child = cmd
+        .spawn()
+        .context("cannot start redis-server (Debian's redis-server package)")?;
+    let mut server = ServerProcess {
+        pid: child.id(),
+        child: Some(child),
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+    };
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(15) {
+        if let Ok(mut s) = TcpStream::connect_timeout(&server.addr, Duration::from_millis(100)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut pong = [0u8; 7];
+            if s.write_all(b"PING\r\n").is_ok()
+                && s.read_exact(&mut pong).is_ok()
+                && &pong == b"+PONG\r\n"
+            {
+                return Ok(server);
+            }
+        }
+        if let Some(Ok(Some(status))) = server.child.as_mut().map(Child::try_wait) {
+            bail!("redis-server exited during start-up ({status})");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.stop();
+    bail!("redis-server on {} did not answer within 15 s", server.addr)
+}

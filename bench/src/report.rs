@@ -446,13 +446,18 @@ fn ms(d: Duration) -> f64 {
 /// Puts the generated block into `existing` (replacing the previous one), or makes a new
 /// report around it.
 pub fn merge(existing: Option<&str>, block: &str) -> String {
+    merge_between(existing, BEGIN, END, block)
+}
+
+/// [`merge`] for a block between other markers (`mwauth-bench front-door`'s).
+pub fn merge_between(existing: Option<&str>, begin: &str, end: &str, block: &str) -> String {
     if let Some(text) = existing {
-        if let (Some(a), Some(b)) = (text.find(BEGIN), text.find(END)) {
+        if let (Some(a), Some(b)) = (text.find(begin), text.find(end)) {
             if a < b {
                 let mut out = String::with_capacity(text.len() + block.len());
                 out.push_str(&text[..a]);
                 out.push_str(block.trim_end());
-                out.push_str(&text[b + END.len()..]);
+                out.push_str(&text[b + end.len()..]);
                 return out;
             }
         }

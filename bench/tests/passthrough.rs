@@ -38,7 +38,8 @@ async fn both_sides_are_measured() {
         data_dir: dir.path().to_path_buf(),
     };
     let server = spawn(&settings).await.unwrap();
-    let r = measure(wiki, server.addr, "/w/COPYING", 200, 20)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let r = measure(wiki, server.addr, "/w/COPYING", 200, 20, deadline)
         .await
         .unwrap();
     assert_eq!(r.mismatches, 0);

@@ -223,6 +223,59 @@ async fn php_sessions_in_redis_are_mediawikis_records() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// Each thread reads and writes on a connection of its own, driven by its own runtime (the
+/// server's workers each run one): a record written from one thread is read from another,
+/// also after the first thread's runtime, which drove the first connection, has ended.
+#[test]
+fn each_thread_uses_a_connection_of_its_own() {
+    let ns = format!("mwauth-test-{}", random_hex(8));
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let ids: Vec<String> = (0..3).map(|_| random_hex(32)).collect();
+    let first = {
+        let (ns, id) = (ns.clone(), ids[0].clone());
+        std::thread::spawn(move || {
+            runtime().block_on(async {
+                let s = RedisPhpSessionStore::open(&redis_url(), &ns).unwrap();
+                s.save(&id, &alice(), now() + 100).await.unwrap();
+                s
+            })
+        })
+        .join()
+        .unwrap()
+    };
+    let s = Arc::new(first);
+    let others: Vec<_> = (1..3)
+        .map(|i| {
+            let (s, ids) = (s.clone(), ids.clone());
+            std::thread::spawn(move || {
+                runtime().block_on(async {
+                    let (d, _) = s
+                        .load(&ids[0])
+                        .await
+                        .unwrap()
+                        .expect("the first thread's record");
+                    assert_eq!(d.user_name, "Alice");
+                    s.save(&ids[i], &alice(), now() + 100).await.unwrap();
+                })
+            })
+        })
+        .collect();
+    for t in others {
+        t.join().unwrap();
+    }
+    runtime().block_on(async {
+        for id in &ids {
+            assert!(s.load(id).await.unwrap().is_some(), "{id}");
+            s.delete(id).await.unwrap();
+        }
+    });
+}
+
 /// Raw access to an objectcache table, to write and read rows as PHP does.
 #[derive(Clone)]
 enum Raw {

@@ -21,14 +21,50 @@ use crate::time;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use async_trait::async_trait;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 #[derive(Clone)]
 pub struct RedisPhpSessionStore {
-    conn: ConnectionManager,
+    conns: Arc<PerThread>,
     /// Key names and throttle counters.
     native: RedisSessionStore,
+}
+
+/// Most connections: one per thread that reads sessions (the server's workers, each a
+/// runtime of its own, and the threads of the main runtime); a thread past these shares the
+/// first one.
+const MAX_CONNECTIONS: usize = 16;
+
+/// A connection of its own for each thread that uses the store. Every request that carries
+/// a session GETs its record here, and a connection is driven by a task on the runtime of
+/// the thread that first used it: with one connection for the whole server, each GET from
+/// any other worker crossed threads twice (to that task and back), and the worker that
+/// drove it did all the others' Redis reading besides its own connections (41% of the
+/// server's CPU against 19% for each of the three others; logged-in meta=tokens at
+/// 0.44–0.48× the embedded store, bench/REPORT.md "Front door").
+struct PerThread {
+    client: ::redis::Client,
+    config: ConnectionManagerConfig,
+    conns: Mutex<Vec<(ThreadId, ConnectionManager)>>,
+}
+
+impl PerThread {
+    /// This thread's connection (made lazily, on first use, by the caller's runtime).
+    fn get(&self) -> StoreResult<ConnectionManager> {
+        let me = std::thread::current().id();
+        let mut conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, c)) = conns.iter().find(|(t, _)| *t == me) {
+            return Ok(c.clone());
+        }
+        if conns.len() >= MAX_CONNECTIONS {
+            return Ok(conns[0].1.clone());
+        }
+        let c = ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())?;
+        conns.push((me, c.clone()));
+        Ok(c)
+    }
 }
 
 impl RedisPhpSessionStore {
@@ -56,8 +92,12 @@ impl RedisPhpSessionStore {
             .set_response_timeout(Some(CALL_TIMEOUT))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(200));
-        let conn = ConnectionManager::new_lazy_with_config(::redis::Client::open(url)?, config)?;
-        Ok(RedisPhpSessionStore { conn, native })
+        let conns = Arc::new(PerThread {
+            client: ::redis::Client::open(url)?,
+            config,
+            conns: Mutex::new(Vec::new()),
+        });
+        Ok(RedisPhpSessionStore { conns, native })
     }
 
     pub fn session_key(&self, id: &str) -> String {
@@ -80,7 +120,7 @@ impl RedisPhpSessionStore {
 
     /// The record's bytes as stored, when the key exists.
     pub async fn load_raw(&self, id: &str) -> StoreResult<Option<Vec<u8>>> {
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         let key = self.session_key(id);
         self.bounded("GET", async move {
             ::redis::cmd("GET").arg(key).query_async(&mut c).await
@@ -95,7 +135,7 @@ impl RedisPhpSessionStore {
         if ttl <= 0 {
             return self.delete(id).await;
         }
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         let key = self.session_key(id);
         self.bounded("SETEX", async move {
             ::redis::cmd("SETEX")
@@ -118,7 +158,7 @@ impl RedisPhpSessionStore {
     /// One write to PHP's object cache, which a wiki sharing its sessions in Redis keeps
     /// there too (`$wgMainCacheType` = the same Redis).
     async fn put_cache(&self, write: CacheWrite) -> StoreResult<()> {
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         self.bounded("SETEX", async move {
             ::redis::cmd("SETEX")
                 .arg(write.key)
