@@ -19,8 +19,7 @@
 //!    steps 1–3 and 7 with that table on MariaDB (`objectcache+mysql://`; PHP's
 //!    SqlBagOStuff with a server of its own, the table made by MediaWiki's schema file);
 //! 7. `mwauth user set-password` (same configuration) logs the user out on PHP at once;
-//! 8. the seed's API:Logout examples (Python, PHP; Node where its `request` module is
-//!    installed) and an mwclient script run unchanged through mwauth: PHP knows their
+//! 8. the seed's API:Logout examples (Python, PHP, Node) and an mwclient script run unchanged through mwauth: PHP knows their
 //!    sessions and tokens before their logouts, which mwauth answers, and not after; the
 //!    mwclient script's edit is saved by PHP;
 //! 9. the seed's fourth example in Chromium: Special:UserLogin (PHP's page, through mwauth)
@@ -458,15 +457,16 @@ authentication_token_version = "1"
             .unwrap();
         let mw_addr: std::net::SocketAddr =
             self.mw_base.trim_start_matches("http://").parse().unwrap();
-        let mut examples = vec![
+        assert!(
+            node_with_request(),
+            "{ctx}: the Node example needs `node` and `request` (apt-get install nodejs \
+             node-request)"
+        );
+        let examples = vec![
             (python_with_requests(), "logout.py"),
             (php_with_curl(), "logout.php"),
+            ("node".to_string(), "logout.js"),
         ];
-        if node_with_request() {
-            examples.push(("node".into(), "logout.js"));
-        } else {
-            eprintln!("{ctx}: the Node example not run: no `node` with the npm package `request`");
-        }
         for (program, script) in &examples {
             let at = format!("{ctx}: {script}");
             let logins = self.served("request", "action=login ");

@@ -9,13 +9,11 @@
 //!
 //! Python needs `requests` (Debian: python3-requests) and PHP its curl extension (Debian:
 //! php-cli, php-curl); a missing one fails the test with a message saying so. The Node
-//! example needs the npm package `request`, which CI cannot install, so its test is
-//! ignored unless asked for: `npm install --no-save request` in tests/examples/, then
-//! `cargo test -p mwauth-server --test seed_examples -- --ignored`.
+//! example needs `node` and the package `request` (Debian: nodejs, node-request; or
+//! `npm install --no-save request` in tests/examples/), installed by scripts/test.
 //!
 //! The last test runs them (and the mwclient script; Debian: python3-mwclient) against a
-//! server with OATHAuth and ConfirmEdit on (issue 23); the Node example there only where
-//! `request` is installed. The relay and the runners are in `common/examples.rs`.
+//! server with OATHAuth and ConfirmEdit on (issue 23). The relay and the runners are in `common/examples.rs`.
 
 mod common;
 
@@ -161,9 +159,6 @@ async fn php_example_logs_out_with_a_bot_password() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the npm package `request`, which CI cannot install: run \
-            `npm install --no-save request` in crates/mwauth-server/tests/examples, then \
-            `cargo test -p mwauth-server --test seed_examples -- --ignored`"]
 async fn node_example_logs_out_with_a_bot_password() {
     let dir = examples_dir();
     assert!(
@@ -171,9 +166,9 @@ async fn node_example_logs_out_with_a_bot_password() {
         "no `node` on PATH to run the seed's Node example"
     );
     assert!(
-        dir.join("node_modules/request").is_dir(),
-        "the npm package `request` is not installed in {}: run `npm install --no-save \
-         request` there first",
+        common::examples::node_with_request(),
+        "the package `request` is missing: apt-get install node-request (scripts/test \
+         does), or `npm install --no-save request` in {}",
         dir.display()
     );
     let server = oracle_server().await;
@@ -253,12 +248,15 @@ async fn examples_and_mwclient_log_in_with_two_factor_and_captcha_on() {
     });
 
     let work = tempfile::tempdir().expect("tempdir");
-    let mut programs = vec![(python.as_str(), "logout.py"), (php.as_str(), "logout.php")];
-    if node_with_request() {
-        programs.push(("node", "logout.js"));
-    } else {
-        eprintln!("the Node example not run: no `node` with the npm package `request`");
-    }
+    assert!(
+        node_with_request(),
+        "the Node example needs `node` and `request` (apt-get install nodejs node-request)"
+    );
+    let programs = vec![
+        (python.as_str(), "logout.py"),
+        (php.as_str(), "logout.php"),
+        ("node", "logout.js"),
+    ];
     for (program, script) in programs {
         let at = format!("{program} {script}");
         let gate_api = api.clone();

@@ -400,6 +400,7 @@ pub async fn run_example(
         .env("MW_LGPASSWORD", bot.1)
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env("no_proxy", "127.0.0.1,localhost")
+        .env("NODE_PATH", node_path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -582,8 +583,23 @@ pub fn bot_session_seen(api: &str, bp_id: &str, csrf: &str) -> (Option<String>, 
     (user.map(|u| u.trim_matches('"').to_string()), valid)
 }
 
-/// The Node example can run: `node` and the npm package `request` in tests/examples (which
-/// CI cannot install: `npm install --no-save request` there).
+/// Where Debian's node-* packages put their modules (node-request: `request`), which a
+/// Node.js not built by Debian does not search by itself.
+const DEBIAN_NODE_MODULES: &str = "/usr/share/nodejs";
+
+/// NODE_PATH for the examples: the caller's, then Debian's modules.
+fn node_path() -> String {
+    match std::env::var("NODE_PATH") {
+        Ok(p) if !p.is_empty() => format!("{p}:{DEBIAN_NODE_MODULES}"),
+        _ => DEBIAN_NODE_MODULES.to_string(),
+    }
+}
+
+/// The Node example can run: `node` and the package `request`, from Debian (node-request,
+/// which scripts/test installs) or from npm in tests/examples (`npm install --no-save
+/// request`).
 pub fn node_with_request() -> bool {
-    can_run("node", &["--version"]) && examples_dir().join("node_modules/request").is_dir()
+    can_run("node", &["--version"])
+        && (examples_dir().join("node_modules/request").is_dir()
+            || Path::new(DEBIAN_NODE_MODULES).join("request").is_dir())
 }
