@@ -33,6 +33,8 @@ pub enum Php {
     Int(i64),
     Bool(bool),
     Null,
+    /// `d:…;`: userinfo's Accept-Language q values, authmanager's remember-me days.
+    Float(f64),
     Array(Vec<(Key, Php)>),
 }
 
@@ -113,6 +115,13 @@ impl Reader<'_> {
         match tag {
             b's' => Ok(Php::Str(self.string()?)),
             b'i' => Ok(Php::Int(self.int(b';')?)),
+            b'd' => {
+                let text = self.until(b';')?;
+                let text = std::str::from_utf8(text).map_err(|e| e.to_string())?;
+                text.parse::<f64>()
+                    .map(Php::Float)
+                    .map_err(|e| format!("{text:?}: {e}"))
+            }
             b'b' => match self.int(b';')? {
                 0 => Ok(Php::Bool(false)),
                 1 => Ok(Php::Bool(true)),

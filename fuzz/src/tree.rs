@@ -210,8 +210,7 @@ fn expected_php_value(v: &Value, fv: u8) -> crate::php::Php {
     match v {
         Value::Str(s) => Php::Str(s.as_bytes().to_vec()),
         Value::Int(n) => Php::Int(*n),
-        // The generator above makes no floats (only userinfo's acceptlang has them).
-        Value::Float(_) => Php::Str(Vec::new()),
+        Value::Float(n) => Php::Float(*n),
         Value::Bool(b) if fv >= 2 => Php::Bool(*b),
         Value::Bool(_) => Php::Str(Vec::new()),
         Value::Null => Php::Null,
