@@ -313,6 +313,19 @@ pub async fn login_asks_captcha(
     }
 }
 
+/// [`login_asks_captcha`] for a request (the API's or a page's): its IP, its session's
+/// per-user flag, and the name its `{prefix}UserName` cookie suggests.
+pub async fn request_asks_captcha(
+    services: &Services,
+    req: &crate::request::ApiRequest<'_>,
+    session_flag: bool,
+) -> bool {
+    let cookie = format!("{}UserName", services.config.cookie_prefix());
+    let suggested = suggested_login_name(req.cookie(&cookie));
+    let ip = req.client_ip.to_string();
+    login_asks_captcha(services, &ip, session_flag, suggested.as_deref()).await
+}
+
 /// CookieSessionProvider::suggestLoginUsername from the value of the `{prefix}UserName`
 /// cookie: its canonical name; nothing for no cookie, for `deleted` (what PHP sends to
 /// delete a cookie, ignored by getCookie), or for a name that is not valid. ConfirmEdit

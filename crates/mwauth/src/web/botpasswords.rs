@@ -27,15 +27,7 @@ use crate::user::{rights, BotPasswordRecord, UserRecord};
 
 pub(crate) async fn execute(ctx: &mut Ctx<'_>, sub: Option<&str>) -> Output {
     let Some(user) = ctx.user().cloned() else {
-        // UserNotLoggedIn::report: to the login page, and back here afterwards.
-        let login = ctx.url(
-            &Special::UserLogin.title(),
-            &[
-                ("returnto", ctx.title.as_str()),
-                ("warning", "exception-nologin-text"),
-            ],
-        );
-        return Output::Redirect(login);
+        return ctx.login_first();
     };
     if !ctx.config().enable_bot_passwords {
         return Output::page("Bot passwords", "<p>Bot passwords are disabled.</p>");

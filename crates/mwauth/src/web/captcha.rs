@@ -24,18 +24,10 @@ pub(crate) fn answer<'p, 'f: 'p>(
 }
 
 /// Whether the login form carries a captcha (and a login reads its answer):
-/// [`captcha::login_asks_captcha`] with this request's IP, its session's per-user flag and
-/// the name its `{prefix}UserName` cookie suggests.
+/// [`captcha::request_asks_captcha`] for this request and its session.
 pub(crate) async fn login_asks(ctx: &Ctx<'_>) -> bool {
-    let cookie = format!("{}UserName", ctx.config().cookie_prefix());
-    let suggested = captcha::suggested_login_name(ctx.req.cookie(&cookie));
-    captcha::login_asks_captcha(
-        ctx.services,
-        &ctx.req.client_ip.to_string(),
-        ctx.session.session().data.login_captcha_per_user,
-        suggested.as_deref(),
-    )
-    .await
+    let flag = ctx.session.session().data.login_captcha_per_user;
+    captcha::request_asks_captcha(ctx.services, ctx.req, flag).await
 }
 
 /// A new captcha for `action`, kept in the session, as form fields: the label (the kind's

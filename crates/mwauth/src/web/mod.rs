@@ -302,6 +302,19 @@ impl<'a> Ctx<'a> {
         )
     }
 
+    /// SpecialPage::requireLogin (UserNotLoggedIn::report): to Special:UserLogin with the
+    /// "Please log in" warning, and back to this page afterwards.
+    pub(crate) fn login_first(&self) -> Output {
+        let login = self.url(
+            &Special::UserLogin.title(),
+            &[
+                ("returnto", self.title.as_str()),
+                ("warning", "exception-nologin-text"),
+            ],
+        );
+        Output::Redirect(login)
+    }
+
     pub fn url(&self, title: &str, query: &[(&str, &str)]) -> String {
         html::url(self.config(), title, query)
     }

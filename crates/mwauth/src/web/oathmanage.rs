@@ -21,7 +21,7 @@
 //!   changes ("sessionfailure").
 
 use super::html::{self, esc};
-use super::{messages, reauth, Ctx, Output, Special};
+use super::{messages, reauth, Ctx, Output};
 use crate::auth::second_factor::{self, BADOATH_WINDOW_SECS};
 use crate::i18n::Param;
 use crate::store::OathRow;
@@ -30,15 +30,7 @@ use crate::user::UserRecord;
 
 pub(crate) async fn execute(ctx: &mut Ctx<'_>) -> Output {
     let Some(user) = ctx.user().cloned() else {
-        // SpecialPage::requireLogin: to the login page, and back here afterwards.
-        let login = ctx.url(
-            &Special::UserLogin.title(),
-            &[
-                ("returnto", ctx.title.as_str()),
-                ("warning", "exception-nologin-text"),
-            ],
-        );
-        return Output::Redirect(login);
+        return ctx.login_first();
     };
     let data = match second_factor::key_data(ctx.services, user.id).await {
         Ok(data) => data,

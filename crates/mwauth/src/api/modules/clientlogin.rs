@@ -150,18 +150,10 @@ pub async fn execute(ctx: &mut Context<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// [`captcha::login_asks_captcha`] for this request: its IP, its session's per-user flag,
-/// and the name its `{prefix}UserName` cookie suggests.
+/// [`captcha::request_asks_captcha`] for this request and its session.
 pub(super) async fn login_asks_captcha(ctx: &Context<'_>) -> bool {
-    let cookie = format!("{}UserName", ctx.services.config.cookie_prefix());
-    let suggested = captcha::suggested_login_name(ctx.req.cookie(&cookie));
-    captcha::login_asks_captcha(
-        ctx.services,
-        &ctx.req.client_ip.to_string(),
-        ctx.session.session().data.login_captcha_per_user,
-        suggested.as_deref(),
-    )
-    .await
+    let flag = ctx.session.session().data.login_captcha_per_user;
+    captcha::request_asks_captcha(ctx.services, ctx.req, flag).await
 }
 
 /// ApiClientLogin::getAllowedParams (ApiAuthManagerHelper's parameters); ApiBase adds the
