@@ -225,9 +225,21 @@ async fn php_sessions_in_redis_are_mediawikis_records() {
 
 /// Each thread reads and writes on a connection of its own, driven by its own runtime (the
 /// server's workers each run one): a record written from one thread is read from another,
-/// also after the first thread's runtime, which drove the first connection, has ended.
+/// also after the first thread's runtime, which drove the first connection, has ended. Both
+/// Redis stores: MediaWiki's records and mwauth's own.
 #[test]
 fn each_thread_uses_a_connection_of_its_own() {
+    each_thread_reads_what_another_wrote(|ns| {
+        RedisPhpSessionStore::open(&redis_url(), ns).unwrap()
+    });
+    each_thread_reads_what_another_wrote(|ns| {
+        mwauth::store::redis::RedisSessionStore::open(&redis_url(), ns).unwrap()
+    });
+}
+
+fn each_thread_reads_what_another_wrote<S: SessionStore + Send + Sync + 'static>(
+    open: fn(&str) -> S,
+) {
     let ns = format!("mwauth-test-{}", random_hex(8));
     let runtime = || {
         tokio::runtime::Builder::new_current_thread()
@@ -240,7 +252,7 @@ fn each_thread_uses_a_connection_of_its_own() {
         let (ns, id) = (ns.clone(), ids[0].clone());
         std::thread::spawn(move || {
             runtime().block_on(async {
-                let s = RedisPhpSessionStore::open(&redis_url(), &ns).unwrap();
+                let s = open(&ns);
                 s.save(&id, &alice(), now() + 100).await.unwrap();
                 s
             })

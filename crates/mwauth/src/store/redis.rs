@@ -9,7 +9,8 @@
 //! are plain integers, as MediaWiki's are. Redis expires both (`SET … EX`, `SET NX EX` +
 //! `INCR` in one transaction), so nothing needs purging.
 //!
-//! The connection is made lazily and remade after a failure (redis' ConnectionManager), and
+//! Each thread has a connection of its own ([`PerThread`]), made lazily and remade after a
+//! failure (redis' ConnectionManager), and
 //! every call is bounded by [`CALL_TIMEOUT`], so a dead Redis makes requests fail fast
 //! instead of hanging.
 
@@ -21,7 +22,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 /// The longest any one Redis call may take, connecting included.
@@ -62,9 +64,44 @@ struct Stored {
     expires: i64,
 }
 
+/// Most connections: one per thread that reads sessions (the server's workers, each a
+/// runtime of its own, and the threads of the main runtime); a thread past these shares the
+/// first one.
+const MAX_CONNECTIONS: usize = 16;
+
+/// A connection of its own for each thread that uses the store. Every request that carries
+/// a session GETs its record here, and a connection is driven by a task on the runtime of
+/// the thread that first used it: with one connection for the whole server, each GET from
+/// any other worker crossed threads twice (to that task and back), and the worker that
+/// drove it did all the others' Redis reading besides its own connections (41% of the
+/// server's CPU against 19% for each of the three others; logged-in meta=tokens at
+/// 0.44–0.48× the embedded store, bench/REPORT.md "Front door").
+pub(super) struct PerThread {
+    client: ::redis::Client,
+    config: ConnectionManagerConfig,
+    conns: Mutex<Vec<(ThreadId, ConnectionManager)>>,
+}
+
+impl PerThread {
+    /// This thread's connection (made lazily, on first use, by the caller's runtime).
+    fn get(&self) -> StoreResult<ConnectionManager> {
+        let me = std::thread::current().id();
+        let mut conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, c)) = conns.iter().find(|(t, _)| *t == me) {
+            return Ok(c.clone());
+        }
+        if conns.len() >= MAX_CONNECTIONS {
+            return Ok(conns[0].1.clone());
+        }
+        let c = ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())?;
+        conns.push((me, c.clone()));
+        Ok(c)
+    }
+}
+
 #[derive(Clone)]
 pub struct RedisSessionStore {
-    conn: ConnectionManager,
+    conns: Arc<PerThread>,
     keyspace: String,
     global: String,
     /// Start of this store's clock, and until when (ms on it) calls fail fast.
@@ -85,20 +122,28 @@ impl RedisSessionStore {
         keyspace: &str,
         global: &str,
     ) -> StoreResult<RedisSessionStore> {
-        let client = ::redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CALL_TIMEOUT))
             .set_response_timeout(Some(CALL_TIMEOUT))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(200));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        let conns = Arc::new(PerThread {
+            client: ::redis::Client::open(url)?,
+            config,
+            conns: Mutex::new(Vec::new()),
+        });
         Ok(RedisSessionStore {
-            conn,
+            conns,
             keyspace: keyspace.to_string(),
             global: global.to_string(),
             epoch: Instant::now(),
             fail_fast_until: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// This thread's connection (see [`PerThread`]).
+    pub(super) fn connection(&self) -> StoreResult<ConnectionManager> {
+        self.conns.get()
     }
 
     /// The wiki's keyspace, as the store was opened with.
@@ -142,7 +187,7 @@ impl RedisSessionStore {
 
     /// PING; returns the server's answer.
     pub async fn ping(&self) -> StoreResult<String> {
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         self.bounded("PING", async move {
             ::redis::cmd("PING").query_async::<String>(&mut c).await
         })
@@ -151,7 +196,7 @@ impl RedisSessionStore {
 
     /// `redis_version` from INFO server, when the server tells.
     pub async fn server_version(&self) -> StoreResult<Option<String>> {
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         let info: String = self
             .bounded("INFO", async move {
                 ::redis::cmd("INFO")
@@ -168,7 +213,7 @@ impl RedisSessionStore {
 
     /// Remaining time to live of a key in seconds (tests; -2 when missing).
     pub async fn ttl(&self, key: &str) -> StoreResult<i64> {
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         let key = key.to_string();
         self.bounded("TTL", async move {
             ::redis::cmd("TTL")
@@ -183,7 +228,7 @@ impl RedisSessionStore {
 #[async_trait]
 impl SessionStore for RedisSessionStore {
     async fn load(&self, id: &str) -> StoreResult<Option<(Arc<SessionData>, i64)>> {
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         let key = self.session_key(id);
         let raw: Option<Vec<u8>> = self
             .bounded("GET", async move {
@@ -211,7 +256,7 @@ impl SessionStore for RedisSessionStore {
             expires,
         })
         .map_err(|e| StoreError::Db(e.to_string()))?;
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         let key = self.session_key(id);
         self.bounded("SET", async move {
             ::redis::cmd("SET")
@@ -226,7 +271,7 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn delete(&self, id: &str) -> StoreResult<()> {
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         let key = self.session_key(id);
         self.bounded("DEL", async move {
             ::redis::cmd("DEL").arg(key).query_async::<()>(&mut c).await
@@ -237,7 +282,7 @@ impl SessionStore for RedisSessionStore {
     async fn throttle_hit(&self, key: &str, ttl: u64) -> StoreResult<u64> {
         // RedisBagOStuff::doIncrWithInit: create the counter with its TTL when missing,
         // then count, in one MULTI/EXEC.
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         let key = self.throttle_key(key);
         let (count,): (u64,) = self
             .bounded("INCR", async move {
@@ -260,7 +305,7 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         let key = self.throttle_key(key);
         self.bounded("DEL", async move {
             ::redis::cmd("DEL").arg(key).query_async::<()>(&mut c).await
@@ -269,7 +314,7 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn throttle_count(&self, key: &str) -> StoreResult<u64> {
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         let key = self.throttle_key(key);
         let n: Option<u64> = self
             .bounded("GET", async move {
@@ -280,7 +325,7 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn throttle_set(&self, key: &str, value: u64, ttl: u64) -> StoreResult<()> {
-        let mut c = self.conn.clone();
+        let mut c = self.conns.get()?;
         let key = self.throttle_key(key);
         self.bounded("SET", async move {
             ::redis::cmd("SET")

@@ -5,7 +5,7 @@
 //! MediaWiki's stock RedisBagOStuff always uses database 0, so the URL should name no other.
 //!
 //! Throttle counters are MediaWiki's too (plain integers under `global:throttler:…`), kept by
-//! [`RedisSessionStore`], whose connection handling this store shares the shape of.
+//! [`RedisSessionStore`], whose connections (one per thread) this store uses.
 //!
 //! `SessionStore::save` has no room for the record's unknown keys, so it reads the record it
 //! replaces and writes mwauth's fields over it ([`record_for_store`]; docs/beside-mediawiki.md
@@ -18,53 +18,14 @@ use crate::session::php_record::{
 };
 use crate::session::SessionData;
 use crate::time;
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use async_trait::async_trait;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::ThreadId;
-use std::time::Duration;
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct RedisPhpSessionStore {
-    conns: Arc<PerThread>,
-    /// Key names and throttle counters.
+    /// Key names, throttle counters and the connections (one per thread).
     native: RedisSessionStore,
-}
-
-/// Most connections: one per thread that reads sessions (the server's workers, each a
-/// runtime of its own, and the threads of the main runtime); a thread past these shares the
-/// first one.
-const MAX_CONNECTIONS: usize = 16;
-
-/// A connection of its own for each thread that uses the store. Every request that carries
-/// a session GETs its record here, and a connection is driven by a task on the runtime of
-/// the thread that first used it: with one connection for the whole server, each GET from
-/// any other worker crossed threads twice (to that task and back), and the worker that
-/// drove it did all the others' Redis reading besides its own connections (41% of the
-/// server's CPU against 19% for each of the three others; logged-in meta=tokens at
-/// 0.44–0.48× the embedded store, bench/REPORT.md "Front door").
-struct PerThread {
-    client: ::redis::Client,
-    config: ConnectionManagerConfig,
-    conns: Mutex<Vec<(ThreadId, ConnectionManager)>>,
-}
-
-impl PerThread {
-    /// This thread's connection (made lazily, on first use, by the caller's runtime).
-    fn get(&self) -> StoreResult<ConnectionManager> {
-        let me = std::thread::current().id();
-        let mut conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, c)) = conns.iter().find(|(t, _)| *t == me) {
-            return Ok(c.clone());
-        }
-        if conns.len() >= MAX_CONNECTIONS {
-            return Ok(conns[0].1.clone());
-        }
-        let c = ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())?;
-        conns.push((me, c.clone()));
-        Ok(c)
-    }
 }
 
 impl RedisPhpSessionStore {
@@ -86,18 +47,8 @@ impl RedisPhpSessionStore {
         )
     }
 
-    fn with_native(url: &str, native: RedisSessionStore) -> StoreResult<RedisPhpSessionStore> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CALL_TIMEOUT))
-            .set_response_timeout(Some(CALL_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(200));
-        let conns = Arc::new(PerThread {
-            client: ::redis::Client::open(url)?,
-            config,
-            conns: Mutex::new(Vec::new()),
-        });
-        Ok(RedisPhpSessionStore { conns, native })
+    fn with_native(_url: &str, native: RedisSessionStore) -> StoreResult<RedisPhpSessionStore> {
+        Ok(RedisPhpSessionStore { native })
     }
 
     pub fn session_key(&self, id: &str) -> String {
@@ -120,7 +71,7 @@ impl RedisPhpSessionStore {
 
     /// The record's bytes as stored, when the key exists.
     pub async fn load_raw(&self, id: &str) -> StoreResult<Option<Vec<u8>>> {
-        let mut c = self.conns.get()?;
+        let mut c = self.native.connection()?;
         let key = self.session_key(id);
         self.bounded("GET", async move {
             ::redis::cmd("GET").arg(key).query_async(&mut c).await
@@ -135,7 +86,7 @@ impl RedisPhpSessionStore {
         if ttl <= 0 {
             return self.delete(id).await;
         }
-        let mut c = self.conns.get()?;
+        let mut c = self.native.connection()?;
         let key = self.session_key(id);
         self.bounded("SETEX", async move {
             ::redis::cmd("SETEX")
@@ -158,7 +109,7 @@ impl RedisPhpSessionStore {
     /// One write to PHP's object cache, which a wiki sharing its sessions in Redis keeps
     /// there too (`$wgMainCacheType` = the same Redis).
     async fn put_cache(&self, write: CacheWrite) -> StoreResult<()> {
-        let mut c = self.conns.get()?;
+        let mut c = self.native.connection()?;
         self.bounded("SETEX", async move {
             ::redis::cmd("SETEX")
                 .arg(write.key)
