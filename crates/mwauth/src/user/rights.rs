@@ -313,75 +313,39 @@ const CONFIRMEDIT: ExtensionRights = ExtensionRights {
     grants: &[("basic", &["skipcaptcha"])],
 };
 
-/// Merges extension tables into a default one as ExtensionRegistry does for
-/// `$wgGroupPermissions` and `$wgGrantPermissions` (wfArrayPlus2d): an extension's rights
-/// come after the group's own, a group or grant the defaults lack comes last.
-fn merged(
-    mut out: Vec<(&'static str, Vec<&'static str>)>,
-    extra: impl Iterator<Item = &'static [(&'static str, &'static [&'static str])]>,
-) -> Vec<(&'static str, Vec<&'static str>)> {
-    for table in extra {
-        for (g, rs) in table {
-            let i = match out.iter().position(|(name, _)| name == g) {
-                Some(i) => i,
-                None => {
-                    out.push((g, Vec::new()));
-                    out.len() - 1
-                }
-            };
-            for r in *rs {
-                if !out[i].1.contains(r) {
-                    out[i].1.push(r);
-                }
-            }
-        }
-    }
-    out
+/// A permissions array as MediaWiki keeps it: each group (or grant) with its rights, in
+/// order, each right granted (true) or not (false: the key is there, the right is not).
+type Table<'c> = Vec<(&'c str, Vec<(&'c str, bool)>)>;
+
+/// All granted: a table as the defaults write it.
+fn table_of<'c>(rows: impl Iterator<Item = (&'c str, Vec<&'c str>)>) -> Table<'c> {
+    rows.map(|(g, rs)| (g, rs.into_iter().map(|r| (r, true)).collect()))
+        .collect()
 }
 
-/// `$wgGroupPermissions`: each group with its rights, in MediaWiki's order (siteinfo's
-/// `usergroups`). The defaults, then LocalSettings.php's assignments (a right set to true
-/// joins the end of its group, unless the group has it; false keeps the key but grants
-/// nothing), then the extensions', which ExtensionRegistry merges with wfArrayPlus2d: only
-/// where the wiki's array has no such key yet, so a right LocalSettings took away stays away.
-/// A group whose rights are all false is still listed, with none.
-pub fn group_permissions<'c>(cfg: RightsConfig<'c>) -> Vec<(&'c str, Vec<&'c str>)> {
-    let mut table: Vec<(&'c str, Vec<(&'c str, bool)>)> = GROUP_PERMISSIONS
-        .iter()
-        .map(|(g, rs)| (*g, rs.iter().map(|r| (*r, true)).collect()))
-        .collect();
-    fn group<'t, 'c>(
-        table: &'t mut Vec<(&'c str, Vec<(&'c str, bool)>)>,
-        name: &'c str,
-    ) -> &'t mut Vec<(&'c str, bool)> {
-        let i = match table.iter().position(|(g, _)| *g == name) {
-            Some(i) => i,
-            None => {
-                table.push((name, Vec::new()));
-                table.len() - 1
-            }
-        };
-        &mut table[i].1
-    }
-    for local in cfg.local {
-        let rights = group(&mut table, &local.group);
-        for (right, on) in &local.rights {
-            match rights.iter_mut().find(|(r, _)| r == right) {
-                Some(entry) => entry.1 = *on,
-                None => rights.push((right, *on)),
-            }
+/// The rights of `name`, a new entry at the end when the table has none.
+fn entry<'t, 'c>(table: &'t mut Table<'c>, name: &'c str) -> &'t mut Vec<(&'c str, bool)> {
+    let i = match table.iter().position(|(g, _)| *g == name) {
+        Some(i) => i,
+        None => {
+            table.push((name, Vec::new()));
+            table.len() - 1
         }
-    }
-    if cfg.no_account_creation {
-        for (right, on) in group(&mut table, "*") {
-            if *right == "createaccount" {
-                *on = false;
-            }
-        }
-    }
-    for ext in cfg.tables() {
-        for (g, rs) in ext.groups {
-            let rights = group(&mut table, g);
+    };
+    &mut table[i].1
+}
+
+/// Merges extension tables in as ExtensionRegistry does for `$wgGroupPermissions` and
+/// `$wgGrantPermissions` (wfArrayPlus2d): only keys the array lacks are added, an
+/// extension's rights after the group's own, a group or grant it lacks last; a key the wiki
+/// set to false stays false.
+fn plus_2d(
+    table: &mut Table<'_>,
+    extra: impl Iterator<Item = &'static [(&'static str, &'static [&'static str])]>,
+) {
+    for ext in extra {
+        for (g, rs) in ext {
+            let rights = entry(table, g);
             for r in *rs {
                 if !rights.iter().any(|(have, _)| have == r) {
                     rights.push((r, true));
@@ -389,6 +353,10 @@ pub fn group_permissions<'c>(cfg: RightsConfig<'c>) -> Vec<(&'c str, Vec<&'c str
             }
         }
     }
+}
+
+/// Each group or grant with the rights it grants.
+fn granted(table: Table<'_>) -> Vec<(&str, Vec<&str>)> {
     table
         .into_iter()
         .map(|(g, rs)| {
@@ -403,9 +371,38 @@ pub fn group_permissions<'c>(cfg: RightsConfig<'c>) -> Vec<(&'c str, Vec<&'c str
         .collect()
 }
 
+/// `$wgGroupPermissions`: each group with its rights, in MediaWiki's order (siteinfo's
+/// `usergroups`). The defaults, then LocalSettings.php's assignments (a right set to true
+/// joins the end of its group, unless the group has it; false keeps the key but grants
+/// nothing), then the extensions' ([`plus_2d`]), so a right LocalSettings took away stays
+/// away. A group whose rights are all false is still listed, with none.
+pub fn group_permissions<'c>(cfg: RightsConfig<'c>) -> Vec<(&'c str, Vec<&'c str>)> {
+    let mut table = table_of(GROUP_PERMISSIONS.iter().map(|(g, rs)| (*g, rs.to_vec())));
+    for local in cfg.local {
+        let rights = entry(&mut table, &local.group);
+        for (right, on) in &local.rights {
+            match rights.iter_mut().find(|(r, _)| r == right) {
+                Some(e) => e.1 = *on,
+                None => rights.push((right, *on)),
+            }
+        }
+    }
+    if cfg.no_account_creation {
+        for (right, on) in entry(&mut table, "*") {
+            if *right == "createaccount" {
+                *on = false;
+            }
+        }
+    }
+    plus_2d(&mut table, cfg.tables().map(|t| t.groups));
+    granted(table)
+}
+
 /// `$wgGrantPermissions` with the rights of the extensions switched on.
 fn grant_permissions(ext: RightsConfig) -> Vec<(&'static str, Vec<&'static str>)> {
-    merged(grants().collect(), ext.tables().map(|t| t.grants))
+    let mut table = table_of(grants());
+    plus_2d(&mut table, ext.tables().map(|t| t.grants));
+    granted(table)
 }
 
 /// Groups a user may be put in with `mwauth user create --groups`: those of
