@@ -31,15 +31,16 @@ pub(crate) fn comment_hash(text: &str) -> i64 {
     i64::from(CRC.checksum(text.as_bytes()) as i32)
 }
 
-/// PHP's serialize() of an array of string keys and integer values:
+/// PHP's serialize() of an array of string keys and integer values (the session codec's):
 /// `a:1:{s:9:"4::userid";i:7;}`.
 pub(crate) fn php_serialize(params: &[(&str, i64)]) -> String {
-    let mut out = format!("a:{}:{{", params.len());
-    for (key, value) in params {
-        out.push_str(&format!("s:{}:\"{key}\";i:{value};", key.len()));
-    }
-    out.push('}');
-    out
+    use crate::session::php_serialize::{serialize, Key, Value};
+    let array = params
+        .iter()
+        .map(|(key, value)| (Key::str(key), Value::Int(*value)))
+        .collect();
+    // Keys and integers are ASCII: the bytes are text.
+    String::from_utf8_lossy(&serialize(&Value::Array(array))).into_owned()
 }
 
 impl<D: Dialect> SqlUsers<D>
